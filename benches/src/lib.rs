@@ -1,0 +1,1 @@
+//! Shared inputs for flowwire's criterion benchmarks (see `benches/`).

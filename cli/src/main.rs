@@ -1,0 +1,40 @@
+//! The `flowwire` command.
+
+mod ie;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Decode, collect, generate and convert network flow exports (NetFlow v5/v9, IPFIX, sFlow v5).
+#[derive(Debug, Parser)]
+#[command(name = "flowwire", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Look up information elements in the registry (IANA, VMware/OVS, Cisco NSEL).
+    Ie(ie::IeArgs),
+}
+
+/// A user error: printed as one line on stderr, exit code 2.
+#[derive(Debug)]
+pub(crate) struct UserError(pub(crate) String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ie(args) => ie::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(UserError(msg)) => {
+            eprintln!("flowwire: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
