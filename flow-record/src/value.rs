@@ -341,15 +341,13 @@ impl<'a> Value<'a> {
             Value::DateTimeMicroseconds(v) | Value::DateTimeNanoseconds(v) => {
                 put_unsigned(out, v.to_bits())
             }
-            Value::Unsigned256(v) => {
-                match v.split_at_checked(32usize.saturating_sub(len)) {
-                    Some((dropped, kept)) if dropped.iter().all(|&b| b == 0) => {
-                        out.copy_from_slice(kept);
-                        true
-                    }
-                    _ => false,
+            Value::Unsigned256(v) => match v.split_at_checked(32usize.saturating_sub(len)) {
+                Some((dropped, kept)) if dropped.iter().all(|&b| b == 0) => {
+                    out.copy_from_slice(kept);
+                    true
                 }
-            }
+                _ => false,
+            },
             Value::Signed8(v) => put_signed(out, v.into()),
             Value::Signed16(v) => put_signed(out, v.into()),
             Value::Signed32(v) => put_signed(out, v.into()),
