@@ -6,6 +6,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "pcap")]
+pub mod capture;
+
 pub use flowwire_record as record;
 pub use flowwire_record::{FlowRecord, ProtocolKind, Timestamp, Value};
 

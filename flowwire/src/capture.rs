@@ -1,0 +1,438 @@
+//! Reading UDP datagrams out of pcap and pcapng captures, for tests and offline decoding.
+//!
+//! [`CaptureReader`] walks a capture (format auto-detected) in frame order and yields each UDP
+//! datagram with its frame number, capture time and addresses. It understands the link types
+//! flow captures come in — Ethernet (with 802.1Q/QinQ), Linux cooked SLL and SLL2 (what
+//! `tcpdump -i any` writes), raw IP, IPv4, IPv6 and BSD loopback — and reassembles fragmented
+//! IPv4 and IPv6 UDP datagrams, which large IPFIX and sFlow exports produce.
+//!
+//! ```no_run
+//! use flowwire::capture::CaptureReader;
+//!
+//! let mut capture = CaptureReader::open("export.pcap")?;
+//! while let Some(item) = capture.next_datagram() {
+//!     match item {
+//!         Ok(d) => println!("frame {} {} -> {}: {} bytes", d.frame, d.src, d.dst, d.payload.len()),
+//!         Err(e) => eprintln!("{e}"),
+//!     }
+//! }
+//! # Ok::<(), flowwire::capture::CaptureError>(())
+//! ```
+
+use std::fs::File;
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+
+use etherparse::defrag::IpDefragPool;
+use etherparse::{NetSlice, SlicedPacket, TransportSlice, UdpSlice};
+use flowwire_record::Timestamp;
+use pcap_parser::data::{PacketData, get_packetdata};
+use pcap_parser::pcapng::Block;
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{Linktype, PcapBlockOwned, PcapError};
+
+/// The largest capture block the reader accepts (a frame of up to 1 MiB).
+const READ_BUFFER: usize = 1 << 20;
+/// Fragments not completed within this many frames are dropped, bounding reassembly memory.
+const DEFRAG_WINDOW_FRAMES: u64 = 256;
+
+/// One UDP datagram found in a capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Datagram<'a> {
+    /// The 1-based number of the frame that completed it (as Wireshark numbers frames).
+    pub frame: u64,
+    /// When it was captured.
+    pub time: Timestamp,
+    /// The sender (the exporter).
+    pub src: SocketAddr,
+    /// The receiver (the collector).
+    pub dst: SocketAddr,
+    /// The UDP payload.
+    pub payload: &'a [u8],
+}
+
+/// What went wrong reading a capture. [`CaptureError::is_fatal`] tells whether reading can go on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaptureError {
+    /// The file could not be opened or read.
+    #[error("reading {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The input is neither pcap nor pcapng.
+    #[error("not a pcap or pcapng capture")]
+    NotACapture,
+    /// The capture is empty.
+    #[error("the capture is empty")]
+    Empty,
+    /// The capture ends in the middle of a block; everything before was read.
+    #[error("the capture is truncated after frame {frame}")]
+    Truncated {
+        /// The last complete frame.
+        frame: u64,
+    },
+    /// A block is malformed or too large; reading stops.
+    #[error("malformed capture block after frame {frame}: {reason}")]
+    Malformed {
+        /// The last complete frame.
+        frame: u64,
+        /// What the pcap parser said.
+        reason: String,
+    },
+    /// One frame's IP/UDP headers are malformed; the frame is skipped and reading goes on.
+    #[error("frame {frame}: {reason}")]
+    Frame {
+        /// The frame number.
+        frame: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl CaptureError {
+    /// Whether reading stops after this error (`Frame` errors only skip one frame).
+    pub fn is_fatal(&self) -> bool {
+        !matches!(self, CaptureError::Frame { .. })
+    }
+}
+
+/// Counters of what a [`CaptureReader`] saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaptureStats {
+    /// Frames read.
+    pub frames: u64,
+    /// UDP datagrams yielded (reassembled ones count once).
+    pub datagrams: u64,
+    /// Frames that were not UDP, or of a link type not understood.
+    pub skipped: u64,
+    /// IP fragments taken in.
+    pub fragments: u64,
+    /// Frames whose headers were malformed.
+    pub malformed: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    linktype: Linktype,
+    /// Timestamp units per second.
+    resolution: u64,
+    offset_secs: i64,
+}
+
+/// Reads UDP datagrams from a pcap or pcapng capture, in frame order.
+pub struct CaptureReader {
+    inner: Box<dyn PcapReaderIterator + Send>,
+    state: FrameState,
+    done: bool,
+}
+
+/// Everything but the pcap reader itself, so that a block borrowed from the reader can be
+/// handled while the state is mutated.
+struct FrameState {
+    interfaces: Vec<Interface>,
+    legacy: Option<(Linktype, bool)>,
+    defrag: IpDefragPool<u64, ()>,
+    scratch: Vec<u8>,
+    stats: CaptureStats,
+}
+
+impl core::fmt::Debug for CaptureReader {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("CaptureReader")
+            .field("stats", &self.state.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Step {
+    Datagram(Timestamp, SocketAddr, SocketAddr),
+    Skip,
+    Error(String),
+}
+
+impl CaptureReader {
+    /// Opens a capture file.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, CaptureError> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|source| CaptureError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::new(file)
+    }
+
+    /// Reads a capture from bytes in memory.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CaptureError> {
+        Self::new(std::io::Cursor::new(bytes.to_vec()))
+    }
+
+    /// Reads a capture from any reader (a file, stdin, a socket).
+    pub fn new(reader: impl Read + Send + 'static) -> Result<Self, CaptureError> {
+        let inner = pcap_parser::create_reader(READ_BUFFER, reader).map_err(|e| match e {
+            PcapError::Eof => CaptureError::Empty,
+            PcapError::ReadError => CaptureError::Io {
+                path: "input".into(),
+                source: std::io::Error::other("read failed"),
+            },
+            _ => CaptureError::NotACapture,
+        })?;
+        Ok(CaptureReader {
+            inner,
+            state: FrameState {
+                interfaces: Vec::new(),
+                legacy: None,
+                defrag: IpDefragPool::new(),
+                scratch: Vec::with_capacity(65_536),
+                stats: CaptureStats::default(),
+            },
+            done: false,
+        })
+    }
+
+    /// What has been read so far.
+    pub fn stats(&self) -> &CaptureStats {
+        &self.state.stats
+    }
+
+    /// The next UDP datagram, a per-frame error (reading goes on), or a fatal error (the last
+    /// item). `None` at the end of the capture.
+    pub fn next_datagram(&mut self) -> Option<Result<Datagram<'_>, CaptureError>> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let (offset, step) = match self.inner.next() {
+                Ok((offset, block)) => {
+                    let step = self.state.handle_block(block);
+                    (offset, step)
+                }
+                Err(PcapError::Eof) => {
+                    self.done = true;
+                    return None;
+                }
+                Err(PcapError::Incomplete(_)) => {
+                    if let Err(e) = self.inner.refill() {
+                        self.done = true;
+                        return Some(Err(fatal(e, self.state.stats.frames)));
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(fatal(e, self.state.stats.frames)));
+                }
+            };
+            self.inner.consume(offset);
+            match step {
+                Step::Skip => continue,
+                Step::Error(reason) => {
+                    return Some(Err(CaptureError::Frame {
+                        frame: self.state.stats.frames,
+                        reason,
+                    }));
+                }
+                Step::Datagram(time, src, dst) => {
+                    self.state.stats.datagrams += 1;
+                    return Some(Ok(Datagram {
+                        frame: self.state.stats.frames,
+                        time,
+                        src,
+                        dst,
+                        payload: &self.state.scratch,
+                    }));
+                }
+            }
+        }
+    }
+}
+
+fn fatal(e: PcapError<&[u8]>, frame: u64) -> CaptureError {
+    match e {
+        PcapError::UnexpectedEof | PcapError::Incomplete(_) | PcapError::Eof => {
+            CaptureError::Truncated { frame }
+        }
+        other => CaptureError::Malformed {
+            frame,
+            reason: other.to_string(),
+        },
+    }
+}
+
+impl FrameState {
+    fn handle_block(&mut self, block: PcapBlockOwned<'_>) -> Step {
+        match block {
+            PcapBlockOwned::LegacyHeader(h) => {
+                self.legacy = Some((h.network, h.is_nanosecond_precision()));
+                Step::Skip
+            }
+            PcapBlockOwned::Legacy(b) => {
+                self.stats.frames += 1;
+                let (linktype, nanos) = self.legacy.unwrap_or((Linktype::ETHERNET, false));
+                let sub = if nanos {
+                    b.ts_usec
+                } else {
+                    b.ts_usec.saturating_mul(1000)
+                };
+                let time = Timestamp::from_unix_secs_nanos(b.ts_sec, sub);
+                self.handle_frame(b.data, b.caplen as usize, linktype, time)
+            }
+            PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                // Interface ids restart with each section.
+                self.interfaces.clear();
+                Step::Skip
+            }
+            PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+                self.interfaces.push(Interface {
+                    linktype: idb.linktype,
+                    resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                    offset_secs: idb.ts_offset(),
+                });
+                Step::Skip
+            }
+            PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
+                self.stats.frames += 1;
+                let Some(iface) = self.interfaces.get(epb.if_id as usize).copied() else {
+                    self.stats.malformed += 1;
+                    return Step::Error(format!("packet on undeclared interface {}", epb.if_id));
+                };
+                let ticks = (u128::from(epb.ts_high) << 32) | u128::from(epb.ts_low);
+                let nanos = ticks * 1_000_000_000 / u128::from(iface.resolution);
+                let nanos = i64::try_from(nanos)
+                    .unwrap_or(i64::MAX)
+                    .saturating_add(iface.offset_secs.saturating_mul(1_000_000_000));
+                let data = epb.data.get(..epb.caplen as usize).unwrap_or(epb.data);
+                self.handle_frame(
+                    data,
+                    data.len(),
+                    iface.linktype,
+                    Timestamp::from_unix_nanos(nanos),
+                )
+            }
+            PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
+                self.stats.frames += 1;
+                let Some(iface) = self.interfaces.first().copied() else {
+                    self.stats.malformed += 1;
+                    return Step::Error("simple packet before any interface".into());
+                };
+                self.handle_frame(
+                    spb.data,
+                    spb.data.len(),
+                    iface.linktype,
+                    Timestamp::UNIX_EPOCH,
+                )
+            }
+            PcapBlockOwned::NG(_) => Step::Skip,
+        }
+    }
+
+    fn handle_frame(
+        &mut self,
+        data: &[u8],
+        caplen: usize,
+        linktype: Linktype,
+        time: Timestamp,
+    ) -> Step {
+        let sliced = if linktype == Linktype(108) {
+            // OpenBSD loopback: a 4-octet address family in network byte order, then IP.
+            data.get(4..).map(SlicedPacket::from_ip)
+        } else {
+            match get_packetdata(data, linktype, caplen) {
+                Some(PacketData::L2(frame)) => Some(SlicedPacket::from_ethernet(frame)),
+                Some(PacketData::L3(_, packet)) => Some(SlicedPacket::from_ip(packet)),
+                _ => None,
+            }
+        };
+        let sliced = match sliced {
+            Some(Ok(s)) => s,
+            Some(Err(e)) => {
+                self.stats.malformed += 1;
+                return Step::Error(format!("malformed headers: {e}"));
+            }
+            None => {
+                self.stats.skipped += 1;
+                return Step::Skip;
+            }
+        };
+        let frame = self.stats.frames;
+        let addrs = match &sliced.net {
+            Some(NetSlice::Ipv4(ip)) => {
+                let h = ip.header();
+                Some((
+                    IpAddr::from(h.source_addr()),
+                    IpAddr::from(h.destination_addr()),
+                ))
+            }
+            Some(NetSlice::Ipv6(ip)) => {
+                let h = ip.header();
+                Some((
+                    IpAddr::from(h.source_addr()),
+                    IpAddr::from(h.destination_addr()),
+                ))
+            }
+            _ => None,
+        };
+        let Some((src_ip, dst_ip)) = addrs else {
+            self.stats.skipped += 1;
+            return Step::Skip;
+        };
+        if let Some(TransportSlice::Udp(udp)) = &sliced.transport {
+            self.scratch.clear();
+            self.scratch.extend_from_slice(udp.payload());
+            return Step::Datagram(
+                time,
+                SocketAddr::new(src_ip, udp.source_port()),
+                SocketAddr::new(dst_ip, udp.destination_port()),
+            );
+        }
+        let fragmented = match &sliced.net {
+            Some(NetSlice::Ipv4(ip)) => ip.header().is_fragmenting_payload(),
+            Some(NetSlice::Ipv6(ip)) => ip.is_payload_fragmented(),
+            _ => false,
+        };
+        if !fragmented {
+            self.stats.skipped += 1;
+            return Step::Skip;
+        }
+        self.stats.fragments += 1;
+        if frame % 64 == 0 {
+            self.defrag
+                .retain(|started| frame.saturating_sub(*started) <= DEFRAG_WINDOW_FRAMES);
+        }
+        match self.defrag.process_sliced_packet(&sliced, frame, ()) {
+            Ok(Some(whole)) => {
+                let step = if whole.ip_number == etherparse::IpNumber::UDP {
+                    match UdpSlice::from_slice(&whole.payload) {
+                        Ok(udp) => {
+                            self.scratch.clear();
+                            self.scratch.extend_from_slice(udp.payload());
+                            Step::Datagram(
+                                time,
+                                SocketAddr::new(src_ip, udp.source_port()),
+                                SocketAddr::new(dst_ip, udp.destination_port()),
+                            )
+                        }
+                        Err(e) => {
+                            self.stats.malformed += 1;
+                            Step::Error(format!("reassembled UDP datagram is malformed: {e}"))
+                        }
+                    }
+                } else {
+                    self.stats.skipped += 1;
+                    Step::Skip
+                };
+                self.defrag.return_buf(whole);
+                step
+            }
+            Ok(None) => Step::Skip,
+            Err(e) => {
+                self.stats.malformed += 1;
+                Step::Error(format!("IP reassembly failed: {e}"))
+            }
+        }
+    }
+}
