@@ -9,7 +9,8 @@
 //!   elements registered at run time.
 //! - [`Value`] / [`OwnedValue`]: decode and encode of every abstract data type (RFC 7012),
 //!   reduced-size encoding included; [`DataType`] and its semantics and units.
-//! - [`mapping`]: how elements map onto `FlowRecord` fields, both ways, shared by the codecs.
+//! - [`mapping`]: how elements map onto `FlowRecord` fields, both ways, shared by the codecs;
+//!   [`plan`]: a template compiled once into a fast, allocation-free record decoder.
 //! - [`template_store`], [`pending`], [`sequence`]: the bounded, counted session state the
 //!   template-based codecs share.
 //!
@@ -48,6 +49,7 @@
 pub mod data_type;
 pub mod mapping;
 pub mod pending;
+pub mod plan;
 mod record;
 pub mod registry;
 pub mod sequence;
