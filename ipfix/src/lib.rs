@@ -1,6 +1,4 @@
-//! IPFIX (RFC 7011) codec: zero-copy decode, templates, structured data, encode.
-//!
-//! This crate is being filled in; see the project's issues for its scope.
+//! IPFIX (RFC 7011) codec.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -13,4 +11,9 @@
     )
 )]
 
+pub mod error;
+pub mod template;
+pub mod wire;
+
+pub use error::{Error, TemplateProblem};
 pub use flowwire_record as record;

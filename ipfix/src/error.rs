@@ -1,0 +1,215 @@
+//! The crate's one error type.
+//!
+//! Every decode error carries the absolute byte offset (from the start of the buffer handed to
+//! the decoder: the UDP payload, the stream chunk or the file) where the offending unit starts,
+//! and the offending value.
+
+use flowwire_record::ValueError;
+use flowwire_record::registry::FieldId;
+
+/// Why a template or options template record was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TemplateProblem {
+    /// A template id below 256 (only 2 and 3 are allowed, and only in withdrawals).
+    ReservedId,
+    /// A definition with no fields (field count 0 is only allowed for withdrawals).
+    NoFields,
+    /// Every record would be 0 octets long: peers loop forever on such templates.
+    ZeroLengthRecord,
+    /// More fields than the configured limit.
+    TooManyFields {
+        /// The limit.
+        max: usize,
+    },
+    /// An options template whose scope field count is 0 or larger than its field count.
+    BadScopeCount,
+    /// The smallest record would not fit in a message.
+    RecordTooLarge,
+    /// An all-templates withdrawal id that does not match the set kind.
+    WithdrawalMismatch,
+}
+
+impl core::fmt::Display for TemplateProblem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            TemplateProblem::ReservedId => f.write_str("reserved template id"),
+            TemplateProblem::NoFields => f.write_str("no fields"),
+            TemplateProblem::ZeroLengthRecord => f.write_str("records would be 0 octets long"),
+            TemplateProblem::TooManyFields { max } => write!(f, "more than {max} fields"),
+            TemplateProblem::BadScopeCount => f.write_str("bad scope field count"),
+            TemplateProblem::RecordTooLarge => f.write_str("a record would not fit in a message"),
+            TemplateProblem::WithdrawalMismatch => {
+                f.write_str("all-templates withdrawal id does not match the set")
+            }
+        }
+    }
+}
+
+/// Every error of decoding, encoding and session handling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Fewer bytes than a unit needs.
+    #[error("{what} at offset {offset} needs {needed} bytes, {available} available")]
+    Truncated {
+        /// Absolute offset of the unit.
+        offset: usize,
+        /// Bytes the unit needs.
+        needed: usize,
+        /// Bytes there are.
+        available: usize,
+        /// What was being read.
+        what: &'static str,
+    },
+    /// A message header whose version is not 10.
+    #[error("message at offset {offset}: version {version}, expected 10")]
+    BadVersion {
+        /// Absolute offset of the message.
+        offset: usize,
+        /// The version found.
+        version: u16,
+    },
+    /// A message length shorter than the header or longer than the bytes there are.
+    #[error("message at offset {offset}: length {length}, but {available} bytes available")]
+    BadMessageLength {
+        /// Absolute offset of the message.
+        offset: usize,
+        /// The length field.
+        length: u16,
+        /// Bytes available from the message start.
+        available: usize,
+    },
+    /// A set length shorter than the set header or past the end of the message.
+    #[error(
+        "set at offset {offset} (id {set_id}): length {length}, but {available} bytes left in the message"
+    )]
+    BadSetLength {
+        /// Absolute offset of the set.
+        offset: usize,
+        /// The set id.
+        set_id: u16,
+        /// The length field.
+        length: u16,
+        /// Bytes left in the message from the set start.
+        available: usize,
+    },
+    /// A set id that is reserved (0, 1, 4-255).
+    #[error("set at offset {offset}: reserved set id {set_id}")]
+    ReservedSetId {
+        /// Absolute offset of the set.
+        offset: usize,
+        /// The set id.
+        set_id: u16,
+    },
+    /// A template or options template record that was refused.
+    #[error("template {template_id} at offset {offset} refused: {problem}")]
+    BadTemplate {
+        /// Absolute offset of the template record.
+        offset: usize,
+        /// The template id.
+        template_id: u16,
+        /// Why.
+        problem: TemplateProblem,
+    },
+    /// A data record that does not fit in what is left of its set.
+    #[error(
+        "record of template {template_id} at offset {offset} needs {needed} bytes, {available} left in the set"
+    )]
+    RecordTruncated {
+        /// Absolute offset of the record (or of the field that overran).
+        offset: usize,
+        /// The template id.
+        template_id: u16,
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes left.
+        available: usize,
+    },
+    /// A field value that does not decode strictly as its data type.
+    #[error("field {field} at offset {offset}: {source}")]
+    BadValue {
+        /// Absolute offset of the field.
+        offset: usize,
+        /// The element.
+        field: FieldId,
+        /// Why.
+        source: ValueError,
+    },
+    /// A structured-data list (RFC 6313) that is malformed.
+    #[error("list at offset {offset}: {what}")]
+    BadList {
+        /// Absolute offset of the list (or of the bad part of it).
+        offset: usize,
+        /// What is wrong.
+        what: &'static str,
+    },
+    /// Lists nested deeper than the limit.
+    #[error("list at offset {offset} nested {depth} deep, more than the limit")]
+    ListTooDeep {
+        /// Absolute offset of the list.
+        offset: usize,
+        /// The depth it would have.
+        depth: usize,
+    },
+    /// An encode buffer too small.
+    #[error("buffer too small: {required} bytes required, {remaining} remaining")]
+    BufferTooSmall {
+        /// Bytes needed.
+        required: usize,
+        /// Bytes there are.
+        remaining: usize,
+    },
+    /// A value that cannot be encoded as its template says.
+    #[error("cannot encode field {field}: {source}")]
+    Encode {
+        /// The element.
+        field: FieldId,
+        /// Why.
+        source: ValueError,
+    },
+    /// A record or message that does not agree with its template or limits on encode.
+    #[error("cannot encode: {what}")]
+    Unencodable {
+        /// What is wrong.
+        what: &'static str,
+    },
+}
+
+impl Error {
+    /// The absolute byte offset the error is about, for decode errors.
+    pub fn offset(&self) -> Option<usize> {
+        match *self {
+            Error::Truncated { offset, .. }
+            | Error::BadVersion { offset, .. }
+            | Error::BadMessageLength { offset, .. }
+            | Error::BadSetLength { offset, .. }
+            | Error::ReservedSetId { offset, .. }
+            | Error::BadTemplate { offset, .. }
+            | Error::RecordTruncated { offset, .. }
+            | Error::BadValue { offset, .. }
+            | Error::BadList { offset, .. }
+            | Error::ListTooDeep { offset, .. } => Some(offset),
+            Error::BufferTooSmall { .. } | Error::Encode { .. } | Error::Unencodable { .. } => None,
+        }
+    }
+
+    /// The same error with `base` added to its offset (for an outer parser that knows where
+    /// the inner buffer starts).
+    pub fn add_offset(mut self, base: usize) -> Self {
+        match &mut self {
+            Error::Truncated { offset, .. }
+            | Error::BadVersion { offset, .. }
+            | Error::BadMessageLength { offset, .. }
+            | Error::BadSetLength { offset, .. }
+            | Error::ReservedSetId { offset, .. }
+            | Error::BadTemplate { offset, .. }
+            | Error::RecordTruncated { offset, .. }
+            | Error::BadValue { offset, .. }
+            | Error::BadList { offset, .. }
+            | Error::ListTooDeep { offset, .. } => *offset = offset.saturating_add(base),
+            Error::BufferTooSmall { .. } | Error::Encode { .. } | Error::Unencodable { .. } => {}
+        }
+        self
+    }
+}
