@@ -109,6 +109,33 @@ fn be_int(bytes: &[u8]) -> i64 {
     bytes.iter().fold(init, |acc, &b| (acc << 8) | i64::from(b))
 }
 
+/// Widens a float32 to float64 bit-exactly, NaN payloads included (a hardware conversion
+/// would set the quiet bit of a signalling NaN, and re-encoding would change the bytes).
+fn widen(f: f32) -> f64 {
+    if !f.is_nan() {
+        return f64::from(f);
+    }
+    let b = f.to_bits();
+    let sign = u64::from(b >> 31) << 63;
+    let payload = u64::from(b & 0x007f_ffff) << 29;
+    f64::from_bits(sign | (0x7ff << 52) | payload)
+}
+
+/// The float32 that [`widen`]s to exactly `v`, if there is one.
+fn narrow(v: f64) -> Option<f32> {
+    if v.is_nan() {
+        let b = v.to_bits();
+        if b & ((1 << 29) - 1) != 0 {
+            return None;
+        }
+        let sign = ((b >> 63) as u32) << 31;
+        let payload = ((b >> 29) & 0x007f_ffff) as u32;
+        return Some(f32::from_bits(sign | (0xff << 23) | payload));
+    }
+    let n = v as f32;
+    (f64::from(n).to_bits() == v.to_bits()).then_some(n)
+}
+
 fn array<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
     bytes.try_into().ok()
 }
@@ -150,7 +177,7 @@ impl<'a> Value<'a> {
             DataType::Signed64 => Value::Signed64(be_int(bytes)),
             DataType::Float32 => Value::Float32(f32::from_be_bytes(array(bytes).ok_or(bad)?)),
             DataType::Float64 => match len {
-                4 => Value::Float64(f64::from(f32::from_be_bytes(array(bytes).ok_or(bad)?))),
+                4 => Value::Float64(widen(f32::from_be_bytes(array(bytes).ok_or(bad)?))),
                 _ => Value::Float64(f64::from_be_bytes(array(bytes).ok_or(bad)?)),
             },
             DataType::Boolean => match bytes.first() {
@@ -268,7 +295,7 @@ impl<'a> Value<'a> {
             Value::Signed16(v) => signed_len(v.into()),
             Value::Signed32(v) => signed_len(v.into()),
             Value::Signed64(v) => signed_len(v),
-            Value::Float64(v) if f64::from(v as f32).to_bits() == v.to_bits() => 4,
+            Value::Float64(v) if narrow(v).is_some() => 4,
             _ => self.natural_len(),
         }
     }
@@ -358,13 +385,13 @@ impl<'a> Value<'a> {
             }
             Value::Float64(v) => {
                 if len == 4 {
-                    let narrow = v as f32;
                     // Only exact narrowing is allowed, so decode gives the same value back.
-                    if f64::from(narrow).to_bits() != v.to_bits() && !v.is_nan() {
-                        false
-                    } else {
-                        out.copy_from_slice(&narrow.to_be_bytes());
-                        true
+                    match narrow(v) {
+                        Some(n) => {
+                            out.copy_from_slice(&n.to_be_bytes());
+                            true
+                        }
+                        None => false,
                     }
                 } else {
                     out.copy_from_slice(&v.to_be_bytes());
@@ -756,6 +783,17 @@ mod tests {
         );
         Value::Float64(0.5).emit(&mut four).unwrap();
         assert_eq!(four, 0.5f32.to_be_bytes());
+    }
+
+    #[test]
+    fn reduced_float64_keeps_nan_payloads() {
+        // A signalling NaN must come back with the same bits (fuzz regression).
+        let bytes = [0xff, 0xb3, 0x42, 0xea];
+        let v = Value::decode(DataType::Float64, &bytes).unwrap();
+        let mut out = [0u8; 4];
+        v.emit(&mut out).unwrap();
+        assert_eq!(out, bytes);
+        assert_eq!(v.min_len(), 4);
     }
 
     #[test]
