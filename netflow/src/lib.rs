@@ -1,6 +1,4 @@
 //! NetFlow v5 and v9 (RFC 3954) codec: zero-copy decode, templates, encode.
-//!
-//! This crate is being filled in; see the project's issues for its scope.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -14,3 +12,11 @@
 )]
 
 pub use flowwire_record as record;
+
+pub mod error;
+pub mod template;
+pub mod wire;
+
+pub use error::{Error, Result};
+pub mod repr;
+pub mod session;
