@@ -1,6 +1,4 @@
 //! sFlow version 5 codec: samples, records, raw packet headers, encode.
-//!
-//! This crate is being filled in; see the project's issues for its scope.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -13,4 +11,11 @@
     )
 )]
 
+pub mod error;
+pub mod header;
+pub mod repr;
+pub mod wire;
+pub mod xdr;
+
+pub use error::{Error, Result};
 pub use flowwire_record as record;

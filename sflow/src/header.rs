@@ -1,0 +1,381 @@
+//! Decoding the sampled packet header (flow record 0:1) with `etherparse`'s lax slicing:
+//! Ethernet, 802.1Q / QinQ, MPLS, IPv4, IPv6 with extension headers, TCP, UDP, ICMP and
+//! ICMPv6, and one level of VXLAN, Geneve, GRE or IP-in-IP inner headers.
+//!
+//! Headers are usually cut short by the agent (128 bytes by default): everything that is
+//! present is decoded, nothing panics, and no allocation is made.
+
+use std::net::IpAddr;
+
+use etherparse::{
+    EtherType, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice,
+};
+use flowwire_record::MacAddr;
+
+use crate::repr::header_protocol;
+
+/// What one packet's headers say (outer or inner).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Layers {
+    /// Source MAC.
+    pub src_mac: Option<MacAddr>,
+    /// Destination MAC.
+    pub dst_mac: Option<MacAddr>,
+    /// The EtherType after any VLAN tags.
+    pub ether_type: Option<u16>,
+    /// First (outer) VLAN id.
+    pub vlan: Option<u16>,
+    /// Second (inner, QinQ) VLAN id.
+    pub inner_vlan: Option<u16>,
+    /// Top MPLS label.
+    pub mpls_label: Option<u32>,
+    /// Number of MPLS labels read.
+    pub mpls_depth: u8,
+    /// Source address.
+    pub src_addr: Option<IpAddr>,
+    /// Destination address.
+    pub dst_addr: Option<IpAddr>,
+    /// IP protocol of the payload (after IPv6 extension headers).
+    pub protocol: Option<u8>,
+    /// IPv4 ToS / IPv6 traffic class.
+    pub tos: Option<u8>,
+    /// TTL / hop limit.
+    pub ttl: Option<u8>,
+    /// IPv6 flow label.
+    pub flow_label: Option<u32>,
+    /// Whether the IP packet is a fragment.
+    pub fragmented: bool,
+    /// Source port (TCP, UDP, SCTP).
+    pub src_port: Option<u16>,
+    /// Destination port.
+    pub dst_port: Option<u16>,
+    /// TCP flags (NS in bit 8).
+    pub tcp_flags: Option<u16>,
+    /// ICMP / ICMPv6 type.
+    pub icmp_type: Option<u8>,
+    /// ICMP / ICMPv6 code.
+    pub icmp_code: Option<u8>,
+}
+
+/// An encapsulation found in the outer packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Tunnel {
+    /// VXLAN (UDP 4789).
+    Vxlan {
+        /// VXLAN network identifier.
+        vni: u32,
+    },
+    /// Geneve (UDP 6081).
+    Geneve {
+        /// Virtual network identifier.
+        vni: u32,
+    },
+    /// GRE (IP protocol 47).
+    Gre {
+        /// GRE protocol type.
+        protocol: u16,
+        /// GRE key, if present.
+        key: Option<u32>,
+    },
+    /// IPv4 or IPv6 in IP (protocol 4 or 41).
+    IpInIp,
+}
+
+/// The decoded sampled header.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct HeaderInfo {
+    /// The outer packet.
+    pub outer: Layers,
+    /// The encapsulation, where one was recognised.
+    pub tunnel: Option<Tunnel>,
+    /// The inner packet's layers, when a tunnel was recognised.
+    pub inner: Option<Layers>,
+}
+
+/// UDP port of VXLAN.
+pub const VXLAN_PORT: u16 = 4789;
+/// UDP port of Geneve.
+pub const GENEVE_PORT: u16 = 6081;
+const ETH_TEB: u16 = 0x6558;
+const ETH_MPLS: u16 = 0x8847;
+const ETH_MPLS_MC: u16 = 0x8848;
+
+#[derive(Clone, Copy)]
+enum Start {
+    Ethernet,
+    EtherType(u16),
+    Ip,
+}
+
+/// Decodes a sampled header of the given [`header_protocol`].
+pub fn decode(protocol: u32, bytes: &[u8]) -> HeaderInfo {
+    let start = match protocol {
+        header_protocol::ETHERNET => Start::Ethernet,
+        header_protocol::IPV4 | header_protocol::IPV6 => Start::Ip,
+        header_protocol::MPLS => Start::EtherType(ETH_MPLS),
+        _ => return HeaderInfo::default(),
+    };
+    let mut info = HeaderInfo::default();
+    let next = layers(start, bytes, &mut info.outer);
+    if let Some((tunnel, start, inner_bytes)) = next {
+        info.tunnel = Some(tunnel);
+        let mut inner = Layers::default();
+        let _ = layers(start, inner_bytes, &mut inner);
+        info.inner = Some(inner);
+    }
+    info
+}
+
+fn mac(b: &[u8]) -> Option<MacAddr> {
+    Some(MacAddr(b.get(..6)?.try_into().ok()?))
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn be24(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at + 3)?;
+    Some(s.iter().fold(0u32, |a, &x| a << 8 | u32::from(x)))
+}
+
+/// Decodes one packet's layers into `out`; returns the encapsulated packet, if any.
+fn layers<'a>(
+    start: Start,
+    bytes: &'a [u8],
+    out: &mut Layers,
+) -> Option<(Tunnel, Start, &'a [u8])> {
+    let packet = match start {
+        Start::Ethernet => {
+            out.dst_mac = mac(bytes);
+            out.src_mac = bytes.get(6..).and_then(mac);
+            out.ether_type = be16(bytes, 12);
+            LaxSlicedPacket::from_ethernet(bytes).ok()?
+        }
+        Start::EtherType(t) => LaxSlicedPacket::from_ether_type(EtherType(t), bytes),
+        Start::Ip => LaxSlicedPacket::from_ip(bytes).ok()?,
+    };
+    if let Some(LinkSlice::Ethernet2(e)) = &packet.link {
+        out.src_mac = Some(MacAddr(e.source()));
+        out.dst_mac = Some(MacAddr(e.destination()));
+        out.ether_type = Some(e.ether_type().0);
+    }
+    let mut vlans = packet.link_exts.iter().filter_map(|x| match x {
+        LaxLinkExtSlice::Vlan(v) => Some(v),
+        LaxLinkExtSlice::Macsec(_) => None,
+    });
+    if let Some(v) = vlans.next() {
+        out.vlan = Some(v.vlan_identifier().value());
+        out.ether_type = Some(v.ether_type().0);
+    }
+    if let Some(v) = vlans.next() {
+        out.inner_vlan = Some(v.vlan_identifier().value());
+        out.ether_type = Some(v.ether_type().0);
+    }
+    for v in vlans {
+        out.ether_type = Some(v.ether_type().0);
+    }
+    if packet.net.is_none() {
+        // MPLS is not sliced by etherparse: walk the label stack, then guess IPv4/IPv6 from
+        // the version nibble, as routers and tshark do.
+        let payload = packet.ether_payload()?;
+        let t = payload.ether_type.0;
+        if t == ETH_MPLS || t == ETH_MPLS_MC {
+            return mpls(payload.payload, out);
+        }
+        return None;
+    }
+    net_and_transport(&packet, out)
+}
+
+fn mpls<'a>(mut b: &'a [u8], out: &mut Layers) -> Option<(Tunnel, Start, &'a [u8])> {
+    loop {
+        let entry = b.get(..4)?;
+        let v = u32::from_be_bytes(entry.try_into().ok()?);
+        if out.mpls_depth == 0 {
+            out.mpls_label = Some(v >> 12);
+        }
+        out.mpls_depth = out.mpls_depth.saturating_add(1);
+        b = b.get(4..)?;
+        if v & 0x100 != 0 {
+            break;
+        }
+    }
+    let ip = LaxSlicedPacket::from_ip(b).ok()?;
+    net_and_transport(&ip, out)
+}
+
+fn net_and_transport<'a>(
+    p: &LaxSlicedPacket<'a>,
+    out: &mut Layers,
+) -> Option<(Tunnel, Start, &'a [u8])> {
+    match &p.net {
+        Some(LaxNetSlice::Ipv4(s)) => {
+            let h = s.header();
+            out.src_addr = Some(h.source_addr().into());
+            out.dst_addr = Some(h.destination_addr().into());
+            out.tos = h.slice().get(1).copied();
+            out.ttl = Some(h.ttl());
+            out.ether_type = Some(0x0800);
+        }
+        Some(LaxNetSlice::Ipv6(s)) => {
+            let h = s.header();
+            out.src_addr = Some(h.source_addr().into());
+            out.dst_addr = Some(h.destination_addr().into());
+            out.tos = Some(h.traffic_class());
+            out.ttl = Some(h.hop_limit());
+            out.flow_label = Some(h.flow_label().value());
+            out.ether_type = Some(0x86dd);
+        }
+        _ => return None,
+    }
+    let payload = p.ip_payload()?;
+    let proto = payload.ip_number.0;
+    out.protocol = Some(proto);
+    out.fragmented = payload.fragmented;
+    match &p.transport {
+        Some(TransportSlice::Tcp(t)) => {
+            out.src_port = Some(t.source_port());
+            out.dst_port = Some(t.destination_port());
+            let b = t.slice();
+            let ns = b.get(12).map_or(0, |x| u16::from(x & 1) << 8);
+            out.tcp_flags = b.get(13).map(|&f| u16::from(f) | ns);
+        }
+        Some(TransportSlice::Udp(u)) => {
+            out.src_port = Some(u.source_port());
+            out.dst_port = Some(u.destination_port());
+            let pl = u.payload();
+            if u.destination_port() == VXLAN_PORT && pl.len() >= 8 {
+                let vni = be24(pl, 4)?;
+                return Some((Tunnel::Vxlan { vni }, Start::Ethernet, pl.get(8..)?));
+            }
+            if u.destination_port() == GENEVE_PORT && pl.len() >= 8 {
+                let opt = usize::from(pl.first()? & 0x3f) * 4;
+                let proto = be16(pl, 2)?;
+                let vni = be24(pl, 4)?;
+                let inner = pl.get(8 + opt..)?;
+                let start = if proto == ETH_TEB {
+                    Start::Ethernet
+                } else {
+                    Start::EtherType(proto)
+                };
+                return Some((Tunnel::Geneve { vni }, start, inner));
+            }
+        }
+        Some(TransportSlice::Icmpv4(i)) => {
+            out.icmp_type = Some(i.type_u8());
+            out.icmp_code = Some(i.code_u8());
+        }
+        Some(TransportSlice::Icmpv6(i)) => {
+            out.icmp_type = Some(i.type_u8());
+            out.icmp_code = Some(i.code_u8());
+        }
+        _ if !payload.fragmented => {
+            let pl = payload.payload;
+            match proto {
+                // Transport header cut short: take what is there.
+                6 | 17 | 132 | 136 => {
+                    out.src_port = be16(pl, 0);
+                    out.dst_port = be16(pl, 2);
+                }
+                1 | 58 => {
+                    out.icmp_type = pl.first().copied();
+                    out.icmp_code = pl.get(1).copied();
+                }
+                47 => {
+                    let flags = be16(pl, 0)?;
+                    let proto = be16(pl, 2)?;
+                    let mut off = 4;
+                    if flags & 0x8000 != 0 {
+                        off += 4;
+                    }
+                    let key = if flags & 0x2000 != 0 {
+                        let k = pl.get(off..off + 4)?;
+                        off += 4;
+                        Some(u32::from_be_bytes(k.try_into().ok()?))
+                    } else {
+                        None
+                    };
+                    if flags & 0x1000 != 0 {
+                        off += 4;
+                    }
+                    let start = if proto == ETH_TEB {
+                        Start::Ethernet
+                    } else {
+                        Start::EtherType(proto)
+                    };
+                    return Some((
+                        Tunnel::Gre {
+                            protocol: proto,
+                            key,
+                        },
+                        start,
+                        pl.get(off..)?,
+                    ));
+                }
+                4 | 41 => return Some((Tunnel::IpInIp, Start::Ip, pl)),
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TCP_V4: [u8; 54] = [
+        // Ethernet
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00, //
+        // IPv4: tos 0x10, ttl 64, proto 6, 192.0.2.1 -> 198.51.100.2
+        0x45, 0x10, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 1, 198, 51, 100, 2, //
+        // TCP 1234 -> 80, SYN|ACK
+        0x04, 0xd2, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x12, 0xff, 0xff, 0, 0, 0, 0,
+    ];
+
+    #[test]
+    fn ethernet_ipv4_tcp() {
+        let h = decode(1, &TCP_V4);
+        let o = h.outer;
+        assert_eq!(o.dst_mac, Some(MacAddr([0, 1, 2, 3, 4, 5])));
+        assert_eq!(o.src_addr, Some("192.0.2.1".parse().unwrap()));
+        assert_eq!(o.dst_addr, Some("198.51.100.2".parse().unwrap()));
+        assert_eq!((o.src_port, o.dst_port), (Some(1234), Some(80)));
+        assert_eq!(
+            (o.protocol, o.tos, o.tcp_flags),
+            (Some(6), Some(0x10), Some(0x12))
+        );
+        assert!(h.tunnel.is_none());
+    }
+
+    #[test]
+    fn truncation_at_every_length_never_panics_and_keeps_what_it_can() {
+        for n in 0..=TCP_V4.len() {
+            let h = decode(1, &TCP_V4[..n]);
+            if n >= 12 {
+                assert!(h.outer.src_mac.is_some(), "{n}");
+            }
+            if n >= 38 {
+                assert_eq!(h.outer.dst_port, Some(80), "{n}");
+            }
+        }
+    }
+
+    #[test]
+    fn mpls_and_qinq() {
+        let mut v = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+        v.extend([0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x14, 0x88, 0x47]);
+        v.extend([0x00, 0x01, 0x00, 0x40, 0x00, 0x02, 0x01, 0x40]); // labels 16, 32 (BoS)
+        v.extend_from_slice(&TCP_V4[14..]);
+        let o = decode(1, &v).outer;
+        assert_eq!((o.vlan, o.inner_vlan), (Some(10), Some(20)));
+        assert_eq!((o.mpls_label, o.mpls_depth), (Some(16), 2));
+        assert_eq!(o.dst_port, Some(80));
+    }
+}

@@ -1,0 +1,103 @@
+//! Every capture of the shared corpus decodes; samples and records are counted.
+
+mod common;
+
+use flowwire_sflow::Error;
+use flowwire_sflow::repr::DatagramRepr;
+use flowwire_sflow::wire::{Datagram, SampleView};
+use flowwire_sflow::xdr::Xdr;
+
+#[test]
+fn corpus_decodes_without_errors() {
+    let files = common::sflow_files();
+    if files.is_empty() {
+        return;
+    }
+    let mut bad = Vec::new();
+    for (path, malformed) in files {
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let (mut dgrams, mut samples, mut records, mut errors, mut not_sflow) = (0, 0, 0, 0, 0);
+        let mut identical = 0;
+        for udp in common::udp_payloads(&bytes) {
+            let d = match Datagram::new_checked(&udp.payload[..]) {
+                Ok(d) => d,
+                Err(Error::Version { .. }) => {
+                    not_sflow += 1;
+                    continue;
+                }
+                Err(e) => {
+                    errors += 1;
+                    bad.push(format!("{name} frame {}: {e}", udp.frame));
+                    continue;
+                }
+            };
+            dgrams += 1;
+            let mut it = d.samples();
+            for s in it.by_ref() {
+                let s = match s {
+                    Ok(s) => s,
+                    Err(e) => {
+                        errors += 1;
+                        bad.push(format!("{name} frame {}: {e}", udp.frame));
+                        continue;
+                    }
+                };
+                samples += 1;
+                let recs = match s.view() {
+                    Ok(SampleView::Flow(f)) => f.records,
+                    Ok(SampleView::Counters(c)) => c.records,
+                    Ok(SampleView::Discarded(d)) => d.records,
+                    Ok(SampleView::Unknown(_)) => continue,
+                    Err(e) => {
+                        errors += 1;
+                        bad.push(format!("{name} frame {}: {e}", udp.frame));
+                        continue;
+                    }
+                };
+                let counters = matches!(s.view(), Ok(SampleView::Counters(_)));
+                for r in recs {
+                    records += 1;
+                    let res = r.and_then(|r| {
+                        if counters {
+                            r.counters().map(drop)
+                        } else {
+                            r.flow().map(drop)
+                        }
+                    });
+                    if let Err(e) = res {
+                        errors += 1;
+                        bad.push(format!("{name} frame {}: {e}", udp.frame));
+                    }
+                }
+            }
+            if it.trailing_bytes() > 0 {
+                eprintln!(
+                    "{name} frame {}: {} bytes after the samples",
+                    udp.frame,
+                    it.trailing_bytes()
+                );
+            }
+            // Lossless: decode -> encode gives the same bytes (up to the declared samples).
+            let (repr, _) = DatagramRepr::parse_with_errors(&udp.payload).unwrap();
+            let out = repr.to_bytes().unwrap();
+            let (again, _) = DatagramRepr::parse_with_errors(&out).unwrap();
+            assert_eq!(again, repr, "{name} frame {} re-encode", udp.frame);
+            if out.get(..) == udp.payload.get(..out.len()) {
+                identical += 1;
+            }
+        }
+        println!(
+            "{name}: datagrams {dgrams} (re-encoded byte-identical {identical}) samples {samples} records {records} errors {errors} non-sflow {not_sflow}{}",
+            if malformed {
+                " (malformed on purpose)"
+            } else {
+                ""
+            }
+        );
+        if malformed {
+            bad.retain(|b| !b.starts_with(&name));
+        }
+    }
+    assert!(bad.is_empty(), "errors:\n{}", bad.join("\n"));
+}
