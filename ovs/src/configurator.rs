@@ -147,10 +147,8 @@ impl Configurator {
                 .and_then(|r| r.get(0))
                 .and_then(|r| r.get("cur_cfg"))
                 .and_then(Value::as_i64);
-            if let Some(c) = cur {
-                if c >= next_cfg {
-                    return Ok(c);
-                }
+            if let Some(c) = cur.filter(|c| *c >= next_cfg) {
+                return Ok(c);
             }
             last = cur.or(last);
             if Instant::now() >= deadline {

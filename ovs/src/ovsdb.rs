@@ -4,7 +4,7 @@
 //! `update`, `mutate`, `select`, `delete` and `wait`, and `named-uuid` references),
 //! [`Client::get_schema`], answering the server's `echo` requests while waiting, a time limit
 //! on every call, and errors that carry OVSDB's `error` and `details`
-//! ([`Error::Ovsdb`](crate::Error::Ovsdb)).
+//! ([`Error::Ovsdb`]).
 //!
 //! Messages are read with an incremental JSON stream parser, so replies may arrive in any
 //! number of pieces and several messages may share one read.

@@ -1,0 +1,515 @@
+//! Integration tests against a real ovsdb-server (Debian package openvswitch-switch) on a
+//! fresh database in a temp dir. They skip, with a printed reason, when OVS is not installed.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::Duration;
+
+use common::OvsdbServer;
+use flowwire_ovs::configurator::row_uuids;
+use flowwire_ovs::ovsdb::{Client, Endpoint, op};
+use flowwire_ovs::rows::DesiredExport;
+use flowwire_ovs::spec::{ValidateOptions, load_spec};
+use flowwire_ovs::{Configurator, Error, ExportOptions, Plan, Protocol, ValidSpec};
+use serde_json::{Value, json};
+
+const T: Duration = Duration::from_secs(10);
+
+fn spec(text: &str) -> ValidSpec {
+    load_spec(text, "test", &ValidateOptions { allow_ipv6: true })
+        .expect("valid spec")
+        .1
+}
+
+const ALL3: &str = r#"apiVersion: operator.openshift.io/v1
+kind: Network
+metadata:
+  name: cluster
+spec:
+  exportNetworkFlows:
+    netFlow:
+      collectors: ["192.168.1.99:2056", "192.168.1.100:2056"]
+    sFlow:
+      collectors: ["192.168.1.99:6343"]
+    ipfix:
+      collectors: ["192.168.1.99:4739"]
+"#;
+
+fn server_with_bridge(test: &str) -> Option<OvsdbServer> {
+    let s = OvsdbServer::start(test)?;
+    s.vsctl_ok(&["add-br", "br-int"]);
+    Some(s)
+}
+
+/// OVSDB JSON set/atom → set of strings.
+fn strings(v: &Value) -> BTreeSet<String> {
+    match v {
+        Value::String(s) => [s.clone()].into(),
+        Value::Array(a) if a.first() == Some(&json!("set")) => a[1]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_owned())
+            .collect(),
+        other => panic!("not a string set: {other}"),
+    }
+}
+
+fn set_of(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn apply_show_reapply_change_clear() {
+    let Some(s) = server_with_bridge("apply_show_reapply_change_clear") else {
+        return;
+    };
+    let mut c = Configurator::connect(&s.db(), T).unwrap();
+    let opts = ExportOptions::default();
+
+    // Nothing configured yet.
+    let before = c.read("br-int").unwrap();
+    assert_eq!(row_uuids(&before), [None, None, None]);
+
+    // apply
+    let desired = spec(ALL3);
+    let out = c.apply(&desired, &opts, None).unwrap();
+    assert_eq!(out.plan.changes.len(), 3);
+    assert!(out.next_cfg.is_some());
+    let uuids = row_uuids(&out.after);
+    assert!(uuids.iter().all(Option::is_some), "{uuids:?}");
+
+    // OVS sees what we wrote.
+    let nf = s.list("NetFlow");
+    assert_eq!(nf.len(), 1);
+    assert_eq!(
+        strings(&nf[0]["targets"]),
+        set_of(&["192.168.1.99:2056", "192.168.1.100:2056"])
+    );
+    assert_eq!(nf[0]["active_timeout"], json!(60));
+    assert_eq!(nf[0]["add_id_to_interface"], json!(false));
+    assert_eq!(nf[0]["engine_id"], json!(["set", []]));
+    let sf = s.list("sFlow");
+    assert_eq!(sf.len(), 1);
+    assert_eq!(strings(&sf[0]["targets"]), set_of(&["192.168.1.99:6343"]));
+    assert_eq!(sf[0]["agent"], json!("ovn-k8s-mp0"));
+    assert_eq!(sf[0]["sampling"], json!(["set", []]));
+    let ipx = s.list("IPFIX");
+    assert_eq!(ipx.len(), 1);
+    assert_eq!(strings(&ipx[0]["targets"]), set_of(&["192.168.1.99:4739"]));
+    assert_eq!(ipx[0]["sampling"], json!(400));
+    assert_eq!(ipx[0]["cache_active_timeout"], json!(60));
+    assert_eq!(ipx[0]["cache_max_flows"], json!(["set", []]));
+    // ... and the bridge points at those rows.
+    let br = s.vsctl_ok(&["get", "Bridge", "br-int", "netflow", "sflow", "ipfix"]);
+    let refs: Vec<&str> = br.lines().collect();
+    assert_eq!(refs.len(), 3);
+    for (r, u) in refs.iter().zip(&uuids) {
+        assert_eq!(Some(r.to_string()), *u);
+    }
+
+    // show round-trips: same collectors (as sets) and same options.
+    let shown = c.read("br-int").unwrap();
+    for p in Protocol::ALL {
+        assert_eq!(shown.targets(p), desired.targets(p), "{p}");
+    }
+    assert_eq!(shown.to_options(), opts);
+    assert_eq!(
+        shown.to_spec().targets(Protocol::NetFlow),
+        desired.targets(Protocol::NetFlow)
+    );
+
+    // re-apply: idempotent, nothing written, same UUIDs, next_cfg untouched.
+    let next_cfg_before = s.vsctl_ok(&["get", "Open_vSwitch", ".", "next_cfg"]);
+    let again = c.apply(&desired, &opts, None).unwrap();
+    assert!(again.plan.is_empty(), "{}", again.plan);
+    assert_eq!(again.next_cfg, None);
+    assert_eq!(row_uuids(&again.after), uuids);
+    assert_eq!(
+        s.vsctl_ok(&["get", "Open_vSwitch", ".", "next_cfg"]),
+        next_cfg_before
+    );
+    // Same collectors in another order, with a duplicate: still nothing to do.
+    let reordered = spec(
+        "netFlow: {collectors: [\"192.168.1.100:2056\", \"192.168.1.99:2056\", \"192.168.1.100:2056\"]}\n\
+         sFlow: {collectors: [\"192.168.1.99:6343\"]}\nipfix: {collectors: [\"192.168.1.99:4739\"]}\n",
+    );
+    assert!(c.plan(&reordered, &opts).unwrap().is_empty());
+
+    // change: new NetFlow targets and IPFIX options, sFlow removed. Rows are updated in
+    // place (same UUIDs).
+    let mut opts2 = opts.clone();
+    opts2.ipfix.cache_max_flows = Some(100);
+    opts2.ipfix.sampling = Some(64);
+    opts2.netflow.engine_id = Some(7);
+    let changed = spec(
+        "netFlow: {collectors: [\"10.0.0.1:2056\"]}\nipfix: {collectors: [\"192.168.1.99:4739\", \"[fd00::1]:4739\"]}\n",
+    );
+    let out = c.apply(&changed, &opts2, None).unwrap();
+    assert_eq!(out.plan.changes.len(), 3, "{}", out.plan);
+    let u2 = row_uuids(&out.after);
+    assert_eq!(u2[0], uuids[0]);
+    assert_eq!(u2[1], None);
+    assert_eq!(u2[2], uuids[2]);
+    assert!(
+        s.list("sFlow").is_empty(),
+        "unreferenced sFlow row garbage-collected"
+    );
+    let nf = s.list("NetFlow");
+    assert_eq!(strings(&nf[0]["targets"]), set_of(&["10.0.0.1:2056"]));
+    assert_eq!(nf[0]["engine_id"], json!(7));
+    let ipx = s.list("IPFIX");
+    assert_eq!(
+        strings(&ipx[0]["targets"]),
+        set_of(&["192.168.1.99:4739", "[fd00::1]:4739"])
+    );
+    assert_eq!(ipx[0]["cache_max_flows"], json!(100));
+    assert_eq!(ipx[0]["sampling"], json!(64));
+    let shown = c.read("br-int").unwrap();
+    assert_eq!(shown.to_options().ipfix, opts2.ipfix);
+    assert_eq!(shown.to_options().netflow, opts2.netflow);
+    assert!(c.apply(&changed, &opts2, None).unwrap().plan.is_empty());
+
+    // clear: all three columns in one transaction; OVS drops the rows.
+    let out = c.clear("br-int", None).unwrap();
+    assert_eq!(out.plan.changes.len(), 2);
+    assert_eq!(row_uuids(&out.after), [None, None, None]);
+    for t in ["NetFlow", "sFlow", "IPFIX"] {
+        assert!(s.list(t).is_empty(), "{t} not empty after clear");
+    }
+    // clear again: nothing to do.
+    assert!(c.clear("br-int", None).unwrap().plan.is_empty());
+}
+
+#[test]
+fn dry_run_commands_are_accepted_by_ovs_vsctl() {
+    let Some(s) = server_with_bridge("dry_run_commands_are_accepted_by_ovs_vsctl") else {
+        return;
+    };
+    let mut c = Configurator::connect(&s.db(), T).unwrap();
+    let globals = vec![
+        format!("--db={}", s.db()),
+        "--no-wait".to_owned(),
+        "--timeout=10".to_owned(),
+    ];
+    let run = |plan: &Plan| {
+        let argv = plan.vsctl_argv(&globals);
+        assert!(!argv.is_empty());
+        let out = Command::new(common::find_program("ovs-vsctl").unwrap())
+            .args(&argv[1..])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ovs-vsctl rejected {argv:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+
+    // create all three (through the shell text, as a user would paste it)
+    let mut opts = ExportOptions::default();
+    opts.sflow.sampling = Some(1000);
+    opts.sflow.header = Some(64);
+    opts.netflow.add_id_to_interface = true;
+    opts.netflow.engine_type = Some(1);
+    opts.ipfix.obs_domain_id = Some(42);
+    let a = spec(ALL3);
+    let plan = c.plan(&a, &opts).unwrap();
+    let script = plan.vsctl_script(&globals);
+    let out = Command::new("sh").arg("-c").arg(&script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "sh rejected:\n{script}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // ovs-vsctl's result is exactly what our own transaction would have written.
+    assert!(
+        c.plan(&a, &opts).unwrap().is_empty(),
+        "{}",
+        c.plan(&a, &opts).unwrap()
+    );
+    let uuids = row_uuids(&c.read("br-int").unwrap());
+
+    // update in place + clear columns + remove one protocol
+    let mut opts2 = opts.clone();
+    opts2.sflow.sampling = None;
+    opts2.sflow.agent = None;
+    opts2.netflow.active_timeout = 30;
+    let b = spec(
+        "netFlow: {collectors: [\"10.1.1.1:2056\"]}\nsFlow: {collectors: [\"192.168.1.99:6343\", \"10.1.1.1:6343\"]}\n",
+    );
+    let plan = c.plan(&b, &opts2).unwrap();
+    run(&plan);
+    assert!(
+        c.plan(&b, &opts2).unwrap().is_empty(),
+        "{}",
+        c.plan(&b, &opts2).unwrap()
+    );
+    let after = row_uuids(&c.read("br-int").unwrap());
+    assert_eq!(after[0], uuids[0]);
+    assert_eq!(after[1], uuids[1]);
+    assert_eq!(after[2], None);
+
+    // clear
+    let current = c.read("br-int").unwrap();
+    let plan = Plan::new(&DesiredExport::nothing("br-int"), &current);
+    run(&plan);
+    assert_eq!(row_uuids(&c.read("br-int").unwrap()), [None, None, None]);
+}
+
+#[test]
+fn errors_from_the_server() {
+    let Some(s) = server_with_bridge("errors_from_the_server") else {
+        return;
+    };
+    let mut c = Configurator::connect(&s.db(), T).unwrap();
+    let opts = ExportOptions::default();
+    let a = spec(ALL3);
+
+    // Missing bridge.
+    let other = ExportOptions {
+        bridge: "br-nope".into(),
+        ..opts.clone()
+    };
+    assert!(matches!(
+        c.apply(&a, &other, None),
+        Err(Error::BridgeNotFound(b)) if b == "br-nope"
+    ));
+
+    // Concurrent change between read and write: the wait guard aborts the transaction.
+    let plan = c.plan(&a, &opts).unwrap();
+    s.vsctl_ok(&[
+        "--",
+        "--id=@n",
+        "create",
+        "NetFlow",
+        "targets=\"1.1.1.1:1\"",
+        "--",
+        "set",
+        "Bridge",
+        "br-int",
+        "netflow=@n",
+    ]);
+    let e = c.execute(plan, None).unwrap_err();
+    assert!(matches!(e, Error::ConcurrentChange(_)), "{e}");
+    assert_eq!(
+        strings(&s.list("NetFlow")[0]["targets"]),
+        set_of(&["1.1.1.1:1"])
+    );
+
+    // Constraint violation: OVSDB's error and details come back.
+    let mut cl = Client::connect(&Endpoint::parse(&s.db()).unwrap(), T).unwrap();
+    cl.echo().unwrap();
+    let mut row = serde_json::Map::new();
+    row.insert("targets".into(), json!("1.2.3.4:4739"));
+    row.insert("cache_active_timeout".into(), json!(5000));
+    let e = cl
+        .transact("Open_vSwitch", vec![op::insert("IPFIX", row, Some("x"))])
+        .unwrap_err();
+    let Error::Ovsdb(o) = e else { panic!("{e}") };
+    assert_eq!(o.error, "constraint violation");
+    assert!(o.details.as_deref().unwrap_or("").contains("5000"), "{o:?}");
+
+    // Referential integrity: deleting a row the bridge still points at fails at commit.
+    let nf = s.vsctl_ok(&["get", "Bridge", "br-int", "netflow"]);
+    let e = cl
+        .transact(
+            "Open_vSwitch",
+            vec![op::delete(
+                "NetFlow",
+                vec![op::cond("_uuid", "==", op::uuid(nf.trim()))],
+            )],
+        )
+        .unwrap_err();
+    let Error::Ovsdb(o) = e else { panic!("{e}") };
+    assert_eq!((o.index, o.op.as_str()), (1, "commit"));
+    assert_eq!(o.error, "referential integrity violation");
+
+    // Unknown table: syntax error naming the operation.
+    let e = cl
+        .transact("Open_vSwitch", vec![op::select("Netflow", vec![], &[])])
+        .unwrap_err();
+    let Error::Ovsdb(o) = e else { panic!("{e}") };
+    assert_eq!(o.index, 0);
+    assert!(o.to_string().contains("Netflow"), "{o}");
+
+    // Unknown database: a JSON-RPC level error.
+    assert!(matches!(
+        cl.transact("Nope", vec![]),
+        Err(Error::Rpc { .. }) | Err(Error::Ovsdb(_))
+    ));
+
+    // --wait without ovs-vswitchd: a clear timeout, after the change was committed.
+    let mut quick = Configurator::connect(&s.db(), Duration::from_millis(700)).unwrap();
+    let e = quick
+        .apply(&a, &opts, Some(Duration::from_millis(700)))
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e}");
+    assert!(e.to_string().contains("ovs-vswitchd"), "{e}");
+    assert!(c.plan(&a, &opts).unwrap().is_empty());
+}
+
+#[test]
+fn tcp_endpoint_and_named_uuid_insert() {
+    let Some(s) = OvsdbServer::start_with("tcp_endpoint_and_named_uuid_insert", true) else {
+        return;
+    };
+    s.vsctl_ok(&["add-br", "br-int"]);
+    let port = s.tcp_port.unwrap();
+    let db = format!("tcp:127.0.0.1:{port}");
+    let mut c = Configurator::connect(&db, T).unwrap();
+    let a = spec("ipfix: {collectors: [\"127.0.0.1:4739\"]}\n");
+    let out = c.apply(&a, &ExportOptions::default(), None).unwrap();
+    assert!(out.after.get(Protocol::Ipfix).is_some());
+    assert_eq!(
+        strings(&s.list("IPFIX")[0]["targets"]),
+        set_of(&["127.0.0.1:4739"])
+    );
+
+    // Raw client: insert + reference by named-uuid + mutate + wait, in one transaction.
+    let mut cl = Client::connect(&Endpoint::parse(&db).unwrap(), T).unwrap();
+    let mut row = serde_json::Map::new();
+    row.insert("targets".into(), json!(["set", ["127.0.0.1:2055"]]));
+    row.insert("active_timeout".into(), json!(5));
+    let mut br = serde_json::Map::new();
+    br.insert("netflow".into(), op::named_uuid("nf"));
+    let r = cl
+        .transact(
+            "Open_vSwitch",
+            vec![
+                op::wait(
+                    "Bridge",
+                    vec![op::cond("name", "==", json!("br-int"))],
+                    &["name"],
+                    "==",
+                    vec![json!({"name": "br-int"})],
+                    0,
+                ),
+                op::insert("NetFlow", row, Some("nf")),
+                op::update("Bridge", vec![op::cond("name", "==", json!("br-int"))], br),
+                op::mutate(
+                    "NetFlow",
+                    vec![op::cond("_uuid", "==", op::named_uuid("nf"))],
+                    vec![json!(["active_timeout", "+=", 10])],
+                ),
+            ],
+        )
+        .unwrap();
+    assert_eq!(r.len(), 4);
+    assert_eq!(r[2], json!({"count": 1}));
+    assert_eq!(s.list("NetFlow")[0]["active_timeout"], json!(15));
+}
+
+#[test]
+fn cli_functions_against_the_server() {
+    use flowwire_ovs::cli::{self, ApplyArgs, ClearArgs, Connection, Format, ShowArgs};
+    let Some(s) = server_with_bridge("cli_functions_against_the_server") else {
+        return;
+    };
+    let file = s.path().join("network.yaml");
+    std::fs::write(&file, ALL3).unwrap();
+    let conn = Connection {
+        db: s.db(),
+        ..Default::default()
+    };
+    let dry = cli::run_apply(&ApplyArgs {
+        conn: conn.clone(),
+        file: file.clone(),
+        dry_run: true,
+        ..Default::default()
+    })
+    .unwrap();
+    println!(
+        "$ flowwire ovs apply -f network.yaml --dry-run\n{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("create NetFlow"));
+    assert!(s.list("NetFlow").is_empty(), "dry run wrote nothing");
+
+    let applied = cli::run_apply(&ApplyArgs {
+        conn: conn.clone(),
+        file: file.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    println!("$ flowwire ovs apply -f network.yaml\n{}", applied.stdout);
+    assert!(applied.stdout.contains("applied in one transaction"));
+
+    let again = cli::run_apply(&ApplyArgs {
+        conn: conn.clone(),
+        file: file.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    println!(
+        "$ flowwire ovs apply -f network.yaml   # again\n{}",
+        again.stdout
+    );
+    assert!(again.stdout.contains("nothing written"));
+
+    let shown = cli::run_show(&ShowArgs {
+        conn: conn.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    println!("$ flowwire ovs show\n{}", shown.stdout);
+    assert!(shown.stdout.contains("active_timeout       60"));
+
+    // show --format yaml gives a Network object that apply accepts back with no change.
+    let yaml = cli::run_show(&ShowArgs {
+        conn: conn.clone(),
+        format: Format::Yaml,
+        ..Default::default()
+    })
+    .unwrap();
+    println!("$ flowwire ovs show --format yaml\n{}", yaml.stdout);
+    let back = s.path().join("back.yaml");
+    std::fs::write(&back, &yaml.stdout).unwrap();
+    let re = cli::run_apply(&ApplyArgs {
+        conn: conn.clone(),
+        file: back,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(re.stdout.contains("nothing written"), "{}", re.stdout);
+
+    // diff against another desired state
+    let other = s.path().join("other.yaml");
+    std::fs::write(
+        &other,
+        "spec:\n  exportNetworkFlows:\n    netFlow:\n      collectors: [\"192.168.1.99:2056\"]\n",
+    )
+    .unwrap();
+    let diff = cli::run_show(&ShowArgs {
+        conn: conn.clone(),
+        file: Some(other),
+        ..Default::default()
+    })
+    .unwrap();
+    println!("$ flowwire ovs show -f other.yaml\n{}", diff.stdout);
+    assert!(diff.stdout.contains("- sFlow: detach"));
+
+    let dry_clear = cli::run_clear(&ClearArgs {
+        conn: conn.clone(),
+        dry_run: true,
+        ..Default::default()
+    })
+    .unwrap();
+    println!("$ flowwire ovs clear --dry-run\n{}", dry_clear.stdout);
+    let cleared = cli::run_clear(&ClearArgs {
+        conn: conn.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    println!("$ flowwire ovs clear\n{}", cleared.stdout);
+    let shown = cli::run_show(&ShowArgs {
+        conn,
+        ..Default::default()
+    })
+    .unwrap();
+    println!("$ flowwire ovs show\n{}", shown.stdout);
+    assert!(shown.stdout.contains("netFlow: not configured"));
+    assert!(s.list("NetFlow").is_empty());
+}
