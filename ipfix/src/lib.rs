@@ -12,6 +12,7 @@
 )]
 
 pub mod error;
+pub mod session;
 pub mod template;
 pub mod wire;
 

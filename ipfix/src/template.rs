@@ -37,6 +37,8 @@ pub struct Template {
     fields: Vec<TemplateField>,
     min_record_len: usize,
     fixed_record_len: Option<usize>,
+    has_system_init_time: bool,
+    lenient_risk: bool,
 }
 
 /// The data type an element decodes as, looked up in `registry` (RFC 5103 reverse elements,
@@ -45,12 +47,12 @@ pub fn resolve_data_type(registry: &Registry, field: FieldId) -> DataType {
     if let Some(e) = registry.get(field) {
         return e.data_type;
     }
-    if field.pen == pen::REVERSE {
-        if let Some(e) = registry.get(FieldId::iana(field.id)) {
-            return e.data_type;
-        }
+    match field.pen {
+        pen::REVERSE => registry
+            .get(FieldId::iana(field.id))
+            .map_or(DataType::OctetArray, |e| e.data_type),
+        _ => DataType::OctetArray,
     }
-    DataType::OctetArray
 }
 
 impl Template {
@@ -101,7 +103,18 @@ impl Template {
             return Err(TemplateProblem::RecordTooLarge);
         }
         fields.shrink_to_fit();
+        let has_system_init_time = fields
+            .iter()
+            .any(|f| f.spec.field_id() == FieldId::iana(160));
+        let lenient_risk = fields.iter().any(|f| {
+            let dt = f.data_type;
+            dt == DataType::Boolean
+                || (!dt.is_variable_length()
+                    && (f.spec.is_variable_length() || !dt.accepts_len(usize::from(f.spec.length))))
+        });
         Ok(Template {
+            has_system_init_time,
+            lenient_risk,
             id,
             scope_field_count: if options { scope_field_count } else { 0 },
             options,
@@ -168,6 +181,17 @@ impl Template {
     /// The record length when no field is variable-length.
     pub fn fixed_record_len(&self) -> Option<usize> {
         self.fixed_record_len
+    }
+
+    /// Whether the template has systemInitTimeMilliseconds (160).
+    pub fn has_system_init_time(&self) -> bool {
+        self.has_system_init_time
+    }
+
+    /// Whether some field may not decode strictly: a length its type does not allow (a
+    /// variable-length field of a fixed-size type included), or a boolean.
+    pub fn has_lenient_risk(&self) -> bool {
+        self.lenient_risk
     }
 
     /// Whether the template has this element.

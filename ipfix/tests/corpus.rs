@@ -1,0 +1,408 @@
+//! Decodes every IPFIX capture of the shared corpus and compares the records with tshark's
+//! (when tshark is installed): record counts, and per record the 5-tuple, octets and
+//! packets. Captures whose templates are in another capture get that one first, through the
+//! same session. Prints a table of figures; run with `--nocapture` to see it.
+//!
+//! Skips with a message when the corpus is absent; compares with the manifest's record
+//! counts when tshark is absent.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use flowwire_ipfix::Error;
+use flowwire_ipfix::record::FlowRecord;
+use flowwire_ipfix::session::{RecordContext, Session, SessionConfig, Visitor};
+use flowwire_ipfix::wire::data::DataRecord;
+
+/// The compared part of a record, as text (tshark's `show` form).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Rec {
+    frame: usize,
+    pos: usize,
+    src: Option<String>,
+    dst: Option<String>,
+    sport: Option<String>,
+    dport: Option<String>,
+    proto: Option<String>,
+    octets: Option<String>,
+    packets: Option<String>,
+    /// In a message after the first of its datagram (tshark does not split those).
+    later_message: bool,
+}
+
+impl Rec {
+    fn values(&self) -> [(&'static str, &Option<String>); 7] {
+        [
+            ("src", &self.src),
+            ("dst", &self.dst),
+            ("sport", &self.sport),
+            ("dport", &self.dport),
+            ("proto", &self.proto),
+            ("octets", &self.octets),
+            ("packets", &self.packets),
+        ]
+    }
+}
+
+struct Collect {
+    frame: usize,
+    first_message_len: usize,
+    payload_offset: usize,
+    flow: FlowRecord,
+    recs: Vec<Rec>,
+    errors: Vec<Error>,
+}
+
+impl Visitor for Collect {
+    fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
+        ctx.to_flow_record(record, &mut self.flow);
+        let f = &self.flow;
+        let s = |v: Option<String>| v;
+        self.recs.push(Rec {
+            frame: self.frame,
+            pos: self.payload_offset + record.offset(),
+            src: s(f.src_addr.map(|a| a.to_string())),
+            dst: s(f.dst_addr.map(|a| a.to_string())),
+            sport: f.src_port.map(|v| v.to_string()),
+            dport: f.dst_port.map(|v| v.to_string()),
+            proto: f.protocol.map(|v| v.to_string()),
+            octets: f.octets.map(|v| v.to_string()),
+            packets: f.packets.map(|v| v.to_string()),
+            later_message: record.offset() >= self.first_message_len,
+        });
+    }
+    fn error(&mut self, error: Error) {
+        self.errors.push(error);
+    }
+}
+
+struct Ours {
+    recs: Vec<Rec>,
+    errors: Vec<Error>,
+    frames_before: usize,
+    ports: Vec<u16>,
+}
+
+fn decode_ours(dir: &Path, files: &[String]) -> Ours {
+    // The captures stitch together datagrams recorded days apart (template in one file, data
+    // in another); tshark keeps templates for ever, so the comparison does too.
+    let mut config = SessionConfig::default();
+    config.limits.template_lifetime = None;
+    let mut session = Session::new(config);
+    let mut c = Collect {
+        frame: 0,
+        first_message_len: 0,
+        payload_offset: 0,
+        flow: FlowRecord::default(),
+        recs: Vec::new(),
+        errors: Vec::new(),
+    };
+    let mut frames_before = 0;
+    let mut ports = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let bytes = std::fs::read(dir.join(file)).expect("read capture");
+        let datagrams = common::udp_datagrams(&bytes);
+        let last = i + 1 == files.len();
+        if !last {
+            c.recs.clear();
+        }
+        for d in &datagrams {
+            if !ports.contains(&d.dst_port) {
+                ports.push(d.dst_port);
+            }
+            c.frame = frames_before + d.frame;
+            c.payload_offset = d.payload_offset;
+            c.first_message_len = d
+                .payload
+                .get(2..4)
+                .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+            if let Err(e) = session.decode(d.src, &d.payload, d.ts, &mut c) {
+                c.errors.push(e);
+            }
+        }
+        if !last {
+            frames_before += bytes_frames(&bytes);
+            c.errors.clear();
+            c.recs.clear();
+        }
+    }
+    Ours {
+        recs: c.recs,
+        errors: c.errors,
+        frames_before,
+        ports,
+    }
+}
+
+fn bytes_frames(bytes: &[u8]) -> usize {
+    pcap_parser::PcapCapture::from_file(bytes)
+        .map(|c| c.blocks.len())
+        .unwrap_or(0)
+}
+
+fn attr<'l>(line: &'l str, name: &str) -> Option<&'l str> {
+    let key = format!(" {name}=\"");
+    let i = line.find(&key)? + key.len();
+    let rest = &line[i..];
+    Some(&rest[..rest.find('"')?])
+}
+
+/// tshark's records (frame, position, values) from its PDML output.
+fn tshark_records(dir: &Path, files: &[String], ports: &[u16]) -> Option<Vec<Rec>> {
+    if Command::new("tshark").arg("-v").output().is_err() {
+        return None;
+    }
+    let input = if files.len() == 1 {
+        dir.join(&files[0])
+    } else {
+        let out = std::env::temp_dir().join(format!(
+            "flowwire-ipfix-merged-{}-{}.pcap",
+            std::process::id(),
+            files.last()?.replace('/', "_")
+        ));
+        let mut cmd = Command::new("mergecap");
+        cmd.arg("-a").arg("-w").arg(&out);
+        for f in files {
+            cmd.arg(dir.join(f));
+        }
+        let st = cmd.output().ok()?;
+        if !st.status.success() {
+            return None;
+        }
+        out
+    };
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r").arg(&input).arg("-T").arg("pdml");
+    for p in ports {
+        cmd.arg("-d").arg(format!("udp.port=={p},cflow"));
+    }
+    let out = cmd.output().ok()?;
+    let pdml = String::from_utf8_lossy(&out.stdout);
+    let mut recs = Vec::new();
+    let mut frame = 0usize;
+    let mut current: Option<(usize, Rec)> = None;
+    let mut v6: (Option<String>, Option<String>) = (None, None);
+    let unspecified = |a: &Option<String>| matches!(a.as_deref(), None | Some("0.0.0.0" | "::"));
+    for line in pdml.lines() {
+        let t = line.trim_start();
+        let indent = line.len() - t.len();
+        if t.starts_with("<packet>") {
+            frame += 1;
+            continue;
+        }
+        if let Some((ind, rec)) = &mut current {
+            if indent == *ind && t.starts_with("</field>") {
+                let mut rec = current.take()?.1;
+                // Both families in one template: the unused one is zeros.
+                if unspecified(&rec.src) && !unspecified(&v6.0) {
+                    rec.src = v6.0.take();
+                }
+                if unspecified(&rec.dst) && !unspecified(&v6.1) {
+                    rec.dst = v6.1.take();
+                }
+                rec.src = rec.src.or(v6.0.take());
+                rec.dst = rec.dst.or(v6.1.take());
+                v6 = (None, None);
+                recs.push(rec);
+                continue;
+            }
+            if indent == *ind + 2 && t.starts_with("<field ") {
+                if attr(t, "showname").is_some_and(|s| s.contains("(Reverse")) {
+                    continue;
+                }
+                let show = attr(t, "show").map(str::to_string);
+                let slot = match attr(t, "name").unwrap_or_default() {
+                    "cflow.srcaddr" => &mut rec.src,
+                    "cflow.dstaddr" => &mut rec.dst,
+                    "cflow.srcaddrv6" => &mut v6.0,
+                    "cflow.dstaddrv6" => &mut v6.1,
+                    "cflow.srcport" => &mut rec.sport,
+                    "cflow.dstport" => &mut rec.dport,
+                    "cflow.protocol" => &mut rec.proto,
+                    "cflow.octets" => &mut rec.octets,
+                    "cflow.packets" => &mut rec.packets,
+                    _ => continue,
+                };
+                if slot.is_none() {
+                    *slot = show;
+                }
+            }
+            continue;
+        }
+        if t.starts_with("<field name=\"\" show=\"Flow ") {
+            let pos = attr(t, "pos").and_then(|p| p.parse().ok()).unwrap_or(0);
+            let rec = Rec {
+                frame,
+                pos,
+                ..Rec::default()
+            };
+            if t.ends_with("/>") {
+                recs.push(rec);
+            } else {
+                current = Some((indent, rec));
+            }
+        }
+    }
+    Some(recs)
+}
+
+/// The record count the manifest gives (with prerequisite templates when it says so).
+fn manifest_count(dir: &Path, file: &str) -> Option<usize> {
+    let text = std::fs::read_to_string(dir.join("MANIFEST.tsv")).ok()?;
+    let line = text.lines().find(|l| l.starts_with(&format!("{file}\t")))?;
+    let cols: Vec<&str> = line.split('\t').collect();
+    let notes = cols.get(11)?;
+    if let Some(i) = notes.find("tshark decodes ") {
+        let n = notes[i + 15..].split_whitespace().next()?;
+        return n.parse().ok();
+    }
+    let rec = cols.get(8)?;
+    match rec.find("data records ") {
+        Some(i) => rec[i + 13..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok(),
+        None => Some(0),
+    }
+}
+
+/// Captures the manifest does not mark malformed but that are: (file, why).
+const KNOWN_MALFORMED: &[(&str, &str)] = &[(
+    "ipfix/ipfixcol__enterprise-from-nfv9.pcap",
+    "options template 260 declares 4 fields and 8 scope fields and runs past its set; \
+     tshark's expert info: Malformed, \"More scope fields (8) than fields (4)\"",
+)];
+
+#[test]
+fn corpus_matches_tshark() {
+    let Some(dir) = common::corpus_dir() else {
+        eprintln!("SKIP: corpus not found (../shared/corpus)");
+        return;
+    };
+    let have_tshark = Command::new("tshark").arg("-v").output().is_ok();
+    if !have_tshark {
+        eprintln!("NOTE: tshark not found; comparing record counts with the manifest only");
+    }
+    let mut failures = Vec::new();
+    let mut totals = (0usize, 0usize, 0usize);
+    println!(
+        "{:<62} {:>7} {:>7} {:>6} {:>5}  notes",
+        "capture", "ours", "tshark", "mism", "errs"
+    );
+    for (file, notes) in common::manifest(&dir) {
+        let known = KNOWN_MALFORMED.iter().find(|(f, _)| *f == file);
+        let malformed = common::is_malformed(&notes) || known.is_some();
+        let mut files = Vec::new();
+        if let Some(t) = common::template_capture(&notes) {
+            files.push(t);
+        }
+        files.push(file.clone());
+        let ours = decode_ours(&dir, &files);
+        let theirs = if have_tshark {
+            tshark_records(&dir, &files, &ours.ports).map(|r| {
+                r.into_iter()
+                    .filter(|r| r.frame > ours.frames_before)
+                    .collect::<Vec<_>>()
+            })
+        } else {
+            None
+        };
+        let mut mismatches = Vec::new();
+        let mut later = 0usize;
+        let their_count = match &theirs {
+            Some(t) => {
+                let by_key: BTreeMap<(usize, usize), &Rec> =
+                    t.iter().map(|r| ((r.frame, r.pos), r)).collect();
+                let ours_keys: BTreeMap<(usize, usize), &Rec> =
+                    ours.recs.iter().map(|r| ((r.frame, r.pos), r)).collect();
+                for r in &ours.recs {
+                    match by_key.get(&(r.frame, r.pos)) {
+                        None if r.later_message => later += 1,
+                        None => mismatches.push(format!(
+                            "frame {} pos {}: record not in tshark",
+                            r.frame, r.pos
+                        )),
+                        Some(tr) => {
+                            for ((name, a), (_, b)) in r.values().iter().zip(tr.values()) {
+                                match b {
+                                    Some(b) if a.as_ref() != Some(b) => {
+                                        mismatches.push(format!(
+                                            "frame {} pos {} {name}: ours {a:?} tshark {b}",
+                                            r.frame, r.pos
+                                        ));
+                                    }
+                                    _ => {}
+                                }
+                            }
+                        }
+                    }
+                }
+                for tr in t {
+                    if !ours_keys.contains_key(&(tr.frame, tr.pos)) {
+                        mismatches.push(format!(
+                            "frame {} pos {}: tshark record we did not decode",
+                            tr.frame, tr.pos
+                        ));
+                    }
+                }
+                Some(t.len())
+            }
+            None => manifest_count(&dir, &file),
+        };
+        let count_ok = their_count.map(|n| n + later) == Some(ours.recs.len());
+        println!(
+            "{:<62} {:>7} {:>7} {:>6} {:>5}  {}{}{}",
+            file,
+            ours.recs.len(),
+            their_count.map_or("?".into(), |n| n.to_string()),
+            mismatches.len(),
+            ours.errors.len(),
+            if malformed { "malformed " } else { "" },
+            if later > 0 {
+                format!("({later} records in concatenated messages tshark does not split) ")
+            } else {
+                String::new()
+            },
+            if files.len() > 1 {
+                "(templates first)"
+            } else {
+                ""
+            },
+        );
+        if let Some((_, why)) = known {
+            println!("    known malformed: {why}");
+        }
+        for m in mismatches.iter().take(5) {
+            println!("    {m}");
+        }
+        for e in ours.errors.iter().take(3) {
+            println!("    error: {e}");
+        }
+        totals.0 += ours.recs.len();
+        totals.1 += their_count.unwrap_or(0);
+        totals.2 += mismatches.len();
+        if !malformed {
+            if !ours.errors.is_empty() {
+                failures.push(format!("{file}: {} errors", ours.errors.len()));
+            }
+            if !count_ok {
+                failures.push(format!(
+                    "{file}: {} records, reference {their_count:?}",
+                    ours.recs.len()
+                ));
+            }
+            if !mismatches.is_empty() {
+                failures.push(format!("{file}: {} mismatches", mismatches.len()));
+            }
+        }
+    }
+    println!(
+        "total: {} records decoded, {} by the reference, {} mismatches",
+        totals.0, totals.1, totals.2
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+}
