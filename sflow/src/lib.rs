@@ -11,6 +11,7 @@
     )
 )]
 
+pub mod convert;
 pub mod error;
 pub mod header;
 pub mod repr;

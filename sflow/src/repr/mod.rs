@@ -41,6 +41,28 @@ pub(crate) fn parse_body<T: Xdr>(
     enterprise: u32,
     format: u32,
 ) -> Result<T> {
+    with_body(
+        body,
+        body_offset,
+        tag_offset,
+        what,
+        enterprise,
+        format,
+        T::read,
+    )
+}
+
+/// Runs `f` over a record body that it must consume exactly; content shorter or longer than
+/// the body is an [`Error::ContentLength`].
+pub(crate) fn with_body<'a, T>(
+    body: &'a [u8],
+    body_offset: usize,
+    tag_offset: usize,
+    what: &'static str,
+    enterprise: u32,
+    format: u32,
+    f: impl FnOnce(&mut Reader<'a>) -> Result<T>,
+) -> Result<T> {
     let mut r = Reader::new(body, body_offset);
     let declared = u32::try_from(body.len()).unwrap_or(u32::MAX);
     let mismatch = |content: usize| Error::ContentLength {
@@ -51,7 +73,7 @@ pub(crate) fn parse_body<T: Xdr>(
         declared,
         content,
     };
-    match T::read(&mut r) {
+    match f(&mut r) {
         Ok(v) if r.remaining() == 0 => Ok(v),
         Ok(_) => Err(mismatch(body.len() - r.remaining())),
         Err(Error::Truncated { offset, needed, .. }) => Err(mismatch(

@@ -33,6 +33,25 @@ impl<'a> RecordRef<'a> {
         CounterData::decode(self.enterprise, self.format, self.data, self.offset)
     }
 
+    /// Runs `f` over the body, which it must consume exactly: content shorter or longer than
+    /// the declared length is an [`Error::ContentLength`] (the record is then skipped by its
+    /// declared length by the caller).
+    pub fn with_body<T>(
+        &self,
+        what: &'static str,
+        f: impl FnOnce(&mut Reader<'a>) -> Result<T>,
+    ) -> Result<T> {
+        crate::repr::with_body(
+            self.data,
+            self.body_offset(),
+            self.offset,
+            what,
+            self.enterprise,
+            self.format,
+            f,
+        )
+    }
+
     /// A cursor over the body, with absolute offsets.
     pub fn reader(&self) -> Reader<'a> {
         Reader::new(self.data, self.body_offset())

@@ -1,0 +1,382 @@
+//! Samples to flowwire's protocol-neutral types: flow samples to [`FlowRecord`], counter
+//! samples to [`Counters`].
+//!
+//! [`flow_sample_into`] is the hot path: it reads the records straight from the datagram,
+//! decodes the raw header with [`crate::header`], and writes into a caller-owned, reused
+//! [`FlowRecord`], allocating nothing in steady state.
+
+use std::net::IpAddr;
+
+use flowwire_record::{FieldId, FlowRecord, ProtocolKind, Value};
+
+use crate::error::{Error, Result};
+use crate::header::{self, HeaderInfo};
+use crate::repr::CounterData;
+use crate::wire::{CounterSampleView, Datagram, FlowSampleView, Interface, SourceId};
+use crate::xdr::{Address, Reader, Xdr};
+
+/// IPFIX samplingPopulation (310): where the sample pool goes in [`FlowRecord::extra`].
+pub const SAMPLE_POOL_FIELD: FieldId = FieldId::iana(310);
+/// IPFIX ignoredPacketTotalCount (164): where sFlow's `drops` (packets the agent could not
+/// sample for lack of resources) goes in [`FlowRecord::extra`].
+pub const DROPS_FIELD: FieldId = FieldId::iana(164);
+/// forwardingStatus value for "dropped, unknown reason" (RFC 7270).
+pub const FORWARDING_DROPPED: u32 = 0x80;
+
+/// What a sample needs from its datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DatagramInfo {
+    /// Agent address.
+    pub agent: Option<IpAddr>,
+    /// Sub-agent id.
+    pub sub_agent_id: u32,
+    /// Datagram sequence number.
+    pub sequence: u32,
+    /// Agent uptime, ms.
+    pub uptime: u32,
+}
+
+impl DatagramInfo {
+    /// Taken from a datagram view.
+    pub fn of<T: AsRef<[u8]>>(d: &Datagram<T>) -> Self {
+        DatagramInfo {
+            agent: d.agent().ip(),
+            sub_agent_id: d.sub_agent_id(),
+            sequence: d.sequence(),
+            uptime: d.uptime(),
+        }
+    }
+}
+
+fn ip(a: Address) -> Option<IpAddr> {
+    a.ip()
+}
+
+fn set<T>(slot: &mut Option<T>, v: Option<T>) {
+    if slot.is_none() {
+        *slot = v;
+    }
+}
+
+fn port(v: u32) -> Option<u16> {
+    u16::try_from(v).ok()
+}
+
+/// Fills `out` (cleared first) from a flow sample: sFlow kind, agent, domain = sub-agent id,
+/// sequence = the sample's sequence number, `sampling_interval` = sampling rate, the sample
+/// pool (extra 310) and drops (extra 164), interfaces (format 0 only; a discarded packet sets
+/// `forwarding_status` to dropped), `packets` = 1, `octets` = frame length, and what the
+/// records say: the raw header (decoded), sampled Ethernet / IPv4 / IPv6 (where the header did
+/// not say), extended switch, router, gateway, NAT and MPLS.
+///
+/// A record that does not decode is skipped by its declared length and its error pushed to
+/// `errors`; an error in the record list ends it. Returns the decoded header, if there was
+/// one.
+pub fn flow_sample_into(
+    dg: &DatagramInfo,
+    f: &FlowSampleView<'_>,
+    out: &mut FlowRecord,
+    errors: &mut impl Extend<Error>,
+) -> Option<HeaderInfo> {
+    out.clear();
+    out.kind = Some(ProtocolKind::Sflow5);
+    out.agent = dg.agent;
+    out.domain = Some(dg.sub_agent_id);
+    out.sequence = Some(f.sequence);
+    out.sampling_interval = Some(f.sampling_rate);
+    out.packets = Some(1);
+    out.in_if = f.input.index();
+    out.out_if = f.output.index();
+    if f.input.format == Interface::DISCARDED || f.output.format == Interface::DISCARDED {
+        out.forwarding_status = Some(FORWARDING_DROPPED);
+    }
+    out.push_extra(SAMPLE_POOL_FIELD, Value::Unsigned32(f.sample_pool));
+    out.push_extra(DROPS_FIELD, Value::Unsigned64(u64::from(f.drops)));
+    records_into(f.records, out, errors)
+}
+
+/// Applies the records of a flow or discarded-packet sample to `out`.
+pub(crate) fn records_into(
+    records: crate::wire::RecordIter<'_>,
+    out: &mut FlowRecord,
+    errors: &mut impl Extend<Error>,
+) -> Option<HeaderInfo> {
+    let mut info = None;
+    for rec in records {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                errors.extend(Some(e));
+                break;
+            }
+        };
+        if rec.enterprise != 0 {
+            continue;
+        }
+        let res = match rec.format {
+            1 => rec
+                .with_body("flow record", |r| {
+                    let protocol = r.u32("sampled header")?;
+                    let frame_length = r.u32("sampled header")?;
+                    let _stripped = r.u32("sampled header")?;
+                    let bytes = r.opaque("sampled header")?;
+                    Ok((protocol, frame_length, bytes))
+                })
+                .map(|(protocol, frame_length, bytes)| {
+                    out.octets = Some(u64::from(frame_length));
+                    let h = header::decode(protocol, bytes);
+                    apply_header(out, &h);
+                    info = Some(h);
+                }),
+            2 | 3 | 4 | 1001 | 1002 | 1007 | 1020 => rec.flow().map(|d| apply_fixed(out, &d)),
+            1003 => rec.with_body("flow record", |r| gateway(r, out)),
+            1006 => rec.with_body("flow record", |r| mpls(r, out)),
+            _ => Ok(()),
+        };
+        if let Err(e) = res {
+            errors.extend(Some(e));
+        }
+    }
+    info
+}
+
+fn apply_header(out: &mut FlowRecord, h: &HeaderInfo) {
+    let o = &h.outer;
+    set(&mut out.src_mac, o.src_mac);
+    set(&mut out.dst_mac, o.dst_mac);
+    set(&mut out.vlan, o.vlan);
+    set(&mut out.inner_vlan, o.inner_vlan);
+    set(&mut out.mpls_label, o.mpls_label);
+    set(&mut out.src_addr, o.src_addr);
+    set(&mut out.dst_addr, o.dst_addr);
+    set(&mut out.protocol, o.protocol);
+    set(&mut out.tos, o.tos);
+    set(&mut out.flow_label, o.flow_label);
+    set(&mut out.src_port, o.src_port);
+    set(&mut out.dst_port, o.dst_port);
+    set(&mut out.tcp_flags, o.tcp_flags);
+    set(&mut out.icmp_type, o.icmp_type);
+    set(&mut out.icmp_code, o.icmp_code);
+}
+
+fn apply_fixed(out: &mut FlowRecord, d: &crate::repr::FlowData) {
+    use crate::repr::FlowData as F;
+    match d {
+        F::SampledEthernet(e) => {
+            set(&mut out.src_mac, Some(e.src_mac));
+            set(&mut out.dst_mac, Some(e.dst_mac));
+            set(&mut out.octets, Some(u64::from(e.length)));
+        }
+        F::SampledIpv4(v) => {
+            set(&mut out.src_addr, Some(v.src_ip.into()));
+            set(&mut out.dst_addr, Some(v.dst_ip.into()));
+            set(&mut out.protocol, u8::try_from(v.protocol).ok());
+            set(&mut out.src_port, port(v.src_port));
+            set(&mut out.dst_port, port(v.dst_port));
+            set(&mut out.tcp_flags, port(v.tcp_flags));
+            set(&mut out.tos, u8::try_from(v.tos).ok());
+            set(&mut out.octets, Some(u64::from(v.length)));
+        }
+        F::SampledIpv6(v) => {
+            set(&mut out.src_addr, Some(v.src_ip.into()));
+            set(&mut out.dst_addr, Some(v.dst_ip.into()));
+            set(&mut out.protocol, u8::try_from(v.protocol).ok());
+            set(&mut out.src_port, port(v.src_port));
+            set(&mut out.dst_port, port(v.dst_port));
+            set(&mut out.tcp_flags, port(v.tcp_flags));
+            set(&mut out.tos, u8::try_from(v.priority).ok());
+            set(&mut out.octets, Some(u64::from(v.length)));
+        }
+        F::ExtendedSwitch(s) if s.src_vlan != 0 => set(&mut out.vlan, port(s.src_vlan)),
+        F::ExtendedRouter(r) => {
+            set(&mut out.next_hop, ip(r.next_hop));
+            set(&mut out.src_mask, u8::try_from(r.src_mask_len).ok());
+            set(&mut out.dst_mask, u8::try_from(r.dst_mask_len).ok());
+        }
+        F::ExtendedNat(n) => {
+            set(&mut out.post_nat_src_addr, ip(n.src));
+            set(&mut out.post_nat_dst_addr, ip(n.dst));
+        }
+        F::ExtendedNatPort(n) => {
+            set(&mut out.post_nat_src_port, port(n.src_port));
+            set(&mut out.post_nat_dst_port, port(n.dst_port));
+        }
+        _ => {}
+    }
+}
+
+/// extended_gateway without allocating: next hop, source AS, last AS of the path.
+fn gateway(r: &mut Reader<'_>, out: &mut FlowRecord) -> Result<()> {
+    let next_hop = Address::read(r)?;
+    let _as = r.u32("extended gateway")?;
+    let src_as = r.u32("extended gateway")?;
+    let _peer = r.u32("extended gateway")?;
+    let segments = r.count(8, "AS path segments")?;
+    let mut dst_as = None;
+    for _ in 0..segments {
+        let _type = r.u32("AS path segment")?;
+        let n = r.count(4, "AS path")?;
+        for _ in 0..n {
+            dst_as = Some(r.u32("AS path")?);
+        }
+    }
+    let communities = r.count(4, "communities")?;
+    r.take(communities as usize * 4, "communities")?;
+    let _local_pref = r.u32("extended gateway")?;
+    set(&mut out.bgp_next_hop, next_hop.ip());
+    set(&mut out.src_as, Some(src_as));
+    set(&mut out.dst_as, dst_as);
+    Ok(())
+}
+
+/// extended_mpls without allocating: next hop and the top input label.
+fn mpls(r: &mut Reader<'_>, out: &mut FlowRecord) -> Result<()> {
+    let next_hop = Address::read(r)?;
+    let mut top = None;
+    for _ in 0..2 {
+        let n = r.count(4, "MPLS label stack")?;
+        for i in 0..n {
+            let l = r.u32("MPLS label stack")?;
+            if i == 0 && top.is_none() {
+                top = Some(l >> 12);
+            }
+        }
+    }
+    set(&mut out.next_hop, next_hop.ip());
+    set(&mut out.mpls_label, top);
+    Ok(())
+}
+
+/// A counter sample with its datagram context and every record decoded: what counter
+/// samples convert to. With serde it serializes as
+/// `{"type":"counters","agent":..,"sub_agent_id":..,"datagram_sequence":..,"uptime_ms":..,
+/// "sequence":..,"source":{"class":..,"index":..},"expanded":..,"records":[{"interface":{..}},..]}`,
+/// each record an object keyed by its snake_case kind (`interface`, `ethernet`, `host_cpu`,
+/// `ovs_dp`, ... or `unknown` with `enterprise`, `format` and `data`).
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename = "counters"))]
+pub struct Counters {
+    /// Agent address.
+    pub agent: Option<IpAddr>,
+    /// Sub-agent id.
+    pub sub_agent_id: u32,
+    /// Sequence number of the datagram that carried the sample.
+    pub datagram_sequence: u32,
+    /// Agent uptime when the datagram was sent, ms.
+    pub uptime_ms: u32,
+    /// Sample sequence number (per source).
+    pub sequence: u32,
+    /// Data source.
+    pub source: SourceId,
+    /// Whether the sample was the expanded form.
+    pub expanded: bool,
+    /// The counter records; those that did not decode are kept as `Unknown` and reported.
+    pub records: Vec<CounterData>,
+}
+
+impl Counters {
+    /// The counters of a counter sample; records that do not decode are kept as `Unknown`
+    /// and their errors pushed to `errors`.
+    pub fn from_view(
+        dg: &DatagramInfo,
+        c: &CounterSampleView<'_>,
+        errors: &mut impl Extend<Error>,
+    ) -> Self {
+        let mut records = Vec::new();
+        for rec in c.records {
+            match rec {
+                Ok(rec) => {
+                    let (d, e) = CounterData::decode_lenient(
+                        rec.enterprise,
+                        rec.format,
+                        rec.data,
+                        rec.offset,
+                    );
+                    errors.extend(e);
+                    records.push(d);
+                }
+                Err(e) => {
+                    errors.extend(Some(e));
+                    break;
+                }
+            }
+        }
+        Counters {
+            agent: dg.agent,
+            sub_agent_id: dg.sub_agent_id,
+            datagram_sequence: dg.sequence,
+            uptime_ms: dg.uptime,
+            sequence: c.sequence,
+            source: c.source,
+            expanded: c.expanded,
+            records,
+        }
+    }
+
+    /// The interface index of the generic interface record, if there is one.
+    pub fn if_index(&self) -> Option<u32> {
+        self.records.iter().find_map(|r| match r {
+            CounterData::Interface(i) => Some(i.if_index),
+            _ => None,
+        })
+    }
+}
+
+/// Everything one datagram holds, converted.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Decoded {
+    /// One record per flow sample (and per discarded-packet sample, with
+    /// `forwarding_status` dropped).
+    pub flows: Vec<FlowRecord>,
+    /// One per counter sample.
+    pub counters: Vec<Counters>,
+    /// Errors of samples and records that were skipped.
+    pub errors: Vec<Error>,
+    /// Bytes after the declared samples (ignored).
+    pub trailing_bytes: usize,
+}
+
+/// Decodes a whole datagram into flow records and counters. Only a bad datagram header is an
+/// error; bad samples and records are skipped and listed in [`Decoded::errors`].
+pub fn decode(bytes: &[u8]) -> Result<Decoded> {
+    let d = Datagram::new_checked(bytes)?;
+    let dg = DatagramInfo::of(&d);
+    let mut out = Decoded::default();
+    let mut samples = d.samples();
+    for s in samples.by_ref() {
+        let view = match s.and_then(|s| s.view()) {
+            Ok(v) => v,
+            Err(e) => {
+                out.errors.push(e);
+                continue;
+            }
+        };
+        match view {
+            crate::wire::SampleView::Flow(f) => {
+                let mut rec = FlowRecord::new(ProtocolKind::Sflow5);
+                flow_sample_into(&dg, &f, &mut rec, &mut out.errors);
+                out.flows.push(rec);
+            }
+            crate::wire::SampleView::Discarded(x) => {
+                let mut rec = FlowRecord::new(ProtocolKind::Sflow5);
+                rec.agent = dg.agent;
+                rec.domain = Some(dg.sub_agent_id);
+                rec.sequence = Some(x.sequence);
+                rec.packets = Some(1);
+                rec.in_if = Some(x.input).filter(|&i| i != 0);
+                rec.out_if = Some(x.output).filter(|&i| i != 0);
+                rec.forwarding_status = Some(FORWARDING_DROPPED);
+                records_into(x.records, &mut rec, &mut out.errors);
+                out.flows.push(rec);
+            }
+            crate::wire::SampleView::Counters(c) => {
+                out.counters
+                    .push(Counters::from_view(&dg, &c, &mut out.errors))
+            }
+            crate::wire::SampleView::Unknown(_) => {}
+        }
+    }
+    out.trailing_bytes = samples.trailing_bytes();
+    Ok(out)
+}

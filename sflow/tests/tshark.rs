@@ -1,0 +1,259 @@
+//! Compares the decode of every corpus capture with tshark's, per flow sample: agent,
+//! sequence, sampling rate, input/output interface, and the sampled header's addresses and
+//! ports. Skips (with a message) when tshark or the corpus is absent. Prints the figures.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use flowwire_sflow::convert::{DatagramInfo, flow_sample_into};
+use flowwire_sflow::record::{FlowRecord, ProtocolKind};
+use flowwire_sflow::wire::{Datagram, SampleView};
+
+/// A JSON value that keeps duplicate keys (tshark repeats them).
+#[derive(Debug)]
+enum Node {
+    Str(String),
+    Obj(Vec<(String, Node)>),
+    Arr(Vec<Node>),
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Node {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Node;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("json")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+                Ok(Node::Str(v.to_string()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Node, E> {
+                Ok(Node::Other)
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+                Ok(Node::Str(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+                Ok(Node::Str(v.to_string()))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+                Ok(Node::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Node, E> {
+                Ok(Node::Other)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Node, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = a.next_element()? {
+                    v.push(x);
+                }
+                Ok(Node::Arr(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Node, A::Error> {
+                let mut v = Vec::new();
+                while let Some((k, x)) = a.next_entry::<String, Node>()? {
+                    v.push((k, x));
+                }
+                Ok(Node::Obj(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Node {
+    fn get(&self, key: &str) -> Option<&Node> {
+        match self {
+            Node::Obj(v) => v.iter().find(|(k, _)| k == key).map(|(_, n)| n),
+            _ => None,
+        }
+    }
+    fn str(&self, key: &str) -> Option<&str> {
+        match self.get(key) {
+            Some(Node::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+    fn num(&self, key: &str) -> Option<u64> {
+        let s = self.str(key)?;
+        match s.strip_prefix("0x") {
+            Some(h) => u64::from_str_radix(h, 16).ok(),
+            None => s.parse().ok(),
+        }
+    }
+    fn entries(&self) -> &[(String, Node)] {
+        match self {
+            Node::Obj(v) => v,
+            _ => &[],
+        }
+    }
+}
+
+/// What is compared per flow sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cmp {
+    agent: Option<String>,
+    sequence: Option<u64>,
+    rate: Option<u64>,
+    input: Option<(u64, u64)>,
+    output: Option<(u64, u64)>,
+    src: Option<String>,
+    dst: Option<String>,
+    sport: Option<u64>,
+    dport: Option<u64>,
+}
+
+fn tshark_samples(frame: &Node) -> Option<Vec<Cmp>> {
+    let layers = frame.get("_source")?.get("layers")?;
+    let sflow = layers.get("sflow")?;
+    if sflow.num("sflow_245.version") != Some(5) {
+        return None;
+    }
+    let agent = sflow
+        .str("sflow_245.agent")
+        .or_else(|| sflow.str("sflow_245.agent.v6"))
+        .map(str::to_string);
+    let mut out = Vec::new();
+    for (k, s) in sflow.entries() {
+        if !(k.starts_with("Flow sample") || k.starts_with("Expanded flow sample")) {
+            continue;
+        }
+        let iface = |dir: &str| -> Option<(u64, u64)> {
+            if let Some(raw) = s.num(&format!("sflow.flow_sample.{dir}_interface")) {
+                return Some((raw >> 30, raw & 0x3fff_ffff));
+            }
+            let f = s
+                .num(&format!("sflow.flow_sample.{dir}_interface_format"))
+                .or_else(|| s.num(&format!("sflow.flow_sample.{dir}_interface.format")))?;
+            Some((
+                f,
+                s.num(&format!("sflow.flow_sample.{dir}_interface_value"))?,
+            ))
+        };
+        let mut c = Cmp {
+            agent: agent.clone(),
+            sequence: s.num("sflow.flow_sample.sequence_number"),
+            rate: s.num("sflow.flow_sample.sampling_rate"),
+            input: iface("input"),
+            output: iface("output"),
+            src: None,
+            dst: None,
+            sport: None,
+            dport: None,
+        };
+        if let Some(tree) = s
+            .get("Raw packet header")
+            .and_then(|h| h.get("sflow_245.header_tree"))
+        {
+            for (layer, n) in tree.entries() {
+                match layer.as_str() {
+                    "ip" if c.src.is_none() => {
+                        c.src = n.str("ip.src").map(str::to_string);
+                        c.dst = n.str("ip.dst").map(str::to_string);
+                    }
+                    "ipv6" if c.src.is_none() => {
+                        c.src = n.str("ipv6.src").map(str::to_string);
+                        c.dst = n.str("ipv6.dst").map(str::to_string);
+                    }
+                    "tcp" | "udp" | "sctp" if c.sport.is_none() => {
+                        c.sport = n.num(&format!("{layer}.srcport"));
+                        c.dport = n.num(&format!("{layer}.dstport"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out.push(c);
+    }
+    Some(out)
+}
+
+fn ours(payload: &[u8]) -> Option<Vec<Cmp>> {
+    let d = Datagram::new_checked(payload).ok()?;
+    let dg = DatagramInfo::of(&d);
+    let mut rec = FlowRecord::new(ProtocolKind::Sflow5);
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for s in d.samples() {
+        let Ok(Ok(SampleView::Flow(f))) = s.map(|s| s.view()) else {
+            continue;
+        };
+        flow_sample_into(&dg, &f, &mut rec, &mut errors);
+        out.push(Cmp {
+            agent: rec.agent.map(|a| a.to_string()),
+            sequence: rec.sequence.map(u64::from),
+            rate: rec.sampling_interval.map(u64::from),
+            input: Some((u64::from(f.input.format), u64::from(f.input.value))),
+            output: Some((u64::from(f.output.format), u64::from(f.output.value))),
+            src: rec.src_addr.map(|a| a.to_string()),
+            dst: rec.dst_addr.map(|a| a.to_string()),
+            sport: rec.src_port.map(u64::from),
+            dport: rec.dst_port.map(u64::from),
+        });
+    }
+    assert!(errors.is_empty(), "{errors:?}");
+    Some(out)
+}
+
+#[test]
+fn flow_samples_match_tshark() {
+    if Command::new("tshark").arg("-v").output().is_err() {
+        eprintln!("SKIP: tshark not installed");
+        return;
+    }
+    let files = common::sflow_files();
+    let (mut total, mut total_bad) = (0, 0);
+    for (path, malformed) in files {
+        if malformed {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let udps = common::udp_payloads(&bytes);
+        let ports: BTreeSet<u16> = udps.iter().map(|u| u.dst_port).collect();
+        let mut cmd = Command::new("tshark");
+        cmd.arg("-r").arg(&path).args(["-T", "json"]);
+        for p in ports {
+            cmd.args(["-d", &format!("udp.port=={p},sflow")]);
+        }
+        let out = cmd.output().unwrap();
+        let frames: Node = serde_json::from_slice(&out.stdout).unwrap();
+        let Node::Arr(frames) = frames else {
+            panic!("tshark output")
+        };
+        let (mut n, mut bad, mut with_addr, mut with_ports) = (0, 0, 0, 0);
+        for (udp, frame) in udps.iter().zip(frames.iter()) {
+            let Some(theirs) = tshark_samples(frame) else {
+                continue;
+            };
+            let Some(mine) = ours(&udp.payload) else {
+                continue;
+            };
+            assert_eq!(mine.len(), theirs.len(), "{path:?} frame {}", udp.frame);
+            for (a, b) in mine.iter().zip(&theirs) {
+                n += 1;
+                with_addr += usize::from(b.src.is_some());
+                with_ports += usize::from(b.sport.is_some());
+                if a != b {
+                    bad += 1;
+                    eprintln!(
+                        "{path:?} frame {}:\n ours   {a:?}\n tshark {b:?}",
+                        udp.frame
+                    );
+                }
+            }
+        }
+        println!(
+            "{}: flow samples {n} (tshark shows addresses in {with_addr}, ports in {with_ports}), equal to tshark {}, mismatches {bad}",
+            path.file_name().unwrap().to_string_lossy(),
+            n - bad
+        );
+        total += n;
+        total_bad += bad;
+    }
+    println!("total: flow samples {total}, mismatches {total_bad}");
+    assert_eq!(total_bad, 0);
+}
