@@ -192,3 +192,150 @@ impl Drop for OvsdbServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Is this process root (needed for network namespaces and veth pairs)?
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// ovs-vswitchd (userspace datapath, `--disable-system`) on an [`OvsdbServer`]'s database.
+/// Dropping it deletes its bridges, stops it and then the server.
+pub struct Vswitchd {
+    pub db: OvsdbServer,
+    child: Option<Child>,
+}
+
+impl Vswitchd {
+    /// Start ovsdb-server and ovs-vswitchd, or print why not and return None.
+    pub fn start(test: &str) -> Option<Vswitchd> {
+        let Some(prog) = find_program("ovs-vswitchd") else {
+            eprintln!("SKIPPED {test}: ovs-vswitchd not installed");
+            return None;
+        };
+        let db = OvsdbServer::start(test)?;
+        let dir = db.dir.clone();
+        let child = Command::new(prog)
+            .arg(db.db())
+            .arg("--disable-system")
+            .arg(format!(
+                "--unixctl={}",
+                dir.join("ovs-vswitchd.ctl").display()
+            ))
+            .arg(format!(
+                "--log-file={}",
+                dir.join("ovs-vswitchd.log").display()
+            ))
+            .arg("-vconsole:off")
+            .arg("--no-chdir")
+            .env("OVS_RUNDIR", &dir)
+            .env("OVS_LOGDIR", &dir)
+            .env("OVS_DBDIR", &dir)
+            .env("OVS_SYSCONFDIR", &dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn ovs-vswitchd");
+        Some(Vswitchd {
+            db,
+            child: Some(child),
+        })
+    }
+
+    /// Run ovs-vsctl (waiting for vswitchd) and require success.
+    pub fn vsctl_wait(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.db.vsctl)
+            .arg(format!("--db={}", self.db.db()))
+            .arg("--timeout=20")
+            .args(args)
+            .output()
+            .expect("run ovs-vsctl");
+        assert!(
+            out.status.success(),
+            "ovs-vsctl {args:?} failed: {}\nvswitchd log:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.db.dir.join("ovs-vswitchd.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Vswitchd {
+    fn drop(&mut self) {
+        // Deleting the bridges lets the netdev datapath close its tap/AF_PACKET ports.
+        // Wait (no --no-wait) so vswitchd has removed the tap device before it exits.
+        let out = self.db.vsctl(&["list-br"]);
+        for br in String::from_utf8_lossy(&out.stdout).lines() {
+            let _ = Command::new(&self.db.vsctl)
+                .arg(format!("--db={}", self.db.db()))
+                .arg("--timeout=10")
+                .args(["--if-exists", "del-br", br])
+                .output();
+        }
+        if let Some(mut c) = self.child.take() {
+            // Ask it to exit cleanly (releasing datapath ports), then make sure.
+            if let Some(appctl) = find_program("ovs-appctl") {
+                let _ = Command::new(appctl)
+                    .arg("-t")
+                    .arg(self.db.dir.join("ovs-vswitchd.ctl"))
+                    .args(["--timeout=5", "exit", "--cleanup"])
+                    .output();
+            }
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        // self.db drops next: stops ovsdb-server, removes the directory.
+    }
+}
+
+/// Network namespaces and host veth ends created for a test; removed on drop.
+#[derive(Default)]
+pub struct NetnsGuard {
+    pub namespaces: Vec<String>,
+    pub links: Vec<String>,
+}
+
+/// Run a command; Err(stderr) on failure.
+pub fn sh(prog: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(prog)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{prog}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{prog} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+impl Drop for NetnsGuard {
+    fn drop(&mut self) {
+        for l in &self.links {
+            let _ = sh("ip", &["link", "del", l]);
+        }
+        for n in &self.namespaces {
+            let _ = sh("ip", &["netns", "del", n]);
+        }
+    }
+}
