@@ -14,6 +14,7 @@
 pub use flowwire_record as record;
 
 pub mod error;
+pub mod exporter;
 pub mod template;
 pub mod wire;
 

@@ -712,10 +712,11 @@ fn apply_options(s: &mut DomainState, u: OptionsUpdate, max_samplers: usize, max
             None => s.sampling = Some(sampling),
         }
     }
-    if let (Some(i), Some(name)) = (u.if_index, u.if_name)
-        && (s.interface_names.len() < max_names || s.interface_names.contains_key(&i))
-    {
-        s.interface_names.insert(i, name);
+    if let (Some(i), Some(name)) = (u.if_index, u.if_name) {
+        let room = s.interface_names.len() < max_names || s.interface_names.contains_key(&i);
+        if room {
+            s.interface_names.insert(i, name);
+        }
     }
 }
 

@@ -35,3 +35,4 @@ pub(crate) fn check_out(out: &[u8], len: usize) -> Result<()> {
     }
     Ok(())
 }
+pub mod v9;
