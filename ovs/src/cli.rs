@@ -23,7 +23,9 @@ use crate::error::{Diagnostics, Error};
 use crate::options::{DEFAULT_BRIDGE, ExportOptions};
 pub use crate::ovsdb::DEFAULT_DB;
 use crate::rows::{ColumnValue, CurrentExport};
-use crate::spec::{Network, Protocol, ValidSpec, ValidateOptions, load_spec};
+use crate::spec::{
+    CollectorConfig, ExportNetworkFlows, Network, Protocol, ValidSpec, ValidateOptions, load_spec,
+};
 
 /// Default limit for each OVSDB call (and for `--wait`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -319,10 +321,21 @@ pub fn run_show(args: &ShowArgs) -> Result<Report, Error> {
 }
 
 /// The `Network` object the bridge's state corresponds to.
+///
+/// Targets are shown exactly as OVS stores them (sorted), even ones this crate's validation
+/// would refuse, so nothing on the bridge is hidden.
 pub fn show_model(current: &CurrentExport) -> Network {
-    let spec = current.to_spec();
-    let any = Protocol::ALL.iter().any(|p| spec.get(*p).is_some());
-    Network::cluster(any.then(|| spec.to_model()))
+    let mut model = ExportNetworkFlows::default();
+    let mut any = false;
+    for p in Protocol::ALL {
+        if let Some(t) = current.targets(p) {
+            any = true;
+            *model.get_mut(p) = Some(CollectorConfig {
+                collectors: Some(t.into_iter().collect()),
+            });
+        }
+    }
+    Network::cluster(any.then_some(model))
 }
 
 fn show_text(c: &CurrentExport) -> String {

@@ -134,7 +134,8 @@ impl Configurator {
     /// Poll `Open_vSwitch.cur_cfg` until it reaches `next_cfg` (ovs-vswitchd applied the
     /// configuration) or `limit` passes.
     pub fn wait_cur_cfg(&mut self, next_cfg: i64, limit: Duration) -> Result<i64, Error> {
-        let deadline = Instant::now() + limit;
+        // A limit too large to represent means "no limit".
+        let deadline = Instant::now().checked_add(limit);
         let mut last = None;
         loop {
             let r = self.client.transact(
@@ -151,7 +152,7 @@ impl Configurator {
                 return Ok(c);
             }
             last = cur.or(last);
-            if Instant::now() >= deadline {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(Error::Timeout {
                     endpoint: self.client.endpoint().to_owned(),
                     what: format!(

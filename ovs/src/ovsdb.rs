@@ -27,6 +27,8 @@ use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -146,8 +148,34 @@ impl Write for Stream {
     }
 }
 
+/// Largest single message accepted from the server; a bigger one (or a server that never
+/// ends a message) is a protocol error rather than unbounded memory use.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Counts the bytes read since the client last reset the counter, and fails the read once
+/// the count passes [`MAX_MESSAGE_BYTES`].
+#[derive(Debug)]
+struct Limited {
+    inner: Stream,
+    received: Arc<AtomicUsize>,
+}
+
+impl Read for Limited {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.received.load(Ordering::Relaxed) > MAX_MESSAGE_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("message larger than {MAX_MESSAGE_BYTES} bytes"),
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.received.fetch_add(n, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 type Messages =
-    serde_json::StreamDeserializer<'static, serde_json::de::IoRead<BufReader<Stream>>, Value>;
+    serde_json::StreamDeserializer<'static, serde_json::de::IoRead<BufReader<Limited>>, Value>;
 
 /// A connection to an OVSDB server.
 pub struct Client {
@@ -155,6 +183,7 @@ pub struct Client {
     writer: Stream,
     reader: Stream,
     messages: Messages,
+    received: Arc<AtomicUsize>,
     next_id: u64,
     timeout: Duration,
     broken: bool,
@@ -233,12 +262,18 @@ impl Client {
             .map_err(io("configure"))?;
         let reader = stream.try_clone().map_err(io("configure"))?;
         let reader2 = stream.try_clone().map_err(io("configure"))?;
-        let messages = serde_json::Deserializer::from_reader(BufReader::new(reader2)).into_iter();
+        let received = Arc::new(AtomicUsize::new(0));
+        let limited = Limited {
+            inner: reader2,
+            received: Arc::clone(&received),
+        };
+        let messages = serde_json::Deserializer::from_reader(BufReader::new(limited)).into_iter();
         Ok(Client {
             endpoint: name,
             writer: stream,
             reader,
             messages,
+            received,
             next_id: 1,
             timeout,
             broken: false,
@@ -297,10 +332,11 @@ impl Client {
     }
 
     fn wait_reply(&mut self, pending: &Pending<'_>) -> Result<Value, Error> {
-        let deadline = Instant::now() + self.timeout;
+        // A timeout too large to represent means "no limit".
+        let deadline = Instant::now().checked_add(self.timeout);
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|l| l.is_zero()) {
                 self.broken = true;
                 return Err(Error::Timeout {
                     endpoint: self.endpoint.clone(),
@@ -308,8 +344,9 @@ impl Client {
                     after: self.timeout,
                 });
             }
+            self.received.store(0, Ordering::Relaxed);
             self.reader
-                .set_read_timeout(Some(left))
+                .set_read_timeout(left)
                 .map_err(|source| Error::Io {
                     endpoint: self.endpoint.clone(),
                     context: "configure",

@@ -97,6 +97,12 @@ impl Plan {
                         .collect();
                     if cols.is_empty() {
                         unchanged.push(p);
+                    } else if have.shared {
+                        // Someone else uses this row too: leave it to them.
+                        changes.push(Change::Create {
+                            protocol: p,
+                            row: want.clone(),
+                        });
                     } else {
                         changes.push(Change::Update {
                             protocol: p,
@@ -431,6 +437,7 @@ mod tests {
                 c.rows[i] = Some(ExistingRow {
                     uuid,
                     row: r.clone(),
+                    shared: false,
                 });
             }
         }

@@ -408,6 +408,10 @@ pub struct ExistingRow {
     pub uuid: String,
     /// The managed columns.
     pub row: ExporterRow,
+    /// Something else also references the row (another bridge, or a
+    /// `Flow_Sample_Collector_Set` for an IPFIX row): it is then never updated in place,
+    /// a new row is created instead, so the other user keeps its settings.
+    pub shared: bool,
 }
 
 /// What the bridge exports now, as read from the database.
@@ -480,6 +484,14 @@ impl CurrentExport {
                     value: format!("points at missing {} row {target}", p.table()),
                 });
             };
+            let shared = rows_of(4)
+                .iter()
+                .chain(if p == Protocol::Ipfix {
+                    rows_of(5)
+                } else {
+                    &[]
+                })
+                .any(|r| uuid_of(r.get(p.bridge_column())).as_deref() == Some(target.as_str()));
             let mut columns = BTreeMap::new();
             for (c, kind) in schema.managed(p) {
                 let v = found.get(c).ok_or_else(|| Error::BadData {
@@ -496,6 +508,7 @@ impl CurrentExport {
                         protocol: p,
                         columns,
                     },
+                    shared,
                 });
             }
         }
@@ -590,10 +603,14 @@ fn uuid_of(v: Option<&Value>) -> Option<String> {
 
 /// The read transaction: the bridge's references and every row of the three tables
 /// (they are small), so the state is one consistent snapshot.
+///
+/// Operations: the bridge; all NetFlow, sFlow, IPFIX rows; the other bridges' references;
+/// and, when the schema has it, `Flow_Sample_Collector_Set.ipfix` (to spot shared rows).
 pub fn read_operations(bridge: &str, schema: &SchemaInfo) -> Vec<Value> {
+    let name = || Value::String(bridge.to_owned());
     let mut ops = vec![op::select(
         "Bridge",
-        vec![op::cond("name", "==", Value::String(bridge.to_owned()))],
+        vec![op::cond("name", "==", name())],
         &["_uuid", "name", "netflow", "sflow", "ipfix"],
     )];
     for p in Protocol::ALL {
@@ -601,8 +618,18 @@ pub fn read_operations(bridge: &str, schema: &SchemaInfo) -> Vec<Value> {
         cols.extend(schema.managed(p).iter().map(|(c, _)| *c));
         ops.push(op::select(p.table(), vec![], &cols));
     }
+    ops.push(op::select(
+        "Bridge",
+        vec![op::cond("name", "!=", name())],
+        &["netflow", "sflow", "ipfix"],
+    ));
+    if schema.has(FSCS, "ipfix") {
+        ops.push(op::select(FSCS, vec![], &["ipfix"]));
+    }
     ops
 }
+
+const FSCS: &str = "Flow_Sample_Collector_Set";
 
 #[cfg(test)]
 mod tests {

@@ -513,3 +513,59 @@ fn cli_functions_against_the_server() {
     assert!(shown.stdout.contains("netFlow: not configured"));
     assert!(s.list("NetFlow").is_empty());
 }
+
+#[test]
+fn shared_row_is_not_modified() {
+    let Some(s) = server_with_bridge("shared_row_is_not_modified") else {
+        return;
+    };
+    // br0 and br-int share one NetFlow row, made by hand.
+    s.vsctl_ok(&["add-br", "br0"]);
+    s.vsctl_ok(&[
+        "--",
+        "--id=@n",
+        "create",
+        "NetFlow",
+        "targets=\"10.9.9.9:2056\"",
+        "active_timeout=60",
+        "--",
+        "set",
+        "Bridge",
+        "br-int",
+        "netflow=@n",
+        "--",
+        "set",
+        "Bridge",
+        "br0",
+        "netflow=@n",
+    ]);
+    let shared = s
+        .vsctl_ok(&["get", "Bridge", "br0", "netflow"])
+        .trim()
+        .to_owned();
+    let mut c = Configurator::connect(&s.db(), T).unwrap();
+    assert!(
+        c.read("br-int")
+            .unwrap()
+            .get(Protocol::NetFlow)
+            .unwrap()
+            .shared
+    );
+    let a = spec("netFlow: {collectors: [\"10.0.0.1:2056\"]}\n");
+    let out = c.apply(&a, &ExportOptions::default(), None).unwrap();
+    let mine = out.after.get(Protocol::NetFlow).unwrap();
+    assert_ne!(mine.uuid, shared, "a new row for br-int");
+    assert!(!mine.shared);
+    assert_eq!(
+        s.vsctl_ok(&["get", "Bridge", "br0", "netflow"]).trim(),
+        shared
+    );
+    assert_eq!(
+        s.vsctl_ok(&["get", "NetFlow", &shared, "targets"]).trim(),
+        r#"["10.9.9.9:2056"]"#
+    );
+    // From now on br-int's own row is updated in place.
+    let b = spec("netFlow: {collectors: [\"10.0.0.2:2056\"]}\n");
+    let out = c.apply(&b, &ExportOptions::default(), None).unwrap();
+    assert_eq!(out.after.get(Protocol::NetFlow).unwrap().uuid, mine.uuid);
+}
