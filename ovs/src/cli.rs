@@ -22,7 +22,8 @@ use crate::configurator::{Configurator, Outcome};
 use crate::error::{Diagnostics, Error};
 use crate::options::{DEFAULT_BRIDGE, ExportOptions};
 pub use crate::ovsdb::DEFAULT_DB;
-use crate::rows::{ColumnValue, CurrentExport};
+use crate::plan::Plan;
+use crate::rows::{ColumnValue, CurrentExport, DesiredExport, SchemaInfo};
 use crate::spec::{
     CollectorConfig, ExportNetworkFlows, Network, Protocol, ValidSpec, ValidateOptions, load_spec,
 };
@@ -238,14 +239,27 @@ pub fn run_apply(args: &ApplyArgs) -> Result<Report, Error> {
         args.conn.bridge.as_deref(),
     )?;
     let stderr = warnings_text(&spec);
-    let mut cfg = Configurator::connect(&args.conn.db, args.conn.timeout)?;
     let mut stdout = String::new();
     if args.dry_run {
-        let plan = cfg.plan(&spec, &opts)?;
+        let plan = match Configurator::connect(&args.conn.db, args.conn.timeout) {
+            Ok(mut cfg) => cfg.plan(&spec, &opts)?,
+            // Offline: commands that are right whatever the bridge has now.
+            Err(e @ (Error::Io { .. } | Error::Timeout { .. })) => {
+                let _ = writeln!(
+                    stdout,
+                    "# could not read the current state ({e});\n\
+                     # these commands replace whatever the bridge exports"
+                );
+                let desired = DesiredExport::new(&spec, &opts, &SchemaInfo::everything())?;
+                Plan::blind(&desired)
+            }
+            Err(e) => return Err(e),
+        };
         let _ = writeln!(stdout, "# {}", plan.to_string().replace('\n', "\n# "));
         stdout.push_str(&plan.vsctl_script(&vsctl_globals(&args.conn, args.wait)));
         return Ok(Report { stdout, stderr });
     }
+    let mut cfg = Configurator::connect(&args.conn.db, args.conn.timeout)?;
     let outcome = cfg.apply(&spec, &opts, args.wait.then_some(args.conn.timeout))?;
     describe_outcome(&mut stdout, &outcome, args.wait);
     Ok(Report { stdout, stderr })
@@ -259,7 +273,7 @@ pub fn run_clear(args: &ClearArgs) -> Result<Report, Error> {
     let mut stdout = String::new();
     if args.dry_run {
         let current = cfg.read(&bridge)?;
-        let plan = crate::plan::Plan::new(&crate::rows::DesiredExport::nothing(&bridge), &current);
+        let plan = Plan::new(&DesiredExport::nothing(&bridge), &current);
         let _ = writeln!(stdout, "# {}", plan.to_string().replace('\n', "\n# "));
         stdout.push_str(&plan.vsctl_script(&vsctl_globals(&args.conn, args.wait)));
         return Ok(Report {
@@ -308,7 +322,7 @@ pub fn run_show(args: &ShowArgs) -> Result<Report, Error> {
     let mut stderr = String::new();
     if let Some((spec, opts)) = desired {
         stderr = warnings_text(&spec);
-        let plan = crate::plan::Plan::new(&cfg.desired(&spec, &opts)?, &current);
+        let plan = Plan::new(&cfg.desired(&spec, &opts)?, &current);
         let diff = format!("diff (current -> desired):\n{plan}\n");
         if args.format == Format::Text {
             stdout.push('\n');
@@ -480,5 +494,25 @@ mod tests {
         .unwrap_err();
         assert!(matches!(e, Error::Io { .. }), "{e}");
         assert_eq!(e.exit_code(), 1);
+        let dry = run_apply(&ApplyArgs {
+            conn: Connection {
+                db: "unix:/nonexistent/db.sock".into(),
+                ..Default::default()
+            },
+            file: tmp("n.yaml", "netFlow: {collectors: [\"1.2.3.4:2056\"]}\n"),
+            dry_run: true,
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(
+            dry.stdout.contains("# could not read the current state"),
+            "{}",
+            dry.stdout
+        );
+        assert!(
+            dry.stdout.contains("-- clear Bridge br-int sflow ipfix"),
+            "{}",
+            dry.stdout
+        );
     }
 }

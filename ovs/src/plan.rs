@@ -62,7 +62,8 @@ pub struct Plan {
     pub unchanged: Vec<Protocol>,
     /// The bridge's `netflow`, `sflow`, `ipfix` columns as read (the transaction waits for
     /// them to be still the same, so a concurrent change makes it fail instead of being lost).
-    guard: [Value; 3],
+    /// `None` for a [`Plan::blind`] plan, which only checks that the bridge exists.
+    guard: Option<[Value; 3]>,
 }
 
 fn row_label(uuid: &str) -> &str {
@@ -117,11 +118,41 @@ impl Plan {
             bridge: desired.bridge.clone(),
             changes,
             unchanged,
-            guard: [
+            guard: Some([
                 current.raw_ref(Protocol::NetFlow).clone(),
                 current.raw_ref(Protocol::SFlow).clone(),
                 current.raw_ref(Protocol::Ipfix).clone(),
-            ],
+            ]),
+        }
+    }
+
+    /// A plan made without knowing the current state (the database could not be read):
+    /// create a row for every configured protocol and clear the others. Correct from any
+    /// state, but not idempotent (rows are always new), so only meant for showing the
+    /// `ovs-vsctl` command of a dry run.
+    pub fn blind(desired: &DesiredExport) -> Plan {
+        let changes = Protocol::ALL
+            .into_iter()
+            .map(|p| match desired.get(p) {
+                Some(row) => Change::Create {
+                    protocol: p,
+                    row: row.clone(),
+                },
+                None => Change::Remove {
+                    protocol: p,
+                    uuid: String::new(),
+                    row: ExporterRow {
+                        protocol: p,
+                        columns: Default::default(),
+                    },
+                },
+            })
+            .collect();
+        Plan {
+            bridge: desired.bridge.clone(),
+            changes,
+            unchanged: Vec::new(),
+            guard: None,
         }
     }
 
@@ -152,13 +183,17 @@ impl Plan {
         let by_name = || vec![op::cond("name", "==", Value::String(self.bridge.clone()))];
         let mut guard_row = Map::new();
         guard_row.insert("name".into(), Value::String(self.bridge.clone()));
-        for (p, v) in Protocol::ALL.iter().zip(&self.guard) {
-            guard_row.insert(p.bridge_column().into(), v.clone());
+        let mut guard_cols = vec!["name"];
+        if let Some(guard) = &self.guard {
+            for (p, v) in Protocol::ALL.iter().zip(guard) {
+                guard_row.insert(p.bridge_column().into(), v.clone());
+                guard_cols.push(p.bridge_column());
+            }
         }
         let mut ops = vec![op::wait(
             "Bridge",
             by_name(),
-            &["name", "netflow", "sflow", "ipfix"],
+            &guard_cols,
             "==",
             vec![Value::Object(guard_row)],
             0,
@@ -382,6 +417,9 @@ impl fmt::Display for Plan {
                         write!(f, "\n    {col}: {old} -> {new}")?;
                     }
                 }
+                Change::Remove { protocol, uuid, .. } if uuid.is_empty() => {
+                    write!(f, "\n- {protocol}: clear whatever the bridge has")?;
+                }
                 Change::Remove {
                     protocol,
                     uuid,
@@ -581,6 +619,26 @@ mod tests {
         );
         assert!(script.contains("-- set Bridge br-int netflow=@netflow sflow=@sflow ipfix=@ipfix"));
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
+
+        let mut one = before.clone();
+        one.rows[1] = None;
+        one.rows[2] = None;
+        let blind = Plan::blind(&one);
+        let lines: Vec<String> = blind.vsctl_commands().iter().map(|c| c.join(" ")).collect();
+        assert_eq!(
+            lines[1..],
+            [
+                "-- set Bridge br-int netflow=@netflow".to_owned(),
+                "-- clear Bridge br-int sflow ipfix".to_owned()
+            ]
+        );
+        let ops = blind.operations();
+        assert_eq!(ops[0]["columns"], json!(["name"]));
+        assert!(
+            blind
+                .to_string()
+                .contains("- sFlow: clear whatever the bridge has")
+        );
         assert_eq!(shell_quote(""), "''");
     }
 }

@@ -257,6 +257,14 @@ fn dry_run_commands_are_accepted_by_ovs_vsctl() {
     let plan = Plan::new(&DesiredExport::nothing("br-int"), &current);
     run(&plan);
     assert_eq!(row_uuids(&c.read("br-int").unwrap()), [None, None, None]);
+
+    // The offline ("blind") dry run is right from any state: here all three are set and
+    // the blind plan for `b` (netFlow + sFlow) must leave exactly `b`.
+    c.apply(&a, &opts, None).unwrap();
+    let blind = Plan::blind(&c.desired(&b, &opts2).unwrap());
+    run(&blind);
+    assert!(c.plan(&b, &opts2).unwrap().is_empty(), "{}", c.plan(&b, &opts2).unwrap());
+    assert!(s.list("IPFIX").is_empty());
 }
 
 #[test]
