@@ -388,7 +388,7 @@ impl Session {
             // Another message concatenated after this one: FlowSet id 9 is reserved, and is
             // the version number of a v9 header.
             let rest = sets.remaining();
-            if rest.len() >= v9_packet::HEADER_LEN && read_u16(rest, 0) == v9_packet::VERSION {
+            if rest.len() >= 2 && read_u16(rest, 0) == v9_packet::VERSION {
                 return Some(sets.position());
             }
             let Some(set) = sets.next() else { break };
