@@ -12,11 +12,16 @@
 )]
 
 pub mod convert;
+pub mod encode;
 pub mod error;
 pub mod header;
 pub mod repr;
+pub mod session;
 pub mod wire;
 pub mod xdr;
 
 pub use error::{Error, Result};
 pub use flowwire_record as record;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,481 @@
+//! Round trips, truncation and malformed-record tests over every record type.
+
+use proptest::prelude::*;
+
+use crate::Error;
+use crate::convert::{self, DatagramInfo, flow_sample_into};
+use crate::encode::{self, Exporter};
+use crate::repr::*;
+use crate::session::{AgentKey, SampleKind, Session};
+use crate::wire::{Datagram, SampleView, SourceId};
+use crate::xdr::{Address, Gen, Opaque, Xdr};
+use flowwire_record::{FlowRecord, MacAddr, ProtocolKind};
+
+fn round_trip<T: Xdr + PartialEq + std::fmt::Debug>(x: &T) {
+    let bytes = x.to_bytes().unwrap();
+    assert_eq!(bytes.len(), x.buffer_len());
+    assert_eq!(bytes.len() % 4, 0, "XDR is 4-byte aligned: {x:?}");
+    let back = T::parse(&bytes, 0).unwrap();
+    assert_eq!(&back, x);
+    assert_eq!(back.to_bytes().unwrap(), bytes);
+    // emit into a 0xa5-filled buffer one byte short fails without panicking.
+    let mut short = vec![0xa5; bytes.len().saturating_sub(1)];
+    if !bytes.is_empty() {
+        assert!(x.emit(&mut short).is_err());
+    }
+}
+
+proptest! {
+    #[test]
+    fn flow_records_round_trip(seed in any::<u64>()) {
+        round_trip(&FlowData::generate(&mut Gen(seed)));
+    }
+
+    #[test]
+    fn counter_records_round_trip(seed in any::<u64>()) {
+        round_trip(&CounterData::generate(&mut Gen(seed)));
+    }
+
+    #[test]
+    fn samples_round_trip(seed in any::<u64>()) {
+        round_trip(&Sample::generate(&mut Gen(seed)));
+    }
+
+    #[test]
+    fn datagrams_round_trip_and_truncate(seed in any::<u64>()) {
+        let d = DatagramRepr::generate(&mut Gen(seed));
+        round_trip(&d);
+        let bytes = d.to_bytes().unwrap();
+        let (back, errors) = DatagramRepr::parse_with_errors(&bytes).unwrap();
+        prop_assert!(errors.is_empty(), "{:?}", errors);
+        prop_assert_eq!(&back, &d);
+        for n in 0..bytes.len() {
+            // Never a panic; a cut datagram is an error or reports what it lost.
+            match DatagramRepr::parse_with_errors(&bytes[..n]) {
+                Ok((_, errors)) => prop_assert!(!errors.is_empty() || d.samples.is_empty()),
+                Err(e) => prop_assert!(e.offset().is_some()),
+            }
+            let _ = convert::decode(&bytes[..n]);
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic_and_reencode_stably(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let mut b = bytes.clone();
+        if b.len() >= 8 {
+            b[..4].copy_from_slice(&5u32.to_be_bytes());
+            b[4..8].copy_from_slice(&1u32.to_be_bytes());
+        }
+        let _ = convert::decode(&b);
+        if let Ok((d, _)) = DatagramRepr::parse_with_errors(&b) {
+            let out = d.to_bytes().unwrap();
+            let (again, _) = DatagramRepr::parse_with_errors(&out).unwrap();
+            prop_assert_eq!(again, d);
+        }
+    }
+
+    #[test]
+    fn flow_record_to_sample_and_back(
+        seed in any::<u64>(),
+        v6 in any::<bool>(),
+        proto in prop_oneof![Just(6u8), Just(17u8), Just(1u8), Just(47u8)],
+        vlan in proptest::option::of(1u16..4095),
+    ) {
+        let mut g = Gen(seed);
+        let mut rec = FlowRecord::new(ProtocolKind::Sflow5);
+        if v6 {
+            rec.src_addr = Some(std::net::Ipv6Addr::generate(&mut g).into());
+            rec.dst_addr = Some(std::net::Ipv6Addr::generate(&mut g).into());
+            rec.flow_label = Some(g.below(1 << 20) as u32);
+        } else {
+            rec.src_addr = Some(std::net::Ipv4Addr::generate(&mut g).into());
+            rec.dst_addr = Some(std::net::Ipv4Addr::generate(&mut g).into());
+        }
+        let proto = if v6 && proto == 1 { 58 } else { proto };
+        rec.protocol = Some(proto);
+        rec.tos = Some(g.u64() as u8);
+        rec.src_mac = Some(MacAddr::generate(&mut g));
+        rec.dst_mac = Some(MacAddr::generate(&mut g));
+        rec.vlan = vlan;
+        match proto {
+            6 | 17 => {
+                rec.src_port = Some(g.u64() as u16);
+                rec.dst_port = Some(g.u64() as u16);
+                if proto == 6 {
+                    rec.tcp_flags = Some(g.below(0x200) as u16);
+                }
+            }
+            1 | 58 => {
+                rec.icmp_type = Some(g.u64() as u8);
+                rec.icmp_code = Some(g.u64() as u8);
+            }
+            _ => {}
+        }
+        rec.octets = Some(64 + g.below(1500));
+        rec.sampling_interval = Some(1 + g.below(10_000) as u32);
+        rec.in_if = Some(g.below(1 << 30) as u32);
+        rec.out_if = Some(g.below(1 << 30) as u32);
+        rec.src_as = Some(g.u64() as u32);
+        rec.dst_as = Some(g.u64() as u32);
+        rec.next_hop = rec.src_addr;
+        rec.src_mask = Some(24);
+        rec.dst_mask = Some(16);
+
+        let fs = encode::flow_sample(&rec, 7, SourceId { class: 0, index: 3 }, 128).unwrap();
+        let mut ex = Exporter::new(Address::V4([192, 0, 2, 9].into()), 4, 1400);
+        prop_assert!(ex.push(Sample::Flow(fs), 1000).unwrap().is_none());
+        let bytes = ex.flush(1000).unwrap().unwrap();
+        let decoded = convert::decode(&bytes).unwrap();
+        prop_assert!(decoded.errors.is_empty(), "{:?}", decoded.errors);
+        let got = &decoded.flows[0];
+        prop_assert_eq!(got.agent, Some("192.0.2.9".parse().unwrap()));
+        prop_assert_eq!(got.domain, Some(4));
+        prop_assert_eq!(got.sequence, Some(7));
+        for (a, b) in [
+            (got.src_addr, rec.src_addr), (got.dst_addr, rec.dst_addr),
+            (got.next_hop, rec.next_hop),
+        ] {
+            prop_assert_eq!(a, b);
+        }
+        prop_assert_eq!(got.protocol, rec.protocol);
+        prop_assert_eq!(got.tos, rec.tos);
+        prop_assert_eq!((got.src_port, got.dst_port), (rec.src_port, rec.dst_port));
+        prop_assert_eq!(got.tcp_flags, rec.tcp_flags);
+        prop_assert_eq!((got.icmp_type, got.icmp_code), (rec.icmp_type, rec.icmp_code));
+        prop_assert_eq!((got.src_mac, got.dst_mac, got.vlan), (rec.src_mac, rec.dst_mac, rec.vlan));
+        prop_assert_eq!(got.octets, rec.octets);
+        prop_assert_eq!(got.sampling_interval, rec.sampling_interval);
+        prop_assert_eq!((got.in_if, got.out_if), (rec.in_if, rec.out_if));
+        prop_assert_eq!((got.src_as, got.dst_as), (rec.src_as, rec.dst_as));
+        prop_assert_eq!((got.src_mask, got.dst_mask), (rec.src_mask, rec.dst_mask));
+        if v6 {
+            prop_assert_eq!(got.flow_label, rec.flow_label);
+        }
+    }
+}
+
+/// Every known format: decoded through the view path, cut at every length (a typed error,
+/// never a panic), and with 4 extra bytes (a length mismatch) it is reported for that record.
+#[test]
+fn every_known_record_format_decodes_and_rejects_bad_lengths() {
+    let mut g = Gen(42);
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..5000 {
+        for (rec, flow) in [
+            (Xdr::to_bytes(&FlowData::generate(&mut g)).unwrap(), true),
+            (
+                Xdr::to_bytes(&CounterData::generate(&mut g)).unwrap(),
+                false,
+            ),
+        ] {
+            let (e, f) = split_tag(u32::from_be_bytes(rec[..4].try_into().unwrap()));
+            let body = &rec[8..];
+            let known = if flow {
+                FlowData::is_known(e, f)
+            } else {
+                CounterData::is_known(e, f)
+            };
+            if !known || !seen.insert((flow, f, body.len())) {
+                continue;
+            }
+            let decode = |b: &[u8]| {
+                if flow {
+                    FlowData::decode(e, f, b, 100).map(drop)
+                } else {
+                    CounterData::decode(e, f, b, 100).map(drop)
+                }
+            };
+            decode(body).unwrap();
+            for n in 0..body.len() {
+                // host_cpu's steal/guest tail is optional: the 68-byte form is valid.
+                if !flow && f == 2003 && n == 68 {
+                    continue;
+                }
+                let err = decode(&body[..n]).unwrap_err();
+                assert_eq!(err.offset().map(|o| o >= 100), Some(true), "{f}: {err}");
+            }
+            let mut longer = body.to_vec();
+            longer.extend([0; 4]);
+            match decode(&longer) {
+                Err(Error::ContentLength { offset: 100, .. }) => {}
+                other => panic!("format {f}: {other:?}"),
+            }
+        }
+    }
+    let formats: std::collections::BTreeSet<_> = seen.iter().map(|(a, b, _)| (*a, *b)).collect();
+    assert!(formats.len() > 80, "{}", formats.len());
+}
+
+/// Huawei / Brocade style: one record longer than its structure; the rest still decodes.
+#[test]
+fn bad_record_is_skipped_by_declared_length() {
+    let sample = FlowSample {
+        sequence: 1,
+        source: SourceId { class: 0, index: 5 },
+        sampling_rate: 100,
+        sample_pool: 1000,
+        drops: 0,
+        input: crate::wire::Interface::if_index(1),
+        output: crate::wire::Interface::if_index(2),
+        records: vec![
+            FlowData::Unknown {
+                enterprise: 0,
+                format: 1001,
+                data: Opaque(vec![0; 20]), // extended_switch is 16 bytes
+            },
+            FlowData::SampledIpv4(SampledIpv4 {
+                length: 60,
+                protocol: 6,
+                src_ip: [10, 0, 0, 1].into(),
+                dst_ip: [10, 0, 0, 2].into(),
+                src_port: 1,
+                dst_port: 2,
+                tcp_flags: 0x18,
+                tos: 0,
+            }),
+        ],
+    };
+    let d = DatagramRepr {
+        agent: Address::V4([10, 1, 1, 1].into()),
+        sub_agent_id: 0,
+        sequence: 9,
+        uptime: 5,
+        samples: vec![Sample::Flow(sample)],
+    };
+    let mut bytes = d.to_bytes().unwrap();
+    bytes.extend([0xde, 0xad]); // trailing bytes: ignored
+    let out = convert::decode(&bytes).unwrap();
+    assert_eq!(out.trailing_bytes, 2);
+    assert_eq!(out.errors.len(), 1);
+    assert!(matches!(
+        out.errors[0],
+        Error::ContentLength {
+            format: 1001,
+            declared: 20,
+            content: 16,
+            ..
+        }
+    ));
+    assert_eq!(out.flows[0].src_addr, Some("10.0.0.1".parse().unwrap()));
+    assert_eq!(out.flows[0].dst_port, Some(2));
+    let (repr, errors) = DatagramRepr::parse_with_errors(&bytes).unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(repr, d);
+}
+
+#[test]
+fn datagram_view_fixture() {
+    // version 5, IPv6 agent 2001:db8::1, sub-agent 3, seq 4, uptime 5, no samples.
+    let mut b = vec![0, 0, 0, 5, 0, 0, 0, 2];
+    b.extend([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    b.extend([0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 0]);
+    let d = Datagram::new_checked(&b[..]).unwrap();
+    assert_eq!(d.agent(), Address::V6("2001:db8::1".parse().unwrap()));
+    assert_eq!(
+        (d.sub_agent_id(), d.sequence(), d.uptime(), d.sample_count()),
+        (3, 4, 5, 0)
+    );
+    assert_eq!(d.header_len(), 40);
+    for n in 0..b.len() {
+        assert!(matches!(
+            Datagram::new_checked(&b[..n]),
+            Err(Error::Truncated { .. })
+        ));
+    }
+    b[3] = 4;
+    assert!(matches!(
+        Datagram::new_checked(&b[..]),
+        Err(Error::Version { version: 4, .. })
+    ));
+    b[3] = 5;
+    b[7] = 9;
+    assert!(matches!(
+        Datagram::new_checked(&b[..]),
+        Err(Error::AddressType {
+            offset: 4,
+            value: 9
+        })
+    ));
+}
+
+#[test]
+fn sample_count_is_not_trusted() {
+    let d = DatagramRepr {
+        agent: Address::V4([10, 1, 1, 1].into()),
+        sub_agent_id: 0,
+        sequence: 1,
+        uptime: 1,
+        samples: vec![],
+    };
+    let mut b = d.to_bytes().unwrap();
+    let n = b.len();
+    b[n - 4..].copy_from_slice(&u32::MAX.to_be_bytes());
+    let (repr, errors) = DatagramRepr::parse_with_errors(&b).unwrap();
+    assert!(repr.samples.is_empty());
+    assert!(matches!(errors[..], [Error::Truncated { .. }]));
+}
+
+#[test]
+fn exporter_packs_up_to_the_mtu_with_sequences() {
+    let mut ex = Exporter::new(Address::V4([10, 0, 0, 1].into()), 0, 400);
+    let mut out = Vec::new();
+    for i in 0..50 {
+        let src = SourceId {
+            class: 0,
+            index: i % 3,
+        };
+        let seq = ex.next_sample_sequence(SampleKind::Counters, src);
+        let s = Sample::Counters(CounterSample {
+            sequence: seq,
+            source: src,
+            records: vec![CounterData::Vlan(VlanCounters {
+                vlan_id: i,
+                octets: 1,
+                ucast_pkts: 2,
+                multicast_pkts: 3,
+                broadcast_pkts: 4,
+                discards: 5,
+            })],
+        });
+        out.extend(ex.push(s, i).unwrap());
+    }
+    out.extend(ex.flush(99).unwrap());
+    let mut session = Session::default();
+    let mut total = 0;
+    for (i, d) in out.iter().enumerate() {
+        assert!(d.len() <= 400);
+        let v = Datagram::new_checked(&d[..]).unwrap();
+        assert_eq!(v.sequence() as usize, i + 1);
+        session.observe(&v);
+        total += convert::decode(d).unwrap().counters.len();
+    }
+    assert_eq!(total, 50);
+    assert_eq!((session.lost_datagrams(), session.lost_samples()), (0, 0));
+    // Dropping a datagram shows as loss of one datagram and its samples.
+    let mut s2 = Session::default();
+    for (i, d) in out.iter().enumerate() {
+        if i != 1 {
+            s2.observe(&Datagram::new_checked(&d[..]).unwrap());
+        }
+    }
+    let lost_samples = Datagram::new_checked(&out[1][..]).unwrap().sample_count();
+    assert_eq!(s2.lost_datagrams(), 1);
+    assert_eq!(s2.lost_samples(), u64::from(lost_samples));
+    let key = AgentKey {
+        agent: Some("10.0.0.1".parse().unwrap()),
+        sub_agent_id: 0,
+    };
+    let a = s2.agent(&key).unwrap();
+    let t = a
+        .source(SampleKind::Counters, SourceId { class: 0, index: 0 })
+        .unwrap();
+    assert_eq!(
+        t.received + t.lost,
+        17,
+        "50 samples over 3 sources: 17 for index 0"
+    );
+    let big = Sample::Unknown {
+        enterprise: 9,
+        format: 9,
+        data: Opaque(vec![0; 500]),
+    };
+    assert!(matches!(ex.push(big, 0), Err(Error::Encode { .. })));
+}
+
+#[test]
+fn session_is_bounded_and_sees_restarts() {
+    let mut s = Session::new(crate::session::SessionConfig {
+        max_agents: 2,
+        max_sources_per_agent: 1,
+    });
+    let dg = |agent: u8, seq: u32, uptime: u32| {
+        DatagramRepr {
+            agent: Address::V4([10, 0, 0, agent].into()),
+            sub_agent_id: 0,
+            sequence: seq,
+            uptime,
+            samples: vec![],
+        }
+        .to_bytes()
+        .unwrap()
+    };
+    for a in 1..=3 {
+        s.observe(&Datagram::new_checked(&dg(a, 1, 10)[..]).unwrap());
+    }
+    assert_eq!(s.evicted_agents, 1);
+    s.observe(&Datagram::new_checked(&dg(3, 2, 20)[..]).unwrap());
+    s.observe(&Datagram::new_checked(&dg(3, 1, 5)[..]).unwrap());
+    let key = AgentKey {
+        agent: Some("10.0.0.3".parse().unwrap()),
+        sub_agent_id: 0,
+    };
+    let a = s.agent(&key).unwrap();
+    assert_eq!((a.restarts, a.datagrams.lost), (1, 0));
+}
+
+#[test]
+fn counters_serialize_with_every_field() {
+    let d = DatagramRepr {
+        agent: Address::V4([10, 0, 0, 1].into()),
+        sub_agent_id: 2,
+        sequence: 3,
+        uptime: 4,
+        samples: vec![Sample::ExpandedCounters(CounterSample {
+            sequence: 5,
+            source: SourceId { class: 0, index: 7 },
+            records: vec![
+                CounterData::PortName(PortName {
+                    name: Opaque::from("eth0"),
+                }),
+                CounterData::OvsDp(OvsDpStats {
+                    hits: 1,
+                    misses: 2,
+                    lost: 3,
+                    mask_hits: 4,
+                    flows: 5,
+                    masks: 6,
+                }),
+            ],
+        })],
+    };
+    let out = convert::decode(&d.to_bytes().unwrap()).unwrap();
+    let json = serde_json::to_string(&out.counters[0]).unwrap();
+    assert_eq!(
+        json,
+        r#"{"type":"counters","agent":"10.0.0.1","sub_agent_id":2,"datagram_sequence":3,"uptime_ms":4,"sequence":5,"source":{"class":0,"index":7},"expanded":true,"records":[{"port_name":{"name":"eth0"}},{"ovs_dp":{"hits":1,"misses":2,"lost":3,"mask_hits":4,"flows":5,"masks":6}}]}"#
+    );
+    let back: convert::Counters = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, out.counters[0]);
+}
+
+#[test]
+fn flow_sample_into_reuses_the_record() {
+    let rec = FlowRecord {
+        src_addr: Some("192.0.2.1".parse().unwrap()),
+        dst_addr: Some("192.0.2.2".parse().unwrap()),
+        protocol: Some(17),
+        src_port: Some(53),
+        dst_port: Some(5353),
+        ..FlowRecord::new(ProtocolKind::Sflow5)
+    };
+    let s = encode::flow_sample(&rec, 1, SourceId::default(), 128).unwrap();
+    let d = DatagramRepr {
+        samples: vec![Sample::ExpandedFlow(s)],
+        ..DatagramRepr::default()
+    };
+    let bytes = d.to_bytes().unwrap();
+    let v = Datagram::new_checked(&bytes[..]).unwrap();
+    let dg = DatagramInfo::of(&v);
+    let mut out = FlowRecord::new(ProtocolKind::Sflow5);
+    out.vlan = Some(99);
+    for s in v.samples() {
+        let Ok(SampleView::Flow(f)) = s.unwrap().view() else {
+            panic!()
+        };
+        let h = flow_sample_into(&dg, &f, &mut out, &mut Vec::new()).unwrap();
+        assert_eq!(h.outer.dst_port, Some(5353));
+    }
+    assert_eq!(out.vlan, None, "cleared");
+    assert_eq!(out.dst_port, Some(5353));
+    assert_eq!(out.scaled_packets(), Some(1));
+}
