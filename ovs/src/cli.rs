@@ -23,7 +23,7 @@ use crate::error::{Diagnostics, Error};
 use crate::options::{DEFAULT_BRIDGE, ExportOptions};
 pub use crate::ovsdb::DEFAULT_DB;
 use crate::plan::Plan;
-use crate::rows::{ColumnValue, CurrentExport, DesiredExport, SchemaInfo};
+use crate::rows::{CurrentExport, DesiredExport, SchemaInfo};
 use crate::spec::{
     CollectorConfig, ExportNetworkFlows, Network, Protocol, ValidSpec, ValidateOptions, load_spec,
 };
@@ -363,11 +363,7 @@ fn show_text(c: &CurrentExport) -> String {
             Some(r) => {
                 let _ = writeln!(out, "{}: {} row {}", p.spec_field(), p.table(), r.uuid);
                 for (col, v) in r.row.ordered() {
-                    let shown = match v {
-                        ColumnValue::Strings(_) => v.to_string(),
-                        _ => v.to_string(),
-                    };
-                    let _ = writeln!(out, "  {col:<20} {shown}");
+                    let _ = writeln!(out, "  {col:<20} {v}");
                 }
             }
         }

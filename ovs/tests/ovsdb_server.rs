@@ -263,7 +263,11 @@ fn dry_run_commands_are_accepted_by_ovs_vsctl() {
     c.apply(&a, &opts, None).unwrap();
     let blind = Plan::blind(&c.desired(&b, &opts2).unwrap());
     run(&blind);
-    assert!(c.plan(&b, &opts2).unwrap().is_empty(), "{}", c.plan(&b, &opts2).unwrap());
+    assert!(
+        c.plan(&b, &opts2).unwrap().is_empty(),
+        "{}",
+        c.plan(&b, &opts2).unwrap()
+    );
     assert!(s.list("IPFIX").is_empty());
 }
 
