@@ -1,5 +1,6 @@
 //! The `flowwire` command.
 
+mod decode;
 mod ie;
 mod output;
 
@@ -17,6 +18,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Decode captures (pcap, pcapng, raw IPFIX files) of NetFlow, IPFIX and sFlow.
+    Decode(decode::DecodeArgs),
     /// Look up information elements in the registry (IANA, VMware/OVS, Cisco NSEL).
     Ie(ie::IeArgs),
 }
@@ -28,10 +31,11 @@ pub(crate) struct UserError(pub(crate) String);
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Ie(args) => ie::run(args),
+        Command::Decode(args) => decode::run(args),
+        Command::Ie(args) => ie::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(UserError(msg)) => {
             eprintln!("flowwire: {msg}");
             ExitCode::from(2)

@@ -36,3 +36,158 @@ pub(crate) fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
         s.into()
     }
 }
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use flowwire::record::FlowRecord;
+
+/// The CSV columns for flows, in order: the core names of the JSON schema.
+pub(crate) const FLOW_CSV_COLUMNS: &[&str] = &[
+    "kind",
+    "exporter",
+    "domain",
+    "sequence",
+    "export_time",
+    "start",
+    "end",
+    "src_addr",
+    "src_port",
+    "dst_addr",
+    "dst_port",
+    "protocol",
+    "tos",
+    "tcp_flags",
+    "octets",
+    "packets",
+    "in_if",
+    "out_if",
+    "src_as",
+    "dst_as",
+    "next_hop",
+    "src_mask",
+    "dst_mask",
+    "vlan",
+    "src_mac",
+    "dst_mac",
+    "icmp_type",
+    "icmp_code",
+    "direction",
+    "sampling_interval",
+    "extra",
+];
+
+fn opt<T: std::fmt::Display>(s: &mut String, v: &Option<T>) {
+    if let Some(v) = v {
+        let _ = write!(s, "{v}");
+    }
+}
+
+/// Writes one flow as a CSV line (reusing `line` as scratch).
+pub(crate) fn flow_csv(out: &mut impl Write, r: &FlowRecord, line: &mut String) -> io::Result<()> {
+    line.clear();
+    macro_rules! cells {
+        ($($v:expr),*) => {{ $( opt(line, &$v); line.push(','); )* }};
+    }
+    cells!(
+        r.kind,
+        r.exporter,
+        r.domain,
+        r.sequence,
+        r.export_time,
+        r.start,
+        r.end,
+        r.src_addr,
+        r.src_port,
+        r.dst_addr,
+        r.dst_port,
+        r.protocol,
+        r.tos,
+        r.tcp_flags,
+        r.octets,
+        r.packets,
+        r.in_if,
+        r.out_if,
+        r.src_as,
+        r.dst_as,
+        r.next_hop,
+        r.src_mask,
+        r.dst_mask,
+        r.vlan,
+        r.src_mac,
+        r.dst_mac,
+        r.icmp_type,
+        r.icmp_code,
+        r.direction,
+        r.sampling_interval
+    );
+    let mut extra = String::new();
+    for (i, e) in r.extra.iter().enumerate() {
+        if i > 0 {
+            extra.push(' ');
+        }
+        match &e.name {
+            Some(n) => extra.push_str(n),
+            None => {
+                let _ = write!(extra, "{}", e.field);
+            }
+        }
+        let _ = write!(extra, "={}", e.value);
+    }
+    line.push_str(&csv_cell(&extra));
+    line.push('\n');
+    out.write_all(line.as_bytes())
+}
+
+/// The table header for flows.
+pub(crate) const FLOW_TABLE_HEADER: &str = "START                          KIND      EXPORTER               SRC                                          DST                                          PROTO     PACKETS          OCTETS  IN>OUT";
+
+fn endpoint(addr: Option<std::net::IpAddr>, port: Option<u16>) -> String {
+    match (addr, port) {
+        (Some(std::net::IpAddr::V6(a)), Some(p)) => format!("[{a}]:{p}"),
+        (Some(a), Some(p)) => format!("{a}:{p}"),
+        (Some(a), None) => a.to_string(),
+        (None, Some(p)) => format!("*:{p}"),
+        (None, None) => "-".into(),
+    }
+}
+
+/// Writes one flow as a table line.
+pub(crate) fn flow_table(
+    out: &mut impl Write,
+    r: &FlowRecord,
+    line: &mut String,
+) -> io::Result<()> {
+    line.clear();
+    let start = r
+        .start
+        .or(r.export_time)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "-".into());
+    let kind = r.kind.map(|k| k.name()).unwrap_or("-");
+    let exporter = r
+        .exporter
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| "-".into());
+    let proto = match r.protocol {
+        Some(1) => "icmp".to_string(),
+        Some(6) => "tcp".to_string(),
+        Some(17) => "udp".to_string(),
+        Some(58) => "icmp6".to_string(),
+        Some(p) => p.to_string(),
+        None => "-".to_string(),
+    };
+    let n = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
+    let i = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
+    let _ = writeln!(
+        line,
+        "{start:<30} {kind:<9} {exporter:<22} {:<44} {:<44} {proto:<5} {:>11} {:>15}  {}>{}",
+        endpoint(r.src_addr, r.src_port),
+        endpoint(r.dst_addr, r.dst_port),
+        n(r.packets),
+        n(r.octets),
+        i(r.in_if),
+        i(r.out_if),
+    );
+    out.write_all(line.as_bytes())
+}

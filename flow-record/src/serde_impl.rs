@@ -75,17 +75,24 @@ pub(crate) mod extras {
         }
     }
 
+    impl Serialize for ExtraField {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let v = self.value.as_value();
+            Out {
+                pen: self.field.pen,
+                id: self.field.id,
+                name: self.name.as_deref(),
+                data_type: v.data_type().name(),
+                value: to_json(v),
+            }
+            .serialize(s)
+        }
+    }
+
     pub(crate) fn serialize<S: Serializer>(extra: &[ExtraField], s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(extra.len()))?;
         for e in extra {
-            let v = e.value.as_value();
-            seq.serialize_element(&Out {
-                pen: e.field.pen,
-                id: e.field.id,
-                name: e.name.as_deref(),
-                data_type: v.data_type().name(),
-                value: to_json(v),
-            })?;
+            seq.serialize_element(e)?;
         }
         seq.end()
     }

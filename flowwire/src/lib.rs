@@ -8,7 +8,9 @@
 
 #[cfg(feature = "pcap")]
 pub mod capture;
+pub mod collector;
 
+pub use collector::{Collector, CollectorConfig, CollectorError, Event};
 pub use flowwire_record as record;
 pub use flowwire_record::{FlowRecord, ProtocolKind, Timestamp, Value};
 

@@ -1,0 +1,346 @@
+//! `flowwire decode`: decode captures (pcap, pcapng, raw IPFIX files) to flows.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use flowwire::capture::{CaptureError, CaptureReader};
+use flowwire::collector::{Collector, Event};
+use flowwire::{ProtocolKind, Timestamp};
+
+use crate::UserError;
+use crate::output::{FLOW_CSV_COLUMNS, FLOW_TABLE_HEADER, Format, flow_csv, flow_table};
+
+#[derive(Debug, Args)]
+pub(crate) struct DecodeArgs {
+    /// Capture files (pcap, pcapng or raw IPFIX), decoded in order with one template state;
+    /// `-` reads standard input.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Print only these record types (repeatable).
+    #[arg(long = "type", value_enum)]
+    types: Vec<RecordType>,
+    /// Only UDP datagrams to or from this port (repeatable).
+    #[arg(long)]
+    port: Vec<u16>,
+    /// Print per-exporter statistics on stderr at the end.
+    #[arg(long)]
+    stats: bool,
+    /// Stop at the first malformed datagram (exit code 1).
+    #[arg(long)]
+    strict: bool,
+    /// Do not print errors as they happen (they are still counted).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RecordType {
+    /// Flow records.
+    Flow,
+    /// sFlow counter samples.
+    Counters,
+    /// Options data (sampling, interface names...).
+    Options,
+}
+
+struct Printer<W: Write> {
+    out: W,
+    format: Format,
+    types: Vec<RecordType>,
+    line: String,
+    io_error: Option<io::Error>,
+    wrote_header: bool,
+}
+
+impl<W: Write> Printer<W> {
+    fn wants(&self, t: RecordType) -> bool {
+        self.types.is_empty() || self.types.contains(&t)
+    }
+
+    fn header(&mut self) -> io::Result<()> {
+        if self.wrote_header {
+            return Ok(());
+        }
+        self.wrote_header = true;
+        match self.format {
+            Format::Csv => writeln!(self.out, "{}", FLOW_CSV_COLUMNS.join(",")),
+            Format::Table => writeln!(self.out, "{FLOW_TABLE_HEADER}"),
+            Format::Jsonl => Ok(()),
+        }
+    }
+
+    fn json(&mut self, v: &impl serde::Serialize) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, v).map_err(io::Error::other)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn event(&mut self, e: &Event<'_>) -> io::Result<()> {
+        match e {
+            Event::Flow(f) if self.wants(RecordType::Flow) => match self.format {
+                Format::Jsonl => self.json(f),
+                Format::Csv => {
+                    self.header()?;
+                    flow_csv(&mut self.out, f, &mut self.line)
+                }
+                Format::Table => {
+                    self.header()?;
+                    flow_table(&mut self.out, f, &mut self.line)
+                }
+            },
+            // Counters and options have no flat form: JSON in every format.
+            Event::Counters(c)
+                if self.wants(RecordType::Counters) && self.format == Format::Jsonl =>
+            {
+                self.json(c)
+            }
+            Event::Options(o)
+                if self.wants(RecordType::Options) && self.format == Format::Jsonl =>
+            {
+                self.json(o)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Totals {
+    datagrams: u64,
+    skipped_port: u64,
+    unrecognized: u64,
+    errors: u64,
+    flows: u64,
+}
+
+enum Input {
+    Capture(CaptureReader),
+    Ipfix(Vec<u8>),
+}
+
+fn open(path: &PathBuf) -> Result<Input, UserError> {
+    let name = path.display().to_string();
+    let mut bytes = Vec::new();
+    let reader: Box<dyn Read + Send> = if name == "-" {
+        io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .map_err(|e| UserError(format!("reading standard input: {e}")))?;
+        Box::new(io::Cursor::new(bytes.clone()))
+    } else {
+        let mut f = File::open(path).map_err(|e| UserError(format!("{name}: {e}")))?;
+        let mut head = [0u8; 2];
+        let n = f
+            .read(&mut head)
+            .map_err(|e| UserError(format!("{name}: {e}")))?;
+        if n == 2 && head == [0, 10] {
+            let mut all = head.to_vec();
+            f.read_to_end(&mut all)
+                .map_err(|e| UserError(format!("{name}: {e}")))?;
+            return Ok(Input::Ipfix(all));
+        }
+        let f = File::open(path).map_err(|e| UserError(format!("{name}: {e}")))?;
+        Box::new(f)
+    };
+    if bytes.starts_with(&[0, 10]) {
+        return Ok(Input::Ipfix(bytes));
+    }
+    match CaptureReader::new(reader) {
+        Ok(r) => Ok(Input::Capture(r)),
+        Err(CaptureError::NotACapture) => Err(UserError(format!(
+            "{name}: not a capture (pcap, pcapng) or an IPFIX file"
+        ))),
+        Err(CaptureError::Empty) => Err(UserError(format!("{name}: empty file"))),
+        Err(e) => Err(UserError(format!("{name}: {e}"))),
+    }
+}
+
+pub(crate) fn run(args: DecodeArgs) -> Result<std::process::ExitCode, UserError> {
+    let format = Format::resolve(args.format);
+    // Open everything first: a missing file is a user error before any output.
+    let mut inputs = Vec::new();
+    for path in &args.files {
+        inputs.push((path.display().to_string(), open(path)?));
+    }
+    let stdout = io::stdout();
+    let mut printer = Printer {
+        out: BufWriter::with_capacity(1 << 16, stdout.lock()),
+        format,
+        types: args.types.clone(),
+        line: String::new(),
+        io_error: None,
+        wrote_header: false,
+    };
+    let mut collector = Collector::default();
+    let mut totals = Totals::default();
+    let stderr_tty = io::stderr().is_terminal();
+    let mut failed_strict = false;
+
+    'files: for (name, input) in inputs {
+        let progress = stderr_tty.then(|| {
+            let p = indicatif::ProgressBar::new_spinner();
+            p.set_message(name.clone());
+            p
+        });
+        let mut input_errors = 0u64;
+        let mut on_datagram =
+            |frame: u64, src: SocketAddr, time: Timestamp, payload: &[u8]| -> bool {
+                totals.datagrams += 1;
+                if let Some(p) = &progress {
+                    if totals.datagrams % 4096 == 0 {
+                        p.set_position(totals.datagrams);
+                    }
+                }
+                let mut strict_hit = false;
+                let kind = collector.feed(src, time, payload, |e| {
+                    if let Event::Error(err) = &e {
+                        totals.errors += 1;
+                        if !args.quiet {
+                            eprintln!("flowwire: {name}: frame {frame}: {err}");
+                        }
+                        strict_hit = true;
+                        return;
+                    }
+                    if let Event::Flow(_) = &e {
+                        totals.flows += 1;
+                    }
+                    if printer.io_error.is_none() {
+                        if let Err(err) = printer.event(&e) {
+                            printer.io_error = Some(err);
+                        }
+                    }
+                });
+                if kind.is_none() {
+                    totals.unrecognized += 1;
+                }
+                !(args.strict && strict_hit) && printer.io_error.is_none()
+            };
+        match input {
+            Input::Ipfix(bytes) => {
+                let exporter: SocketAddr = ([0, 0, 0, 0], 0).into();
+                let mut offset = 0usize;
+                let mut n = 0u64;
+                while let Some(head) = bytes.get(offset..offset + 4) {
+                    let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
+                    let Some(msg) = bytes.get(offset..offset + len).filter(|_| len >= 16) else {
+                        eprintln!(
+                            "flowwire: {name}: bad IPFIX message length {len} at byte {offset}; stopping"
+                        );
+                        input_errors += 1;
+                        break;
+                    };
+                    n += 1;
+                    let export = u32::from_be_bytes([msg[4], msg[5], msg[6], msg[7]]);
+                    if !on_datagram(n, exporter, Timestamp::from_unix_secs(export), msg) {
+                        failed_strict = args.strict;
+                        break 'files;
+                    }
+                    offset += len;
+                }
+            }
+            Input::Capture(mut reader) => {
+                while let Some(item) = reader.next_datagram() {
+                    match item {
+                        Ok(d) => {
+                            if !args.port.is_empty()
+                                && !args.port.contains(&d.src.port())
+                                && !args.port.contains(&d.dst.port())
+                            {
+                                totals.skipped_port += 1;
+                                continue;
+                            }
+                            if !on_datagram(d.frame, d.src, d.time, d.payload) {
+                                failed_strict = args.strict;
+                                break 'files;
+                            }
+                        }
+                        Err(e) if e.is_fatal() => {
+                            eprintln!("flowwire: {name}: {e}; decoded what came before");
+                            input_errors += 1;
+                        }
+                        Err(e) => {
+                            if !args.quiet {
+                                eprintln!("flowwire: {name}: {e}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        totals.errors += input_errors;
+        if let Some(p) = progress {
+            p.finish_and_clear();
+        }
+    }
+    let flushed = printer.out.flush();
+    match printer.io_error.take().map(Err).unwrap_or(flushed) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(UserError(format!("writing output: {e}"))),
+    }
+    if args.stats {
+        print_stats(&collector, &totals);
+    }
+    Ok(if failed_strict {
+        std::process::ExitCode::from(1)
+    } else {
+        std::process::ExitCode::SUCCESS
+    })
+}
+
+fn print_stats(c: &Collector, t: &Totals) {
+    let mut rows: Vec<_> = c.exporter_stats().collect();
+    rows.sort_by_key(|(a, k, _)| (*a, *k));
+    eprintln!(
+        "datagrams {} (other ports {}, unrecognized {}), flows {}, errors {}",
+        t.datagrams, t.skipped_port, t.unrecognized, t.flows, t.errors
+    );
+    eprintln!(
+        "{:<40} {:<9} {:>9} {:>9} {:>9} {:>9} {:>7}",
+        "EXPORTER", "PROTOCOL", "DATAGRAMS", "FLOWS", "COUNTERS", "OPTIONS", "ERRORS"
+    );
+    for (addr, kind, s) in rows {
+        eprintln!(
+            "{:<40} {:<9} {:>9} {:>9} {:>9} {:>9} {:>7}",
+            addr.to_string(),
+            kind.name(),
+            s.datagrams,
+            s.flows,
+            s.counters,
+            s.options,
+            s.errors
+        );
+    }
+    let nf = c.netflow().store_stats();
+    let ns = c.netflow().stats();
+    eprintln!(
+        "netflow v9 templates: learned {} replaced {} refreshed {} withdrawn {} expired {} evicted {} rejected {}; data sets without template {}; sequence lost {} reordered {}",
+        nf.learned,
+        nf.replaced,
+        nf.refreshed,
+        nf.withdrawn,
+        nf.expired,
+        nf.evicted_templates,
+        nf.rejected_limit + nf.rejected_invalid,
+        ns.data_sets_without_template,
+        ns.sequence_lost,
+        ns.sequence_reordered
+    );
+    let ip = c.ipfix().store_stats();
+    eprintln!(
+        "ipfix templates: learned {} replaced {} refreshed {} withdrawn {} expired {} evicted {} rejected {}",
+        ip.learned,
+        ip.replaced,
+        ip.refreshed,
+        ip.withdrawn,
+        ip.expired,
+        ip.evicted_templates,
+        ip.rejected_limit + ip.rejected_invalid
+    );
+    let _ = ProtocolKind::Ipfix;
+}

@@ -1,0 +1,191 @@
+//! `flowwire decode` end to end, on the bundled sample and the committed captures.
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn flowwire() -> Command {
+    Command::cargo_bin("flowwire").unwrap()
+}
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(name)
+}
+
+fn jsonl(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn sample_decodes_all_four_protocols() {
+    let out = flowwire()
+        .arg("decode")
+        .arg(testdata("sample.pcap"))
+        .args(["--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = jsonl(&out.stdout);
+    let kinds: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r["type"] == "flow")
+        .map(|r| r["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["ipfix", "netflow5", "netflow9", "sflow5"]
+    );
+    assert!(
+        rows.iter().any(|r| r["type"] == "counters"),
+        "OVS counter samples"
+    );
+    assert!(
+        rows.iter().any(|r| r["type"] == "options"),
+        "softflowd IPFIX options"
+    );
+    for r in rows.iter().filter(|r| r["type"] == "flow") {
+        assert!(
+            r.get("src_addr").is_some() && r.get("dst_addr").is_some(),
+            "{r}"
+        );
+    }
+}
+
+#[test]
+fn type_filter_and_formats() {
+    let out = flowwire()
+        .arg("decode")
+        .arg(testdata("sample.pcap"))
+        .args(["--format", "jsonl", "--type", "flow"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(jsonl(&out.stdout).iter().all(|r| r["type"] == "flow"));
+
+    let csv = flowwire()
+        .arg("decode")
+        .arg(testdata("sample.pcap"))
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(csv.status.success());
+    let text = String::from_utf8(csv.stdout).unwrap();
+    assert!(text.starts_with("kind,exporter,"), "{text}");
+    assert!(text.lines().count() > 10);
+
+    let table = flowwire()
+        .arg("decode")
+        .arg(testdata("sample.pcap"))
+        .args(["--format", "table"])
+        .output()
+        .unwrap();
+    assert!(table.status.success());
+    assert!(
+        String::from_utf8(table.stdout)
+            .unwrap()
+            .starts_with("START")
+    );
+}
+
+#[test]
+fn port_filter_and_stats() {
+    let out = flowwire()
+        .arg("decode")
+        .arg(testdata("sample.pcap"))
+        .args(["--format", "jsonl", "--port", "20055", "--stats"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let rows = jsonl(&out.stdout);
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter().all(|r| r["kind"] == "netflow5"),
+        "only OVS NetFlow on 20055"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("EXPORTER"), "{err}");
+}
+
+#[test]
+fn template_state_spans_files_in_order() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/netflow9");
+    if !corpus.is_dir() {
+        eprintln!("skipped: {} is absent", corpus.display());
+        return;
+    }
+    let data = corpus.join("akvorado__data.pcap");
+    let alone = flowwire()
+        .arg("decode")
+        .arg(&data)
+        .args(["--format", "jsonl", "--type", "flow"])
+        .output()
+        .unwrap();
+    assert!(alone.status.success());
+    let with_template = flowwire()
+        .arg("decode")
+        .arg(corpus.join("akvorado__template.pcap"))
+        .arg(&data)
+        .args(["--format", "jsonl", "--type", "flow"])
+        .output()
+        .unwrap();
+    assert!(with_template.status.success());
+    assert!(jsonl(&with_template.stdout).len() > jsonl(&alone.stdout).len());
+}
+
+#[test]
+fn user_errors_exit_2_with_one_line() {
+    let out = flowwire()
+        .args(["decode", "/no/such/file.pcap"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("/no/such/file.pcap"), "{err}");
+
+    let dir = tempdir();
+    let junk = dir.join("junk.bin");
+    std::fs::write(&junk, b"this is not a capture").unwrap();
+    let out = flowwire().arg("decode").arg(&junk).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("not a capture")
+    );
+}
+
+#[test]
+fn truncated_capture_decodes_up_to_the_cut() {
+    let bytes = std::fs::read(testdata("sample.pcap")).unwrap();
+    let dir = tempdir();
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 100]).unwrap();
+    let out = flowwire()
+        .arg("decode")
+        .arg(&cut)
+        .args(["--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!jsonl(&out.stdout).is_empty());
+    assert!(String::from_utf8(out.stderr).unwrap().contains("truncated"));
+}
+
+fn tempdir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "flowwire-cli-test-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
