@@ -260,6 +260,42 @@ impl V5Repr {
         Ok(v)
     }
 
+    /// Datagrams carrying `records` (30 per datagram), exported at `export_time` by an
+    /// exporter with uptime `sys_uptime` ms then; the flow sequence starts at
+    /// `flow_sequence` and advances by each datagram's record count.
+    pub fn from_flow_records(
+        records: &[FlowRecord],
+        export_time: Timestamp,
+        sys_uptime: u32,
+        flow_sequence: u32,
+    ) -> Result<Vec<V5Repr>> {
+        let time = TimeContext {
+            export_time: Some(export_time),
+            sys_uptime_ms: Some(sys_uptime),
+            system_init_time: None,
+        };
+        let mut seq = flow_sequence;
+        records
+            .chunks(MAX_RECORDS)
+            .map(|chunk| {
+                let recs = chunk
+                    .iter()
+                    .map(|r| V5RecordRepr::from_flow_record(r, &time))
+                    .collect::<Result<Vec<_>>>()?;
+                let repr = V5Repr {
+                    sys_uptime,
+                    unix_secs: u32::try_from(export_time.unix_secs()).unwrap_or(0),
+                    unix_nsecs: export_time.subsec_nanos(),
+                    flow_sequence: seq,
+                    records: recs,
+                    ..V5Repr::default()
+                };
+                seq = seq.wrapping_add(chunk.len() as u32);
+                Ok(repr)
+            })
+            .collect()
+    }
+
     /// The header's times, to convert records' relative times.
     pub fn time_context(&self) -> TimeContext {
         TimeContext {
@@ -438,6 +474,25 @@ mod tests {
         // And back.
         let back = V5RecordRepr::from_flow_record(r, &sample().time_context()).unwrap();
         assert_eq!(back, sample().records[0]);
+    }
+
+    #[test]
+    fn from_flow_records_chunks_by_30() {
+        let rec = FlowRecord {
+            src_addr: Some("10.0.0.1".parse().unwrap()),
+            octets: Some(1),
+            ..FlowRecord::default()
+        };
+        let recs = vec![rec; 65];
+        let export = Timestamp::from_unix_secs(1_700_000_000);
+        let out = V5Repr::from_flow_records(&recs, export, 5_000, 100).unwrap();
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[2].records.len(), 5);
+        assert_eq!(out[1].flow_sequence, 130);
+        let (back, warn) = decode_v5(&out[0].to_vec().unwrap(), None).unwrap();
+        assert!(warn.is_none());
+        assert_eq!(back.len(), 30);
+        assert_eq!(back[0].start, Some(export));
     }
 
     #[test]
