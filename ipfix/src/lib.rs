@@ -12,6 +12,8 @@
 )]
 
 pub mod error;
+pub mod exporter;
+pub mod repr;
 pub mod session;
 pub mod template;
 pub mod wire;

@@ -1,0 +1,393 @@
+//! [`Exporter`]: packs records into IPFIX messages that fit a size limit (the path MTU), with
+//! sequence numbers and export times, sending templates before the data that uses them and
+//! again at an interval (RFC 7011 §8.4: over UDP, templates are re-sent periodically).
+//!
+//! Records come as raw values for a template the caller defined, or as [`FlowRecord`]s,
+//! for which the exporter derives (and numbers) a template from the fields the record has.
+//!
+//! ```
+//! use flowwire_ipfix::exporter::{Exporter, ExporterConfig};
+//! use flowwire_ipfix::record::{FlowRecord, ProtocolKind, Timestamp};
+//! use flowwire_ipfix::session::{Session, SessionConfig};
+//! use flowwire_ipfix::wire::data::DataRecord;
+//! use flowwire_ipfix::session::RecordContext;
+//!
+//! let now = Timestamp::from_unix_secs(1_700_000_000);
+//! let mut exporter = Exporter::new(ExporterConfig::default());
+//! let mut flow = FlowRecord::new(ProtocolKind::Ipfix);
+//! flow.src_addr = Some("192.0.2.1".parse()?);
+//! flow.octets = Some(1500);
+//! exporter.flow(&flow, now)?;
+//! exporter.flush();
+//! let msg = exporter.pop_message().unwrap();
+//!
+//! let mut session = Session::new(SessionConfig::default());
+//! let mut got = FlowRecord::default();
+//! session.decode("192.0.2.9:4739".parse()?, &msg, now, &mut |c: &RecordContext<'_>, r: &DataRecord<'_, '_>| {
+//!     c.to_flow_record(r, &mut got)
+//! })?;
+//! assert_eq!((got.src_addr, got.octets), (flow.src_addr, Some(1500)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Duration;
+
+use flowwire_record::mapping::{self, TimeEncoding};
+use flowwire_record::registry::Registry;
+use flowwire_record::{FlowRecord, Timestamp, Value};
+
+use crate::error::Error;
+use crate::repr::{TemplateRepr, emit_field, varlen_size};
+use crate::template::Template;
+use crate::wire::message::{HEADER_LEN, Message, VERSION};
+use crate::wire::set::{OPTIONS_TEMPLATE_SET_ID, SET_HEADER_LEN, TEMPLATE_SET_ID};
+use crate::wire::template::{ENTERPRISE_BIT, FieldSpec, VARIABLE_LENGTH};
+
+/// Configuration of an [`Exporter`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExporterConfig {
+    /// Observation domain id of every message.
+    pub observation_domain_id: u32,
+    /// Largest message, in octets (default 1400: fits a 1500-octet MTU under IPv6 and UDP).
+    pub max_message_len: usize,
+    /// How often templates are sent again (default 10 minutes; collectors commonly expire
+    /// them after 30).
+    pub template_refresh: Duration,
+    /// How start and end times of [`FlowRecord`]s are written.
+    pub time_encoding: TimeEncoding,
+}
+
+impl Default for ExporterConfig {
+    fn default() -> Self {
+        ExporterConfig {
+            observation_domain_id: 0,
+            max_message_len: 1400,
+            template_refresh: Duration::from_secs(600),
+            time_encoding: TimeEncoding::Milliseconds,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    repr: TemplateRepr,
+    options: bool,
+    last_sent: Option<Timestamp>,
+}
+
+/// Builds IPFIX messages from records. Finished messages queue up until taken with
+/// [`Exporter::pop_message`] or [`Exporter::drain`].
+#[derive(Debug)]
+pub struct Exporter {
+    config: ExporterConfig,
+    templates: BTreeMap<u16, Entry>,
+    shapes: HashMap<Vec<FieldSpec>, u16>,
+    next_id: u16,
+    sequence: u32,
+    buf: Vec<u8>,
+    open_set: Option<(u16, usize)>,
+    records_in_message: u32,
+    ready: VecDeque<Vec<u8>>,
+    specs: Vec<FieldSpec>,
+    registry: Registry,
+}
+
+impl Exporter {
+    /// An exporter with no templates.
+    pub fn new(config: ExporterConfig) -> Self {
+        Exporter {
+            config,
+            templates: BTreeMap::new(),
+            shapes: HashMap::new(),
+            next_id: 256,
+            sequence: 0,
+            buf: Vec::new(),
+            open_set: None,
+            records_in_message: 0,
+            ready: VecDeque::new(),
+            specs: Vec::new(),
+            registry: Registry::new(),
+        }
+    }
+
+    /// The sequence number the next message will carry (data records sent so far).
+    pub fn sequence(&self) -> u32 {
+        self.sequence
+    }
+
+    /// Defines (or redefines) a template or options template; it is sent before the next
+    /// record that uses it.
+    pub fn define(&mut self, template: TemplateRepr) -> Result<(), Error> {
+        let options = template.scope_field_count > 0;
+        Template::new(
+            template.template_id,
+            options,
+            template.scope_field_count,
+            template.fields.iter().copied(),
+            &self.registry,
+            usize::from(u16::MAX),
+        )
+        .map_err(|problem| Error::BadTemplate {
+            offset: 0,
+            template_id: template.template_id,
+            problem,
+        })?;
+        if template.buffer_len(options) + HEADER_LEN + SET_HEADER_LEN > self.config.max_message_len
+        {
+            return Err(Error::Unencodable {
+                what: "template larger than a message",
+            });
+        }
+        if template.fields.iter().any(|f| f.id & ENTERPRISE_BIT != 0) {
+            return Err(Error::Unencodable {
+                what: "element id above 32767",
+            });
+        }
+        self.templates.insert(
+            template.template_id,
+            Entry {
+                repr: template,
+                options,
+                last_sent: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Adds a record of a defined template: one value per field, in order.
+    pub fn record(
+        &mut self,
+        template_id: u16,
+        values: &[Value<'_>],
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let entry = self.templates.get(&template_id).ok_or(Error::Unencodable {
+            what: "record of an undefined template",
+        })?;
+        if entry.repr.fields.len() != values.len() {
+            return Err(Error::Unencodable {
+                what: "record with a different number of values than its template",
+            });
+        }
+        let len: usize = entry
+            .repr
+            .fields
+            .iter()
+            .zip(values)
+            .map(|(s, v)| {
+                if s.is_variable_length() {
+                    varlen_size(v.natural_len())
+                } else {
+                    usize::from(s.length)
+                }
+            })
+            .sum();
+        if HEADER_LEN + SET_HEADER_LEN + len > self.config.max_message_len {
+            return Err(Error::Unencodable {
+                what: "record larger than a message",
+            });
+        }
+        // Encode into a scratch area first, so that a value that does not fit leaves the
+        // message as it was.
+        let start = self.buf.len();
+        self.buf.resize(start + len, 0);
+        let mut pos = start;
+        let mut result = Ok(());
+        if let Some(entry) = self.templates.get(&template_id) {
+            for (s, v) in entry.repr.fields.iter().zip(values) {
+                let n = if s.is_variable_length() {
+                    varlen_size(v.natural_len())
+                } else {
+                    usize::from(s.length)
+                };
+                result = emit_field(s, v, self.buf.get_mut(pos..pos + n).unwrap_or_default());
+                if result.is_err() {
+                    break;
+                }
+                pos += n;
+            }
+        }
+        let encoded = self.buf.split_off(start);
+        result?;
+        self.prepare(template_id, len, now);
+        self.buf.extend_from_slice(&encoded);
+        self.records_in_message = self.records_in_message.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Adds a [`FlowRecord`]: its fields (from [`mapping::fields_into`]) choose a template,
+    /// defined on first use, and its values become one data record.
+    pub fn flow(&mut self, record: &FlowRecord, now: Timestamp) -> Result<(), Error> {
+        let mut fields = Vec::new();
+        mapping::fields_into(record, self.config.time_encoding, &mut fields);
+        self.specs.clear();
+        for (id, v) in &fields {
+            if id.id & ENTERPRISE_BIT != 0 {
+                return Err(Error::Unencodable {
+                    what: "element id above 32767 (a NetFlow v9 vendor field) in IPFIX",
+                });
+            }
+            let length = if v.data_type().is_variable_length() {
+                VARIABLE_LENGTH
+            } else {
+                u16::try_from(v.natural_len()).unwrap_or(VARIABLE_LENGTH)
+            };
+            self.specs.push(FieldSpec {
+                id: id.id,
+                pen: (id.pen != 0).then_some(id.pen),
+                length,
+            });
+        }
+        let id = match self.shapes.get(self.specs.as_slice()) {
+            Some(&id) => id,
+            None => {
+                let id = self.next_id;
+                if id == u16::MAX {
+                    return Err(Error::Unencodable {
+                        what: "template ids exhausted",
+                    });
+                }
+                self.define(TemplateRepr::new(id, self.specs.clone()))?;
+                self.next_id += 1;
+                self.shapes.insert(self.specs.clone(), id);
+                id
+            }
+        };
+        let values: Vec<Value<'_>> = fields.iter().map(|(_, v)| *v).collect();
+        self.record(id, &values, now)
+    }
+
+    fn due(&self, e: &Entry, now: Timestamp) -> bool {
+        match e.last_sent {
+            None => true,
+            Some(t) => {
+                let age = now.unix_nanos().saturating_sub(t.unix_nanos());
+                age >= i64::try_from(self.config.template_refresh.as_nanos()).unwrap_or(i64::MAX)
+            }
+        }
+    }
+
+    /// Makes room for a record of `len` octets of `template_id` in the current message.
+    fn prepare(&mut self, template_id: u16, len: usize, now: Timestamp) {
+        let template_due = self
+            .templates
+            .get(&template_id)
+            .is_some_and(|e| self.due(e, now));
+        let need = len
+            + match self.open_set {
+                Some((id, _)) if id == template_id => 0,
+                _ => SET_HEADER_LEN,
+            };
+        if !self.buf.is_empty()
+            && (template_due || self.buf.len() + need > self.config.max_message_len)
+        {
+            self.flush();
+        }
+        if self.buf.is_empty() {
+            self.start_message(now);
+        }
+        if self.buf.len() + need > self.config.max_message_len {
+            // Due templates filled the message: send it and start one for the data.
+            self.flush();
+            self.start_message(now);
+        }
+        if !matches!(self.open_set, Some((id, _)) if id == template_id) {
+            self.close_set();
+            let at = self.buf.len();
+            self.buf.extend_from_slice(&template_id.to_be_bytes());
+            self.buf.extend_from_slice(&[0, 0]);
+            self.open_set = Some((template_id, at));
+        }
+    }
+
+    fn start_message(&mut self, now: Timestamp) {
+        loop {
+            self.buf.clear();
+            self.buf.extend_from_slice(&VERSION.to_be_bytes());
+            self.buf.extend_from_slice(&[0, 0]);
+            let secs = u32::try_from(now.unix_secs()).unwrap_or(0);
+            self.buf.extend_from_slice(&secs.to_be_bytes());
+            self.buf.extend_from_slice(&self.sequence.to_be_bytes());
+            self.buf
+                .extend_from_slice(&self.config.observation_domain_id.to_be_bytes());
+            self.records_in_message = 0;
+            let mut more = false;
+            for options in [false, true] {
+                let ids: Vec<u16> = self
+                    .templates
+                    .iter()
+                    .filter(|(_, e)| e.options == options && self.due(e, now))
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in ids {
+                    let Some(e) = self.templates.get(&id) else {
+                        continue;
+                    };
+                    let mut encoded = vec![0; e.repr.buffer_len(options)];
+                    if e.repr.emit(options, &mut encoded).is_err() {
+                        continue;
+                    }
+                    let set_id = if options {
+                        OPTIONS_TEMPLATE_SET_ID
+                    } else {
+                        TEMPLATE_SET_ID
+                    };
+                    let header = match self.open_set {
+                        Some((s, _)) if s == set_id => 0,
+                        _ => SET_HEADER_LEN,
+                    };
+                    if self.buf.len() + header + encoded.len() > self.config.max_message_len {
+                        more = true;
+                        continue;
+                    }
+                    if header > 0 {
+                        self.close_set();
+                        let at = self.buf.len();
+                        self.buf.extend_from_slice(&set_id.to_be_bytes());
+                        self.buf.extend_from_slice(&[0, 0]);
+                        self.open_set = Some((set_id, at));
+                    }
+                    self.buf.extend_from_slice(&encoded);
+                    if let Some(e) = self.templates.get_mut(&id) {
+                        e.last_sent = Some(now);
+                    }
+                }
+            }
+            if !more {
+                return;
+            }
+            self.flush();
+        }
+    }
+
+    fn close_set(&mut self) {
+        if let Some((_, at)) = self.open_set.take() {
+            let len = u16::try_from(self.buf.len() - at).unwrap_or(u16::MAX);
+            crate::wire::put16(&mut self.buf, at + 2, len);
+        }
+    }
+
+    /// Finishes the message being built (if any) and queues it.
+    pub fn flush(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        self.close_set();
+        let len = u16::try_from(self.buf.len()).unwrap_or(u16::MAX);
+        Message::new_unchecked(&mut self.buf[..]).set_length(len);
+        self.sequence = self.sequence.wrapping_add(self.records_in_message);
+        self.records_in_message = 0;
+        self.ready.push_back(core::mem::take(&mut self.buf));
+    }
+
+    /// The oldest finished message.
+    pub fn pop_message(&mut self) -> Option<Vec<u8>> {
+        self.ready.pop_front()
+    }
+
+    /// Every finished message, oldest first.
+    pub fn drain(&mut self) -> impl Iterator<Item = Vec<u8>> + '_ {
+        self.ready.drain(..)
+    }
+}
