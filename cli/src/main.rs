@@ -3,6 +3,7 @@
 mod decode;
 mod ie;
 mod output;
+mod ovs;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Decode captures (pcap, pcapng, raw IPFIX files) of NetFlow, IPFIX and sFlow.
     Decode(decode::DecodeArgs),
+    /// Configure Open vSwitch flow export from the operator's exportNetworkFlows spec.
+    Ovs(ovs::OvsArgs),
     /// Look up information elements in the registry (IANA, VMware/OVS, Cisco NSEL).
     Ie(ie::IeArgs),
 }
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode(args) => decode::run(args),
         Command::Ie(args) => ie::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Ovs(args) => Ok(ovs::run(args)),
     };
     match result {
         Ok(code) => code,
