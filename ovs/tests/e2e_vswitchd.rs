@@ -56,8 +56,11 @@ fn vswitchd_exports_to_our_collectors() {
         return;
     }
     net.namespaces.push(nsa.clone());
-    sh("ip", &["netns", "add", &nsb]).unwrap();
     net.namespaces.push(nsb.clone());
+    if let Err(e) = sh("ip", &["netns", "add", &nsb]) {
+        eprintln!("SKIPPED {TEST}: cannot create network namespaces: {e}");
+        return;
+    }
     vs.vsctl_wait(&[
         "add-br",
         &br,
@@ -68,27 +71,22 @@ fn vswitchd_exports_to_our_collectors() {
         "datapath_type=netdev",
     ]);
     for (ns, host, addr) in [(&nsa, &ha, "10.77.0.1/24"), (&nsb, &hb, "10.77.0.2/24")] {
-        sh(
-            "ip",
-            &[
-                "link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", ns,
-            ],
-        )
-        .unwrap();
         net.links.push(host.clone());
-        sh("ip", &["link", "set", host, "up"]).unwrap();
-        sh(
-            "ip",
-            &[
-                "netns", "exec", ns, "ip", "addr", "add", addr, "dev", "eth0",
-            ],
-        )
-        .unwrap();
-        sh(
-            "ip",
-            &["netns", "exec", ns, "ip", "link", "set", "eth0", "up"],
-        )
-        .unwrap();
+        let veth = [
+            "link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", ns,
+        ];
+        let addr_cmd = [
+            "netns", "exec", ns, "ip", "addr", "add", addr, "dev", "eth0",
+        ];
+        let up = ["netns", "exec", ns, "ip", "link", "set", "eth0", "up"];
+        let setup = sh("ip", &veth)
+            .and_then(|_| sh("ip", &["link", "set", host, "up"]))
+            .and_then(|_| sh("ip", &addr_cmd))
+            .and_then(|_| sh("ip", &up));
+        if let Err(e) = setup {
+            eprintln!("SKIPPED {TEST}: cannot set up veth pairs: {e}");
+            return;
+        }
         vs.vsctl_wait(&["add-port", &br, host]);
     }
 
