@@ -410,17 +410,33 @@ pub fn run_validate(args: &ValidateArgs) -> Result<Report, Error> {
 mod tests {
     use super::*;
 
-    fn tmp(name: &str, text: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("fw-ovs-cli-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
+    /// A temp dir removed on drop (even when the test fails).
+    struct TmpDir(PathBuf);
+
+    impl TmpDir {
+        fn new(test: &str) -> TmpDir {
+            let dir = std::env::temp_dir().join(format!("fw-ovs-{test}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            TmpDir(dir)
+        }
+
+        fn file(&self, name: &str, text: &str) -> PathBuf {
+            let p = self.0.join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        }
+    }
+
+    impl Drop for TmpDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 
     #[test]
     fn validate_reports_warnings_and_errors() {
-        let f = tmp(
+        let dir = TmpDir::new("validate");
+        let f = dir.file(
             "ok.yaml",
             "spec:\n  exportNetworkFlows:\n    netFlow:\n      collectors: [\"1.2.3.4:2056\", \"1.2.3.4:2056\"]\n",
         );
@@ -442,7 +458,7 @@ mod tests {
         .unwrap();
         assert!(y.stdout.contains("kind: Network"), "{}", y.stdout);
 
-        let bad = tmp("bad.yaml", "sFlow:\n  collectors: [\"300.1.1.1:6343\"]\n");
+        let bad = dir.file("bad.yaml", "sFlow:\n  collectors: [\"300.1.1.1:6343\"]\n");
         let e = run_validate(&ValidateArgs {
             file: bad,
             ..Default::default()
@@ -478,7 +494,8 @@ mod tests {
 
     #[test]
     fn unreachable_db_is_an_io_error() {
-        let f = tmp("n.yaml", "netFlow: {collectors: [\"1.2.3.4:2056\"]}\n");
+        let dir = TmpDir::new("unreachable");
+        let f = dir.file("n.yaml", "netFlow: {collectors: [\"1.2.3.4:2056\"]}\n");
         let e = run_apply(&ApplyArgs {
             conn: Connection {
                 db: "unix:/nonexistent/db.sock".into(),
@@ -495,7 +512,7 @@ mod tests {
                 db: "unix:/nonexistent/db.sock".into(),
                 ..Default::default()
             },
-            file: tmp("n.yaml", "netFlow: {collectors: [\"1.2.3.4:2056\"]}\n"),
+            file: dir.file("n.yaml", "netFlow: {collectors: [\"1.2.3.4:2056\"]}\n"),
             dry_run: true,
             ..Default::default()
         })
