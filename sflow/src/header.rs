@@ -8,7 +8,8 @@
 use std::net::IpAddr;
 
 use etherparse::{
-    EtherType, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice,
+    EtherType, Ipv6ExtensionSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LinkSlice,
+    TransportSlice,
 };
 use flowwire_record::MacAddr;
 
@@ -213,9 +214,11 @@ fn net_and_transport<'a>(
     p: &LaxSlicedPacket<'a>,
     out: &mut Layers,
 ) -> Option<(Tunnel, Start, &'a [u8])> {
+    let mut first_fragment = true;
     match &p.net {
         Some(LaxNetSlice::Ipv4(s)) => {
             let h = s.header();
+            first_fragment = h.fragments_offset().value() == 0;
             out.src_addr = Some(h.source_addr().into());
             out.dst_addr = Some(h.destination_addr().into());
             out.tos = h.slice().get(1).copied();
@@ -230,6 +233,11 @@ fn net_and_transport<'a>(
             out.ttl = Some(h.hop_limit());
             out.flow_label = Some(h.flow_label().value());
             out.ether_type = Some(0x86dd);
+            for ext in s.extensions().clone() {
+                if let Ipv6ExtensionSlice::Fragment(f) = ext {
+                    first_fragment &= f.fragment_offset().value() == 0;
+                }
+            }
         }
         _ => return None,
     }
@@ -274,10 +282,11 @@ fn net_and_transport<'a>(
             out.icmp_type = Some(i.type_u8());
             out.icmp_code = Some(i.code_u8());
         }
-        _ if !payload.fragmented => {
+        // Transport not sliced (cut short, or a fragment): a first fragment or a cut header
+        // still shows what it has.
+        _ if first_fragment => {
             let pl = payload.payload;
             match proto {
-                // Transport header cut short: take what is there.
                 6 | 17 | 132 | 136 => {
                     out.src_port = be16(pl, 0);
                     out.dst_port = be16(pl, 2);

@@ -9,7 +9,7 @@ use flowwire_sflow::xdr::Xdr;
 
 #[test]
 fn corpus_decodes_without_errors() {
-    let files = common::sflow_files();
+    let files = common::all_sflow_files();
     if files.is_empty() {
         return;
     }

@@ -105,6 +105,9 @@ struct Cmp {
     dst: Option<String>,
     sport: Option<u64>,
     dport: Option<u64>,
+    /// Ours only: the header is the first fragment of a fragmented IPv6 packet, whose
+    /// transport header tshark 4.0 does not dissect (it stops at the fragment header).
+    v6_first_fragment: bool,
 }
 
 fn tshark_samples(frame: &Node) -> Option<Vec<Cmp>> {
@@ -144,6 +147,7 @@ fn tshark_samples(frame: &Node) -> Option<Vec<Cmp>> {
             dst: None,
             sport: None,
             dport: None,
+            v6_first_fragment: false,
         };
         if let Some(tree) = s
             .get("Raw packet header")
@@ -182,7 +186,10 @@ fn ours(payload: &[u8]) -> Option<Vec<Cmp>> {
         let Ok(Ok(SampleView::Flow(f))) = s.map(|s| s.view()) else {
             continue;
         };
-        flow_sample_into(&dg, &f, &mut rec, &mut errors);
+        let h = flow_sample_into(&dg, &f, &mut rec, &mut errors);
+        let v6_first_fragment = h.is_some_and(|h| {
+            h.outer.fragmented && h.outer.flow_label.is_some() && h.outer.src_port.is_some()
+        });
         out.push(Cmp {
             agent: rec.agent.map(|a| a.to_string()),
             sequence: rec.sequence.map(u64::from),
@@ -193,6 +200,7 @@ fn ours(payload: &[u8]) -> Option<Vec<Cmp>> {
             dst: rec.dst_addr.map(|a| a.to_string()),
             sport: rec.src_port.map(u64::from),
             dport: rec.dst_port.map(u64::from),
+            v6_first_fragment,
         });
     }
     assert!(errors.is_empty(), "{errors:?}");
@@ -205,7 +213,7 @@ fn flow_samples_match_tshark() {
         eprintln!("SKIP: tshark not installed");
         return;
     }
-    let files = common::sflow_files();
+    let files = common::all_sflow_files();
     let (mut total, mut total_bad) = (0, 0);
     for (path, malformed) in files {
         if malformed {
@@ -224,9 +232,22 @@ fn flow_samples_match_tshark() {
         let Node::Arr(frames) = frames else {
             panic!("tshark output")
         };
-        let (mut n, mut bad, mut with_addr, mut with_ports) = (0, 0, 0, 0);
+        let (mut n, mut bad, mut with_addr, mut with_ports, mut frag) = (0, 0, 0, 0, 0);
+        let mut skipped = 0;
         for (udp, frame) in udps.iter().zip(frames.iter()) {
             let Some(theirs) = tshark_samples(frame) else {
+                let malformed = frame
+                    .get("_source")
+                    .and_then(|s| s.get("layers"))
+                    .is_some_and(|l| {
+                        l.get("_ws.malformed").is_some()
+                            || l.get("sflow")
+                                .and_then(|s| s.get("_ws.malformed"))
+                                .is_some()
+                    });
+                if malformed {
+                    skipped += ours(&udp.payload).map_or(0, |v| v.len());
+                }
                 continue;
             };
             let Some(mine) = ours(&udp.payload) else {
@@ -237,7 +258,15 @@ fn flow_samples_match_tshark() {
                 n += 1;
                 with_addr += usize::from(b.src.is_some());
                 with_ports += usize::from(b.sport.is_some());
-                if a != b {
+                let a_frag = Cmp {
+                    sport: None,
+                    dport: None,
+                    v6_first_fragment: false,
+                    ..a.clone()
+                };
+                if a.v6_first_fragment && a_frag == *b {
+                    frag += 1;
+                } else if a != b {
                     bad += 1;
                     eprintln!(
                         "{path:?} frame {}:\n ours   {a:?}\n tshark {b:?}",
@@ -247,9 +276,9 @@ fn flow_samples_match_tshark() {
             }
         }
         println!(
-            "{}: flow samples {n} (tshark shows addresses in {with_addr}, ports in {with_ports}), equal to tshark {}, mismatches {bad}",
+            "{}: flow samples {n} (tshark shows addresses in {with_addr}, ports in {with_ports}), equal to tshark {}, IPv6 first fragments with ports tshark does not show {frag}, mismatches {bad}; in datagrams tshark marks malformed (not compared) {skipped}",
             path.file_name().unwrap().to_string_lossy(),
-            n - bad
+            n - bad - frag
         );
         total += n;
         total_bad += bad;

@@ -40,6 +40,22 @@ pub(crate) fn sflow_files() -> Vec<(PathBuf, bool)> {
     v
 }
 
+/// The project's own sFlow captures (Open vSwitch and pmacct sfprobe, in `testdata/`), with
+/// the corpus ones: (path, malformed on purpose).
+pub(crate) fn all_sflow_files() -> Vec<(PathBuf, bool)> {
+    let mut v = sflow_files();
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/captures"));
+    for name in ["ovs-sflow5.pcap", "pmacct-sflow5.pcap"] {
+        let p = dir.join(name);
+        if p.is_file() {
+            v.push((p, false));
+        } else {
+            eprintln!("SKIP: {} not found", p.display());
+        }
+    }
+    v
+}
+
 /// One UDP datagram of a capture.
 #[derive(Debug, Clone)]
 pub(crate) struct Udp {
