@@ -491,6 +491,14 @@ impl Session {
         visitor: &mut V,
     ) -> Result<DecodeSummary, Error> {
         let mut summary = DecodeSummary::default();
+        if datagram.is_empty() {
+            return Err(Error::Truncated {
+                offset: 0,
+                needed: crate::wire::message::HEADER_LEN,
+                available: 0,
+                what: "message header",
+            });
+        }
         for (i, m) in MessageIter::new(datagram, 0).enumerate() {
             match m {
                 Ok(m) => self.decode_message(exporter, &m, now, visitor, &mut summary),
