@@ -198,12 +198,58 @@ fn missing(a: &[String], b: &[String]) -> Vec<String> {
     out
 }
 
+/// One comparison: a label, and the capture files in order (template files first, the
+/// capture itself last).
+struct Case {
+    label: String,
+    files: Vec<PathBuf>,
+}
+
+/// The cases: every non-malformed capture of the shared corpus, and the exporter captures
+/// committed in the repository's `testdata/captures` (softflowd, pmacct, fprobe, Open vSwitch).
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    if let Some(corpus) = common::corpus() {
+        for proto in ["netflow5", "netflow9"] {
+            let dir = corpus.join(proto);
+            for row in common::manifest(&corpus, proto) {
+                if row.malformed() {
+                    continue;
+                }
+                let name = row.file.trim_start_matches(&format!("{proto}/")).to_owned();
+                let mut files: Vec<PathBuf> =
+                    row.template_files().iter().map(|f| dir.join(f)).collect();
+                files.push(dir.join(&name));
+                out.push(Case {
+                    label: row.file.clone(),
+                    files,
+                });
+            }
+        }
+    } else {
+        eprintln!("SKIP: shared corpus not found");
+    }
+    let local = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/captures"));
+    if let Ok(dir) = std::fs::read_dir(&local) {
+        let mut names: Vec<String> = dir
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.contains("netflow") && n.ends_with(".pcap"))
+            .collect();
+        names.sort();
+        for n in names {
+            out.push(Case {
+                label: format!("testdata/captures/{n}"),
+                files: vec![local.join(n)],
+            });
+        }
+    } else {
+        eprintln!("SKIP: testdata/captures not found");
+    }
+    out
+}
+
 #[test]
 fn records_match_tshark() {
-    let Some(corpus) = common::corpus() else {
-        eprintln!("SKIP: shared corpus not found");
-        return;
-    };
     if !have("tshark") || !have("mergecap") {
         eprintln!("SKIP: tshark/mergecap not installed");
         return;
@@ -216,74 +262,68 @@ fn records_match_tshark() {
         "{:<78} {:>7} {:>9} {:>7}",
         "capture", "tshark", "flowwire", "missing"
     );
-    for proto in ["netflow5", "netflow9"] {
-        let dir = corpus.join(proto);
-        for row in common::manifest(&corpus, proto) {
-            if row.malformed() {
-                continue;
-            }
-            let name = row.file.trim_start_matches(&format!("{proto}/")).to_owned();
-            let mut files: Vec<PathBuf> =
-                row.template_files().iter().map(|f| dir.join(f)).collect();
-            let skip_frames: usize = files.iter().map(|f| common::read_pcap(f).len()).sum();
-            files.push(dir.join(&name));
-            let merged = if files.len() > 1 {
-                let m = tmp.join(&name);
-                let st = Command::new("mergecap")
-                    .arg("-a")
-                    .arg("-w")
-                    .arg(&m)
-                    .args(&files)
-                    .status()
-                    .unwrap();
-                assert!(st.success());
-                m
-            } else {
-                dir.join(&name)
-            };
-            // flowwire: one session over the template files and then the capture.
-            let mut session = Session::default();
-            let mut ports = Vec::new();
-            let mut mine = Vec::new();
-            for (i, f) in files.iter().enumerate() {
-                for d in common::read_pcap(f) {
-                    if !ports.contains(&d.dst_port) {
-                        ports.push(d.dst_port);
+    for (i, case) in cases().into_iter().enumerate() {
+        let files = &case.files;
+        let skip_frames: usize = files[..files.len() - 1]
+            .iter()
+            .map(|f| common::read_pcap(f).len())
+            .sum();
+        let merged = if files.len() > 1 {
+            let m = tmp.join(format!("{i}.pcap"));
+            let st = Command::new("mergecap")
+                .arg("-a")
+                .arg("-w")
+                .arg(&m)
+                .args(files)
+                .status()
+                .unwrap();
+            assert!(st.success());
+            m
+        } else {
+            files[0].clone()
+        };
+        // flowwire: one session over the template files and then the capture.
+        let mut session = Session::default();
+        let mut ports = Vec::new();
+        let mut mine = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            for d in common::read_pcap(f) {
+                if !ports.contains(&d.dst_port) {
+                    ports.push(d.dst_port);
+                }
+                let last = i + 1 == files.len();
+                session.decode(d.src, d.time, &d.payload, |r| {
+                    if last && (r.src_addr.is_some() || r.dst_addr.is_some()) {
+                        mine.push(ours(r));
                     }
-                    let last = i + 1 == files.len();
-                    session.decode(d.src, d.time, &d.payload, |r| {
-                        if last && (r.src_addr.is_some() || r.dst_addr.is_some()) {
-                            mine.push(ours(r));
-                        }
-                    });
-                }
+                });
             }
-            let theirs = tshark_flows(&merged, &ports, skip_frames);
-            let miss = missing(&theirs, &mine);
-            if theirs.is_empty() && mine.is_empty() {
-                continue;
+        }
+        let theirs = tshark_flows(&merged, &ports, skip_frames);
+        let miss = missing(&theirs, &mine);
+        if theirs.is_empty() && mine.is_empty() {
+            continue;
+        }
+        println!(
+            "{:<78} {:>7} {:>9} {:>7}",
+            case.label,
+            theirs.len(),
+            mine.len(),
+            miss.len()
+        );
+        for m in &miss {
+            println!("    tshark only: {m}");
+        }
+        if mine.len() != theirs.len() || !miss.is_empty() {
+            for m in missing(&mine, &theirs).iter().take(3) {
+                println!("    flowwire only (e.g.): {m}");
             }
-            println!(
-                "{:<78} {:>7} {:>9} {:>7}",
-                row.file,
-                theirs.len(),
-                mine.len(),
-                miss.len()
-            );
-            for m in &miss {
-                println!("    tshark only: {m}");
-            }
-            if mine.len() != theirs.len() || !miss.is_empty() {
-                for m in missing(&mine, &theirs).iter().take(3) {
-                    println!("    flowwire only (e.g.): {m}");
-                }
-            }
-            total_t += theirs.len();
-            total_o += mine.len();
-            total_missing += miss.len();
-            if !miss.is_empty() {
-                failures.push(row.file.clone());
-            }
+        }
+        total_t += theirs.len();
+        total_o += mine.len();
+        total_missing += miss.len();
+        if !miss.is_empty() {
+            failures.push(case.label.clone());
         }
     }
     println!(
