@@ -413,6 +413,7 @@ fn session_is_bounded_and_sees_restarts() {
     assert_eq!((a.restarts, a.datagrams.lost), (1, 0));
 }
 
+#[cfg(feature = "serde")]
 #[test]
 fn counters_serialize_with_every_field() {
     let d = DatagramRepr {

@@ -1,5 +1,5 @@
 //! Owned representations: every sample and record type as a plain Rust value, with
-//! [`Xdr`](crate::xdr::Xdr)'s `parse` / `buffer_len` / `emit` / `emit_buf`.
+//! [`Xdr`]'s `parse` / `buffer_len` / `emit` / `emit_buf`.
 //!
 //! Unknown samples and records are kept as `(enterprise, format, bytes)`, so decoding and
 //! re-encoding a datagram reproduces it (padding bytes are written as zeros).
