@@ -5,13 +5,13 @@ use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use flowwire::capture::{CaptureError, CaptureReader};
 use flowwire::collector::{Collector, Event};
 use flowwire::{ProtocolKind, Timestamp};
 
 use crate::UserError;
-use crate::output::{FLOW_CSV_COLUMNS, FLOW_TABLE_HEADER, Format, flow_csv, flow_table};
+use crate::output::{Format, Printer, RecordType};
 
 #[derive(Debug, Args)]
 pub(crate) struct DecodeArgs {
@@ -37,76 +37,6 @@ pub(crate) struct DecodeArgs {
     /// Do not print errors as they happen (they are still counted).
     #[arg(long, short)]
     quiet: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum RecordType {
-    /// Flow records.
-    Flow,
-    /// sFlow counter samples.
-    Counters,
-    /// Options data (sampling, interface names...).
-    Options,
-}
-
-struct Printer<W: Write> {
-    out: W,
-    format: Format,
-    types: Vec<RecordType>,
-    line: String,
-    io_error: Option<io::Error>,
-    wrote_header: bool,
-}
-
-impl<W: Write> Printer<W> {
-    fn wants(&self, t: RecordType) -> bool {
-        self.types.is_empty() || self.types.contains(&t)
-    }
-
-    fn header(&mut self) -> io::Result<()> {
-        if self.wrote_header {
-            return Ok(());
-        }
-        self.wrote_header = true;
-        match self.format {
-            Format::Csv => writeln!(self.out, "{}", FLOW_CSV_COLUMNS.join(",")),
-            Format::Table => writeln!(self.out, "{FLOW_TABLE_HEADER}"),
-            Format::Jsonl => Ok(()),
-        }
-    }
-
-    fn json(&mut self, v: &impl serde::Serialize) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, v).map_err(io::Error::other)?;
-        self.out.write_all(b"\n")
-    }
-
-    fn event(&mut self, e: &Event<'_>) -> io::Result<()> {
-        match e {
-            Event::Flow(f) if self.wants(RecordType::Flow) => match self.format {
-                Format::Jsonl => self.json(f),
-                Format::Csv => {
-                    self.header()?;
-                    flow_csv(&mut self.out, f, &mut self.line)
-                }
-                Format::Table => {
-                    self.header()?;
-                    flow_table(&mut self.out, f, &mut self.line)
-                }
-            },
-            // Counters and options have no flat form: JSON in every format.
-            Event::Counters(c)
-                if self.wants(RecordType::Counters) && self.format == Format::Jsonl =>
-            {
-                self.json(c)
-            }
-            Event::Options(o)
-                if self.wants(RecordType::Options) && self.format == Format::Jsonl =>
-            {
-                self.json(o)
-            }
-            _ => Ok(()),
-        }
-    }
 }
 
 #[derive(Default)]
@@ -168,14 +98,11 @@ pub(crate) fn run(args: DecodeArgs) -> Result<std::process::ExitCode, UserError>
         inputs.push((path.display().to_string(), open(path)?));
     }
     let stdout = io::stdout();
-    let mut printer = Printer {
-        out: BufWriter::with_capacity(1 << 16, stdout.lock()),
+    let mut printer = Printer::new(
+        BufWriter::with_capacity(1 << 16, stdout.lock()),
         format,
-        types: args.types.clone(),
-        line: String::new(),
-        io_error: None,
-        wrote_header: false,
-    };
+        args.types.clone(),
+    );
     let mut collector = Collector::default();
     let mut totals = Totals::default();
     let stderr_tty = io::stderr().is_terminal();

@@ -2,6 +2,7 @@
 
 mod decode;
 mod ie;
+mod listen;
 mod output;
 mod ovs;
 
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Decode captures (pcap, pcapng, raw IPFIX files) of NetFlow, IPFIX and sFlow.
     Decode(decode::DecodeArgs),
+    /// Collect live: decode NetFlow, IPFIX and sFlow arriving on UDP sockets.
+    Listen(listen::ListenArgs),
     /// Configure Open vSwitch flow export from the operator's exportNetworkFlows spec.
     Ovs(ovs::OvsArgs),
     /// Look up information elements in the registry (IANA, VMware/OVS, Cisco NSEL).
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(args),
         Command::Ie(args) => ie::run(args).map(|()| ExitCode::SUCCESS),
         Command::Ovs(args) => Ok(ovs::run(args)),
+        Command::Listen(args) => listen::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,8 +1,11 @@
 //! Output formats shared by the subcommands.
 
-use std::io::IsTerminal;
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
 
 use clap::ValueEnum;
+use flowwire::collector::Event;
+use flowwire::record::FlowRecord;
 
 /// How records are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -36,11 +39,6 @@ pub(crate) fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
         s.into()
     }
 }
-
-use std::fmt::Write as _;
-use std::io::{self, Write};
-
-use flowwire::record::FlowRecord;
 
 /// The CSV columns for flows, in order: the core names of the JSON schema.
 pub(crate) const FLOW_CSV_COLUMNS: &[&str] = &[
@@ -190,4 +188,85 @@ pub(crate) fn flow_table(
         i(r.out_if),
     );
     out.write_all(line.as_bytes())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RecordType {
+    /// Flow records.
+    Flow,
+    /// sFlow counter samples.
+    Counters,
+    /// Options data (sampling, interface names...).
+    Options,
+}
+
+pub(crate) struct Printer<W: Write> {
+    pub(crate) out: W,
+    format: Format,
+    types: Vec<RecordType>,
+    line: String,
+    pub(crate) io_error: Option<io::Error>,
+    wrote_header: bool,
+}
+
+impl<W: Write> Printer<W> {
+    pub(crate) fn new(out: W, format: Format, types: Vec<RecordType>) -> Self {
+        Printer {
+            out,
+            format,
+            types,
+            line: String::new(),
+            io_error: None,
+            wrote_header: false,
+        }
+    }
+
+    fn wants(&self, t: RecordType) -> bool {
+        self.types.is_empty() || self.types.contains(&t)
+    }
+
+    fn header(&mut self) -> io::Result<()> {
+        if self.wrote_header {
+            return Ok(());
+        }
+        self.wrote_header = true;
+        match self.format {
+            Format::Csv => writeln!(self.out, "{}", FLOW_CSV_COLUMNS.join(",")),
+            Format::Table => writeln!(self.out, "{FLOW_TABLE_HEADER}"),
+            Format::Jsonl => Ok(()),
+        }
+    }
+
+    fn json(&mut self, v: &impl serde::Serialize) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, v).map_err(io::Error::other)?;
+        self.out.write_all(b"\n")
+    }
+
+    pub(crate) fn event(&mut self, e: &Event<'_>) -> io::Result<()> {
+        match e {
+            Event::Flow(f) if self.wants(RecordType::Flow) => match self.format {
+                Format::Jsonl => self.json(f),
+                Format::Csv => {
+                    self.header()?;
+                    flow_csv(&mut self.out, f, &mut self.line)
+                }
+                Format::Table => {
+                    self.header()?;
+                    flow_table(&mut self.out, f, &mut self.line)
+                }
+            },
+            // Counters and options have no flat form: JSON in every format.
+            Event::Counters(c)
+                if self.wants(RecordType::Counters) && self.format == Format::Jsonl =>
+            {
+                self.json(c)
+            }
+            Event::Options(o)
+                if self.wants(RecordType::Options) && self.format == Format::Jsonl =>
+            {
+                self.json(o)
+            }
+            _ => Ok(()),
+        }
+    }
 }
