@@ -154,3 +154,32 @@ pub(crate) fn manifest(corpus: &std::path::Path, proto: &str) -> Vec<ManifestRow
         })
         .collect()
 }
+
+/// Writes UDP payloads as a classic pcap with synthetic Ethernet/IPv4/UDP framing
+/// (192.0.2.1:49152 -> 192.0.2.2:`dst_port`), for tshark to decode.
+pub(crate) fn write_pcap(path: &std::path::Path, dst_port: u16, payloads: &[Vec<u8>]) {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&0i32.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes()); // Ethernet
+    for (i, p) in payloads.iter().enumerate() {
+        let builder = etherparse::PacketBuilder::ethernet2(
+            [0, 0, 0x5e, 0, 0x53, 1],
+            [0, 0, 0x5e, 0, 0x53, 2],
+        )
+        .ipv4([192, 0, 2, 1], [192, 0, 2, 2], 64)
+        .udp(49152, dst_port);
+        let mut frame = Vec::with_capacity(builder.size(p.len()));
+        builder.write(&mut frame, p).unwrap();
+        out.extend_from_slice(&(1_700_000_000u32 + i as u32).to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&frame);
+    }
+    std::fs::write(path, out).unwrap();
+}
