@@ -78,6 +78,14 @@ pub enum Error {
         /// How many bytes the content needed (at least this many if longer than declared).
         content: usize,
     },
+    /// Bytes left over after a structure that must fill its buffer exactly.
+    #[error("{remaining} bytes left over after the structure, at offset {offset}")]
+    Trailing {
+        /// Absolute offset of the first byte left over.
+        offset: usize,
+        /// How many bytes are left over.
+        remaining: usize,
+    },
     /// The output buffer is too small.
     #[error("buffer too short: {required} bytes required, {remaining} remaining")]
     BufferTooShort {
@@ -106,7 +114,8 @@ impl Error {
             | Error::AddressType { offset, .. }
             | Error::Count { offset, .. }
             | Error::Length { offset, .. }
-            | Error::ContentLength { offset, .. } => Some(*offset),
+            | Error::ContentLength { offset, .. }
+            | Error::Trailing { offset, .. } => Some(*offset),
             Error::BufferTooShort { .. } | Error::Encode { .. } => None,
         }
     }

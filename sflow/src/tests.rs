@@ -18,7 +18,15 @@ fn round_trip<T: Xdr + PartialEq + std::fmt::Debug>(x: &T) {
     let back = T::parse(&bytes, 0).unwrap();
     assert_eq!(&back, x);
     assert_eq!(back.to_bytes().unwrap(), bytes);
-    // emit into a 0xa5-filled buffer one byte short fails without panicking.
+    // emit into a 0xa5-filled buffer writes every byte (padding included).
+    let mut buf = vec![0xa5; bytes.len() + 3];
+    x.emit(&mut buf).unwrap();
+    assert_eq!(&buf[..bytes.len()], &bytes[..]);
+    assert_eq!(&buf[bytes.len()..], &[0xa5; 3]);
+    let mut via_bufmut = Vec::new();
+    x.emit_buf(&mut via_bufmut).unwrap();
+    assert_eq!(via_bufmut, bytes);
+    // emit into a buffer one byte short fails without panicking.
     let mut short = vec![0xa5; bytes.len().saturating_sub(1)];
     if !bytes.is_empty() {
         assert!(x.emit(&mut short).is_err());

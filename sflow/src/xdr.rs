@@ -253,11 +253,9 @@ pub trait Xdr: Sized {
         let mut r = Reader::new(bytes, offset);
         let v = Self::read(&mut r)?;
         if r.remaining() != 0 {
-            return Err(Error::Length {
-                offset,
-                length: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-                available: bytes.len() - r.remaining(),
-                what: "structure (trailing bytes)",
+            return Err(Error::Trailing {
+                offset: r.offset(),
+                remaining: r.remaining(),
             });
         }
         Ok(v)
@@ -454,8 +452,23 @@ impl<const N: usize> Xdr for [u8; N] {
 /// Variable-length opaque data or string (`opaque x<>` / `string x<>`): the bytes exactly as
 /// sent (strings are not required to be UTF-8 on the wire). With serde, valid UTF-8 is shown
 /// as a JSON string, anything else as an array of byte values.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]
+#[derive(Clone, PartialEq, Eq, Default, Hash)]
 pub struct Opaque(pub Vec<u8>);
+
+impl core::fmt::Debug for Opaque {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.as_str() {
+            Some(s) => write!(f, "Opaque({s:?})"),
+            None => {
+                f.write_str("Opaque(0x")?;
+                for b in &self.0 {
+                    write!(f, "{b:02x}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
 
 impl Opaque {
     /// The bytes as text, where they are UTF-8.

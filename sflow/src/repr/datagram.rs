@@ -169,6 +169,10 @@ fn shift(e: Error, by: usize) -> Error {
             declared,
             content,
         },
+        Error::Trailing { offset, remaining } => Error::Trailing {
+            offset: offset + by,
+            remaining,
+        },
         e => e,
     }
 }
