@@ -100,6 +100,11 @@ impl V9Exporter {
         self.sequence
     }
 
+    /// The MTU in force: the configured one, at most the largest UDP payload (65507).
+    fn mtu(&self) -> usize {
+        self.config.mtu.min(65_507)
+    }
+
     fn uptime(&self, t: Timestamp) -> u32 {
         (t.unix_millis().saturating_sub(self.boot.unix_millis())) as u32
     }
@@ -141,7 +146,8 @@ impl V9Exporter {
         }
         let index = self.template_for_layout();
         let tpl_len = 8 + 4 * self.scratch_layout.len();
-        if HEADER_LEN + tpl_len + SET_HEADER_LEN + rec_len + 3 > self.config.mtu {
+        let mtu = self.mtu();
+        if HEADER_LEN + tpl_len + SET_HEADER_LEN + rec_len + 3 > mtu {
             return Err(Error::NotRepresentable {
                 what: "record and its template do not fit in one packet of the MTU",
             });
@@ -154,7 +160,7 @@ impl V9Exporter {
         if need_template {
             need += tpl_len + 3;
         }
-        if !self.buf.is_empty() && self.buf.len() + need > self.config.mtu {
+        if !self.buf.is_empty() && self.buf.len() + need > mtu {
             self.finish(now, out);
         }
         if self.buf.is_empty() {

@@ -140,6 +140,10 @@ pub struct SessionStats {
     pub sequence_lost: u64,
     /// Messages that arrived after a later one.
     pub sequence_reordered: u64,
+    /// v9 messages whose header `count` differs from the records found (advisory: the
+    /// records are decoded by the FlowSet lengths regardless). Messages with data held for a
+    /// template are not checked.
+    pub count_mismatches: u64,
 }
 
 /// What one call to [`Session::decode`] did.
@@ -384,20 +388,33 @@ impl Session {
             note_sequence(&mut self.stats, ev, 1);
         }
         let mut sets = p.flowsets();
+        // Records found, for the advisory count check; `None` once data went to pending.
+        let mut seen = Some(0usize);
         loop {
             // Another message concatenated after this one: FlowSet id 9 is reserved, and is
             // the version number of a v9 header.
             let rest = sets.remaining();
             if rest.len() >= 2 && read_u16(rest, 0) == v9_packet::VERSION {
+                self.check_count(seen, p.count());
                 return Some(sets.position());
             }
             let Some(set) = sets.next() else { break };
             match set {
-                Ok(set) => self.flowset(key, now, &ctx, &set, base, report, on_record),
+                Ok(set) => {
+                    let n = self.flowset(key, now, &ctx, &set, base, report, on_record);
+                    seen = seen.zip(n).map(|(a, b)| a + b);
+                }
                 Err(e) => report.errors.push(shift(e, base)),
             }
         }
+        self.check_count(seen, p.count());
         None
+    }
+
+    fn check_count(&mut self, seen: Option<usize>, count: u16) {
+        if seen.is_some_and(|n| n != usize::from(count)) {
+            self.stats.count_mismatches += 1;
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -410,7 +427,7 @@ impl Session {
         base: usize,
         report: &mut DecodeReport,
         on_record: &mut impl FnMut(&FlowRecord),
-    ) {
+    ) -> Option<usize> {
         let sid = ctx.source_id;
         match set.kind() {
             FlowSetKind::Template | FlowSetKind::OptionsTemplate => {
@@ -426,6 +443,7 @@ impl Session {
                         .map(|r| r.and_then(|r| Template::from_record(&r, &self.config.registry)))
                         .collect()
                 };
+                let seen = parsed.len();
                 for t in parsed {
                     match t {
                         Ok(t) => {
@@ -452,6 +470,7 @@ impl Session {
                         }
                     }
                 }
+                Some(seen)
             }
             FlowSetKind::Data(id) => {
                 if self.store.get(&key, sid, id, now).is_none() {
@@ -471,9 +490,9 @@ impl Session {
                             template_id: id,
                         });
                     }
-                    return;
+                    return None;
                 }
-                self.data(
+                Some(self.data(
                     key,
                     ctx,
                     set.body(),
@@ -481,12 +500,15 @@ impl Session {
                     id,
                     report,
                     on_record,
-                );
+                ))
             }
-            FlowSetKind::Reserved(set_id) => report.errors.push(Error::ReservedSetId {
-                offset: base + set.offset(),
-                set_id,
-            }),
+            FlowSetKind::Reserved(set_id) => {
+                report.errors.push(Error::ReservedSetId {
+                    offset: base + set.offset(),
+                    set_id,
+                });
+                Some(0)
+            }
         }
     }
 
@@ -504,11 +526,12 @@ impl Session {
         };
         p.expire(now);
         for ((ctx, offset), body) in p.take(&(key, sid, id)) {
-            self.data(key, &ctx, &body, offset, id, report, on_record);
+            let _ = self.data(key, &ctx, &body, offset, id, report, on_record);
         }
     }
 
-    /// Decodes a data FlowSet body (at absolute `offset`) whose template is held.
+    /// Decodes a data FlowSet body (at absolute `offset`) whose template is held; returns
+    /// the records decoded.
     #[allow(clippy::too_many_arguments)]
     fn data(
         &mut self,
@@ -519,13 +542,14 @@ impl Session {
         id: u16,
         report: &mut DecodeReport,
         on_record: &mut impl FnMut(&FlowRecord),
-    ) {
+    ) -> usize {
         let Some(domain) = self.store.domain(&key, ctx.source_id) else {
-            return;
+            return 0;
         };
         let Some(template) = domain.peek(id) else {
-            return;
+            return 0;
         };
+        let mut n = 0;
         let records = crate::wire::v9_data::DataRecords::new(body, offset, template);
         if template.is_options() {
             let mut updates = Vec::new();
@@ -535,8 +559,9 @@ impl Session {
                     Err(e) => report.errors.push(e),
                 }
             }
-            report.options_records += updates.len();
-            self.stats.options_records += updates.len() as u64;
+            n = updates.len();
+            report.options_records += n;
+            self.stats.options_records += n as u64;
             let (max_samplers, max_names) =
                 (self.config.max_samplers, self.config.max_interface_names);
             if let Some(d) = self.store.domain_mut(&key, ctx.source_id) {
@@ -544,28 +569,33 @@ impl Session {
                     apply_options(&mut d.state, u, max_samplers, max_names);
                 }
             }
-            return;
+            return n;
         }
         for r in records {
             match r {
                 Ok(r) => {
                     flow_record_into(&r, ctx, &domain.state, &mut self.scratch);
                     on_record(&self.scratch);
+                    n += 1;
                     report.records += 1;
                     self.stats.flow_records += 1;
                 }
                 Err(e) => report.errors.push(e),
             }
         }
+        n
     }
 }
 
-fn note_sequence(stats: &mut SessionStats, ev: SequenceEvent, _advance: u64) {
+/// Adds a sequence event to the session-wide counters (mirroring what
+/// [`SequenceTracker::observe`] does to its own: a late message was counted lost, by its
+/// advance, when the gap opened).
+fn note_sequence(stats: &mut SessionStats, ev: SequenceEvent, advance: u64) {
     match ev {
         SequenceEvent::Gap(n) => stats.sequence_lost += u64::from(n),
         SequenceEvent::Late => {
             stats.sequence_reordered += 1;
-            stats.sequence_lost = stats.sequence_lost.saturating_sub(1);
+            stats.sequence_lost = stats.sequence_lost.saturating_sub(advance.max(1));
         }
         _ => {}
     }

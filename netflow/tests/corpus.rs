@@ -32,13 +32,14 @@ fn corpus_decodes_without_errors() {
             }
             let s = session.stats();
             println!(
-                "{:<80} records {:>4} options {:>3} templates {:>3} rejected {} no-template sets {} errors {}{}",
+                "{:<80} records {:>4} options {:>3} templates {:>3} rejected {} no-template sets {} count mismatches {} errors {}{}",
                 row.file,
                 records,
                 s.options_records,
                 session.store_stats().learned + session.store_stats().replaced,
                 session.store_stats().rejected_invalid,
                 s.data_sets_without_template,
+                s.count_mismatches,
                 errors.len(),
                 if row.malformed() {
                     " (malformed on purpose)"

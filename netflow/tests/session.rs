@@ -335,3 +335,17 @@ fn per_sampler_rates_from_a_real_capture() {
         }
     }
 }
+
+#[test]
+fn count_is_advisory_but_counted() {
+    let mut s = Session::default();
+    let mut d = message(1, 0, &[(0, template(256, &FLOW)), (256, flow(1, 1, 1))]);
+    d[3] = 2; // template + data record: right
+    let (recs, errs) = decode(&mut s, exporter(), &d);
+    assert_eq!((recs.len(), errs.len()), (1, 0));
+    assert_eq!(s.stats().count_mismatches, 0);
+    d[3] = 9; // wrong: still decoded, and counted
+    let (recs, errs) = decode(&mut s, exporter(), &d);
+    assert_eq!((recs.len(), errs.len()), (1, 0));
+    assert_eq!(s.stats().count_mismatches, 1);
+}
