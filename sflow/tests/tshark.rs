@@ -106,6 +106,10 @@ struct Cmp {
     dst: Option<String>,
     sport: Option<u64>,
     dport: Option<u64>,
+    /// Extended gateway: BGP next hop, source AS, last AS of the destination path.
+    gateway: Option<(Option<String>, Option<u64>, Option<u64>)>,
+    /// Extended router: next hop, source and destination prefix lengths.
+    router: Option<(Option<String>, Option<u64>, Option<u64>)>,
     /// Ours only: the header is the first fragment of a fragmented IPv6 packet, whose
     /// transport header tshark 4.0 does not dissect (it stops at the fragment header).
     v6_first_fragment: bool,
@@ -149,7 +153,44 @@ fn tshark_samples(frame: &Node) -> Option<Vec<Cmp>> {
             sport: None,
             dport: None,
             v6_first_fragment: false,
+            gateway: None,
+            router: None,
         };
+        for (name, r) in s.entries() {
+            if name.starts_with("Extended gateway") {
+                let mut last = None;
+                fn walk(n: &Node, last: &mut Option<u64>) {
+                    for (k, v) in n.entries() {
+                        if k == "sflow_245.dstAS" {
+                            if let Node::Str(x) = v {
+                                *last = x.parse().ok();
+                            }
+                        }
+                        // tshark labels communities with the dstAS field too: skip them.
+                        if !k.to_ascii_lowercase().contains("communit") {
+                            walk(v, last);
+                        }
+                    }
+                }
+                walk(r, &mut last);
+                c.gateway = Some((
+                    r.str("sflow_245.nexthop")
+                        .or_else(|| r.str("sflow_245.nexthop.v6"))
+                        .map(str::to_string),
+                    r.num("sflow_245.srcAS"),
+                    last,
+                ));
+            }
+            if name.starts_with("Extended router") {
+                c.router = Some((
+                    r.str("sflow_245.nexthop")
+                        .or_else(|| r.str("sflow_245.nexthop.v6"))
+                        .map(str::to_string),
+                    r.num("sflow_245.nexthop.src_mask"),
+                    r.num("sflow_245.nexthop.dst_mask"),
+                ));
+            }
+        }
         if let Some(tree) = s
             .get("Raw packet header")
             .and_then(|h| h.get("sflow_245.header_tree"))
@@ -280,6 +321,28 @@ fn ours(payload: &[u8]) -> Option<Vec<Cmp>> {
             sport: rec.src_port.map(u64::from),
             dport: rec.dst_port.map(u64::from),
             v6_first_fragment,
+            gateway: f
+                .records
+                .filter_map(Result::ok)
+                .any(|r| r.format == 1003)
+                .then(|| {
+                    (
+                        rec.bgp_next_hop.map(|a| a.to_string()),
+                        rec.src_as.map(u64::from),
+                        rec.dst_as.map(u64::from),
+                    )
+                }),
+            router: f
+                .records
+                .filter_map(Result::ok)
+                .any(|r| r.format == 1002)
+                .then(|| {
+                    (
+                        rec.next_hop.map(|a| a.to_string()),
+                        rec.src_mask.map(u64::from),
+                        rec.dst_mask.map(u64::from),
+                    )
+                }),
         });
     }
     assert!(errors.is_empty(), "{errors:?}");
@@ -312,6 +375,7 @@ fn flow_samples_match_tshark() {
             panic!("tshark output")
         };
         let (mut n, mut bad, mut with_addr, mut with_ports, mut frag) = (0, 0, 0, 0, 0);
+        let mut with_gw = 0;
         let mut skipped = 0;
         let (mut cn, mut cbad, mut cskipped) = (0, 0, 0);
         for (udp, frame) in udps.iter().zip(frames.iter()) {
@@ -356,6 +420,7 @@ fn flow_samples_match_tshark() {
                 n += 1;
                 with_addr += usize::from(b.src.is_some());
                 with_ports += usize::from(b.sport.is_some());
+                with_gw += usize::from(b.gateway.is_some() || b.router.is_some());
                 let a_frag = Cmp {
                     sport: None,
                     dport: None,
@@ -374,7 +439,7 @@ fn flow_samples_match_tshark() {
             }
         }
         println!(
-            "{}: flow samples {n} (tshark shows addresses in {with_addr}, ports in {with_ports}), equal to tshark {}, IPv6 first fragments with ports tshark does not show {frag}, mismatches {bad}; in datagrams tshark marks malformed (not compared) {skipped}",
+            "{}: flow samples {n} (tshark shows addresses in {with_addr}, ports in {with_ports}, router/gateway records in {with_gw}), equal to tshark {}, IPv6 first fragments with ports tshark does not show {frag}, mismatches {bad}; in datagrams tshark marks malformed (not compared) {skipped}",
             path.file_name().unwrap().to_string_lossy(),
             n - bad - frag
         );
