@@ -503,6 +503,40 @@ mod tests {
     }
 
     #[test]
+    fn truncation_at_every_length() {
+        let f = fixture();
+        for n in 0..f.len() {
+            match V9Packet::new_checked(&f[..n]) {
+                Ok(p) => {
+                    // Cuts at FlowSet boundaries parse (fewer FlowSets); others are errors.
+                    let r = V9Repr::parse(&p, &Registry::new(), &[]);
+                    assert_eq!(r.is_ok(), n <= 23 || n == 40, "{n}: {r:?}");
+                }
+                Err(e) => assert!(matches!(e, Error::Truncated { .. })),
+            }
+        }
+    }
+
+    #[test]
+    fn emit_checks_the_buffer_length() {
+        let f = fixture();
+        let r = V9Repr::parse(
+            &V9Packet::new_checked(&f[..]).unwrap(),
+            &Registry::new(),
+            &[],
+        )
+        .unwrap();
+        let mut short = vec![0; f.len() - 1];
+        assert_eq!(
+            r.emit(&mut short),
+            Err(Error::BufferTooShort {
+                required: f.len(),
+                remaining: f.len() - 1
+            })
+        );
+    }
+
+    #[test]
     fn unknown_template_is_kept_raw() {
         let f = fixture();
         let mut only_data = f[..20].to_vec();
