@@ -161,10 +161,8 @@ fn tshark_samples(frame: &Node) -> Option<Vec<Cmp>> {
                 let mut last = None;
                 fn walk(n: &Node, last: &mut Option<u64>) {
                     for (k, v) in n.entries() {
-                        if k == "sflow_245.dstAS" {
-                            if let Node::Str(x) = v {
-                                *last = x.parse().ok();
-                            }
+                        if let (true, Node::Str(x)) = (k == "sflow_245.dstAS", v) {
+                            *last = x.parse().ok();
                         }
                         // tshark labels communities with the dstAS field too: skip them.
                         if !k.to_ascii_lowercase().contains("communit") {
