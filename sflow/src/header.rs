@@ -376,6 +376,81 @@ mod tests {
         }
     }
 
+    fn ipv4_outer(proto: u8, payload: &[u8]) -> Vec<u8> {
+        let mut v = vec![0xaa; 12];
+        v.extend([0x08, 0x00]);
+        let total = (20 + payload.len()) as u16;
+        v.extend([
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0,
+            0,
+            64,
+            proto,
+            0,
+            0,
+        ]);
+        v.extend([10, 0, 0, 1, 10, 0, 0, 2]);
+        v.extend_from_slice(payload);
+        v
+    }
+
+    #[test]
+    fn vxlan_geneve_gre_and_ipip_inner_headers() {
+        let inner_eth = &TCP_V4[..];
+        let inner_ip = &TCP_V4[14..];
+        // VXLAN, VNI 100.
+        let mut udp = vec![0x30, 0x39, 0x12, 0xb5, 0, 0, 0, 0];
+        udp.extend([0x08, 0, 0, 0, 0, 0, 100, 0]);
+        udp.extend_from_slice(inner_eth);
+        let h = decode(1, &ipv4_outer(17, &udp));
+        assert_eq!(h.tunnel, Some(Tunnel::Vxlan { vni: 100 }));
+        assert_eq!(h.outer.dst_port, Some(VXLAN_PORT));
+        assert_eq!(h.inner.unwrap().dst_port, Some(80));
+        // Geneve with 4 bytes of options, Ethernet payload, VNI 7.
+        let mut udp = vec![0x30, 0x39, 0x17, 0xc1, 0, 0, 0, 0];
+        udp.extend([0x01, 0, 0x65, 0x58, 0, 0, 7, 0, 1, 2, 3, 4]);
+        udp.extend_from_slice(inner_eth);
+        let h = decode(1, &ipv4_outer(17, &udp));
+        assert_eq!(h.tunnel, Some(Tunnel::Geneve { vni: 7 }));
+        assert_eq!(
+            h.inner.unwrap().src_addr,
+            Some("192.0.2.1".parse().unwrap())
+        );
+        // GRE with a key, carrying IPv4.
+        let mut gre = vec![0x20, 0, 0x08, 0x00, 0, 0, 0, 42];
+        gre.extend_from_slice(inner_ip);
+        let h = decode(1, &ipv4_outer(47, &gre));
+        assert_eq!(
+            h.tunnel,
+            Some(Tunnel::Gre {
+                protocol: 0x0800,
+                key: Some(42)
+            })
+        );
+        assert_eq!(h.outer.protocol, Some(47));
+        assert_eq!(h.inner.unwrap().src_port, Some(1234));
+        // IPv4 in IPv4.
+        let h = decode(1, &ipv4_outer(4, inner_ip));
+        assert_eq!(h.tunnel, Some(Tunnel::IpInIp));
+        assert_eq!(
+            h.inner.unwrap().dst_addr,
+            Some("198.51.100.2".parse().unwrap())
+        );
+        // Raw IPv4 header protocol (11), and cut tunnels never panic.
+        assert_eq!(decode(11, inner_ip).outer.dst_port, Some(80));
+        let full = ipv4_outer(47, &gre);
+        for n in 0..full.len() {
+            let _ = decode(1, &full[..n]);
+            let _ = decode(11, &full[14..n.max(14)]);
+            let _ = decode(13, &full[..n]);
+        }
+    }
+
     #[test]
     fn mpls_and_qinq() {
         let mut v = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];

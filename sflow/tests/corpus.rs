@@ -101,3 +101,34 @@ fn corpus_decodes_without_errors() {
     }
     assert!(bad.is_empty(), "errors:\n{}", bad.join("\n"));
 }
+
+/// The VXLAN capture: outer UDP to 4789, VNI 100, inner IPv6 ICMPv6 decoded.
+#[test]
+fn vxlan_inner_header_from_a_real_capture() {
+    let Some(dir) = common::corpus_dir() else {
+        return;
+    };
+    let bytes = std::fs::read(dir.join("sflow5/akvorado__data-encap-vxlan.pcap")).unwrap();
+    let udp = &common::udp_payloads(&bytes)[0];
+    let d = Datagram::new_checked(&udp.payload[..]).unwrap();
+    let dg = flowwire_sflow::convert::DatagramInfo::of(&d);
+    let s = d.samples().next().unwrap().unwrap();
+    let Ok(SampleView::Flow(f)) = s.view() else {
+        panic!("flow sample expected")
+    };
+    let mut rec = flowwire_sflow::record::FlowRecord::default();
+    let h = flowwire_sflow::convert::flow_sample_into(&dg, &f, &mut rec, &mut Vec::new()).unwrap();
+    assert_eq!(
+        h.tunnel,
+        Some(flowwire_sflow::header::Tunnel::Vxlan { vni: 100 })
+    );
+    let inner = h.inner.unwrap();
+    assert_eq!(inner.src_addr, Some("2001:db8:4::1".parse().unwrap()));
+    assert_eq!(inner.dst_addr, Some("2001:db8:4::3".parse().unwrap()));
+    assert_eq!(inner.protocol, Some(58));
+    assert_eq!(
+        rec.dst_port,
+        Some(4789),
+        "FlowRecord keeps the outer header"
+    );
+}
