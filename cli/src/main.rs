@@ -1,6 +1,7 @@
 //! The `flowwire` command.
 
 mod decode;
+mod generate;
 mod ie;
 mod listen;
 mod output;
@@ -24,6 +25,10 @@ enum Command {
     Decode(decode::DecodeArgs),
     /// Collect live: decode NetFlow, IPFIX and sFlow arriving on UDP sockets.
     Listen(listen::ListenArgs),
+    /// Export synthetic flows (NetFlow v5/v9, IPFIX, sFlow) to a collector or into a pcap.
+    Generate(generate::GenerateArgs),
+    /// Re-encode the flows of captures into another protocol.
+    Convert(generate::ConvertArgs),
     /// Configure Open vSwitch flow export from the operator's exportNetworkFlows spec.
     Ovs(ovs::OvsArgs),
     /// Look up information elements in the registry (IANA, VMware/OVS, Cisco NSEL).
@@ -41,6 +46,8 @@ fn main() -> ExitCode {
         Command::Ie(args) => ie::run(args).map(|()| ExitCode::SUCCESS),
         Command::Ovs(args) => Ok(ovs::run(args)),
         Command::Listen(args) => listen::run(args),
+        Command::Generate(args) => generate::generate(args),
+        Command::Convert(args) => generate::convert(args),
     };
     match result {
         Ok(code) => code,

@@ -9,6 +9,8 @@
 #[cfg(feature = "pcap")]
 pub mod capture;
 pub mod collector;
+pub mod export;
+pub mod synth;
 
 pub use collector::{Collector, CollectorConfig, CollectorError, Event};
 pub use flowwire_record as record;

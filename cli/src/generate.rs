@@ -1,0 +1,283 @@
+//! `flowwire generate` and `flowwire convert`: export traffic from synthetic flows or from
+//! the flows of a capture, to a UDP collector or into a pcap.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use flowwire::capture::{CaptureReader, CaptureWriter};
+use flowwire::collector::{Collector, Event};
+use flowwire::export::Exporter;
+use flowwire::synth::FlowGenerator;
+use flowwire::{FlowRecord, ProtocolKind, Timestamp};
+
+use crate::UserError;
+
+/// The protocols, as named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Protocol {
+    /// NetFlow version 5.
+    Netflow5,
+    /// NetFlow version 9.
+    Netflow9,
+    /// IPFIX.
+    Ipfix,
+    /// sFlow version 5.
+    Sflow5,
+}
+
+impl From<Protocol> for ProtocolKind {
+    fn from(p: Protocol) -> Self {
+        match p {
+            Protocol::Netflow5 => ProtocolKind::Netflow5,
+            Protocol::Netflow9 => ProtocolKind::Netflow9,
+            Protocol::Ipfix => ProtocolKind::Ipfix,
+            Protocol::Sflow5 => ProtocolKind::Sflow5,
+        }
+    }
+}
+
+fn default_port(kind: ProtocolKind) -> u16 {
+    match kind {
+        ProtocolKind::Sflow5 => 6343,
+        ProtocolKind::Ipfix => 4739,
+        _ => 2055,
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// The protocol to export.
+    #[arg(long, value_enum)]
+    protocol: Protocol,
+    /// Send to this collector (loopback or a namespace you made; HOST:PORT).
+    #[arg(long, conflicts_with = "pcap", required_unless_present = "pcap")]
+    to: Option<String>,
+    /// Write the datagrams into this pcap instead of sending them.
+    #[arg(long)]
+    pcap: Option<PathBuf>,
+    /// Flows to export.
+    #[arg(long, default_value_t = 1000)]
+    flows: u64,
+    /// Datagrams per second when sending (0: as fast as possible).
+    #[arg(long, default_value_t = 1000)]
+    rate: u64,
+    /// Seed of the flow generator: the same seed gives the same flows.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    /// Captures to read (pcap, pcapng), in order with one template state.
+    #[arg(required = true)]
+    input: Vec<PathBuf>,
+    /// The protocol to re-encode every flow into.
+    #[arg(long, value_enum)]
+    to: Protocol,
+    /// Write the result into this pcap.
+    #[arg(long, conflicts_with = "send", required_unless_present = "send")]
+    pcap: Option<PathBuf>,
+    /// Send the result to this collector (HOST:PORT).
+    #[arg(long)]
+    send: Option<String>,
+    /// Datagrams per second when sending (0: as fast as possible).
+    #[arg(long, default_value_t = 1000)]
+    rate: u64,
+}
+
+enum Sink {
+    Pcap {
+        writer: CaptureWriter<BufWriter<File>>,
+        src: SocketAddr,
+        dst: SocketAddr,
+        path: String,
+    },
+    Udp {
+        socket: UdpSocket,
+        pace: Option<Duration>,
+        next: Instant,
+    },
+}
+
+impl Sink {
+    fn open(
+        pcap: Option<&PathBuf>,
+        to: Option<&str>,
+        kind: ProtocolKind,
+        rate: u64,
+    ) -> Result<Sink, UserError> {
+        if let Some(path) = pcap {
+            let name = path.display().to_string();
+            let file = File::create(path).map_err(|e| UserError(format!("{name}: {e}")))?;
+            let writer = CaptureWriter::new(BufWriter::new(file))
+                .map_err(|e| UserError(format!("{name}: {e}")))?;
+            return Ok(Sink::Pcap {
+                writer,
+                src: SocketAddr::from(([127, 0, 0, 1], 40_000)),
+                dst: SocketAddr::from(([127, 0, 0, 1], default_port(kind))),
+                path: name,
+            });
+        }
+        let to = to.unwrap_or_default();
+        let dst = to
+            .to_socket_addrs()
+            .map_err(|e| UserError(format!("bad collector address {to:?}: {e}")))?
+            .next()
+            .ok_or_else(|| UserError(format!("bad collector address {to:?}")))?;
+        let bind: SocketAddr = if dst.is_ipv6() {
+            "[::]:0".parse()
+        } else {
+            "0.0.0.0:0".parse()
+        }
+        .map_err(|_| UserError("internal: bad bind address".into()))?;
+        let socket = UdpSocket::bind(bind)
+            .map_err(|e| UserError(format!("cannot open a UDP socket: {e}")))?;
+        socket
+            .connect(dst)
+            .map_err(|e| UserError(format!("cannot reach {dst}: {e}")))?;
+        Ok(Sink::Udp {
+            socket,
+            pace: (rate > 0).then(|| Duration::from_secs_f64(1.0 / rate as f64)),
+            next: Instant::now(),
+        })
+    }
+
+    fn send(&mut self, time: Timestamp, datagram: &[u8]) -> Result<(), UserError> {
+        match self {
+            Sink::Pcap {
+                writer,
+                src,
+                dst,
+                path,
+            } => writer
+                .write(time, *src, *dst, datagram)
+                .map_err(|e| UserError(format!("{path}: {e}"))),
+            Sink::Udp { socket, pace, next } => {
+                if let Some(pace) = pace {
+                    let now = Instant::now();
+                    if *next > now {
+                        std::thread::sleep(*next - now);
+                    }
+                    *next = (*next).max(now) + *pace;
+                }
+                match socket.send(datagram) {
+                    Ok(_) => Ok(()),
+                    // No collector listening (ICMP port unreachable) is not fatal for a generator.
+                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(()),
+                    Err(e) => Err(UserError(format!("sending: {e}"))),
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), UserError> {
+        if let Sink::Pcap { writer, path, .. } = self {
+            writer
+                .finish()
+                .map_err(|e| UserError(format!("{path}: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+fn export_all(
+    kind: ProtocolKind,
+    flows: impl Iterator<Item = (FlowRecord, Timestamp)>,
+    boot: Timestamp,
+    sink: &mut Sink,
+) -> Result<(u64, u64, u64), UserError> {
+    let mut exporter = Exporter::new(kind, boot);
+    let mut datagrams = Vec::new();
+    let (mut n_flows, mut n_datagrams, mut skipped) = (0u64, 0u64, 0u64);
+    let mut last = boot;
+    for (flow, now) in flows {
+        last = now;
+        match exporter.push(&flow, now, &mut datagrams) {
+            Ok(()) => n_flows += 1,
+            Err(flowwire::export::ExportError::NotV5(_)) => skipped += 1,
+            Err(e) => return Err(UserError(format!("encoding: {e}"))),
+        }
+        for d in datagrams.drain(..) {
+            sink.send(now, &d)?;
+            n_datagrams += 1;
+        }
+    }
+    exporter
+        .flush(last, &mut datagrams)
+        .map_err(|e| UserError(format!("encoding: {e}")))?;
+    for d in datagrams.drain(..) {
+        sink.send(last, &d)?;
+        n_datagrams += 1;
+    }
+    Ok((n_flows, n_datagrams, skipped))
+}
+
+pub(crate) fn generate(args: GenerateArgs) -> Result<std::process::ExitCode, UserError> {
+    let kind = ProtocolKind::from(args.protocol);
+    let mut sink = Sink::open(args.pcap.as_ref(), args.to.as_deref(), kind, args.rate)?;
+    // A capture is reproducible: its clock starts at a fixed time. Live traffic uses now.
+    let start = if args.pcap.is_some() {
+        Timestamp::from_unix_secs(1_700_000_000)
+    } else {
+        Timestamp::now()
+    };
+    let boot = start.add_millis(-3_600_000);
+    let mut generator = FlowGenerator::new(kind, args.seed, start);
+    let flows = std::iter::from_fn(|| {
+        let f = generator.next()?;
+        Some((f, generator.clock()))
+    })
+    .take(usize::try_from(args.flows).unwrap_or(usize::MAX));
+    let (flows, datagrams, _) = export_all(kind, flows, boot, &mut sink)?;
+    sink.finish()?;
+    eprintln!("flowwire: {flows} {kind} flows in {datagrams} datagrams");
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+pub(crate) fn convert(args: ConvertArgs) -> Result<std::process::ExitCode, UserError> {
+    let kind = ProtocolKind::from(args.to);
+    let mut readers = Vec::new();
+    for path in &args.input {
+        let name = path.display().to_string();
+        readers.push((
+            name.clone(),
+            CaptureReader::open(path).map_err(|e| UserError(format!("{name}: {e}")))?,
+        ));
+    }
+    let mut sink = Sink::open(args.pcap.as_ref(), args.send.as_deref(), kind, args.rate)?;
+    // Decode everything first (in order), then re-encode: flows keep their capture times.
+    let mut collector = Collector::default();
+    let mut flows: Vec<(FlowRecord, Timestamp)> = Vec::new();
+    let mut errors = 0u64;
+    for (name, mut reader) in readers {
+        while let Some(item) = reader.next_datagram() {
+            match item {
+                Ok(d) => {
+                    let time = d.time;
+                    collector.feed(d.src, d.time, d.payload, |e| match e {
+                        Event::Flow(f) => flows.push((f.clone(), time)),
+                        Event::Error(_) => errors += 1,
+                        _ => {}
+                    });
+                }
+                Err(e) if e.is_fatal() => eprintln!("flowwire: {name}: {e}"),
+                Err(_) => errors += 1,
+            }
+        }
+    }
+    let boot = flows
+        .first()
+        .map(|(_, t)| t.add_millis(-3_600_000))
+        .unwrap_or_else(Timestamp::now);
+    let total = flows.len();
+    let (n, datagrams, skipped) = export_all(kind, flows.into_iter(), boot, &mut sink)?;
+    sink.finish()?;
+    eprintln!(
+        "flowwire: {n} of {total} flows re-encoded as {kind} in {datagrams} datagrams ({skipped} not representable, {errors} decode errors)"
+    );
+    Ok(std::process::ExitCode::SUCCESS)
+}
