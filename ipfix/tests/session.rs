@@ -49,7 +49,7 @@ fn options(t: Vec<TemplateRepr>) -> SetRepr {
 }
 
 fn fv(spec: FieldSpec, value: OwnedValue) -> FieldValue {
-    FieldValue { spec, value }
+    FieldValue::new(spec, value)
 }
 
 fn data(id: u16, records: Vec<Vec<FieldValue>>) -> SetRepr {

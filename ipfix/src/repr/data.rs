@@ -14,6 +14,20 @@ pub struct FieldValue {
     pub spec: FieldSpec,
     /// The value.
     pub value: OwnedValue,
+    /// For a variable-length value shorter than 255 octets: whether its length is written in
+    /// the 3-octet form (RFC 7011 §7 allows it; the 1-octet form is the default).
+    pub long_length: bool,
+}
+
+impl FieldValue {
+    /// A field (short length form for variable-length values).
+    pub fn new(spec: FieldSpec, value: OwnedValue) -> Self {
+        FieldValue {
+            spec,
+            value,
+            long_length: false,
+        }
+    }
 }
 
 /// An owned data record: values in template order.
@@ -36,6 +50,15 @@ pub(crate) fn emit_field(
     value: &flowwire_record::Value<'_>,
     out: &mut [u8],
 ) -> Result<(), Error> {
+    emit_field_with(spec, value, false, out)
+}
+
+fn emit_field_with(
+    spec: &FieldSpec,
+    value: &flowwire_record::Value<'_>,
+    long: bool,
+    out: &mut [u8],
+) -> Result<(), Error> {
     let field = spec.field_id();
     if spec.length == VARIABLE_LENGTH {
         let n = value.natural_len();
@@ -43,13 +66,14 @@ pub(crate) fn emit_field(
             what: "variable-length value longer than 65535 octets",
         })?;
         let remaining = out.len();
-        let (p, rest) = out
-            .split_at_mut_checked(if n < 255 { 1 } else { 3 })
-            .ok_or(Error::BufferTooSmall {
-                required: varlen_size(n),
-                remaining,
-            })?;
-        if n < 255 {
+        let short = n < 255 && !long;
+        let (p, rest) =
+            out.split_at_mut_checked(if short { 1 } else { 3 })
+                .ok_or(Error::BufferTooSmall {
+                    required: varlen_size(n),
+                    remaining,
+                })?;
+        if short {
             p.copy_from_slice(&[n as u8]);
         } else {
             p.copy_from_slice(&[255, (len >> 8) as u8, len as u8]);
@@ -68,7 +92,12 @@ impl FieldValue {
     /// The encoded size of this field.
     pub fn buffer_len(&self) -> usize {
         if self.spec.is_variable_length() {
-            varlen_size(self.value.natural_len())
+            let n = self.value.natural_len();
+            if self.long_length {
+                3 + n
+            } else {
+                varlen_size(n)
+            }
         } else {
             usize::from(self.spec.length)
         }
@@ -76,14 +105,31 @@ impl FieldValue {
 }
 
 impl DataRecordRepr {
-    /// An owned copy of a record view (values as [`DataRecord::fields`] decodes them).
+    /// An owned copy of a record view: values decoded strictly as their data type; a value
+    /// that does not decode strictly (or, in a variable-length field, whose natural size is
+    /// not its octet count) is kept as an octet array, so that the copy encodes back to the
+    /// same bytes.
     pub fn parse(record: &DataRecord<'_, '_>) -> Self {
         DataRecordRepr {
             fields: record
-                .fields()
-                .map(|(spec, v)| FieldValue {
-                    spec,
-                    value: v.to_owned_value(),
+                .raw_fields()
+                .map(|f| {
+                    // Lossless: a value that does not decode strictly as its type, or (for a
+                    // variable-length field) whose natural size is not its octet count, is
+                    // kept as its octets, so that it encodes to the same bytes.
+                    let value = match f.strict_value() {
+                        Ok(v)
+                            if !f.spec.is_variable_length() || v.natural_len() == f.bytes.len() =>
+                        {
+                            v.to_owned_value()
+                        }
+                        _ => OwnedValue::OctetArray(f.bytes.to_vec()),
+                    };
+                    FieldValue {
+                        spec: f.spec,
+                        value,
+                        long_length: f.prefix_len() == 3 && f.bytes.len() < 255,
+                    }
                 })
                 .collect(),
         }
@@ -111,9 +157,10 @@ impl DataRecordRepr {
         let mut pos = 0;
         for f in &self.fields {
             let end = pos + f.buffer_len();
-            emit_field(
+            emit_field_with(
                 &f.spec,
                 &f.value.as_value(),
+                f.long_length,
                 out.get_mut(pos..end).unwrap_or_default(),
             )?;
             pos = end;
@@ -134,22 +181,16 @@ mod tests {
     fn emit_then_parse() {
         let rec = DataRecordRepr {
             fields: vec![
-                FieldValue {
-                    spec: FieldSpec::iana(8, 4),
-                    value: OwnedValue::Ipv4Address(Ipv4Addr::new(10, 0, 0, 1)),
-                },
-                FieldValue {
-                    spec: FieldSpec::iana(1, 4),
-                    value: OwnedValue::Unsigned64(1500),
-                },
-                FieldValue {
-                    spec: FieldSpec::iana(82, 65535),
-                    value: OwnedValue::String(Vec::new()),
-                },
-                FieldValue {
-                    spec: FieldSpec::enterprise(6876, 898, 65535),
-                    value: OwnedValue::OctetArray(vec![7; 300]),
-                },
+                FieldValue::new(
+                    FieldSpec::iana(8, 4),
+                    OwnedValue::Ipv4Address(Ipv4Addr::new(10, 0, 0, 1)),
+                ),
+                FieldValue::new(FieldSpec::iana(1, 4), OwnedValue::Unsigned64(1500)),
+                FieldValue::new(FieldSpec::iana(82, 65535), OwnedValue::String(Vec::new())),
+                FieldValue::new(
+                    FieldSpec::enterprise(6876, 898, 65535),
+                    OwnedValue::OctetArray(vec![7; 300]),
+                ),
             ],
         };
         let mut buf = vec![0xa5; rec.buffer_len()];

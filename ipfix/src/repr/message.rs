@@ -340,14 +340,14 @@ mod tests {
                         template_id: 256,
                         records: vec![DataRecordRepr {
                             fields: vec![
-                                FieldValue {
-                                    spec: FieldSpec::iana(8, 4),
-                                    value: OwnedValue::Ipv4Address([192, 0, 2, 1].into()),
-                                },
-                                FieldValue {
-                                    spec: FieldSpec::iana(82, 65535),
-                                    value: OwnedValue::String(b"eth0".to_vec()),
-                                },
+                                FieldValue::new(
+                                    FieldSpec::iana(8, 4),
+                                    OwnedValue::Ipv4Address([192, 0, 2, 1].into()),
+                                ),
+                                FieldValue::new(
+                                    FieldSpec::iana(82, 65535),
+                                    OwnedValue::String(b"eth0".to_vec()),
+                                ),
                             ],
                         }],
                     },

@@ -274,6 +274,12 @@ impl<'a> RawField<'a> {
         self.value_offset
     }
 
+    /// The length of the variable-length prefix: 0 for fixed-length fields, 1, or 3 (the
+    /// long form, which RFC 7011 §7 allows for short values too).
+    pub fn prefix_len(&self) -> usize {
+        self.value_offset - self.offset
+    }
+
     /// The value as an RFC 6313 basicList.
     pub fn basic_list(&self) -> Result<BasicList<'a>, Error> {
         BasicList::parse(self.bytes, self.value_offset(), self.list_depth()?)
