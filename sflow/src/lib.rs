@@ -15,7 +15,7 @@
 //!   expanded 0:3, counters 0:2 and 0:4, discarded packet 0:5 with its expanded source id), and
 //!   their records as [`wire::RecordRef`]. Iterators yield `Result` items.
 //! - [`repr`]: owned values for the datagram ([`repr::DatagramRepr`]), every sample type
-//!   ([`repr::Sample`]) and every record type ([`repr::FlowData`]: 49 flow record formats;
+//!   ([`repr::Sample`]) and every record type ([`repr::FlowData`]: 53 flow record formats;
 //!   [`repr::CounterData`]: 35 counter record formats, including Open vSwitch's 1004, 1005,
 //!   2203 and 2207 and the hsflowd host records), each with [`xdr::Xdr`]'s `parse`,
 //!   `buffer_len`, `emit` and `emit_buf` (a [`bytes::BufMut`] convenience). Unknown samples

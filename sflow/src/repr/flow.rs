@@ -574,6 +574,66 @@ xdr_struct! {
     }
 }
 
+xdr_struct! {
+    /// 0:2000 `transaction`: a generic application transaction.
+    pub struct Transaction {
+        /// 1 client, 2 server.
+        pub direction: u32,
+        /// Time queued before processing, microseconds.
+        pub wait: u32,
+        /// Processing time, microseconds.
+        pub duration: u32,
+        /// 0 succeeded, 1 generic failure, 2 out of memory, 3 timeout, 4 not permitted.
+        pub status: u32,
+        /// Bytes received.
+        pub bytes_received: u64,
+        /// Bytes sent.
+        pub bytes_sent: u64,
+    }
+}
+
+xdr_struct! {
+    /// 0:2001 `extended_nfs_storage_transaction`.
+    pub struct ExtendedNfsTransaction {
+        /// Path of the file or directory.
+        pub path: Opaque,
+        /// NFS operation.
+        pub operation: u32,
+        /// NFS status.
+        pub status: u32,
+    }
+}
+
+xdr_struct! {
+    /// 0:2002 `extended_scsi_storage_transaction`.
+    pub struct ExtendedScsiTransaction {
+        /// Logical unit number.
+        pub lun: u32,
+        /// Operation.
+        pub operation: u32,
+        /// SCSI status.
+        pub status: u32,
+    }
+}
+
+xdr_struct! {
+    /// 0:2003 `extended_http_transaction`.
+    pub struct ExtendedHttpTransaction {
+        /// Request line.
+        pub url: Opaque,
+        /// Host header.
+        pub host: Opaque,
+        /// Referer header.
+        pub referer: Opaque,
+        /// User-Agent header.
+        pub useragent: Opaque,
+        /// Authenticated user.
+        pub user: Opaque,
+        /// Response status.
+        pub status: u32,
+    }
+}
+
 record_enum! {
     /// A flow record of a flow sample or discarded-packet sample.
     pub enum FlowData ("flow record") {
@@ -651,6 +711,14 @@ record_enum! {
         1041 => ExtendedHwTrap(ExtendedHwTrap),
         /// 0:1042.
         1042 => ExtendedLinuxDropReason(ExtendedLinuxDropReason),
+        /// 0:2000.
+        2000 => Transaction(Transaction),
+        /// 0:2001.
+        2001 => ExtendedNfsTransaction(ExtendedNfsTransaction),
+        /// 0:2002.
+        2002 => ExtendedScsiTransaction(ExtendedScsiTransaction),
+        /// 0:2003.
+        2003 => ExtendedHttpTransaction(ExtendedHttpTransaction),
         /// 0:2100.
         2100 => ExtendedSocketIpv4(ExtendedSocketIpv4),
         /// 0:2101.
