@@ -77,8 +77,8 @@ pub(crate) fn udp_payloads(bytes: &[u8]) -> Vec<Udp> {
     for (i, b) in cap.blocks.iter().enumerate() {
         let p = match link {
             1 => LaxSlicedPacket::from_ethernet(b.data).ok(),
-            113 => b.data.get(16..).map(|d| {
-                let et = u16::from_be_bytes([b.data[14], b.data[15]]);
+            113 => b.data.get(14..16).zip(b.data.get(16..)).map(|(t, d)| {
+                let et = u16::from_be_bytes([t[0], t[1]]);
                 LaxSlicedPacket::from_ether_type(etherparse::EtherType(et), d)
             }),
             101 | 12 | 14 | 228 | 229 => LaxSlicedPacket::from_ip(b.data).ok(),
