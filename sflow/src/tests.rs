@@ -488,3 +488,121 @@ fn flow_sample_into_reuses_the_record() {
     assert_eq!(out.dst_port, Some(5353));
     assert_eq!(out.scaled_packets(), Some(1));
 }
+
+/// Hand-written bytes, field by field from the specification, for records whose layout has a
+/// trap: MAC padding, nested arrays, the address union, the optional host_cpu tail.
+#[test]
+fn static_record_fixtures() {
+    // extended_gateway: next hop IPv4, AS 65000, src AS 1, peer AS 2, one AS_SEQUENCE [3, 4],
+    // one community 0x00010002, local pref 100.
+    let gw: [u8; 60] = [
+        0, 0, 0, 1, 192, 0, 2, 254, // next hop
+        0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 0, 0, 0, 2, // as, src_as, src_peer_as
+        0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, // path
+        0, 0, 0, 1, 0, 1, 0, 2, // communities
+        0, 0, 0, 100, // local pref
+        0, 0, 0, 0, 0, 0, 0, 0, // (8 bytes that do not belong: see below)
+    ];
+    let g = ExtendedGateway::parse(&gw[..52], 0).unwrap();
+    assert_eq!(g.next_hop, Address::V4([192, 0, 2, 254].into()));
+    assert_eq!((g.as_number, g.src_as, g.src_peer_as), (65000, 1, 2));
+    assert_eq!(
+        g.dst_as_path,
+        vec![AsPathSegment {
+            segment_type: 2,
+            path: vec![3, 4]
+        }]
+    );
+    assert_eq!(
+        (g.communities.clone(), g.local_pref, g.dst_as()),
+        (vec![0x10002], 100, Some(4))
+    );
+    assert_eq!(g.to_bytes().unwrap(), gw[..52]);
+    assert!(matches!(
+        ExtendedGateway::parse(&gw, 0),
+        Err(Error::Trailing {
+            offset: 52,
+            remaining: 8
+        })
+    ));
+
+    // lag_port_stats: MACs are 6 bytes + 2 padding.
+    let mut lag = vec![
+        0, 1, 2, 3, 4, 5, 0, 0, 6, 7, 8, 9, 10, 11, 0, 0, 0, 0, 0, 9, 1, 2, 3, 4,
+    ];
+    for i in 1..=8u8 {
+        lag.extend([0, 0, 0, i]);
+    }
+    let l = LagPortStats::parse(&lag, 0).unwrap();
+    assert_eq!(l.actor_system_id, MacAddr([0, 1, 2, 3, 4, 5]));
+    assert_eq!(l.partner_system_id, MacAddr([6, 7, 8, 9, 10, 11]));
+    assert_eq!(
+        (
+            l.attached_agg_id,
+            l.port_state,
+            l.lacpdus_rx,
+            l.marker_response_pdus_tx
+        ),
+        (9, [1, 2, 3, 4], 1, 8)
+    );
+    assert_eq!(l.to_bytes().unwrap(), lag);
+    assert_eq!(lag.len(), 56);
+
+    // host_cpu: 68 bytes (older agents) or 80 (with steal/guest/guest_nice).
+    let mut cpu = Vec::new();
+    for f in [0.5f32, 1.0, 1.5] {
+        cpu.extend(f.to_bits().to_be_bytes());
+    }
+    for i in 0..14u32 {
+        cpu.extend(i.to_be_bytes());
+    }
+    let short = HostCpu::parse(&cpu, 0).unwrap();
+    assert_eq!(
+        (short.load_five, short.contexts, short.extra.clone()),
+        (1.0, 13, None)
+    );
+    cpu.extend([0, 0, 0, 7, 0, 0, 0, 8, 0, 0, 0, 9]);
+    let long = HostCpu::parse(&cpu, 0).unwrap();
+    assert_eq!(
+        long.extra,
+        Some(HostCpuExtra {
+            cpu_steal: 7,
+            cpu_guest: 8,
+            cpu_guest_nice: 9
+        })
+    );
+    assert_eq!(long.to_bytes().unwrap(), cpu);
+
+    // port_name "eth10": length 5, 3 bytes of padding.
+    let pn = [0, 0, 0, 5, b'e', b't', b'h', b'1', b'0', 0, 0, 0];
+    let p = PortName::parse(&pn, 0).unwrap();
+    assert_eq!(p.name.as_str(), Some("eth10"));
+    assert_eq!(p.to_bytes().unwrap(), pn);
+
+    // A whole record envelope: tag 0:1001, length 16.
+    let sw = [
+        0, 0, 0x03, 0xe9, 0, 0, 0, 16, 0, 0, 0, 10, 0, 0, 0, 1, 0, 0, 0, 20, 0, 0, 0, 2,
+    ];
+    let r = FlowData::parse(&sw, 0).unwrap();
+    assert_eq!(
+        r,
+        FlowData::ExtendedSwitch(ExtendedSwitch {
+            src_vlan: 10,
+            src_priority: 1,
+            dst_vlan: 20,
+            dst_priority: 2
+        })
+    );
+    assert_eq!(r.to_bytes().unwrap(), sw);
+    // The same bytes as a counter record are format 1001 = processor, whose 28 bytes do not
+    // fit in 16: an error for that record, at the record's offset.
+    assert!(matches!(
+        CounterData::parse(&sw, 40),
+        Err(Error::ContentLength {
+            offset: 40,
+            format: 1001,
+            declared: 16,
+            ..
+        })
+    ));
+}
