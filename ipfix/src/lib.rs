@@ -1,4 +1,101 @@
-//! IPFIX (RFC 7011) codec.
+//! IPFIX (RFC 7011) codec: zero-copy decode, template state, structured data (RFC 6313),
+//! type information (RFC 5610), stream and file framing (RFC 5655), and encode.
+//!
+//! # Layers
+//!
+//! - [`wire`]: zero-copy views over the bytes, one module per wire unit: the
+//!   [message](wire::message) header, [sets](wire::set), [template
+//!   records](wire::template) and their field specifiers, [data records](wire::data)
+//!   resolved against a [`Template`], [lists](wire::list), and [stream
+//!   framing](wire::stream). Views borrow the input and allocate nothing; iterators yield
+//!   `Result`s, report the absolute byte offset of what is wrong and stop there.
+//! - [`session`]: the collector's state. A [`Session`] holds templates per (exporter,
+//!   observation domain) in flowwire-record's bounded
+//!   [`TemplateStore`](record::template_store::TemplateStore) (lifetimes, withdrawals, limits,
+//!   counters), buffers data that arrives before its template if asked to, tracks sequence
+//!   numbers, and learns what options data says (sampling, system init time, interface
+//!   names, RFC 5610 element types). Records convert to [`FlowRecord`](record::FlowRecord)s.
+//! - [`repr`]: owned messages, sets, templates, records and lists with `parse`,
+//!   `buffer_len()` and `emit`; decoding then encoding gives back the same bytes.
+//! - [`exporter`]: packs records (raw values or `FlowRecord`s) into messages that fit a size
+//!   limit, with sequence numbers and template (re)sending.
+//!
+//! Errors are one [`Error`] enum with absolute byte offsets and the offending values. Nothing
+//! panics on any input: a bad set, template or record is reported and skipped by its length,
+//! and the rest of the message still decodes.
+//!
+//! # Decoding
+//!
+//! ```
+//! use flowwire_ipfix::record::{FlowRecord, Timestamp};
+//! use flowwire_ipfix::session::{RecordContext, Session, SessionConfig};
+//! use flowwire_ipfix::wire::data::DataRecord;
+//!
+//! // One message: a template set defining template 256 (sourceIPv4Address, 4 octets;
+//! // octetDeltaCount reduced to 4 octets; interfaceName, variable length), then a data set
+//! // with two records, the second with an empty interface name.
+//! let msg: &[u8] = &[
+//!     0, 10, 0, 62, 0x65, 0x53, 0xf1, 0, 0, 0, 0, 0, 0, 0, 0, 1, // header: length 62, domain 1
+//!     0, 2, 0, 20, 1, 0, 0, 3, // template set: template 256, 3 fields
+//!     0, 8, 0, 4, 0, 1, 0, 4, 0, 82, 0xff, 0xff, //
+//!     1, 0, 0, 26, // data set 256, 26 octets
+//!     192, 0, 2, 1, 0, 0, 5, 220, 4, b'e', b't', b'h', b'0', // 192.0.2.1, 1500, "eth0"
+//!     192, 0, 2, 2, 0, 0, 0, 40, 0, // 192.0.2.2, 40, ""
+//! ];
+//!
+//! let mut session = Session::new(SessionConfig::default());
+//! let mut flow = FlowRecord::default(); // reused: no allocation per record
+//! let mut seen = Vec::new();
+//! let exporter = "192.0.2.9:4739".parse()?;
+//! let now = Timestamp::from_unix_secs(1_700_000_000);
+//! session.decode(exporter, msg, now, &mut |ctx: &RecordContext<'_>, rec: &DataRecord<'_, '_>| {
+//!     ctx.to_flow_record(rec, &mut flow);
+//!     seen.push((flow.src_addr.unwrap().to_string(), flow.octets.unwrap()));
+//! })?;
+//! assert_eq!(seen, [("192.0.2.1".to_string(), 1500), ("192.0.2.2".to_string(), 40)]);
+//! assert_eq!(session.store_stats().learned, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The same bytes with the views alone, given the template:
+//!
+//! ```
+//! use flowwire_ipfix::record::{registry::Registry, Value};
+//! use flowwire_ipfix::template::Template;
+//! use flowwire_ipfix::wire::{data::RecordIter, message::Message, set::SetKind};
+//! # let msg: &[u8] = &[
+//! #     0, 10, 0, 62, 0x65, 0x53, 0xf1, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+//! #     0, 2, 0, 20, 1, 0, 0, 3, 0, 8, 0, 4, 0, 1, 0, 4, 0, 82, 0xff, 0xff,
+//! #     1, 0, 0, 26, 192, 0, 2, 1, 0, 0, 5, 220, 4, b'e', b't', b'h', b'0',
+//! #     192, 0, 2, 2, 0, 0, 0, 40, 0,
+//! # ];
+//! let m = Message::new_checked(msg)?;
+//! let mut template = None;
+//! for set in m.sets() {
+//!     let set = set?;
+//!     match set.kind() {
+//!         SetKind::Template => {
+//!             let rec = set.templates().next().unwrap()?;
+//!             template = Some(Template::from_record(&rec, &Registry::new(), 64)?);
+//!         }
+//!         SetKind::Data(256) => {
+//!             let t = template.as_ref().unwrap();
+//!             let names: Vec<_> = RecordIter::new(set.body(), set.body_offset(), t)
+//!                 .map(|r| r.unwrap().fields().nth(2).unwrap().1)
+//!                 .collect();
+//!             assert_eq!(names, [Value::String(b"eth0"), Value::String(b"")]);
+//!         }
+//!         _ => {}
+//!     }
+//! }
+//! # Ok::<(), flowwire_ipfix::Error>(())
+//! ```
+//!
+//! # Streams and files
+//!
+//! A datagram may hold several messages back to back, and so does an IPFIX file (RFC 5655):
+//! [`Session::decode`] decodes them all. For TCP, [`wire::stream::StreamBuffer`] reassembles
+//! messages split across reads.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -19,4 +116,9 @@ pub mod template;
 pub mod wire;
 
 pub use error::{Error, TemplateProblem};
+pub use exporter::{Exporter, ExporterConfig};
 pub use flowwire_record as record;
+pub use session::{KeyPolicy, RecordContext, Session, SessionConfig, Visitor};
+pub use template::Template;
+pub use wire::data::DataRecord;
+pub use wire::template::FieldSpec;

@@ -4,7 +4,7 @@
 //! system init time, interface names, RFC 5610 type information).
 //!
 //! The templates live in flowwire-record's bounded
-//! [`TemplateStore`](flowwire_record::template_store::TemplateStore), keyed by
+//! [`TemplateStore`], keyed by
 //! [`ExporterKey`]. Whether the UDP source port is part of the key is a policy
 //! ([`KeyPolicy`]): RFC 7011 §8.4 scopes templates to the transport session (address and
 //! port), which is the default; exporters that send from a new source port now and then
