@@ -606,3 +606,44 @@ fn static_record_fixtures() {
         })
     ));
 }
+
+/// A record count larger than the records present: those present decode, then one error.
+#[test]
+fn overstated_record_count() {
+    let rec = FlowRecord {
+        src_addr: Some("192.0.2.1".parse().unwrap()),
+        dst_addr: Some("192.0.2.2".parse().unwrap()),
+        protocol: Some(17),
+        src_port: Some(1),
+        dst_port: Some(2),
+        ..FlowRecord::new(ProtocolKind::Sflow5)
+    };
+    let s = encode::flow_sample(&rec, 1, SourceId::default(), 128).unwrap();
+    let d = DatagramRepr {
+        samples: vec![Sample::Flow(s)],
+        ..DatagramRepr::default()
+    };
+    let mut b = d.to_bytes().unwrap();
+    // datagram header (unknown agent) 24 bytes, sample tag+len 8, fixed part 28: record count.
+    let at = 24 + 8 + 28;
+    assert_eq!(b[at..at + 4], [0, 0, 0, 1]);
+    b[at..at + 4].copy_from_slice(&1000u32.to_be_bytes());
+    let out = convert::decode(&b).unwrap();
+    assert_eq!(out.flows[0].dst_port, Some(2));
+    assert!(
+        matches!(out.errors[..], [Error::Truncated { .. }]),
+        "{:?}",
+        out.errors
+    );
+    let (repr, errors) = DatagramRepr::parse_with_errors(&b).unwrap();
+    assert_eq!(errors.len(), 1);
+    assert!(matches!(
+        repr.samples[0],
+        Sample::Unknown {
+            enterprise: 0,
+            format: 1,
+            ..
+        }
+    ));
+    assert_eq!(repr.to_bytes().unwrap(), b, "kept as it came");
+}

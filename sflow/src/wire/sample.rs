@@ -222,7 +222,7 @@ impl<'a> SampleRef<'a> {
     }
 
     /// Parses the fixed part of the sample. A body too short for it is an
-    /// [`Error::ContentLength`]; a record count that cannot fit is an [`Error::Count`].
+    /// [`Error::ContentLength`].
     pub fn view(&self) -> Result<SampleView<'a>> {
         if self.enterprise != 0 {
             return Ok(SampleView::Unknown(*self));
@@ -253,8 +253,11 @@ impl<'a> SampleRef<'a> {
         })
     }
 
+    /// The record list. The count is not checked against the bytes here: the iterator yields
+    /// the records that are present and then an error, so an overstated count still lets the
+    /// records before it decode (each record takes at least 8 bytes, so it cannot spin).
     fn records(r: &mut Reader<'a>, what: &'static str) -> Result<RecordIter<'a>> {
-        let count = r.count(8, what)?;
+        let count = r.u32(what)?;
         let base = r.offset();
         Ok(RecordIter::new(r.rest(), base, count, what))
     }
