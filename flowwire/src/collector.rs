@@ -425,3 +425,76 @@ mod tests {
         assert_eq!((kind, errors), (None, 1));
     }
 }
+
+/// Everything decoded from a capture by [`read_capture`].
+#[cfg(feature = "pcap")]
+#[derive(Debug, Default)]
+pub struct Decoded {
+    /// Flow records, in capture order.
+    pub flows: Vec<FlowRecord>,
+    /// sFlow counter samples.
+    #[cfg(feature = "sflow")]
+    pub counters: Vec<flowwire_sflow::convert::Counters>,
+    /// Options data records.
+    pub options: Vec<OptionsRecord>,
+    /// Every problem met, as text with the frame number (decoding went on around each).
+    pub errors: Vec<String>,
+}
+
+#[cfg(feature = "pcap")]
+impl Collector {
+    /// Feeds every UDP datagram of a capture, in frame order, with the capture's times (so
+    /// template lifetimes follow the capture). `on_event` gets the frame number with each
+    /// event. A problem that stops the walk (a truncated or corrupt file) is the `Err`; frames
+    /// that are not UDP or are malformed are skipped.
+    pub fn feed_capture(
+        &mut self,
+        reader: &mut crate::capture::CaptureReader,
+        mut on_event: impl FnMut(u64, Event<'_>),
+    ) -> Result<(), crate::capture::CaptureError> {
+        while let Some(item) = reader.next_datagram() {
+            match item {
+                Ok(d) => {
+                    let frame = d.frame;
+                    self.feed(d.src, d.time, d.payload, |e| on_event(frame, e));
+                }
+                Err(e) if e.is_fatal() => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a whole capture file (pcap or pcapng) with a fresh [`Collector`]: the three-line
+/// way to check an exporter in a test.
+///
+/// ```no_run
+/// let decoded = flowwire::collector::read_capture("export.pcap")?;
+/// assert!(decoded.errors.is_empty());
+/// assert_eq!(decoded.flows.len(), 42);
+/// # Ok::<(), flowwire::capture::CaptureError>(())
+/// ```
+#[cfg(feature = "pcap")]
+pub fn read_capture(
+    path: impl AsRef<std::path::Path>,
+) -> Result<Decoded, crate::capture::CaptureError> {
+    let mut reader = crate::capture::CaptureReader::open(path)?;
+    let mut collector = Collector::default();
+    let mut out = Decoded::default();
+    let res = collector.feed_capture(&mut reader, |frame, e| match e {
+        Event::Flow(f) => out.flows.push(f.clone()),
+        #[cfg(feature = "sflow")]
+        Event::Counters(c) => out.counters.push(c.clone()),
+        Event::Options(o) => out.options.push(o.clone()),
+        Event::Error(err) => out.errors.push(format!("frame {frame}: {err}")),
+    });
+    match res {
+        Ok(()) => Ok(out),
+        Err(e @ crate::capture::CaptureError::Truncated { .. }) => {
+            out.errors.push(e.to_string());
+            Ok(out)
+        }
+        Err(e) => Err(e),
+    }
+}

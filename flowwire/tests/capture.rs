@@ -188,3 +188,13 @@ fn reads_a_hand_made_frame_and_reports_truncation() {
         }
     }
 }
+
+#[test]
+fn read_capture_is_three_lines() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample.pcap");
+    let decoded = flowwire::collector::read_capture(&path).unwrap();
+    assert!(decoded.errors.is_empty(), "{:?}", decoded.errors);
+    assert_eq!(decoded.flows.len(), 107);
+    assert!(!decoded.counters.is_empty());
+    assert!(!decoded.options.is_empty());
+}
