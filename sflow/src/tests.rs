@@ -284,6 +284,15 @@ fn datagram_view_fixture() {
         (3, 4, 5, 0)
     );
     assert_eq!(d.header_len(), 40);
+    let mut m = Datagram::new_checked(b.clone()).unwrap();
+    m.set_sequence(0x01020304);
+    m.set_uptime(9);
+    m.set_sub_agent_id(8);
+    assert_eq!(
+        (m.sub_agent_id(), m.sequence(), m.uptime()),
+        (8, 0x01020304, 9)
+    );
+    assert_eq!(m.into_inner()[28..32], [1, 2, 3, 4]);
     for n in 0..b.len() {
         assert!(matches!(
             Datagram::new_checked(&b[..n]),

@@ -121,6 +121,29 @@ impl<T: AsRef<[u8]>> Datagram<T> {
     }
 }
 
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Datagram<T> {
+    fn put32(&mut self, at: usize, v: u32) {
+        if let Some(b) = self.buffer.as_mut().get_mut(at..at + 4) {
+            b.copy_from_slice(&v.to_be_bytes());
+        }
+    }
+
+    /// Sets the sub-agent id (in place).
+    pub fn set_sub_agent_id(&mut self, v: u32) {
+        self.put32(self.after_address + field::SUB_AGENT_ID, v)
+    }
+
+    /// Sets the datagram sequence number (in place), e.g. in a relay that renumbers.
+    pub fn set_sequence(&mut self, v: u32) {
+        self.put32(self.after_address + field::SEQUENCE, v)
+    }
+
+    /// Sets the uptime (in place).
+    pub fn set_uptime(&mut self, v: u32) {
+        self.put32(self.after_address + field::UPTIME, v)
+    }
+}
+
 /// Iterator over the samples of a datagram: yields the declared number of samples, or stops
 /// after the first one whose header or declared length does not fit.
 #[derive(Debug, Clone)]
