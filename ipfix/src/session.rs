@@ -127,7 +127,9 @@ pub struct Sampling {
 /// What a session knows of one (exporter, observation domain) besides its templates.
 #[derive(Debug, Default)]
 pub struct DomainState {
-    /// Sequence tracking (IPFIX counts data records).
+    /// Sequence tracking (IPFIX counts data records). After a message with data sets that
+    /// could not be decoded (no template), tracking restarts at the next message, since
+    /// how many records those sets held is unknown.
     pub sequence: SequenceTracker,
     /// systemInitTimeMilliseconds (160), for flowStart/EndSysUpTime (22/21).
     pub system_init_time: Option<Timestamp>,
@@ -136,6 +138,9 @@ pub struct DomainState {
     pub sampling: Option<Sampling>,
     samplers: HashMap<u64, Sampling>,
     interfaces: HashMap<u32, InterfaceInfo>,
+    /// The last message had data sets without a template: how far it advanced the sequence
+    /// is unknown.
+    sequence_unknown: bool,
 }
 
 impl DomainState {
@@ -535,6 +540,7 @@ impl Session {
             sequence: m.sequence_number(),
         };
         let mut records = 0usize;
+        let unknown_before = summary.sets_without_template;
         for set in m.sets() {
             self.stats.sets += 1;
             let set = match set {
@@ -590,11 +596,25 @@ impl Session {
                 }
             }
         }
+        let unknown = summary.sets_without_template > unknown_before;
         if let Some(d) = self.store.domain_mut(&key, domain) {
+            let st = &mut d.state;
+            if st.sequence_unknown {
+                // The previous message had records we could not count: start over from
+                // this one, keeping the counters.
+                let old = st.sequence;
+                let mut fresh = SequenceTracker::new();
+                fresh.received = old.received;
+                fresh.lost = old.lost;
+                fresh.reordered = old.reordered;
+                fresh.resets = old.resets;
+                st.sequence = fresh;
+            }
             let advance = u32::try_from(records).unwrap_or(u32::MAX);
-            if let SequenceEvent::Gap(_) = d.state.sequence.observe(header.sequence, advance) {
+            if let SequenceEvent::Gap(_) = st.sequence.observe(header.sequence, advance) {
                 self.stats.sequence_gaps += 1;
             }
+            st.sequence_unknown = unknown;
         }
     }
 

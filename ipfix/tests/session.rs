@@ -312,6 +312,44 @@ fn sequence_gaps_are_counted() {
     let st = s.domain_state(exporter(), 1).unwrap();
     assert_eq!(st.sequence.lost, 7);
     assert_eq!(s.stats().sequence_gaps, 1);
+    // A message with an unknown data set: its record count is unknown, so the next message
+    // is not taken as a gap.
+    decode(&mut s, &msg(11, vec![data(999, vec![r256(1, 1)])]), 0);
+    decode(&mut s, &msg(15, vec![data(256, vec![r256(1, 1)])]), 0);
+    decode(&mut s, &msg(16, vec![data(256, vec![r256(1, 1)])]), 0);
+    assert_eq!(s.stats().sequence_gaps, 1);
+    assert_eq!(s.domain_state(exporter(), 1).unwrap().sequence.received, 6);
+}
+
+#[test]
+fn stream_split_anywhere_decodes_the_same() {
+    use flowwire_ipfix::wire::stream::StreamBuffer;
+    let mut stream = msg(
+        0,
+        vec![templates(vec![t256()]), data(256, vec![r256(1, 1)])],
+    );
+    for i in 1..5u8 {
+        stream.extend(msg(
+            u32::from(i),
+            vec![data(256, vec![r256(i, 2), r256(i, 3)])],
+        ));
+    }
+    for chunk in [1, 2, 3, 7, 16, 50, 1000] {
+        let mut s = Session::new(SessionConfig::default());
+        let mut buf = StreamBuffer::new();
+        let mut got = Got::default();
+        for c in stream.chunks(chunk) {
+            buf.push(c);
+            while let Some(m) = buf.next_message() {
+                s.decode(exporter(), m.unwrap(), now(0), &mut got).unwrap();
+            }
+        }
+        assert_eq!(got.flows.len(), 9, "chunk {chunk}");
+        assert!(got.errors.is_empty());
+    }
+    // And as one file: messages back to back in one buffer.
+    let mut s = Session::new(SessionConfig::default());
+    assert_eq!(decode(&mut s, &stream, 0).flows.len(), 9);
 }
 
 #[test]
