@@ -1,0 +1,144 @@
+//! NetFlow v9/v5 session state under a stream of datagrams from several exporters.
+//!
+//! The input is split into datagrams (see `flowwire_fuzz::steps`: exporter index, seconds
+//! elapsed, an optional `expire` call, the bytes), all fed to ONE session with small limits:
+//! 4 exporters, 2 source ids each, 4 templates per domain, 16 KiB of template state, a
+//! 60-second template lifetime and a small pending buffer. After every datagram:
+//!
+//! - the store's accounted memory stays within its byte limit (plus a fixed slack for the
+//!   exporter table), exporters / domains / templates within their limits;
+//! - every counter (session, store, pending) only grows (but `sequence_lost`, which a late
+//!   packet lowers), `datagrams` by exactly one, `errors`
+//!   by the errors reported, `flow_records` by the records called back;
+//! - the templates held equal learned - withdrawn - expired - evicted.
+#![no_main]
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::Duration;
+
+use flowwire_fuzz::{
+    STORE_SLACK, assert_monotonic, exporter, pending_counters, steps, store_counters,
+};
+use flowwire_netflow::record::Timestamp;
+use flowwire_netflow::record::pending::PendingLimits;
+use flowwire_netflow::record::template_store::StoreLimits;
+use flowwire_netflow::session::{ExporterKeyPolicy, Session, SessionConfig, SessionStats};
+use libfuzzer_sys::fuzz_target;
+
+fn session_counters(s: &SessionStats) -> Vec<(&'static str, u64)> {
+    vec![
+        ("datagrams", s.datagrams),
+        ("messages", s.messages),
+        ("flow_records", s.flow_records),
+        ("options_records", s.options_records),
+        ("data_sets_without_template", s.data_sets_without_template),
+        ("errors", s.errors),
+        // Not `sequence_lost`: it goes down when a late packet fills a gap (by design).
+        ("sequence_reordered", s.sequence_reordered),
+        ("count_mismatches", s.count_mismatches),
+    ]
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, data)) = data.split_first() else {
+        return;
+    };
+    let limits = StoreLimits {
+        max_exporters: 4,
+        max_domains_per_exporter: 2,
+        max_templates_per_domain: 4,
+        max_total_bytes: 16 << 10,
+        template_lifetime: Some(Duration::from_secs(60)),
+    };
+    let config = SessionConfig {
+        limits,
+        key_policy: if mode & 1 == 0 {
+            ExporterKeyPolicy::SocketAddr
+        } else {
+            ExporterKeyPolicy::IpAddr
+        },
+        pending: Some(PendingLimits {
+            max_entries: 4,
+            max_bytes: 4096,
+            max_age_nanos: 30_000_000_000,
+        }),
+        max_samplers: 4,
+        max_interface_names: 8,
+        max_v5_sequences: 4,
+        ..SessionConfig::default()
+    };
+    let mut session = Session::new(config);
+    let mut now = Timestamp::from_unix_secs(1_700_000_000);
+    for step in steps(data) {
+        now = now.add_millis(step.advance_secs as i64 * 1000);
+        let before_session = *session.stats();
+        let before_store = store_counters(session.store_stats());
+        let before_pending = pending_counters(session.pending_stats());
+        if step.expire {
+            black_box(session.expire(now));
+        }
+        let mut n = 0usize;
+        let report = session.decode(exporter(step.exporter), now, step.bytes, |r| {
+            n += 1;
+            black_box(r);
+        });
+        let stats = *session.stats();
+        assert_eq!(n, report.records, "records called back vs reported");
+        assert_eq!(stats.datagrams, before_session.datagrams + 1);
+        assert_eq!(
+            stats.errors,
+            before_session.errors + report.errors.len() as u64,
+            "errors counted vs reported"
+        );
+        assert_eq!(
+            stats.flow_records,
+            before_session.flow_records + report.records as u64,
+            "flow records counted vs called back"
+        );
+        assert_monotonic(
+            "session",
+            &session_counters(&before_session),
+            &session_counters(&stats),
+        );
+        let store_now = store_counters(session.store_stats());
+        assert_monotonic("store", &before_store, &store_now);
+        assert_monotonic(
+            "pending",
+            &before_pending,
+            &pending_counters(session.pending_stats()),
+        );
+
+        let store = session.store();
+        assert!(
+            store.memory_bytes() <= limits.max_total_bytes + STORE_SLACK,
+            "store holds {} bytes, limit {} (+{} slack)",
+            store.memory_bytes(),
+            limits.max_total_bytes,
+            STORE_SLACK
+        );
+        assert!(store.exporter_count() <= limits.max_exporters);
+        let mut domains: HashMap<_, usize> = HashMap::new();
+        let mut held = 0usize;
+        for (e, _, d) in store.domains() {
+            *domains.entry(*e).or_default() += 1;
+            assert!(d.template_count() <= limits.max_templates_per_domain);
+            held += d.template_count();
+        }
+        assert!(
+            domains
+                .values()
+                .all(|&n| n <= limits.max_domains_per_exporter)
+        );
+        assert_eq!(held, store.template_count());
+        let s = session.store_stats();
+        assert_eq!(
+            held as i128,
+            i128::from(s.learned)
+                - i128::from(s.withdrawn)
+                - i128::from(s.expired)
+                - i128::from(s.evicted_templates),
+            "templates held vs counters {s:?}"
+        );
+    }
+});
