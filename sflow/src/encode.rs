@@ -11,11 +11,11 @@ use etherparse::{
 };
 use flowwire_record::FlowRecord;
 
-use crate::convert::SAMPLE_POOL_FIELD;
+use crate::convert::{DROPS_FIELD, SAMPLE_POOL_FIELD};
 use crate::error::{Error, Result};
 use crate::repr::{
-    AsPathSegment, ExtendedGateway, ExtendedRouter, ExtendedSwitch, FlowData, FlowSample, Sample,
-    SampledHeader, datagram::header_len, header_protocol,
+    AsPathSegment, ExtendedGateway, ExtendedNat, ExtendedNatPort, ExtendedRouter, ExtendedSwitch,
+    FlowData, FlowSample, Sample, SampledHeader, datagram::header_len, header_protocol,
 };
 use crate::session::SampleKind;
 use crate::wire::{Interface, SourceId};
@@ -132,8 +132,9 @@ pub fn build_header(rec: &FlowRecord) -> Result<Vec<u8>> {
 /// (cut to `max_header` bytes; frame length = `octets`, or the header's length), an
 /// extended_switch record when a VLAN is set, extended_router when a next hop or masks are
 /// set, and extended_gateway when AS numbers or a BGP next hop are set. Sampling rate from
-/// `sampling_interval` (1 when absent), the pool from extra field 310, interfaces from
-/// `in_if` / `out_if` (0 when absent).
+/// `sampling_interval` (1 when absent), the pool and drops from extra fields 310 and 164,
+/// interfaces from `in_if` / `out_if` (0 when absent), and extended_nat / extended_nat_port
+/// when post-NAT addresses or ports are set.
 pub fn flow_sample(
     rec: &FlowRecord,
     sequence: u32,
@@ -188,17 +189,36 @@ pub fn flow_sample(
             local_pref: 0,
         }));
     }
-    let pool = rec
-        .extra_field(SAMPLE_POOL_FIELD)
-        .and_then(|v| v.as_value().as_u64())
-        .and_then(|v| u32::try_from(v).ok())
-        .unwrap_or(0);
+    if rec.post_nat_src_addr.is_some() || rec.post_nat_dst_addr.is_some() {
+        records.push(FlowData::ExtendedNat(ExtendedNat {
+            src: rec
+                .post_nat_src_addr
+                .map_or(Address::Unknown, Address::from),
+            dst: rec
+                .post_nat_dst_addr
+                .map_or(Address::Unknown, Address::from),
+        }));
+    }
+    if rec.post_nat_src_port.is_some() || rec.post_nat_dst_port.is_some() {
+        records.push(FlowData::ExtendedNatPort(ExtendedNatPort {
+            src_port: u32::from(rec.post_nat_src_port.unwrap_or(0)),
+            dst_port: u32::from(rec.post_nat_dst_port.unwrap_or(0)),
+        }));
+    }
+    let extra_u32 = |field| {
+        rec.extra_field(field)
+            .and_then(|v| v.as_value().as_u64())
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0)
+    };
+    let pool = extra_u32(SAMPLE_POOL_FIELD);
+    let drops = extra_u32(DROPS_FIELD);
     Ok(FlowSample {
         sequence,
         source,
         sampling_rate: rec.sampling_interval.unwrap_or(1),
         sample_pool: pool,
-        drops: 0,
+        drops,
         input: Interface::if_index(rec.in_if.unwrap_or(0)),
         output: Interface::if_index(rec.out_if.unwrap_or(0)),
         records,

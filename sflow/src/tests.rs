@@ -128,6 +128,10 @@ proptest! {
         rec.next_hop = rec.src_addr;
         rec.src_mask = Some(24);
         rec.dst_mask = Some(16);
+        rec.post_nat_src_addr = rec.dst_addr;
+        rec.post_nat_dst_port = Some(8080);
+        rec.push_extra(convert::SAMPLE_POOL_FIELD, flowwire_record::Value::Unsigned32(77));
+        rec.push_extra(convert::DROPS_FIELD, flowwire_record::Value::Unsigned64(3));
 
         let fs = encode::flow_sample(&rec, 7, SourceId { class: 0, index: 3 }, 128).unwrap();
         let mut ex = Exporter::new(Address::V4([192, 0, 2, 9].into()), 4, 1400);
@@ -156,6 +160,9 @@ proptest! {
         prop_assert_eq!((got.in_if, got.out_if), (rec.in_if, rec.out_if));
         prop_assert_eq!((got.src_as, got.dst_as), (rec.src_as, rec.dst_as));
         prop_assert_eq!((got.src_mask, got.dst_mask), (rec.src_mask, rec.dst_mask));
+        prop_assert_eq!((got.post_nat_src_addr, got.post_nat_dst_addr), (rec.post_nat_src_addr, None));
+        prop_assert_eq!((got.post_nat_src_port, got.post_nat_dst_port), (Some(0), Some(8080)));
+        prop_assert_eq!(&got.extra, &rec.extra);
         if v6 {
             prop_assert_eq!(got.flow_label, rec.flow_label);
         }
