@@ -54,10 +54,81 @@ struct Collect {
     flow: FlowRecord,
     recs: Vec<Rec>,
     errors: Vec<Error>,
+    /// RFC 6313 lists opened, nested records and elements read.
+    lists: (usize, usize),
+}
+
+/// Opens every list of a record, recursively, with the exporter's templates.
+fn walk_lists(
+    ctx: &RecordContext<'_>,
+    record: &DataRecord<'_, '_>,
+    lists: &mut (usize, usize),
+    errors: &mut Vec<Error>,
+) {
+    use flowwire_ipfix::record::DataType;
+    for f in record.raw_fields() {
+        match f.data_type {
+            DataType::BasicList => match f.basic_list() {
+                Ok(l) => {
+                    lists.0 += 1;
+                    for v in l.elements(ctx.registry) {
+                        match v {
+                            Ok(_) => lists.1 += 1,
+                            Err(e) => errors.push(e),
+                        }
+                    }
+                }
+                Err(e) => errors.push(e),
+            },
+            DataType::SubTemplateList => match f.sub_template_list() {
+                Ok(l) => {
+                    lists.0 += 1;
+                    if let Some(t) = ctx.template(l.template_id()) {
+                        for r in l.records(t) {
+                            match r {
+                                Ok(r) => {
+                                    lists.1 += 1;
+                                    walk_lists(ctx, &r, lists, errors);
+                                }
+                                Err(e) => errors.push(e),
+                            }
+                        }
+                    }
+                }
+                Err(e) => errors.push(e),
+            },
+            DataType::SubTemplateMultiList => match f.sub_template_multi_list() {
+                Ok(l) => {
+                    lists.0 += 1;
+                    for g in l.groups() {
+                        match g {
+                            Ok(g) => {
+                                if let Some(t) = ctx.template(g.template_id()) {
+                                    for r in g.records(t) {
+                                        match r {
+                                            Ok(r) => {
+                                                lists.1 += 1;
+                                                walk_lists(ctx, &r, lists, errors);
+                                            }
+                                            Err(e) => errors.push(e),
+                                        }
+                                    }
+                                }
+                            }
+                            Err(e) => errors.push(e),
+                        }
+                    }
+                }
+                Err(e) => errors.push(e),
+            },
+            _ => {}
+        }
+    }
 }
 
 impl Visitor for Collect {
     fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
+        walk_lists(ctx, record, &mut self.lists, &mut self.errors);
         ctx.to_flow_record(record, &mut self.flow);
         let f = &self.flow;
         let s = |v: Option<String>| v;
@@ -84,6 +155,9 @@ struct Ours {
     errors: Vec<Error>,
     frames_before: usize,
     ports: Vec<u16>,
+    stats: flowwire_ipfix::session::SessionStats,
+    templates: u64,
+    lists: (usize, usize),
 }
 
 fn decode_ours(dir: &Path, files: &[String]) -> Ours {
@@ -99,6 +173,7 @@ fn decode_ours(dir: &Path, files: &[String]) -> Ours {
         flow: FlowRecord::default(),
         recs: Vec::new(),
         errors: Vec::new(),
+        lists: (0, 0),
     };
     let mut frames_before = 0;
     let mut ports = Vec::new();
@@ -134,6 +209,9 @@ fn decode_ours(dir: &Path, files: &[String]) -> Ours {
         errors: c.errors,
         frames_before,
         ports,
+        stats: *session.stats(),
+        templates: session.store_stats().learned,
+        lists: c.lists,
     }
 }
 
@@ -355,13 +433,27 @@ fn corpus_matches_tshark() {
         };
         let count_ok = their_count.map(|n| n + later) == Some(ours.recs.len());
         println!(
-            "{:<62} {:>7} {:>7} {:>6} {:>5}  {}{}{}",
+            "{:<62} {:>7} {:>7} {:>6} {:>5}  {}{}{}{}",
             file,
             ours.recs.len(),
             their_count.map_or("?".into(), |n| n.to_string()),
             mismatches.len(),
             ours.errors.len(),
             if malformed { "malformed " } else { "" },
+            {
+                let s = &ours.stats;
+                let mut n = format!("[tpl {} opt {}", ours.templates, s.options_records);
+                if ours.lists.0 > 0 {
+                    n += &format!(" lists {} (items {})", ours.lists.0, ours.lists.1);
+                }
+                if s.elements_learned > 0 {
+                    n += &format!(" rfc5610 {}", s.elements_learned);
+                }
+                if s.sets_without_template > 0 {
+                    n += &format!(" no-tpl sets {}", s.sets_without_template);
+                }
+                n + "] "
+            },
             if later > 0 {
                 format!("({later} records in concatenated messages tshark does not split) ")
             } else {
