@@ -130,11 +130,33 @@ struct Stored<T> {
 #[derive(Debug)]
 pub struct Domain<T, S> {
     templates: HashMap<u16, Stored<T>>,
+    /// The sum of the templates' `bytes`, kept up to date so accounting is O(domains).
+    template_bytes: usize,
     /// The codec's per-domain state.
     pub state: S,
 }
 
 impl<T, S> Domain<T, S> {
+    fn take(&mut self, id: u16) -> Option<Stored<T>> {
+        let s = self.templates.remove(&id)?;
+        self.template_bytes -= s.bytes;
+        Some(s)
+    }
+
+    fn retain_templates(&mut self, mut keep: impl FnMut(&Stored<T>) -> bool) -> usize {
+        let before = self.templates.len();
+        let mut freed = 0;
+        self.templates.retain(|_, s| {
+            let k = keep(s);
+            if !k {
+                freed += s.bytes;
+            }
+            k
+        });
+        self.template_bytes -= freed;
+        before - self.templates.len()
+    }
+
     /// The number of templates held.
     pub fn template_count(&self) -> usize {
         self.templates.len()
@@ -259,9 +281,7 @@ where
         map_bytes(&x.domains)
             + x.domains
                 .values()
-                .map(|d| {
-                    Self::domain_overhead(d) + d.templates.values().map(|s| s.bytes).sum::<usize>()
-                })
+                .map(|d| Self::domain_overhead(d) + d.template_bytes)
                 .sum::<usize>()
     }
 
@@ -325,6 +345,7 @@ where
                 domain,
                 Domain {
                     templates: HashMap::new(),
+                    template_bytes: 0,
                     state: S::default(),
                 },
             );
@@ -374,6 +395,7 @@ where
                 return self.count(Insert::Refreshed);
             }
             Some(s) => {
+                d.template_bytes = d.template_bytes - s.bytes + bytes;
                 *s = Stored {
                     template,
                     refreshed_at: now,
@@ -386,6 +408,7 @@ where
                 return Insert::TooManyTemplates;
             }
             None => {
+                d.template_bytes += bytes;
                 d.templates.insert(
                     id,
                     Stored {
@@ -407,7 +430,7 @@ where
                 .get_mut(&exporter)
                 .and_then(|x| x.domains.get_mut(&domain))
             {
-                d.templates.remove(&id);
+                d.take(id);
             }
             self.recount(&exporter);
             self.stats.rejected_limit += 1;
@@ -455,7 +478,7 @@ where
                 .get_mut(exporter)
                 .and_then(|x| x.domains.get_mut(&domain))
             {
-                d.templates.remove(&id);
+                d.take(id);
             }
             self.stats.expired += 1;
             self.recount(exporter);
@@ -476,7 +499,7 @@ where
             .exporters
             .get_mut(exporter)
             .and_then(|x| x.domains.get_mut(&domain))
-            .and_then(|d| d.templates.remove(&id))
+            .and_then(|d| d.take(id))
             .is_some();
         if removed {
             self.stats.withdrawn += 1;
@@ -495,9 +518,7 @@ where
         else {
             return 0;
         };
-        let before = d.templates.len();
-        d.templates.retain(|_, s| !which(&s.template));
-        let n = before - d.templates.len();
+        let n = d.retain_templates(|s| !which(&s.template));
         self.stats.withdrawn += n as u64;
         self.recount(exporter);
         n
@@ -515,11 +536,9 @@ where
         for key in keys {
             if let Some(x) = self.exporters.get_mut(&key) {
                 for d in x.domains.values_mut() {
-                    let before = d.templates.len();
-                    d.templates.retain(|_, s| {
+                    n += d.retain_templates(|s| {
                         now.unix_nanos().saturating_sub(s.refreshed_at.unix_nanos()) <= life
                     });
-                    n += before - d.templates.len();
                 }
             }
             self.recount(&key);
@@ -544,6 +563,25 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl<E: Hash + Eq + Clone, T: TemplateCost + PartialEq, S: Default> TemplateStore<E, T, S> {
+        /// The incremental byte counts agree with a full recount.
+        fn accounting_is_exact(&self) -> bool {
+            let total: usize = self
+                .exporters
+                .values()
+                .map(|x| {
+                    let domains_ok = x.domains.values().all(|d| {
+                        d.template_bytes == d.templates.values().map(|s| s.bytes).sum::<usize>()
+                    });
+                    assert!(domains_ok);
+                    assert_eq!(x.bytes, Self::exporter_bytes(x));
+                    x.bytes
+                })
+                .sum();
+            total == self.total_bytes
+        }
+    }
 
     #[derive(Debug, PartialEq)]
     struct Tpl(Vec<u32>);

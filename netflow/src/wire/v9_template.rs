@@ -117,7 +117,10 @@ impl<'a> Iterator for TemplateRecords<'a> {
         let id = read_u16(self.bytes, 0);
         let count = usize::from(read_u16(self.bytes, 2));
         if count == 0 {
-            self.done = true;
+            // The record is its 4-byte header alone: skip it, so the templates after it
+            // are still learned.
+            self.bytes = self.bytes.get(TEMPLATE_HEADER_LEN..).unwrap_or_default();
+            self.offset += TEMPLATE_HEADER_LEN;
             return Some(Err(Error::EmptyTemplate {
                 offset,
                 template_id: id,
@@ -306,16 +309,19 @@ mod tests {
     }
 
     #[test]
-    fn empty_template_is_an_error() {
-        let b = [1u8, 0, 0, 0, 1, 1, 0, 1];
+    fn empty_template_is_an_error_and_the_next_one_still_parses() {
+        let b = [1u8, 0, 0, 0, 1, 1, 0, 1, 0, 8, 0, 4];
         let items: Vec<_> = TemplateRecords::new(&b, 10).collect();
+        assert_eq!(items.len(), 2);
         assert_eq!(
-            items,
-            vec![Err(Error::EmptyTemplate {
+            items[0],
+            Err(Error::EmptyTemplate {
                 offset: 10,
                 template_id: 256
-            })]
+            })
         );
+        let next = items[1].as_ref().unwrap();
+        assert_eq!((next.template_id(), next.offset()), (257, 14));
     }
 
     #[test]
