@@ -684,10 +684,17 @@ mod tests {
             assert!(s.memory_bytes() <= (64 << 10) + 4096 + s.exporter_count() * 64);
         }
         assert!(s.stats().evicted_exporters > 0);
+        assert!(s.accounting_is_exact());
         assert_eq!(
             s.insert(5000, 0, 256, Tpl(vec![0; 100_000]), t(0)),
             Insert::TooLarge
         );
+        s.withdraw_all(&999, 0, |_| true);
+        s.withdraw(&998, 0, 256);
+        s.insert(997, 0, 256, Tpl(vec![0; 7]), t(1));
+        s.expire(t(100_000));
+        assert!(s.accounting_is_exact());
+        assert_eq!(s.template_count(), 0);
     }
 
     #[test]
