@@ -258,6 +258,44 @@ impl Exporter {
         self.record(id, &values, now)
     }
 
+    /// Withdraws a template (RFC 7011 §8.1): the message being built is finished, and a
+    /// message with the withdrawal follows; records of the template are refused until it is
+    /// defined again. Withdrawals are for TCP, SCTP and files; over UDP, RFC 7011 says not to
+    /// send them (collectors let templates expire instead).
+    pub fn withdraw(&mut self, template_id: u16, now: Timestamp) -> Result<(), Error> {
+        let entry = self
+            .templates
+            .remove(&template_id)
+            .ok_or(Error::Unencodable {
+                what: "withdrawal of an undefined template",
+            })?;
+        self.shapes.retain(|_, id| *id != template_id);
+        self.flush();
+        let w = TemplateRepr::withdrawal(template_id);
+        let set_id = if entry.options {
+            OPTIONS_TEMPLATE_SET_ID
+        } else {
+            TEMPLATE_SET_ID
+        };
+        let mut body = vec![0; w.buffer_len(entry.options)];
+        w.emit(entry.options, &mut body)?;
+        self.start_message(now);
+        if self.buf.len() + SET_HEADER_LEN + body.len() > self.config.max_message_len {
+            self.flush();
+            self.start_message(now);
+        }
+        self.close_set();
+        self.buf.extend_from_slice(&set_id.to_be_bytes());
+        self.buf.extend_from_slice(
+            &u16::try_from(SET_HEADER_LEN + body.len())
+                .unwrap_or(0)
+                .to_be_bytes(),
+        );
+        self.buf.extend_from_slice(&body);
+        self.flush();
+        Ok(())
+    }
+
     fn due(&self, e: &Entry, now: Timestamp) -> bool {
         match e.last_sent {
             None => true,

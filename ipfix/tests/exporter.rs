@@ -194,6 +194,42 @@ fn options_templates_and_raw_records() {
     );
 }
 
+#[test]
+fn withdrawals() {
+    let mut e = Exporter::new(ExporterConfig::default());
+    e.flow(&flow(1), t(0)).unwrap();
+    e.withdraw(256, t(1)).unwrap();
+    assert!(e.withdraw(256, t(1)).is_err());
+    let m: Vec<Vec<u8>> = e.drain().collect();
+    assert_eq!(m.len(), 2);
+    let mut session = Session::new(SessionConfig::default());
+    let exporter = "192.0.2.1:4739".parse().unwrap();
+    let mut n = 0;
+    for msg in &m {
+        session
+            .decode(
+                exporter,
+                msg,
+                t(1),
+                &mut |_: &RecordContext<'_>, _: &DataRecord<'_, '_>| n += 1,
+            )
+            .unwrap();
+    }
+    assert_eq!(n, 1);
+    assert_eq!(session.store_stats().withdrawn, 1);
+    assert!(session.template(exporter, 0, 256).is_none());
+    // The same shape again gets a new template, sent first.
+    e.flow(&flow(1), t(2)).unwrap();
+    e.flush();
+    let m = e.pop_message().unwrap();
+    let kinds: Vec<SetKind> = Message::new_checked(&m[..])
+        .unwrap()
+        .sets()
+        .map(|s| s.unwrap().kind())
+        .collect();
+    assert_eq!(kinds, vec![SetKind::Template, SetKind::Data(257)]);
+}
+
 fn arb_flow() -> impl Strategy<Value = FlowRecord> {
     (
         any::<[u8; 4]>(),

@@ -197,6 +197,12 @@ impl<'a, 't> DataRecord<'a, 't> {
         }
     }
 
+    /// The scope fields of an options template record (none for data templates).
+    pub fn scope_fields(&self) -> core::iter::Take<RawFieldIter<'a, 't>> {
+        self.raw_fields()
+            .take(usize::from(self.template.scope_field_count()))
+    }
+
     /// The fields as `(specifier, value)`, values decoded as their data type; a value whose
     /// length does not suit its type falls back to [`Value::decode_lenient`] (use
     /// [`DataRecord::check`] to find such fields).
