@@ -6,6 +6,8 @@
 //! input and output interface, octets, packets, start and end, source and destination AS,
 //! next hop, source and destination mask. About 1.4 kB per packet.
 
+pub mod report;
+
 /// Template id used by the generated packets.
 pub const TEMPLATE_ID: u16 = 256;
 
@@ -186,6 +188,12 @@ const SYS_UPTIME_MS: u32 = 3_700_000;
 
 /// NetFlow v9 packets with `packets` data packets of [`RECORDS_PER_PACKET`] records each.
 pub fn netflow9(packets: usize, seed: u64) -> Packets {
+    netflow9_with(packets, RECORDS_PER_PACKET, seed)
+}
+
+/// NetFlow v9 packets with `packets` data packets of `per_packet` records each (at most 1000).
+pub fn netflow9_with(packets: usize, per_packet: usize, seed: u64) -> Packets {
+    let per_packet = per_packet.clamp(1, 1000);
     let mut rng = Rng::new(seed);
     let header = |out: &mut Vec<u8>, count: u16, seq: u32| {
         be16(out, 9);
@@ -209,12 +217,12 @@ pub fn netflow9(packets: usize, seed: u64) -> Packets {
     let mut flows = Vec::new();
     for p in 0..packets {
         let mut out = Vec::with_capacity(1500);
-        header(&mut out, RECORDS_PER_PACKET as u16, p as u32 + 1);
+        header(&mut out, per_packet as u16, p as u32 + 1);
         be16(&mut out, TEMPLATE_ID);
-        let body = RECORDS_PER_PACKET * V9_RECORD_LEN;
+        let body = per_packet * V9_RECORD_LEN;
         let pad = (4 - (4 + body) % 4) % 4;
         be16(&mut out, (4 + body + pad) as u16);
-        for _ in 0..RECORDS_PER_PACKET {
+        for _ in 0..per_packet {
             let f = Flow::random(&mut rng, false);
             f.emit(&mut out, false);
             flows.push(f);
@@ -231,6 +239,12 @@ pub fn netflow9(packets: usize, seed: u64) -> Packets {
 
 /// IPFIX messages with `packets` data messages of [`RECORDS_PER_PACKET`] records each.
 pub fn ipfix(packets: usize, seed: u64) -> Packets {
+    ipfix_with(packets, RECORDS_PER_PACKET, seed)
+}
+
+/// IPFIX messages with `packets` data messages of `per_packet` records each (at most 900).
+pub fn ipfix_with(packets: usize, per_packet: usize, seed: u64) -> Packets {
+    let per_packet = per_packet.clamp(1, 900);
     let mut rng = Rng::new(seed);
     let header = |out: &mut Vec<u8>, seq: u32| {
         be16(out, 10);
@@ -258,10 +272,10 @@ pub fn ipfix(packets: usize, seed: u64) -> Packets {
     let mut flows = Vec::new();
     for p in 0..packets {
         let mut out = Vec::with_capacity(1600);
-        header(&mut out, (p * RECORDS_PER_PACKET) as u32);
+        header(&mut out, (p * per_packet) as u32);
         be16(&mut out, TEMPLATE_ID);
-        be16(&mut out, (4 + RECORDS_PER_PACKET * IPFIX_RECORD_LEN) as u16);
-        for _ in 0..RECORDS_PER_PACKET {
+        be16(&mut out, (4 + per_packet * IPFIX_RECORD_LEN) as u16);
+        for _ in 0..per_packet {
             let f = Flow::random(&mut rng, true);
             f.emit(&mut out, true);
             flows.push(f);
@@ -310,10 +324,200 @@ pub fn handwritten_decode(record: &[u8; V9_RECORD_LEN]) -> Flow {
     }
 }
 
-/// Iterates the fixed-length records of a generated v9 data packet.
+/// Iterates the fixed-length records of a generated v9 data packet (by its FlowSet length).
 pub fn v9_records(packet: &[u8]) -> impl Iterator<Item = &[u8; V9_RECORD_LEN]> {
+    let set_len = usize::from(u16::from_be_bytes([packet[22], packet[23]]));
+    let n = (set_len - 4) / V9_RECORD_LEN;
     packet[20 + 4..]
         .chunks_exact(V9_RECORD_LEN)
-        .take(RECORDS_PER_PACKET)
+        .take(n)
         .map(|c| c.try_into().expect("chunks_exact gives whole records"))
+}
+
+/// Iterates the fixed-length records of a generated IPFIX data message.
+pub fn ipfix_records(packet: &[u8]) -> impl Iterator<Item = &[u8; IPFIX_RECORD_LEN]> {
+    let set_len = usize::from(u16::from_be_bytes([packet[18], packet[19]]));
+    let n = (set_len - 4) / IPFIX_RECORD_LEN;
+    packet[16 + 4..]
+        .chunks_exact(IPFIX_RECORD_LEN)
+        .take(n)
+        .map(|c| c.try_into().expect("chunks_exact gives whole records"))
+}
+
+/// The hand-written decoder for the IPFIX layout (8-byte absolute times).
+pub fn handwritten_decode_ipfix(record: &[u8; IPFIX_RECORD_LEN]) -> Flow {
+    let u16at = |o: usize| u16::from_be_bytes([record[o], record[o + 1]]);
+    let u32at =
+        |o: usize| u32::from_be_bytes([record[o], record[o + 1], record[o + 2], record[o + 3]]);
+    let u64at = |o: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&record[o..o + 8]);
+        u64::from_be_bytes(b)
+    };
+    let ip = |o: usize| [record[o], record[o + 1], record[o + 2], record[o + 3]];
+    Flow {
+        src: ip(0),
+        dst: ip(4),
+        sport: u16at(8),
+        dport: u16at(10),
+        proto: record[12],
+        tos: record[13],
+        flags: record[14],
+        in_if: u32at(15),
+        out_if: u32at(19),
+        octets: u64at(23),
+        packets: u64at(31),
+        start: u64at(39),
+        end: u64at(47),
+        src_as: u32at(55),
+        dst_as: u32at(59),
+        next_hop: ip(63),
+        src_mask: record[67],
+        dst_mask: record[68],
+    }
+}
+
+/// The "step over records reading only the two counters" baseline: octets and packets of
+/// every record of a generated v9 data packet, summed.
+#[inline]
+pub fn v9_step_two_counters(packet: &[u8]) -> (u64, u64) {
+    let mut octets = 0u64;
+    let mut packets = 0u64;
+    for r in v9_records(packet) {
+        octets = octets.wrapping_add(u64::from_be_bytes(r[23..31].try_into().unwrap_or_default()));
+        packets =
+            packets.wrapping_add(u64::from_be_bytes(r[31..39].try_into().unwrap_or_default()));
+    }
+    (octets, packets)
+}
+
+/// The same for IPFIX.
+#[inline]
+pub fn ipfix_step_two_counters(packet: &[u8]) -> (u64, u64) {
+    let mut octets = 0u64;
+    let mut packets = 0u64;
+    for r in ipfix_records(packet) {
+        octets = octets.wrapping_add(u64::from_be_bytes(r[23..31].try_into().unwrap_or_default()));
+        packets =
+            packets.wrapping_add(u64::from_be_bytes(r[31..39].try_into().unwrap_or_default()));
+    }
+    (octets, packets)
+}
+
+/// The expected values of one generated sFlow flow sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SflowFlow {
+    /// Source address.
+    pub src: [u8; 4],
+    /// Destination address.
+    pub dst: [u8; 4],
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+    /// Protocol (6 or 17).
+    pub proto: u8,
+    /// Frame length (what becomes `octets`).
+    pub frame_length: u32,
+    /// Sampling rate.
+    pub sampling_rate: u32,
+    /// Input ifIndex.
+    pub in_if: u32,
+    /// Output ifIndex.
+    pub out_if: u32,
+}
+
+/// Generated sFlow v5 datagrams.
+#[derive(Debug, Clone)]
+pub struct SflowPackets {
+    /// The datagrams (up to 1400 bytes each, flow samples only).
+    pub datagrams: Vec<Vec<u8>>,
+    /// The samples, in order.
+    pub flows: Vec<SflowFlow>,
+}
+
+/// Bytes of sampled header per flow sample.
+pub const SFLOW_HEADER_BYTES: usize = 128;
+
+/// `samples` flow samples, each with one raw packet header record of [`SFLOW_HEADER_BYTES`]
+/// bytes (Ethernet, IPv4, TCP or UDP, then payload, cut from a 200..1514-byte frame) and an
+/// extended switch record, packed by `flowwire_sflow`'s exporter into datagrams of at most
+/// 1400 bytes (7 samples each).
+pub fn sflow(samples: usize, seed: u64) -> SflowPackets {
+    use flowwire_sflow::encode::Exporter;
+    use flowwire_sflow::repr::{ExtendedSwitch, FlowData, FlowSample, Sample, SampledHeader};
+    use flowwire_sflow::wire::{Interface, SourceId};
+    use flowwire_sflow::xdr::{Address, Opaque};
+
+    let mut rng = Rng::new(seed);
+    let mut exporter = Exporter::new(
+        Address::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
+        0,
+        Exporter::DEFAULT_MTU,
+    );
+    let mut datagrams = Vec::new();
+    let mut flows = Vec::new();
+    let payload = vec![0x5au8; 1514];
+    for i in 0..samples {
+        let f = Flow::random(&mut rng, false);
+        let frame_length = 200 + rng.below(1315) as u32;
+        let builder = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(f.src, f.dst, 64);
+        let mut frame = Vec::with_capacity(frame_length as usize);
+        if f.proto == 6 {
+            let b = builder.tcp(f.sport, f.dport, 1, 65535);
+            let body = frame_length as usize - b.size(0);
+            b.write(&mut frame, &payload[..body]).expect("in memory");
+        } else {
+            let b = builder.udp(f.sport, f.dport);
+            let body = frame_length as usize - b.size(0);
+            b.write(&mut frame, &payload[..body]).expect("in memory");
+        }
+        frame.truncate(SFLOW_HEADER_BYTES);
+        let sampling_rate = 1024;
+        let sample = FlowSample {
+            sequence: i as u32 + 1,
+            source: SourceId { class: 0, index: 3 },
+            sampling_rate,
+            sample_pool: (i as u32 + 1).wrapping_mul(sampling_rate),
+            drops: 0,
+            input: Interface::if_index(f.in_if),
+            output: Interface::if_index(f.out_if),
+            records: vec![
+                FlowData::SampledHeader(SampledHeader {
+                    protocol: 1,
+                    frame_length,
+                    stripped: 4,
+                    header: Opaque(frame),
+                }),
+                FlowData::ExtendedSwitch(ExtendedSwitch {
+                    src_vlan: 10,
+                    src_priority: 0,
+                    dst_vlan: 10,
+                    dst_priority: 0,
+                }),
+            ],
+        };
+        if let Some(d) = exporter
+            .push(Sample::Flow(sample), 60_000 + i as u32)
+            .expect("fits")
+        {
+            datagrams.push(d);
+        }
+        flows.push(SflowFlow {
+            src: f.src,
+            dst: f.dst,
+            sport: f.sport,
+            dport: f.dport,
+            proto: f.proto,
+            frame_length,
+            sampling_rate,
+            in_if: f.in_if,
+            out_if: f.out_if,
+        });
+    }
+    if let Some(d) = exporter.flush(60_000 + samples as u32).expect("fits") {
+        datagrams.push(d);
+    }
+    SflowPackets { datagrams, flows }
 }

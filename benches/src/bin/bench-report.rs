@@ -1,0 +1,30 @@
+//! Writes the markdown tables of a criterion run: `bench-report [CRITERION_DIR]` prints the
+//! targets table, every benchmark, the scale curve and the real-capture figures.
+use flowwire_benches::report::{Results, criterion_dir};
+use std::path::PathBuf;
+
+fn main() {
+    let dir = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .or_else(criterion_dir)
+        .unwrap_or_else(|| PathBuf::from("target/criterion"));
+    let r = match Results::load(&dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("bench-report: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!("## Targets (issue 10)\n");
+    println!("{}", r.targets_markdown());
+    println!("## Comparison bench (same bytes, one binary)\n");
+    println!("{}", r.table_markdown("decode "));
+    println!("{}", r.table_markdown("encode "));
+    println!("## Session with template learning\n");
+    println!("{}", r.table_markdown("learn"));
+    println!("## Scale: decode cost against records per run\n");
+    println!("{}", r.scale_markdown());
+    println!("## Real captures (testdata/captures), whole file through the collector\n");
+    println!("{}", r.table_markdown("captures"));
+}
