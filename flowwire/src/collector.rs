@@ -165,6 +165,9 @@ pub struct CollectorConfig {
     /// The IPFIX session's configuration.
     #[cfg(feature = "ipfix")]
     pub ipfix: flowwire_ipfix::session::SessionConfig,
+    /// The sFlow session's configuration.
+    #[cfg(feature = "sflow")]
+    pub sflow: flowwire_sflow::session::SessionConfig,
     /// Exporters whose counters are kept (beyond it, new exporters are counted together).
     pub max_exporter_stats: Option<usize>,
 }
@@ -176,6 +179,10 @@ pub struct Collector {
     netflow: flowwire_netflow::session::Session,
     #[cfg(feature = "ipfix")]
     ipfix: flowwire_ipfix::session::Session,
+    #[cfg(feature = "sflow")]
+    sflow: flowwire_sflow::session::Session,
+    #[cfg(feature = "sflow")]
+    sflow_errors: Vec<flowwire_sflow::Error>,
     record: FlowRecord,
     stats: HashMap<(SocketAddr, ProtocolKind), ExporterStats>,
     max_stats: usize,
@@ -196,6 +203,10 @@ impl Collector {
             netflow: flowwire_netflow::session::Session::new(config.netflow),
             #[cfg(feature = "ipfix")]
             ipfix: flowwire_ipfix::session::Session::new(config.ipfix),
+            #[cfg(feature = "sflow")]
+            sflow: flowwire_sflow::session::Session::new(config.sflow),
+            #[cfg(feature = "sflow")]
+            sflow_errors: Vec::new(),
             record: FlowRecord::default(),
             stats: HashMap::new(),
             max_stats: config.max_exporter_stats.unwrap_or(100_000),
@@ -366,27 +377,60 @@ impl Collector {
         tally: &mut ExporterStats,
         on_event: &mut impl FnMut(Event<'_>),
     ) {
-        match flowwire_sflow::convert::decode(datagram) {
-            Ok(decoded) => {
-                for mut f in decoded.flows {
-                    f.exporter = Some(exporter);
-                    tally.flows += 1;
-                    on_event(Event::Flow(&f));
-                }
-                for c in &decoded.counters {
-                    tally.counters += 1;
-                    on_event(Event::Counters(c));
-                }
-                for source in decoded.errors {
-                    tally.errors += 1;
-                    on_event(Event::Error(&CollectorError::Sflow { exporter, source }));
-                }
-            }
+        use flowwire_sflow::convert::{self, Counters, DatagramInfo};
+        use flowwire_sflow::wire::{Datagram, SampleView};
+
+        let d = match Datagram::new_checked(datagram) {
+            Ok(d) => d,
             Err(source) => {
+                tally.errors += 1;
+                on_event(Event::Error(&CollectorError::Sflow { exporter, source }));
+                return;
+            }
+        };
+        self.sflow.observe(&d);
+        let info = DatagramInfo::of(&d);
+        // Errors of records inside a sample land here; the Vec keeps its capacity, so a clean
+        // datagram allocates nothing.
+        self.sflow_errors.clear();
+        for sample in d.samples() {
+            match sample.and_then(|s| s.view()) {
+                Ok(SampleView::Flow(f)) => {
+                    convert::flow_sample_into(&info, &f, &mut self.record, &mut self.sflow_errors);
+                    self.record.exporter = Some(exporter);
+                    tally.flows += 1;
+                    on_event(Event::Flow(&self.record));
+                }
+                Ok(SampleView::Discarded(x)) => {
+                    convert::discarded_sample_into(
+                        &info,
+                        &x,
+                        &mut self.record,
+                        &mut self.sflow_errors,
+                    );
+                    self.record.exporter = Some(exporter);
+                    tally.flows += 1;
+                    on_event(Event::Flow(&self.record));
+                }
+                Ok(SampleView::Counters(c)) => {
+                    let counters = Counters::from_view(&info, &c, &mut self.sflow_errors);
+                    tally.counters += 1;
+                    on_event(Event::Counters(&counters));
+                }
+                Ok(_) => {}
+                Err(e) => self.sflow_errors.push(e),
+            }
+            for source in self.sflow_errors.drain(..) {
                 tally.errors += 1;
                 on_event(Event::Error(&CollectorError::Sflow { exporter, source }));
             }
         }
+    }
+
+    /// The sFlow session (sequence tracking per agent and source).
+    #[cfg(feature = "sflow")]
+    pub fn sflow(&self) -> &flowwire_sflow::session::Session {
+        &self.sflow
     }
 }
 

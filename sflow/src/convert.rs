@@ -95,6 +95,26 @@ pub fn flow_sample_into(
     records_into(f.records, out, errors)
 }
 
+/// Fills `out` (cleared first) from a discarded-packet sample: like [`flow_sample_into`],
+/// with `forwarding_status` set to dropped and the interfaces the sample names (0 = unknown).
+pub fn discarded_sample_into(
+    dg: &DatagramInfo,
+    x: &crate::wire::DiscardedSampleView<'_>,
+    out: &mut FlowRecord,
+    errors: &mut impl Extend<Error>,
+) -> Option<HeaderInfo> {
+    out.clear();
+    out.kind = Some(ProtocolKind::Sflow5);
+    out.agent = dg.agent;
+    out.domain = Some(dg.sub_agent_id);
+    out.sequence = Some(x.sequence);
+    out.packets = Some(1);
+    out.in_if = Some(x.input).filter(|&i| i != 0);
+    out.out_if = Some(x.output).filter(|&i| i != 0);
+    out.forwarding_status = Some(FORWARDING_DROPPED);
+    records_into(x.records, out, errors)
+}
+
 /// Applies the records of a flow or discarded-packet sample to `out`.
 pub(crate) fn records_into(
     records: crate::wire::RecordIter<'_>,
@@ -360,14 +380,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded> {
             }
             crate::wire::SampleView::Discarded(x) => {
                 let mut rec = FlowRecord::new(ProtocolKind::Sflow5);
-                rec.agent = dg.agent;
-                rec.domain = Some(dg.sub_agent_id);
-                rec.sequence = Some(x.sequence);
-                rec.packets = Some(1);
-                rec.in_if = Some(x.input).filter(|&i| i != 0);
-                rec.out_if = Some(x.output).filter(|&i| i != 0);
-                rec.forwarding_status = Some(FORWARDING_DROPPED);
-                records_into(x.records, &mut rec, &mut out.errors);
+                discarded_sample_into(&dg, &x, &mut rec, &mut out.errors);
                 out.flows.push(rec);
             }
             crate::wire::SampleView::Counters(c) => {
