@@ -118,10 +118,10 @@ pub(crate) fn run(args: DecodeArgs) -> Result<std::process::ExitCode, UserError>
         let mut on_datagram =
             |frame: u64, src: SocketAddr, time: Timestamp, payload: &[u8]| -> bool {
                 totals.datagrams += 1;
-                if let Some(p) = &progress {
-                    if totals.datagrams % 4096 == 0 {
-                        p.set_position(totals.datagrams);
-                    }
+                if let Some(p) = &progress
+                    && totals.datagrams.is_multiple_of(4096)
+                {
+                    p.set_position(totals.datagrams);
                 }
                 let mut strict_hit = false;
                 let kind = collector.feed(src, time, payload, |e| {
@@ -136,10 +136,10 @@ pub(crate) fn run(args: DecodeArgs) -> Result<std::process::ExitCode, UserError>
                     if let Event::Flow(_) = &e {
                         totals.flows += 1;
                     }
-                    if printer.io_error.is_none() {
-                        if let Err(err) = printer.event(&e) {
-                            printer.io_error = Some(err);
-                        }
+                    if printer.io_error.is_none()
+                        && let Err(err) = printer.event(&e)
+                    {
+                        printer.io_error = Some(err);
                     }
                 });
                 if kind.is_none() {

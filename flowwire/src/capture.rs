@@ -399,7 +399,7 @@ impl FrameState {
             return Step::Skip;
         }
         self.stats.fragments += 1;
-        if frame % 64 == 0 {
+        if frame.is_multiple_of(64) {
             self.defrag
                 .retain(|started| frame.saturating_sub(*started) <= DEFRAG_WINDOW_FRAMES);
         }
