@@ -182,6 +182,9 @@ pub struct SessionStats {
     pub lenient_values: u64,
     /// Element types learned from RFC 5610 type-information records.
     pub elements_learned: u64,
+    /// Templates re-resolved because type information for their elements came after them
+    /// (also counted as replaced by the template store).
+    pub templates_retyped: u64,
     /// Messages whose sequence number showed a gap.
     pub sequence_gaps: u64,
 }
@@ -227,6 +230,48 @@ pub trait Visitor {
 impl<F: FnMut(&RecordContext<'_>, &DataRecord<'_, '_>)> Visitor for F {
     fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
         self(ctx, record)
+    }
+}
+
+/// A [`Visitor`] that keeps every data record as a [`FlowRecord`] and every error
+/// reported: the simple way to decode when allocating per record is fine.
+///
+/// ```
+/// use flowwire_ipfix::session::{FlowCollector, Session, SessionConfig};
+/// use flowwire_ipfix::record::Timestamp;
+/// let msg: &[u8] = &[
+///     0, 10, 0, 36, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, // header
+///     0, 2, 0, 12, 1, 0, 0, 1, 0, 2, 0, 1, // template 256: packetDeltaCount in 1 octet
+///     1, 0, 0, 8, 3, 4, 5, 6, // four records
+/// ];
+/// let mut flows = FlowCollector::default();
+/// let mut session = Session::new(SessionConfig::default());
+/// session.decode("192.0.2.1:4739".parse()?, msg, Timestamp::from_unix_secs(0), &mut flows)?;
+/// let packets: Vec<_> = flows.flows.iter().map(|f| f.packets.unwrap()).collect();
+/// assert_eq!(packets, [3, 4, 5, 6]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct FlowCollector {
+    /// The records, in order.
+    pub flows: Vec<FlowRecord>,
+    /// The errors reported.
+    pub errors: Vec<Error>,
+    /// Also keep records of options templates (sampling, interface tables...).
+    pub include_options: bool,
+}
+
+impl Visitor for FlowCollector {
+    fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
+        if record.template().is_options() && !self.include_options {
+            return;
+        }
+        let mut f = FlowRecord::default();
+        ctx.to_flow_record(record, &mut f);
+        self.flows.push(f);
+    }
+    fn error(&mut self, error: Error) {
+        self.errors.push(error);
     }
 }
 
@@ -538,6 +583,7 @@ impl Session {
             domain,
             export_time: m.export_time(),
             sequence: m.sequence_number(),
+            now,
         };
         let mut records = 0usize;
         let unknown_before = summary.sets_without_template;
@@ -699,6 +745,7 @@ impl Session {
                 domain: h.domain,
                 export_time: meta.export_time,
                 sequence: meta.sequence,
+                now: h.now,
             };
             self.data_set(&old, template, &bytes, meta.offset, visitor, summary);
         }
@@ -715,8 +762,12 @@ impl Session {
         summary: &mut DecodeSummary,
     ) -> usize {
         if template.is_options() {
+            let mut learned = Vec::new();
             for rec in RecordIter::new(body, offset, template).flatten() {
-                self.learn_options(h, &rec);
+                learned.extend(self.learn_options(h, &rec));
+            }
+            if !learned.is_empty() {
+                self.retype(h, &learned);
             }
         }
         let mut n = 0usize;
@@ -765,7 +816,42 @@ impl Session {
         n
     }
 
-    fn learn_options(&mut self, h: &Header, rec: &DataRecord<'_, '_>) {
+    /// Re-resolves the domain's templates that use elements just described by RFC 5610
+    /// type information, so that their values decode with the announced types.
+    fn retype(&mut self, h: &Header, learned: &[FieldId]) {
+        let Some(d) = self.store.domain(&h.key, h.domain) else {
+            return;
+        };
+        let max = self.config.max_fields_per_template;
+        let mut redo = Vec::new();
+        for id in d.template_ids() {
+            let Some(t) = d.peek(id) else { continue };
+            let uses =
+                t.0.fields()
+                    .iter()
+                    .any(|f| learned.contains(&f.spec.field_id()));
+            if !uses {
+                continue;
+            }
+            let specs = t.0.fields().iter().map(|f| f.spec);
+            let scope = t.0.scope_field_count();
+            let retyped = Template::new(id, t.0.is_options(), scope, specs, &self.registry, max);
+            redo.extend(retyped.ok().filter(|n| n != &*t.0));
+        }
+        for t in redo {
+            let id = t.id();
+            let outcome =
+                self.store
+                    .insert(h.key, h.domain, id, StoredTemplate(Arc::new(t)), h.now);
+            if outcome.is_stored() {
+                self.stats.templates_retyped += 1;
+            }
+        }
+    }
+
+    /// Learns what an options record says; returns the element it described, if it is new
+    /// or changed.
+    fn learn_options(&mut self, h: &Header, rec: &DataRecord<'_, '_>) -> Option<FieldId> {
         let mut sampling = Sampling::default();
         let mut has_sampling = false;
         let mut packet_interval: Option<u64> = None;
@@ -820,20 +906,25 @@ impl Session {
             }
         }
         let room = self.registry.custom_len() < self.config.max_learned_elements;
+        let mut learned = None;
         if let Some(info) = ie
             .element()
             .filter(|i| room || self.registry.get(i.field).is_some())
         {
-            self.registry.register(info);
-            self.stats.elements_learned += 1;
+            let field = info.field;
+            let changed = self.registry.register(info.clone()).as_ref() != Some(&info);
+            if changed {
+                self.stats.elements_learned += 1;
+                learned = Some(field);
+            }
         }
         if !(has_sampling || init_time.is_some() || if_name.is_some() || if_descr.is_some()) {
-            return;
+            return learned;
         }
         let max_if = self.config.max_interfaces_per_domain;
         let max_samplers = self.config.max_samplers_per_domain;
         let Some(d) = self.store.domain_mut(&h.key, h.domain) else {
-            return;
+            return learned;
         };
         let st = &mut d.state;
         if let Some(t) = init_time {
@@ -849,17 +940,16 @@ impl Session {
         let room = st.interfaces.len() < max_if;
         let named = if_name.is_some() || if_descr.is_some();
         if let Some(ix) = if_index.filter(|ix| named && (room || st.interfaces.contains_key(ix))) {
-            {
-                let text = |b: &[u8]| Value::String(b).as_str().map(str::to_owned);
-                let e = st.interfaces.entry(ix).or_default();
-                if let Some(n) = if_name {
-                    e.name = text(n);
-                }
-                if let Some(n) = if_descr {
-                    e.description = text(n);
-                }
+            let text = |b: &[u8]| Value::String(b).as_str().map(str::to_owned);
+            let e = st.interfaces.entry(ix).or_default();
+            if let Some(n) = if_name {
+                e.name = text(n);
+            }
+            if let Some(n) = if_descr {
+                e.description = text(n);
             }
         }
+        learned
     }
 }
 
@@ -870,6 +960,7 @@ struct Header {
     domain: u32,
     export_time: u32,
     sequence: u32,
+    now: Timestamp,
 }
 
 #[derive(Debug, Default)]

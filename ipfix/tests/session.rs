@@ -545,6 +545,63 @@ fn rfc5610_type_information_is_learned() {
 }
 
 #[test]
+fn rfc5610_type_information_after_the_template_retypes_it() {
+    let mut s = Session::new(SessionConfig::default());
+    let field = FieldSpec::enterprise(99999, 78, 2);
+    let t = TemplateRepr::new(256, vec![field]);
+    let record = data(
+        256,
+        vec![vec![fv(field, OwnedValue::OctetArray(vec![1, 2]))]],
+    );
+    let g = decode(&mut s, &msg(0, vec![templates(vec![t]), record.clone()]), 0);
+    assert_eq!(
+        g.flows[0].extra_field(FieldId::enterprise(99999, 78)),
+        Some(&OwnedValue::OctetArray(vec![1, 2])),
+        "unknown element: octets"
+    );
+    let info = TemplateRepr::options(
+        500,
+        2,
+        vec![
+            FieldSpec::iana(303, 2),
+            FieldSpec::iana(346, 4),
+            FieldSpec::iana(339, 1),
+            FieldSpec::iana(341, 65535),
+        ],
+    );
+    let describe = |name: &[u8]| {
+        data(
+            500,
+            vec![vec![
+                fv(FieldSpec::iana(303, 2), OwnedValue::Unsigned16(78)),
+                fv(FieldSpec::iana(346, 4), OwnedValue::Unsigned32(99999)),
+                fv(FieldSpec::iana(339, 1), OwnedValue::Unsigned8(2)),
+                fv(
+                    FieldSpec::iana(341, 65535),
+                    OwnedValue::String(name.to_vec()),
+                ),
+            ]],
+        )
+    };
+    decode(
+        &mut s,
+        &msg(1, vec![options(vec![info]), describe(b"vrfId")]),
+        1,
+    );
+    assert_eq!(s.stats().templates_retyped, 1);
+    let g = decode(&mut s, &msg(2, vec![record.clone()]), 2);
+    assert_eq!(
+        g.flows[0].extra_field(FieldId::enterprise(99999, 78)),
+        Some(&OwnedValue::Unsigned16(0x0102)),
+        "typed as announced"
+    );
+    // The same description again changes nothing.
+    decode(&mut s, &msg(3, vec![describe(b"vrfId")]), 3);
+    assert_eq!(s.stats().templates_retyped, 1);
+    assert_eq!(s.stats().elements_learned, 1);
+}
+
+#[test]
 fn bad_sets_are_reported_with_offsets_and_skipped() {
     let mut s = Session::new(SessionConfig::default());
     let mut bytes = msg(

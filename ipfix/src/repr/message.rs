@@ -150,7 +150,14 @@ impl SetRepr {
         let mut pos = SET_HEADER_LEN;
         let mut put = |n: usize, f: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>| {
             let end = pos + n;
-            let r = f(out.get_mut(pos..end).unwrap_or_default());
+            let remaining = out.len().saturating_sub(pos);
+            let r = match out.get_mut(pos..end) {
+                Some(b) => f(b),
+                None => Err(Error::BufferTooSmall {
+                    required: n,
+                    remaining,
+                }),
+            };
             pos = end;
             r
         };
