@@ -360,6 +360,56 @@ fn decode_group(c: &mut Criterion, proto: &str) {
     }
     check(&format!("{proto} flowwire session"), &got, &want);
 
+    // The compiled plan of flow-record (what the sessions do not use yet), on the data set
+    // bodies: what a session would cost per record if it did.
+    let plan = {
+        use flowwire_record::plan::{PlanField, RecordPlan};
+        let f = if is_ipfix {
+            flowwire_benches::IPFIX_FIELDS
+        } else {
+            flowwire_benches::V9_FIELDS
+        };
+        let fields: Vec<PlanField> = f
+            .iter()
+            .map(|&(id, len)| PlanField::new(flowwire_record::FieldId::iana(id), len))
+            .collect();
+        RecordPlan::compile(&fields, &flowwire_record::registry::Registry::new())
+    };
+    let time = flowwire_record::mapping::TimeContext {
+        export_time: Some(now()),
+        sys_uptime_ms: (!is_ipfix).then_some(3_700_000),
+        system_init_time: None,
+    };
+    let (hdr, rlen) = if is_ipfix {
+        (16, flowwire_benches::IPFIX_RECORD_LEN)
+    } else {
+        (20, flowwire_benches::V9_RECORD_LEN)
+    };
+    let bodies: Vec<&[u8]> = packets
+        .data
+        .iter()
+        .map(|p| {
+            let set_len = usize::from(u16::from_be_bytes([p[hdr + 2], p[hdr + 3]]));
+            let n = (set_len - 4) / rlen;
+            &p[hdr + 4..hdr + 4 + n * rlen]
+        })
+        .collect();
+    let plan_decode = |body: &[u8], rec: &mut FlowRecord, f: &mut dyn FnMut(&FlowRecord)| {
+        let mut body = body;
+        while !body.is_empty() {
+            let used = plan.decode(body, &time, rec).unwrap_or(body.len());
+            body = &body[used..];
+            f(rec);
+        }
+    };
+    got.clear();
+    for b in &bodies {
+        plan_decode(b, &mut rec, &mut |r: &FlowRecord| {
+            got.push(Key::of_record(r))
+        });
+    }
+    check(&format!("{proto} flowwire RecordPlan"), &got, &want);
+
     let v9t = v9s
         .template(exporter(), 1, flowwire_benches::TEMPLATE_ID)
         .cloned()
@@ -436,6 +486,17 @@ fn decode_group(c: &mut Criterion, proto: &str) {
                 } else {
                     fw::v9_decode(&mut v9s, black_box(p), &mut f);
                 }
+            }
+            sum
+        })
+    });
+    g.bench_function("flowwire RecordPlan to FlowRecord (set bodies)", |b| {
+        b.iter(|| {
+            let mut sum = 0u64;
+            for body in &bodies {
+                plan_decode(black_box(body), &mut rec, &mut |r: &FlowRecord| {
+                    sum = sum.wrapping_add(r.octets.unwrap_or(0))
+                });
             }
             sum
         })
