@@ -1,0 +1,164 @@
+//! IPFIX: the session decoder and the raw wire views never panic on any bytes.
+//!
+//! The input is one datagram (or stream chunk). It goes through a [`Session`] with pending
+//! data kept (twice, so the second pass uses the templates the first learned), through the
+//! [`StreamBuffer`] framing in two chunks, and through the views directly: messages, sets,
+//! template records and their field specifiers, every data set split by every template the
+//! datagram defines, each field's value, and RFC 6313 lists opened recursively
+//! (basicList elements, subTemplateList and subTemplateMultiList records).
+#![no_main]
+
+use std::hint::black_box;
+
+use flowwire_ipfix::Error;
+use flowwire_ipfix::record::pending::PendingLimits;
+use flowwire_ipfix::record::registry::Registry;
+use flowwire_ipfix::record::{DataType, FlowRecord, Timestamp};
+use flowwire_ipfix::session::{RecordContext, Session, SessionConfig, TemplateEvent, Visitor};
+use flowwire_ipfix::template::{DEFAULT_MAX_FIELDS, Template};
+use flowwire_ipfix::wire::data::DataRecord;
+use flowwire_ipfix::wire::message::MessageIter;
+use flowwire_ipfix::wire::set::SetKind;
+use flowwire_ipfix::wire::stream::StreamBuffer;
+use libfuzzer_sys::fuzz_target;
+
+#[derive(Default)]
+struct Counting {
+    records: usize,
+    errors: usize,
+    flow: FlowRecord,
+}
+
+impl Visitor for Counting {
+    fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
+        self.records += 1;
+        ctx.to_flow_record(record, &mut self.flow);
+        black_box(ctx.sampling_for(record));
+        walk_record(record, &|id| ctx.template(id), ctx.registry);
+        black_box(&self.flow);
+    }
+    fn error(&mut self, error: Error) {
+        self.errors += 1;
+        black_box(error);
+    }
+    fn template(&mut self, event: TemplateEvent) {
+        black_box(event);
+    }
+}
+
+/// Reads every field of a record, opening lists (and the records inside them) recursively.
+fn walk_record<'t>(
+    record: &DataRecord<'_, '_>,
+    templates: &dyn Fn(u16) -> Option<&'t Template>,
+    registry: &Registry,
+) {
+    black_box(record.check().ok());
+    black_box(record.lenient_fields());
+    for f in record.raw_fields() {
+        black_box(f.strict_value().ok());
+        black_box(f.value());
+        match f.data_type {
+            DataType::BasicList => {
+                if let Ok(l) = f.basic_list() {
+                    for v in l.elements(registry) {
+                        black_box(v.ok());
+                    }
+                }
+            }
+            DataType::SubTemplateList => {
+                if let Ok(l) = f.sub_template_list() {
+                    if let Some(t) = templates(l.template_id()) {
+                        for r in l.records(t) {
+                            if let Ok(r) = r {
+                                walk_record(&r, templates, registry);
+                            }
+                        }
+                    }
+                }
+            }
+            DataType::SubTemplateMultiList => {
+                if let Ok(l) = f.sub_template_multi_list() {
+                    for g in l.groups() {
+                        let Ok(g) = g else { continue };
+                        if let Some(t) = templates(g.template_id()) {
+                            for r in g.records(t) {
+                                if let Ok(r) = r {
+                                    walk_record(&r, templates, registry);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let exporter = "192.0.2.1:4739".parse().unwrap();
+    let now = Timestamp::from_unix_secs(1_700_000_000);
+    let mut session = Session::new(SessionConfig {
+        pending: Some(PendingLimits::default()),
+        ..SessionConfig::default()
+    });
+    for _ in 0..2 {
+        let mut v = Counting::default();
+        if let Ok(summary) = session.decode(exporter, data, now, &mut v) {
+            assert_eq!(summary.records, v.records, "records handed out vs summary");
+            assert_eq!(summary.errors, v.errors, "errors handed out vs summary");
+        }
+    }
+    black_box(session.stats());
+
+    let mid = data.len() / 2;
+    let mut stream = StreamBuffer::new();
+    for chunk in [&data[..mid], &data[mid..]] {
+        stream.push(chunk);
+        while let Some(m) = stream.next_message() {
+            if black_box(m).is_err() {
+                break;
+            }
+        }
+    }
+
+    let registry = Registry::new();
+    for m in MessageIter::new(data, 0) {
+        let Ok(m) = m else { break };
+        black_box((
+            m.export_time(),
+            m.sequence_number(),
+            m.observation_domain_id(),
+        ));
+        let mut templates: Vec<Template> = Vec::new();
+        let mut data_sets = Vec::new();
+        for set in m.sets() {
+            let Ok(set) = set else { continue };
+            match set.kind() {
+                SetKind::Template | SetKind::OptionsTemplate => {
+                    for r in set.templates() {
+                        let Ok(r) = r else { continue };
+                        black_box((r.is_withdrawal(), r.scope_field_count(), r.fields().count()));
+                        if let Ok(t) = Template::from_record(&r, &registry, DEFAULT_MAX_FIELDS) {
+                            templates.push(t);
+                        }
+                    }
+                }
+                SetKind::Data(_) | SetKind::Reserved(_) => data_sets.push(set),
+            }
+        }
+        let lookup = |id: u16| templates.iter().rev().find(|t| t.id() == id);
+        for set in &data_sets {
+            for t in &templates {
+                let mut it =
+                    flowwire_ipfix::wire::data::RecordIter::new(set.body(), set.body_offset(), t);
+                for r in it.by_ref() {
+                    if let Ok(r) = r {
+                        walk_record(&r, &lookup, &registry);
+                    }
+                }
+                black_box(it.remainder());
+            }
+        }
+    }
+});
