@@ -1,5 +1,9 @@
 //! The `flowwire` command.
 
+// Doc comments here are clap's help texts, written for a terminal: `[addr]:port` is an address,
+// not an intra-doc link.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 mod decode;
 mod generate;
 mod ie;
