@@ -89,6 +89,8 @@ struct Step {
     field: FieldId,
     data_type: DataType,
     length: u16,
+    /// Where the field starts in the record, when every field before it has a fixed length.
+    offset: u32,
 }
 
 /// A template compiled for decoding records into [`FlowRecord`]s.
@@ -175,12 +177,19 @@ impl RecordPlan {
     /// kept); element types come from `registry`, so run-time registrations (RFC 5610,
     /// vendor tables) take effect.
     pub fn compile(fields: &[PlanField], registry: &Registry) -> Self {
-        let mut steps = Vec::with_capacity(fields.len());
+        Self::compile_typed(fields.iter().map(|f| (*f, registry.data_type(f.field))))
+    }
+
+    /// Compiles fields whose data types the codec already resolved (a NetFlow v9 template
+    /// keeps them in its field specs).
+    pub fn compile_typed(fields: impl IntoIterator<Item = (PlanField, DataType)>) -> Self {
+        let fields = fields.into_iter();
+        let mut steps = Vec::with_capacity(fields.size_hint().0);
         let mut fixed = Some(0usize);
         let mut min_len = 0usize;
         let mut needs_finish = false;
-        for f in fields {
-            let data_type = registry.data_type(f.field);
+        for (f, data_type) in fields {
+            let offset = fixed.map_or(u32::MAX, |o| u32::try_from(o).unwrap_or(u32::MAX));
             let slot = if f.length == VARIABLE_LENGTH {
                 Slot::General
             } else {
@@ -201,6 +210,7 @@ impl RecordPlan {
                 field: f.field,
                 data_type,
                 length: f.length,
+                offset,
             });
         }
         RecordPlan {
@@ -209,6 +219,11 @@ impl RecordPlan {
             min_len,
             needs_finish,
         }
+    }
+
+    /// Heap bytes held (for template-state accounting).
+    pub fn heap_bytes(&self) -> usize {
+        self.steps.len() * core::mem::size_of::<Step>()
     }
 
     /// The record length when every field has a fixed length.
@@ -240,6 +255,22 @@ impl RecordPlan {
         time: &TimeContext,
         out: &mut FlowRecord,
     ) -> Result<usize, PlanError> {
+        if let Some(n) = self.fixed_len
+            && let Some(record) = bytes.get(..n)
+        {
+            // Every field's place is known: one length check for the whole record.
+            for step in self.steps.iter() {
+                let start = step.offset as usize;
+                let data = record
+                    .get(start..start + usize::from(step.length))
+                    .unwrap_or_default();
+                fill(step, data, time, out);
+            }
+            if self.needs_finish {
+                mapping::finish(out);
+            }
+            return Ok(n);
+        }
         let mut pos = 0usize;
         for step in self.steps.iter() {
             let rest = bytes.get(pos..).unwrap_or_default();

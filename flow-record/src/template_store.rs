@@ -194,6 +194,9 @@ pub struct TemplateStore<E, T, S = ()> {
     stats: StoreStats,
 }
 
+/// Touches within this many of the last one do not reorder the LRU (see `touch`).
+const LRU_SLACK: u64 = 64;
+
 const STORED_OVERHEAD: usize = size_of::<u16>() + 1;
 
 fn map_bytes<K, V>(m: &HashMap<K, V>) -> usize {
@@ -266,7 +269,14 @@ where
     fn touch(&mut self, exporter: &E) {
         self.tick += 1;
         let tick = self.tick;
+        let window = (self.exporters.len() as u64 / 4).clamp(1, LRU_SLACK);
         if let Some(x) = self.exporters.get_mut(exporter) {
+            // Moving an exporter in the LRU order costs two tree operations. One touched
+            // within the last `window` touches has at most `window` exporters ahead of it,
+            // all in the most recent quarter: close enough to the front, so leave it.
+            if x.last_used != 0 && tick - x.last_used <= window {
+                return;
+            }
             self.lru.remove(&x.last_used);
             x.last_used = tick;
             self.lru.insert(tick, exporter.clone());

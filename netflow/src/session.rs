@@ -755,10 +755,11 @@ fn value_is_empty(v: &Value<'_>) -> bool {
     matches!(v, Value::OctetArray([]) | Value::String([]))
 }
 
-/// Fills `out` from a v9 data record: header context, every field through
-/// [`mapping::apply`] (zero-length fields carry no value and are skipped), [`mapping::finish`]
-/// (NSEL initiator/responder and total counters into octets and packets), then the domain's
-/// sampling where the record has none of its own.
+/// Fills `out` from a v9 data record: header context, the fields through the template's
+/// compiled [`RecordPlan`](flowwire_record::plan::RecordPlan) (the same result as
+/// [`mapping::apply`] per field then [`mapping::finish`]: NSEL initiator/responder and total
+/// counters into octets and packets), then the domain's sampling where the record has none
+/// of its own (by its sampler id 48 / selector id 302 when the exporter announced several).
 fn flow_record_into(
     r: &DataRecord<'_, '_>,
     ctx: &MessageCtx,
@@ -771,17 +772,30 @@ fn flow_record_into(
     out.domain = Some(ctx.source_id);
     out.sequence = Some(ctx.sequence);
     out.export_time = ctx.time.export_time;
-    let mut sampler = None;
-    for (spec, value) in r.fields() {
-        if spec.scope || value_is_empty(&value) {
-            continue;
+    match r.template().plan() {
+        // The compiled plan: no per-field lookups, nothing allocated for typed fields.
+        Some(plan) => {
+            // The record was split by this template's lengths, so the plan cannot run short;
+            // were it to, the fields decoded so far are kept.
+            let _ = plan.decode(r.bytes(), &ctx.time, out);
         }
-        if spec.field_type == 48 || spec.field_type == 302 {
-            sampler = value.as_u64();
+        None => {
+            for (spec, value) in r.fields() {
+                if !spec.scope {
+                    mapping::apply(out, FieldId::iana(spec.field_type), value, &ctx.time);
+                }
+            }
+            mapping::finish(out);
         }
-        mapping::apply(out, FieldId::iana(spec.field_type), value, &ctx.time);
     }
-    mapping::finish(out);
+    let sampler = if state.samplers.is_empty() {
+        None
+    } else {
+        [48, 302]
+            .into_iter()
+            .find_map(|id| out.extra_field(FieldId::iana(id)))
+            .and_then(|v| v.as_value().as_u64())
+    };
     if out.sampling_interval.is_none() {
         let s = sampler
             .and_then(|id| state.samplers.get(&id))

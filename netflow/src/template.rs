@@ -3,6 +3,7 @@
 
 use core::mem::size_of;
 
+use flowwire_record::plan::{PlanField, RecordPlan};
 use flowwire_record::registry::{FieldId, Registry};
 use flowwire_record::template_store::TemplateCost;
 use flowwire_record::{DataType, Value};
@@ -90,6 +91,8 @@ pub struct Template {
     options: bool,
     min_record_len: usize,
     variable: bool,
+    /// Data templates compiled for decoding records into `FlowRecord`s.
+    plan: Option<RecordPlan>,
 }
 
 impl Template {
@@ -126,6 +129,14 @@ impl Template {
             });
         }
         let scope_count = fields.iter().filter(|f| f.scope).count();
+        let plan = (!options).then(|| {
+            RecordPlan::compile_typed(fields.iter().map(|f| {
+                (
+                    PlanField::new(FieldId::iana(f.field_type), f.length),
+                    f.data_type,
+                )
+            }))
+        });
         Ok(Template {
             id,
             fields,
@@ -133,6 +144,7 @@ impl Template {
             options,
             min_record_len,
             variable,
+            plan,
         })
     }
 
@@ -190,11 +202,16 @@ impl Template {
     pub const fn is_variable(&self) -> bool {
         self.variable
     }
+    /// The compiled decode plan of a data template (`None` for options templates).
+    pub fn plan(&self) -> Option<&RecordPlan> {
+        self.plan.as_ref()
+    }
 }
 
 impl TemplateCost for Template {
     fn heap_bytes(&self) -> usize {
         self.fields.capacity() * size_of::<FieldSpec>()
+            + self.plan.as_ref().map_or(0, RecordPlan::heap_bytes)
     }
 }
 
