@@ -26,7 +26,7 @@ use flowwire_record::pending::{PendingBuffer, PendingLimits, PendingStats};
 use flowwire_record::registry::{FieldId, Registry};
 use flowwire_record::sequence::{SequenceEvent, SequenceTracker};
 use flowwire_record::template_store::{Insert, StoreLimits, StoreStats, TemplateStore};
-use flowwire_record::{FlowRecord, ProtocolKind, Timestamp, Value};
+use flowwire_record::{FlowRecord, ProtocolKind, Timestamp};
 
 use crate::error::{Error, Result};
 use crate::repr::v5::V5Context;
@@ -750,10 +750,6 @@ fn apply_options(s: &mut DomainState, u: OptionsUpdate, max_samplers: usize, max
     }
 }
 
-/// A zero-length field (legal in v9 and sent by several exporters) carries no value.
-fn value_is_empty(v: &Value<'_>) -> bool {
-    matches!(v, Value::OctetArray([]) | Value::String([]))
-}
 
 /// Fills `out` from a v9 data record: header context, the fields through the template's
 /// compiled [`RecordPlan`](flowwire_record::plan::RecordPlan) (the same result as
