@@ -861,8 +861,11 @@ fn frame_count(files: &[PathBuf]) -> usize {
 
 #[test]
 fn flowwire_agrees_with_tshark() {
-    if !have("tshark") || !have("mergecap") || !have("editcap") {
-        println!("skipped: tshark (with mergecap, editcap) not installed");
+    if !["tshark", "mergecap", "editcap", "capinfos"]
+        .iter()
+        .all(|t| have(t))
+    {
+        println!("skipped: tshark (with mergecap, editcap, capinfos) not installed");
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
