@@ -11,6 +11,11 @@
 //! (some routers after a restart of their export process, NAT in between) need
 //! [`KeyPolicy::AddressOnly`].
 //!
+//! Template withdrawals (RFC 7011 §8.1) are honoured whatever the transport: RFC 7011 forbids
+//! sending them over UDP, but an exporter that does means it. A template refused as invalid
+//! (no fields, zero-length records, too many fields, a bad scope count, records larger than
+//! a message) is reported to the [`Visitor`] and counted, and the sets after it still decode.
+//!
 //! Time is passed in (`now`): a capture replays with the template lifetimes it had.
 
 use std::collections::HashMap;

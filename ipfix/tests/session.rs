@@ -769,3 +769,11 @@ fn structured_data_lists() {
     .unwrap();
     assert_eq!(seen, ["80", "443", "10.0.0.1", "10.0.0.2", "10.0.0.3"]);
 }
+
+#[test]
+fn session_and_exporter_are_send() {
+    fn send<T: Send + 'static>() {}
+    send::<Session>();
+    send::<flowwire_ipfix::Exporter>();
+    send::<flowwire_ipfix::wire::stream::StreamBuffer>();
+}
