@@ -521,6 +521,13 @@ impl Session {
             .map(|s| &*s.0)
     }
 
+    /// Forgets an exporter: its templates and the state of all its domains (after a
+    /// restart announced out of band, say). Returns whether it was known.
+    pub fn remove_exporter(&mut self, exporter: SocketAddr) -> bool {
+        let key = self.config.key_policy.key(exporter);
+        self.store.remove_exporter(&key)
+    }
+
     /// Drops templates past their lifetime (and pending data past its age); returns how
     /// many templates. [`Session::decode`] checks lifetimes on its own as it looks templates
     /// up; call this now and then to free memory of exporters that went quiet.

@@ -127,6 +127,9 @@ fn template_then_data_and_flow_record_context() {
     assert_eq!(f.export_time, Some(now(0)));
     assert_eq!(s.store_stats().learned, 1);
     assert_eq!(s.stats().data_records, 2);
+    assert!(s.remove_exporter(exporter()));
+    assert!(s.template(exporter(), 1, 256).is_none());
+    assert!(!s.remove_exporter(exporter()));
 }
 
 #[test]
