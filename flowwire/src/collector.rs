@@ -128,6 +128,19 @@ impl CollectorError {
     }
 }
 
+/// The name of a NetFlow v9 options scope type (RFC 3954 §6.1).
+#[cfg(feature = "netflow")]
+fn scope_name(scope: u16) -> &'static str {
+    match scope {
+        1 => "System",
+        2 => "Interface",
+        3 => "Line Card",
+        4 => "Cache",
+        5 => "Template",
+        _ => "scope",
+    }
+}
+
 /// Recognises a datagram's protocol from its first octets: a 16-bit version 5, 9 or 10
 /// (NetFlow v5, v9, IPFIX) or a 32-bit version 5 (sFlow).
 pub fn detect(datagram: &[u8]) -> Option<ProtocolKind> {
@@ -294,10 +307,55 @@ impl Collector {
         tally: &mut ExporterStats,
         on_event: &mut impl FnMut(Event<'_>),
     ) {
-        let report = self.netflow.decode(exporter, now, datagram, |r| {
-            tally.flows += 1;
-            on_event(Event::Flow(r));
-        });
+        use flowwire_netflow::session::{OptionsContext, Visitor};
+        use flowwire_netflow::wire::v9_data::DataRecord;
+
+        struct V<'c, F> {
+            tally: &'c mut ExporterStats,
+            on_event: &'c mut F,
+        }
+        impl<F: FnMut(Event<'_>)> Visitor for V<'_, F> {
+            fn flow(&mut self, record: &FlowRecord) {
+                self.tally.flows += 1;
+                (self.on_event)(Event::Flow(record));
+            }
+            fn options(&mut self, ctx: &OptionsContext, record: &DataRecord<'_, '_>) {
+                let mut o = OptionsRecord {
+                    kind: Some(ProtocolKind::Netflow9),
+                    exporter: Some(ctx.exporter),
+                    domain: Some(ctx.source_id),
+                    template_id: record.template().id(),
+                    ..OptionsRecord::default()
+                };
+                for (spec, value) in record.fields() {
+                    // v9 scope types (system, interface, ...) are not element ids: they are
+                    // keyed as enterprise 0 with the scope type, and named by it.
+                    let e = ExtraField::new(
+                        flowwire_record::FieldId::iana(spec.field_type),
+                        value.to_owned_value(),
+                    );
+                    if spec.scope {
+                        o.scope.push(ExtraField {
+                            name: Some(scope_name(spec.field_type).into()),
+                            ..e
+                        });
+                    } else {
+                        o.fields.push(e);
+                    }
+                }
+                self.tally.options += 1;
+                (self.on_event)(Event::Options(&o));
+            }
+        }
+        let report = self.netflow.decode_with(
+            exporter,
+            now,
+            datagram,
+            &mut V {
+                tally: &mut *tally,
+                on_event: &mut *on_event,
+            },
+        );
         for source in report.errors {
             tally.errors += 1;
             on_event(Event::Error(&CollectorError::Netflow { exporter, source }));

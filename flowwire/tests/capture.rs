@@ -196,5 +196,13 @@ fn read_capture_is_three_lines() {
     assert!(decoded.errors.is_empty(), "{:?}", decoded.errors);
     assert_eq!(decoded.flows.len(), 107);
     assert!(!decoded.counters.is_empty());
-    assert!(!decoded.options.is_empty());
+    let kinds: Vec<_> = decoded.options.iter().filter_map(|o| o.kind).collect();
+    assert!(
+        kinds.contains(&flowwire::ProtocolKind::Netflow9),
+        "softflowd v9 options"
+    );
+    assert!(
+        kinds.contains(&flowwire::ProtocolKind::Ipfix),
+        "softflowd IPFIX options"
+    );
 }

@@ -164,6 +164,34 @@ pub struct DecodeReport {
 
 type PendingKey = (SocketAddr, u32, u16);
 
+/// Where an options data record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionsContext {
+    /// The exporter's socket address.
+    pub exporter: SocketAddr,
+    /// The packet's source id.
+    pub source_id: u32,
+}
+
+/// What [`Session::decode_with`] hands out. Any `FnMut(&FlowRecord)` is a visitor that
+/// takes the flows and ignores options data.
+pub trait Visitor {
+    /// A flow record, valid for the duration of the call.
+    fn flow(&mut self, record: &FlowRecord);
+    /// An options data record (its template's scope fields come first; see
+    /// [`Template::scope_fields`](crate::Template::scope_fields)), seen before the session
+    /// applies what it says.
+    fn options(&mut self, ctx: &OptionsContext, record: &DataRecord<'_, '_>) {
+        let _ = (ctx, record);
+    }
+}
+
+impl<F: FnMut(&FlowRecord)> Visitor for F {
+    fn flow(&mut self, record: &FlowRecord) {
+        self(record)
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct MessageCtx {
     exporter: SocketAddr,
@@ -267,6 +295,18 @@ impl Session {
         datagram: &[u8],
         mut on_record: impl FnMut(&FlowRecord),
     ) -> DecodeReport {
+        self.decode_with(exporter, now, datagram, &mut on_record)
+    }
+
+    /// Like [`Session::decode`], with a [`Visitor`] that also sees options data records
+    /// (sampling, interface names, exporter statistics) as they are applied.
+    pub fn decode_with(
+        &mut self,
+        exporter: SocketAddr,
+        now: Timestamp,
+        datagram: &[u8],
+        visitor: &mut impl Visitor,
+    ) -> DecodeReport {
         let mut report = DecodeReport::default();
         self.stats.datagrams += 1;
         let mut base = 0usize;
@@ -278,11 +318,9 @@ impl Session {
             report.messages += 1;
             self.stats.messages += 1;
             let consumed = match read_u16(rest, 0) {
-                v5_packet::VERSION => {
-                    self.decode_v5(exporter, rest, base, &mut report, &mut on_record)
-                }
+                v5_packet::VERSION => self.decode_v5(exporter, rest, base, &mut report, visitor),
                 v9_packet::VERSION => {
-                    self.decode_v9(exporter, now, rest, base, &mut report, &mut on_record)
+                    self.decode_v9(exporter, now, rest, base, &mut report, visitor)
                 }
                 version if rest.len() >= 2 => {
                     report.errors.push(Error::BadVersion {
@@ -315,7 +353,7 @@ impl Session {
         bytes: &[u8],
         base: usize,
         report: &mut DecodeReport,
-        on_record: &mut impl FnMut(&FlowRecord),
+        visitor: &mut impl Visitor,
     ) -> Option<usize> {
         let p = match V5Packet::new_checked(bytes) {
             Ok(p) => p,
@@ -341,7 +379,7 @@ impl Session {
             match r {
                 Ok(r) => {
                     ctx.record_into(&r, &mut self.scratch);
-                    on_record(&self.scratch);
+                    visitor.flow(&self.scratch);
                     report.records += 1;
                     self.stats.flow_records += 1;
                 }
@@ -363,7 +401,7 @@ impl Session {
         bytes: &[u8],
         base: usize,
         report: &mut DecodeReport,
-        on_record: &mut impl FnMut(&FlowRecord),
+        visitor: &mut impl Visitor,
     ) -> Option<usize> {
         let p = match V9Packet::new_checked(bytes) {
             Ok(p) => p,
@@ -401,7 +439,7 @@ impl Session {
             let Some(set) = sets.next() else { break };
             match set {
                 Ok(set) => {
-                    let n = self.flowset(key, now, &ctx, &set, base, report, on_record);
+                    let n = self.flowset(key, now, &ctx, &set, base, report, visitor);
                     seen = seen.zip(n).map(|(a, b)| a + b);
                 }
                 Err(e) => report.errors.push(shift(e, base)),
@@ -426,7 +464,7 @@ impl Session {
         set: &FlowSet<'_>,
         base: usize,
         report: &mut DecodeReport,
-        on_record: &mut impl FnMut(&FlowRecord),
+        visitor: &mut impl Visitor,
     ) -> Option<usize> {
         let sid = ctx.source_id;
         match set.kind() {
@@ -453,7 +491,7 @@ impl Session {
                                 report.templates += 1;
                             }
                             if matches!(outcome, Insert::Learned | Insert::Replaced) {
-                                self.replay(key, now, sid, id, report, on_record);
+                                self.replay(key, now, sid, id, report, visitor);
                             }
                         }
                         Err(e) => {
@@ -499,7 +537,7 @@ impl Session {
                     base + set.body_offset(),
                     id,
                     report,
-                    on_record,
+                    visitor,
                 ))
             }
             FlowSetKind::Reserved(set_id) => {
@@ -519,14 +557,14 @@ impl Session {
         sid: u32,
         id: u16,
         report: &mut DecodeReport,
-        on_record: &mut impl FnMut(&FlowRecord),
+        visitor: &mut impl Visitor,
     ) {
         let Some(p) = self.pending.as_mut() else {
             return;
         };
         p.expire(now);
         for ((ctx, offset), body) in p.take(&(key, sid, id)) {
-            let _ = self.data(key, &ctx, &body, offset, id, report, on_record);
+            let _ = self.data(key, &ctx, &body, offset, id, report, visitor);
         }
     }
 
@@ -541,7 +579,7 @@ impl Session {
         offset: usize,
         id: u16,
         report: &mut DecodeReport,
-        on_record: &mut impl FnMut(&FlowRecord),
+        visitor: &mut impl Visitor,
     ) -> usize {
         let Some(domain) = self.store.domain(&key, ctx.source_id) else {
             return 0;
@@ -553,9 +591,16 @@ impl Session {
         let records = crate::wire::v9_data::DataRecords::new(body, offset, template);
         if template.is_options() {
             let mut updates = Vec::new();
+            let octx = OptionsContext {
+                exporter: ctx.exporter,
+                source_id: ctx.source_id,
+            };
             for r in records {
                 match r {
-                    Ok(r) => updates.push(options_update(&r)),
+                    Ok(r) => {
+                        visitor.options(&octx, &r);
+                        updates.push(options_update(&r));
+                    }
                     Err(e) => report.errors.push(e),
                 }
             }
@@ -575,7 +620,7 @@ impl Session {
             match r {
                 Ok(r) => {
                     flow_record_into(&r, ctx, &domain.state, &mut self.scratch);
-                    on_record(&self.scratch);
+                    visitor.flow(&self.scratch);
                     n += 1;
                     report.records += 1;
                     self.stats.flow_records += 1;
@@ -749,7 +794,6 @@ fn apply_options(s: &mut DomainState, u: OptionsUpdate, max_samplers: usize, max
         }
     }
 }
-
 
 /// Fills `out` from a v9 data record: header context, the fields through the template's
 /// compiled [`RecordPlan`](flowwire_record::plan::RecordPlan) (the same result as
