@@ -312,20 +312,23 @@ impl Exporter {
             .templates
             .get(&template_id)
             .is_some_and(|e| self.due(e, now));
-        let need = len
-            + match self.open_set {
+        // Octets the record needs in the current message: its own, and a set header unless
+        // the open set is its template's.
+        let need = |s: &Self| {
+            len + match s.open_set {
                 Some((id, _)) if id == template_id => 0,
                 _ => SET_HEADER_LEN,
-            };
+            }
+        };
         if !self.buf.is_empty()
-            && (template_due || self.buf.len() + need > self.config.max_message_len)
+            && (template_due || self.buf.len() + need(self) > self.config.max_message_len)
         {
             self.flush();
         }
         if self.buf.is_empty() {
             self.start_message(now);
         }
-        if self.buf.len() + need > self.config.max_message_len {
+        if self.buf.len() + need(self) > self.config.max_message_len {
             // Due templates filled the message: send it and start one for the data.
             self.flush();
             self.start_message(now);
