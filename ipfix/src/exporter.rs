@@ -90,6 +90,7 @@ pub struct Exporter {
     records_in_message: u32,
     ready: VecDeque<Vec<u8>>,
     specs: Vec<FieldSpec>,
+    scratch: Vec<u8>,
     registry: Registry,
 }
 
@@ -107,6 +108,7 @@ impl Exporter {
             records_in_message: 0,
             ready: VecDeque::new(),
             specs: Vec::new(),
+            scratch: Vec::new(),
             registry: Registry::new(),
         }
     }
@@ -162,6 +164,13 @@ impl Exporter {
         values: &[Value<'_>],
         now: Timestamp,
     ) -> Result<(), Error> {
+        self.encode(template_id, values.iter().copied(), now)
+    }
+
+    fn encode<'v, I>(&mut self, template_id: u16, values: I, now: Timestamp) -> Result<(), Error>
+    where
+        I: ExactSizeIterator<Item = Value<'v>> + Clone,
+    {
         let entry = self.templates.get(&template_id).ok_or(Error::Unencodable {
             what: "record of an undefined template",
         })?;
@@ -170,48 +179,41 @@ impl Exporter {
                 what: "record with a different number of values than its template",
             });
         }
+        let size = |s: &FieldSpec, v: &Value<'_>| {
+            if s.is_variable_length() {
+                varlen_size(v.natural_len())
+            } else {
+                usize::from(s.length)
+            }
+        };
         let len: usize = entry
             .repr
             .fields
             .iter()
-            .zip(values)
-            .map(|(s, v)| {
-                if s.is_variable_length() {
-                    varlen_size(v.natural_len())
-                } else {
-                    usize::from(s.length)
-                }
-            })
+            .zip(values.clone())
+            .map(|(s, v)| size(s, &v))
             .sum();
         if HEADER_LEN + SET_HEADER_LEN + len > self.config.max_message_len {
             return Err(Error::Unencodable {
                 what: "record larger than a message",
             });
         }
-        // Encode into a scratch area first, so that a value that does not fit leaves the
-        // message as it was.
-        let start = self.buf.len();
-        self.buf.resize(start + len, 0);
-        let mut pos = start;
-        let mut result = Ok(());
-        if let Some(entry) = self.templates.get(&template_id) {
-            for (s, v) in entry.repr.fields.iter().zip(values) {
-                let n = if s.is_variable_length() {
-                    varlen_size(v.natural_len())
-                } else {
-                    usize::from(s.length)
-                };
-                result = emit_field(s, v, self.buf.get_mut(pos..pos + n).unwrap_or_default());
-                if result.is_err() {
-                    break;
-                }
-                pos += n;
-            }
+        // Encode into the scratch buffer first, so that a value that does not fit leaves the
+        // message as it was; the buffer is reused, so this allocates nothing once warm.
+        self.scratch.clear();
+        self.scratch.resize(len, 0);
+        let mut pos = 0;
+        for (s, v) in entry.repr.fields.iter().zip(values) {
+            let n = size(s, &v);
+            emit_field(
+                s,
+                &v,
+                self.scratch.get_mut(pos..pos + n).unwrap_or_default(),
+            )?;
+            pos += n;
         }
-        let encoded = self.buf.split_off(start);
-        result?;
         self.prepare(template_id, len, now);
-        self.buf.extend_from_slice(&encoded);
+        self.buf.extend_from_slice(&self.scratch);
         self.records_in_message = self.records_in_message.wrapping_add(1);
         Ok(())
     }
@@ -254,8 +256,7 @@ impl Exporter {
                 id
             }
         };
-        let values: Vec<Value<'_>> = fields.iter().map(|(_, v)| *v).collect();
-        self.record(id, &values, now)
+        self.encode(id, fields.iter().map(|(_, v)| *v), now)
     }
 
     /// Withdraws a template (RFC 7011 §8.1): the message being built is finished, and a
