@@ -216,8 +216,10 @@ impl<'a> Value<'a> {
                 | DataType::Unsigned16
                 | DataType::Unsigned32
                 | DataType::Unsigned64
-                | DataType::DateTimeSeconds => Value::Unsigned64(be_uint(bytes)),
-                DataType::DateTimeMilliseconds => Value::DateTimeMilliseconds(be_uint(bytes)),
+                | DataType::DateTimeSeconds
+                // A dateTimeMilliseconds of the wrong length is not a time anyone can vouch
+                // for; as an integer it at least re-encodes at its own length.
+                | DataType::DateTimeMilliseconds => Value::Unsigned64(be_uint(bytes)),
                 DataType::Signed8 | DataType::Signed16 | DataType::Signed32 => {
                     Value::Signed64(be_int(bytes))
                 }
@@ -855,6 +857,19 @@ mod tests {
         assert_eq!(out, [0xff, 0xfe]);
         assert!(bad.emit(&mut [0u8; 3]).is_err());
         assert_eq!(Value::decode(DataType::String, b""), Ok(Value::String(b"")));
+    }
+
+    #[test]
+    fn lenient_values_re_encode_at_their_own_length() {
+        // Fuzz regression (netflow_roundtrip): a 4-octet dateTimeMilliseconds.
+        for t in DataType::ALL {
+            for len in 0..=16 {
+                let bytes = vec![0x5a; len];
+                let v = Value::decode_lenient(t, &bytes);
+                let mut out = vec![0u8; len];
+                assert!(v.emit(&mut out).is_ok(), "{t} len {len}: {v:?}");
+            }
+        }
     }
 
     #[test]
