@@ -8,8 +8,7 @@
 use std::net::IpAddr;
 
 use etherparse::{
-    EtherType, Ipv6ExtensionSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LinkSlice,
-    TransportSlice,
+    EtherType, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice,
 };
 use flowwire_record::MacAddr;
 
@@ -233,10 +232,9 @@ fn net_and_transport<'a>(
             out.ttl = Some(h.hop_limit());
             out.flow_label = Some(h.flow_label().value());
             out.ether_type = Some(0x86dd);
-            for ext in s.extensions().clone() {
-                if let Ipv6ExtensionSlice::Fragment(f) = ext {
-                    first_fragment &= f.fragment_offset().value() == 0;
-                }
+            let exts = s.extensions();
+            if let Some(first) = exts.first_header() {
+                first_fragment &= ipv6_first_fragment(first.0, exts.slice());
             }
         }
         _ => return None,
@@ -333,6 +331,40 @@ fn net_and_transport<'a>(
         _ => {}
     }
     None
+}
+
+/// Whether the IPv6 extension headers in `bytes` (starting with header type `next`) carry no
+/// fragment header with a non-zero offset, i.e. the transport header is in this packet.
+///
+/// Walked here with bounds checks rather than with etherparse's extension iterator, which in
+/// 0.21 reads out of bounds on a lax slice whose extension bytes are cut short (found by the
+/// `sflow_header` fuzz target: an IPv6 header with payload length 0 and a hop-by-hop next
+/// header).
+fn ipv6_first_fragment(mut next: u8, mut bytes: &[u8]) -> bool {
+    // At most a handful of extension headers precede the transport header; the bound keeps
+    // hostile chains short.
+    for _ in 0..16 {
+        let len = match next {
+            // Hop-by-hop, routing, destination options: 8-octet units after the first 8.
+            0 | 43 | 60 => bytes.get(1).map(|&l| (usize::from(l) + 1) * 8),
+            // Fragment: 8 octets; the offset is the top 13 bits of octets 2-3.
+            44 => {
+                return match bytes.get(2..4) {
+                    Some(&[hi, lo]) => (u16::from_be_bytes([hi, lo]) >> 3) == 0,
+                    _ => true,
+                };
+            }
+            // Authentication header: 4-octet units after the first 8.
+            51 => bytes.get(1).map(|&l| (usize::from(l) + 2) * 4),
+            _ => return true,
+        };
+        let (Some(len), Some(&nh)) = (len, bytes.first()) else {
+            return true;
+        };
+        next = nh;
+        bytes = bytes.get(len..).unwrap_or_default();
+    }
+    true
 }
 
 #[cfg(test)]
@@ -461,5 +493,38 @@ mod tests {
         assert_eq!((o.vlan, o.inner_vlan), (Some(10), Some(20)));
         assert_eq!((o.mpls_label, o.mpls_depth), (Some(16), 2));
         assert_eq!(o.dst_port, Some(80));
+    }
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    /// `fuzz/regressions/sflow_header/ipv6-hop-by-hop-in-empty-payload-etherparse-ub`: an
+    /// IPv6 header with payload length 0 and a hop-by-hop next header. etherparse 0.21's
+    /// extension iterator read out of bounds here; the header decodes without it.
+    #[test]
+    fn ipv6_hop_by_hop_in_an_empty_payload() {
+        let mut frame = vec![0u8; 14 + 40];
+        frame[12..14].copy_from_slice(&[0x86, 0xdd]);
+        frame[14] = 0x60; // version 6, payload length 0, next header 0 (hop-by-hop)
+        let info = super::decode(1, &frame);
+        assert!(info.outer.src_addr.is_some());
+        for cut in 0..frame.len() {
+            let _ = super::decode(1, &frame[..cut]);
+        }
+    }
+
+    #[test]
+    fn extension_walk_finds_later_fragments() {
+        // Hop-by-hop (8 octets) then a fragment header with offset 185.
+        let mut ext = vec![44u8, 0, 0, 0, 0, 0, 0, 0];
+        ext.extend_from_slice(&[17, 0, 0x05, 0xc8, 0, 0, 0, 1]);
+        assert!(!super::ipv6_first_fragment(0, &ext));
+        ext[10] = 0;
+        ext[11] = 0x01; // offset 0, more fragments
+        assert!(super::ipv6_first_fragment(0, &ext));
+        assert!(
+            super::ipv6_first_fragment(0, &ext[..3]),
+            "cut short: nothing says otherwise"
+        );
     }
 }
