@@ -22,9 +22,13 @@
 //! * Malformed on purpose (corpus MANIFEST "malformed on purpose", "negative/edge test
 //!   case", or `invalid` in the name): not compared; `flowwire decode` must still exit 0.
 //!
-//! Timestamps are not compared here: tshark 4.0 shows dateTimeNanoseconds 156/157 1 ns short
-//! (`.180072999`, it rounds the NTP fraction down) and pmacct's 16-byte 154/155 as 1970; the
-//! golden test pins flowwire's times and the codec crates test them against nfacctd.
+//! Absolute flow start/end times (IPFIX 150-157, where tshark shows them as absolute) are
+//! compared to the nanosecond for the records both decode. Known time differences, each
+//! checked: pmacct's 16-byte 154/155 (tshark shows 1970; flowwire keeps the bytes);
+//! dateTimeMicroseconds printed by tshark with the sub-microsecond bits RFC 7011 §6.1.9 says
+//! to ignore; the NTP fraction of dateTimeNanoseconds truncated by tshark (1 ns short, as
+//! exporters.md records: flowwire truncates it too today, so they agree). NetFlow v5/v9 and
+//! uptime-relative IPFIX times are not compared (tshark shows them relative).
 //!
 //! Prints a table per source (exporter or corpus origin): records compared, agreeing,
 //! disagreements and who was right. Skips with a message when tshark is absent.
@@ -151,6 +155,33 @@ struct Ours {
     counter_formats: BTreeMap<Key, Vec<u64>>,
     /// Flow records without any address (L2-only OVS IPFIX, ARP...): not compared.
     without_address: usize,
+    /// Per NetFlow/IPFIX flow: its key, "start end" (RFC 3339, 9 fraction digits, "-" when
+    /// absent), and whether it carries pmacct's 16-byte flowStart/EndMicroseconds (154/155).
+    timed: Vec<(Key, String, bool)>,
+}
+
+/// "YYYY-MM-DDTHH:MM:SS.nnnnnnnnn" from flowwire's RFC 3339 (`...:14.541Z`, `...:14Z`).
+fn norm_rfc3339(t: &str) -> String {
+    let t = t.trim_end_matches('Z');
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    format!("{whole}.{frac:0<9}")
+}
+
+/// The same from tshark's "Nov 26, 2026 06:36:14.541000000 UTC".
+fn norm_tshark_time(t: &str) -> Option<String> {
+    let mut it = t.split_whitespace();
+    let month = it.next()?;
+    let day: u32 = it.next()?.trim_end_matches(',').parse().ok()?;
+    let year: u32 = it.next()?.parse().ok()?;
+    let time = it.next()?;
+    let m = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|x| *x == month)?
+        + 1;
+    let (whole, frac) = time.split_once('.').unwrap_or((time, ""));
+    Some(format!("{year:04}-{m:02}-{day:02}T{whole}.{frac:0<9}"))
 }
 
 fn flow_key(r: &serde_json::Value) -> Key {
@@ -197,7 +228,20 @@ fn flowwire_decode(files: &[PathBuf]) -> (Ours, bool) {
                     ours.without_address += 1;
                     continue;
                 }
-                ours.keys.push(flow_key(&r));
+                let key = flow_key(&r);
+                let time = |k: &str| r[k].as_str().map_or_else(|| "-".into(), norm_rfc3339);
+                let pmacct16 = r["extra"].as_array().is_some_and(|a| {
+                    a.iter().any(|x| {
+                        matches!(x["id"].as_u64(), Some(154 | 155))
+                            && x["value"].as_str().is_some_and(|v| v.len() == 32)
+                    })
+                });
+                ours.timed.push((
+                    key.clone(),
+                    format!("{} {}", time("start"), time("end")),
+                    pmacct16,
+                ));
+                ours.keys.push(key);
                 ours.kinds.push(kind);
             }
             Some("counters") => {
@@ -257,6 +301,9 @@ struct TsharkFrame {
     concatenated_records: usize,
     /// NetFlow v9: records the header's Count announces that tshark does not show.
     count_shortfall: usize,
+    /// Records with absolute start/end times (IPFIX 150-157): their set's template frame,
+    /// key and "start end".
+    timed: Vec<(Option<usize>, Key, String)>,
 }
 
 impl TsharkFrame {
@@ -332,7 +379,16 @@ fn cflow_frame(cflow: &Json, udp_len: Option<u64>, out: &mut TsharkFrame) {
             for (fk, f) in v.entries() {
                 if fk.starts_with("Flow ") {
                     shown += usize::from(id >= 256);
-                    keys.extend(cflow_key(f));
+                    if let Some(key) = cflow_key(f) {
+                        let tree = f.get("cflow.timedelta_tree");
+                        let abs = |k: &str| tree.and_then(|t| t.str(k)).and_then(norm_tshark_time);
+                        if let (Some(a), Some(b)) =
+                            (abs("cflow.abstimestart"), abs("cflow.abstimeend"))
+                        {
+                            out.timed.push((template, key.clone(), format!("{a} {b}")));
+                        }
+                        keys.push(key);
+                    }
                 }
             }
             out.sets.push((template, keys));
@@ -596,6 +652,23 @@ enum Known {
     /// Evidence: tshark's header Count announces at least the records flowwire adds, and the
     /// frame is malformed for tshark or its records stop short of the Count.
     TsharkStopsEarlyV9,
+    /// pmacct's flowStart/EndMicroseconds (154/155) with length 16 (a 64-bit tv_sec and a
+    /// 64-bit tv_usec, pmacct's `nfprobe_tstamp_usec` quirk): tshark shows them as 1970;
+    /// only nfacctd decodes them (exporters.md, oracle pitfalls). flowwire keeps the 16 bytes
+    /// as an octetArray extra and sets no start/end. Evidence: tshark's time is in 1970 and
+    /// flowwire's record carries a 16-byte 154/155.
+    TsharkPmacct16ByteMicroseconds,
+    /// dateTimeMicroseconds (154/155): RFC 7011 §6.1.9 says the 11 low bits of the NTP
+    /// fraction are to be ignored (microsecond precision); flowwire masks them and rounds to a
+    /// whole microsecond, tshark prints every bit as nanoseconds (`.000127768`, Netscaler;
+    /// `.195845999`, ipfixprobe). Evidence: flowwire's time is a whole microsecond within
+    /// 1 µs of tshark's.
+    TsharkMicrosecondsFullFraction,
+    /// tshark truncates the NTP fraction of dateTimeNanoseconds (156/157), so it shows times
+    /// 1 ns short (`.180072999`, exporters.md pitfalls) where a decoder rounding to the
+    /// nearest ns gives the exporter's microsecond value. Evidence: flowwire's time is
+    /// exactly 1 ns later and tshark's ends in 9. (Today flowwire truncates too: 0 of these.)
+    TsharkNtpFractionTruncated,
     /// Policy, not an error: `tshark -2` decodes data sets with a template from a LATER
     /// frame (hindsight a live collector does not have). `flowwire decode` does not hold
     /// IPFIX data back for a template that comes later (the IPFIX session's pending buffer is
@@ -621,6 +694,15 @@ impl Known {
             }
             Known::TsharkStopsEarlyV9 => {
                 "tshark wrong: stops a v9 datagram early (exception / header Count)"
+            }
+            Known::TsharkPmacct16ByteMicroseconds => {
+                "tshark wrong: pmacct's 16-byte 154/155 shown as 1970 (times)"
+            }
+            Known::TsharkMicrosecondsFullFraction => {
+                "tshark wrong: dateTimeMicroseconds shown with the ignored sub-µs bits (times)"
+            }
+            Known::TsharkNtpFractionTruncated => {
+                "tshark wrong: NTP fraction truncated, 1 ns short (times)"
             }
             Known::PolicyTemplateFromTheFuture => {
                 "policy: tshark -2 uses a template from a later frame"
@@ -651,6 +733,36 @@ struct Outcome {
     without_address: usize,
     /// tshark's expert messages on malformed frames, for the report.
     expert: Vec<String>,
+    /// Records whose absolute start/end tshark shows (IPFIX 150-157), and how many agree.
+    times_compared: usize,
+    times_agree: usize,
+}
+
+/// `a` is a whole microsecond less than 1 µs away from `b` (same second).
+fn whole_micro_near(a: &str, b: &str) -> bool {
+    let ns = |t: &str| -> Option<(String, i64)> {
+        let (w, f) = t.split_once('.')?;
+        Some((w.to_owned(), f.parse().ok()?))
+    };
+    match (ns(a), ns(b)) {
+        (Some((wa, fa)), Some((wb, fb))) => wa == wb && fa % 1000 == 0 && (fa - fb).abs() < 1000,
+        _ => false,
+    }
+}
+
+/// `a` is `b` plus exactly one nanosecond and `b`'s fraction ends in 9: tshark truncating an
+/// NTP fraction that flowwire rounds (both are "YYYY-MM-DDTHH:MM:SS.nnnnnnnnn").
+fn one_ns_later(a: &str, b: &str) -> bool {
+    let ns = |t: &str| -> Option<(String, u64)> {
+        let (w, f) = t.split_once('.')?;
+        Some((w.to_owned(), f.parse().ok()?))
+    };
+    match (ns(a), ns(b)) {
+        (Some((wa, fa)), Some((wb, fb))) => {
+            b.ends_with('9') && ((wa == wb && fa == fb + 1) || (fa == 0 && fb == 999_999_999))
+        }
+        _ => false,
+    }
 }
 
 /// flowwire's template lifetime (the template store's default, RFC 7011 §8.4 for UDP).
@@ -834,6 +946,75 @@ fn run_case(case: &Case, tmp: &Path, idx: usize) -> Outcome {
             }
         }
     }
+    // Absolute start/end (IPFIX 150-157), for the records both decoded.
+    // `usable`: a set flowwire decodes by policy too (not a later or expired template).
+    let mut theirs_t: Vec<(Key, String, bool)> = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        let number = skip + i + 1;
+        if case.sflow && malformed_frames.contains(&(i + 1)) {
+            continue;
+        }
+        for (template, k, t) in &f.timed {
+            let usable = match template.and_then(|t| all_frames.get(t.wrapping_sub(1))) {
+                Some(_) if *template > Some(number) => false,
+                Some(t) => f.time - t.time <= TEMPLATE_LIFETIME_S,
+                None => true,
+            };
+            theirs_t.push((k.clone(), t.clone(), usable));
+        }
+    }
+    let mut ours_by_key: BTreeMap<&str, Vec<(&str, bool)>> = BTreeMap::new();
+    for (k, t, p) in &ours.timed {
+        ours_by_key.entry(k).or_default().push((t, *p));
+    }
+    // Records flowwire should have first, so that a policy record cannot take their match.
+    theirs_t.sort_by_key(|(_, _, usable)| !usable);
+    for (k, t, usable) in &theirs_t {
+        let Some(cands) = ours_by_key.get_mut(k.as_str()) else {
+            continue; // not decoded by flowwire: already counted above
+        };
+        o.times_compared += 1;
+        if let Some(i) = cands.iter().position(|(ot, _)| *ot == t.as_str()) {
+            cands.remove(i);
+            o.times_agree += 1;
+            continue;
+        }
+        let (ts, te) = t.split_once(' ').unwrap();
+        let explained = cands.iter().position(|(ot, p16)| {
+            let (os, oe) = ot.split_once(' ').unwrap();
+            if *p16 && ts.starts_with("1970-") && te.starts_with("1970-") {
+                *o.known
+                    .entry(Known::TsharkPmacct16ByteMicroseconds)
+                    .or_default() += 1;
+                true
+            } else if (os == ts || whole_micro_near(os, ts))
+                && (oe == te || whole_micro_near(oe, te))
+            {
+                *o.known
+                    .entry(Known::TsharkMicrosecondsFullFraction)
+                    .or_default() += 1;
+                true
+            } else if (os == ts || one_ns_later(os, ts)) && (oe == te || one_ns_later(oe, te)) {
+                *o.known
+                    .entry(Known::TsharkNtpFractionTruncated)
+                    .or_default() += 1;
+                true
+            } else {
+                false
+            }
+        });
+        match explained {
+            Some(i) => {
+                cands.remove(i);
+            }
+            // A record of a set flowwire does not decode by policy (counted above).
+            None if !usable => o.times_compared -= 1,
+            None => o.unexplained.push(format!(
+                "times differ: {k}: tshark {t}, flowwire {:?}",
+                cands.iter().map(|c| c.0).collect::<Vec<_>>()
+            )),
+        }
+    }
     o.expert.sort();
     o.expert.dedup();
     o
@@ -919,6 +1100,8 @@ fn flowwire_agrees_with_tshark() {
         policy: usize,
         unexplained: usize,
         without_address: usize,
+        times: usize,
+        times_agree: usize,
     }
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
     let mut reasons: BTreeMap<Known, usize> = BTreeMap::new();
@@ -932,6 +1115,8 @@ fn flowwire_agrees_with_tshark() {
         r.agree += o.agree;
         r.without_address += o.without_address;
         r.unexplained += o.unexplained.len();
+        r.times += o.times_compared;
+        r.times_agree += o.times_agree;
         for (k, v) in &o.known {
             *reasons.entry(*k).or_default() += v;
             if k.tshark_wrong() {
@@ -958,7 +1143,7 @@ fn flowwire_agrees_with_tshark() {
     }
     let line = |name: &str, r: &Row| {
         println!(
-            "{name:<28} {:>5} {:>5} {:>8} {:>6} {:>7} {:>7} {:>11} {:>7}",
+            "{name:<28} {:>5} {:>5} {:>8} {:>6} {:>7} {:>7} {:>11} {:>7} {:>6} {:>6}",
             r.files,
             r.not_compared,
             r.compared,
@@ -966,11 +1151,13 @@ fn flowwire_agrees_with_tshark() {
             r.tshark_wrong,
             r.policy,
             r.unexplained,
-            r.without_address
+            r.without_address,
+            r.times,
+            r.times_agree
         );
     };
     println!(
-        "\n{:<28} {:>5} {:>5} {:>8} {:>6} {:>7} {:>7} {:>11} {:>7}",
+        "\n{:<28} {:>5} {:>5} {:>8} {:>6} {:>7} {:>7} {:>11} {:>7} {:>6} {:>6}",
         "source",
         "files",
         "skip",
@@ -979,7 +1166,9 @@ fn flowwire_agrees_with_tshark() {
         "tshark✗",
         "policy",
         "unexplained",
-        "no addr"
+        "no addr",
+        "times",
+        "t-agr"
     );
     let mut total = Row::default();
     for (src, r) in &rows {
@@ -992,6 +1181,8 @@ fn flowwire_agrees_with_tshark() {
         total.policy += r.policy;
         total.unexplained += r.unexplained;
         total.without_address += r.without_address;
+        total.times += r.times;
+        total.times_agree += r.times_agree;
     }
     line("TOTAL", &total);
     for (k, v) in &reasons {
@@ -1001,7 +1192,9 @@ fn flowwire_agrees_with_tshark() {
         "compared = records/samples tshark shows; agree = equal in flowwire; tshark✗ = \
          disagreements where tshark is wrong (flowwire right), policy = template policy \
          differences (see Known); skip = malformed on purpose (flowwire must exit 0, not \
-         compared); no addr = flowwire flow records without addresses (not compared). {:.1} s",
+         compared); no addr = flowwire flow records without addresses (not compared); times = \
+         records both decoded whose absolute start/end tshark shows (IPFIX 150-157), t-agr = \
+         equal to the ns. {:.1} s",
         started.elapsed().as_secs_f64()
     );
     assert!(
