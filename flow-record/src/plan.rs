@@ -91,9 +91,40 @@ struct Step {
     length: u16,
     /// Where the field starts in the record, when every field before it has a fixed length.
     offset: u32,
+    /// The template also carries the other address family for this slot: an all-zero
+    /// address here is the unused one, kept in the extras rather than in the slot.
+    zero_to_extra: bool,
+}
+
+/// The element of the other address family that fills the same typed slot.
+fn other_family(field: FieldId) -> Option<FieldId> {
+    if field.pen != 0 {
+        return None;
+    }
+    let other = match field.id {
+        8 => 27,
+        27 => 8,
+        12 => 28,
+        28 => 12,
+        15 => 62,
+        62 => 15,
+        18 => 63,
+        63 => 18,
+        225 => 281,
+        281 => 225,
+        226 => 282,
+        282 => 226,
+        _ => return None,
+    };
+    Some(FieldId::iana(other))
 }
 
 /// A template compiled for decoding records into [`FlowRecord`]s.
+///
+/// One rule goes beyond [`mapping::apply`]: a template that carries both address families
+/// for a slot (sourceIPv4Address and sourceIPv6Address, say) fills the unused one with
+/// zeros, so an all-zero address of such a pair goes to the extras and the slot keeps the
+/// real address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordPlan {
     steps: Box<[Step]>,
@@ -183,18 +214,27 @@ impl RecordPlan {
     /// Compiles fields whose data types the codec already resolved (a NetFlow v9 template
     /// keeps them in its field specs).
     pub fn compile_typed(fields: impl IntoIterator<Item = (PlanField, DataType)>) -> Self {
-        let fields = fields.into_iter();
+        let fields: Vec<(PlanField, DataType)> = fields.into_iter().collect();
+        let has = |id: FieldId| fields.iter().any(|(f, _)| f.field == id);
+        let dual: Vec<bool> = fields
+            .iter()
+            .map(|(f, _)| other_family(f.field).is_some_and(has))
+            .collect();
+        let fields = fields.iter().copied().zip(dual);
         let mut steps = Vec::with_capacity(fields.size_hint().0);
         let mut fixed = Some(0usize);
         let mut min_len = 0usize;
         let mut needs_finish = false;
-        for (f, data_type) in fields {
+        for ((f, data_type), zero_to_extra) in fields {
             let offset = fixed.map_or(u32::MAX, |o| u32::try_from(o).unwrap_or(u32::MAX));
             let slot = if f.length == VARIABLE_LENGTH {
                 Slot::General
             } else {
                 slot_for(f.field, f.length)
             };
+            // Address slots whose zeros may be the unused family take the general path,
+            // which knows to keep those zeros out of the slot.
+            let slot = if zero_to_extra { Slot::General } else { slot };
             if slot == Slot::General {
                 needs_finish = true;
             }
@@ -211,6 +251,7 @@ impl RecordPlan {
                 data_type,
                 length: f.length,
                 offset,
+                zero_to_extra,
             });
         }
         RecordPlan {
@@ -374,7 +415,12 @@ fn fill(step: &Step, d: &[u8], time: &TimeContext, r: &mut FlowRecord) {
 
 #[cold]
 fn general(step: &Step, d: &[u8], time: &TimeContext, r: &mut FlowRecord) {
-    mapping::apply(r, step.field, decode_field(step.data_type, d), time);
+    let value = decode_field(step.data_type, d);
+    if step.zero_to_extra && value.as_ip().is_some_and(|a| a.is_unspecified()) {
+        r.push_extra(step.field, value);
+        return;
+    }
+    mapping::apply(r, step.field, value, time);
 }
 
 /// Decodes a field by its registered type, falling back to [`Value::decode_lenient`] for

@@ -160,3 +160,47 @@ fn fixed_and_min_lengths() {
             .is_err()
     );
 }
+
+#[test]
+fn dual_family_templates_keep_the_real_address() {
+    // sourceIPv4Address, sourceIPv6Address, destinationIPv6Address, destinationIPv4Address.
+    let plan = RecordPlan::compile(
+        &[
+            PlanField::new(FieldId::iana(8), 4),
+            PlanField::new(FieldId::iana(27), 16),
+            PlanField::new(FieldId::iana(28), 16),
+            PlanField::new(FieldId::iana(12), 4),
+        ],
+        &Registry::new(),
+    );
+    let mut bytes = vec![10, 0, 0, 1];
+    bytes.extend_from_slice(&[0; 16]);
+    bytes.extend_from_slice(&[0; 16]);
+    bytes.extend_from_slice(&[10, 0, 0, 2]);
+    let mut r = FlowRecord::default();
+    plan.decode(&bytes, &TimeContext::default(), &mut r)
+        .unwrap();
+    assert_eq!(r.src_addr, Some("10.0.0.1".parse().unwrap()));
+    assert_eq!(r.dst_addr, Some("10.0.0.2".parse().unwrap()));
+    assert_eq!(r.extra.len(), 2, "the zero IPv6 addresses are kept");
+    // An IPv6 flow of the same template.
+    let mut bytes = vec![0; 4];
+    bytes.extend_from_slice(
+        &"2001:db8::1"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    bytes.extend_from_slice(
+        &"2001:db8::2"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    bytes.extend_from_slice(&[0; 4]);
+    let mut r = FlowRecord::default();
+    plan.decode(&bytes, &TimeContext::default(), &mut r)
+        .unwrap();
+    assert_eq!(r.src_addr, Some("2001:db8::1".parse().unwrap()));
+    assert_eq!(r.dst_addr, Some("2001:db8::2".parse().unwrap()));
+}

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use flowwire_record::mapping::{self, TimeContext};
+use flowwire_record::mapping::TimeContext;
 use flowwire_record::pending::{PendingBuffer, PendingLimits, PendingStats};
 use flowwire_record::registry::{CustomElement, FieldId, Registry};
 use flowwire_record::sequence::{SequenceEvent, SequenceTracker};
@@ -332,7 +332,9 @@ impl<'s> RecordContext<'s> {
     /// Converts a data record into `out` (cleared first; its `extra` capacity is reused, so
     /// a template whose fields all have typed slots decodes without allocating).
     ///
-    /// Every field goes through [`mapping::apply`], then [`mapping::finish`]; kind, exporter,
+    /// Every field goes through the template's compiled
+    /// [`RecordPlan`](flowwire_record::plan::RecordPlan) (as [`flowwire_record::mapping::apply`]
+    /// then [`flowwire_record::mapping::finish`] would); kind, exporter,
     /// domain, sequence and export time are set, and the exporter's sampling applies when
     /// the record carries none.
     pub fn to_flow_record(&self, record: &DataRecord<'_, '_>, out: &mut FlowRecord) {
@@ -352,21 +354,14 @@ impl<'s> RecordContext<'s> {
         {
             time.system_init_time = Some(t);
         }
-        for f in record.raw_fields() {
-            let id = f.spec.field_id();
-            let v = f.value();
-            // A template with both IPv4 and IPv6 addresses fills the unused family with
-            // zeros; the zeros go to the extras, so the typed slot keeps the real address.
-            let unused_family = other_family(id).is_some_and(|other| {
-                v.as_ip().is_some_and(|a| a.is_unspecified()) && record.template().contains(other)
-            });
-            if unused_family {
-                out.push_extra(id, v);
-                continue;
-            }
-            mapping::apply(out, id, v, &time);
-        }
-        mapping::finish(out);
+        // The template's compiled plan gives what [`mapping::apply`](flowwire_record::mapping::apply) per field and
+        // `mapping::finish` give (a template with both address families keeps the unused
+        // family's zeros in the extras), without per-field lookups. The record was split by
+        // this template, so the plan cannot run short.
+        let _ = record
+            .template()
+            .plan()
+            .decode(record.as_bytes(), &time, out);
         let sampling = match out.sampling_interval {
             None => self.sampling_for(record),
             Some(_) => None,
@@ -376,29 +371,6 @@ impl<'s> RecordContext<'s> {
             out.sampling_algorithm = out.sampling_algorithm.or(s.algorithm);
         }
     }
-}
-
-/// The element of the other address family that fills the same typed slot.
-fn other_family(id: FieldId) -> Option<FieldId> {
-    if id.pen != 0 {
-        return None;
-    }
-    let other = match id.id {
-        8 => 27,
-        27 => 8,
-        12 => 28,
-        28 => 12,
-        15 => 62,
-        62 => 15,
-        18 => 63,
-        63 => 18,
-        225 => 281,
-        281 => 225,
-        226 => 282,
-        282 => 226,
-        _ => return None,
-    };
-    Some(FieldId::iana(other))
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -2,6 +2,7 @@
 //! registry once, when it is learned, so that decoding its data records needs no look-ups.
 
 use flowwire_record::DataType;
+use flowwire_record::plan::{PlanField, RecordPlan};
 use flowwire_record::registry::{FieldId, Registry, pen};
 use flowwire_record::template_store::TemplateCost;
 
@@ -39,6 +40,8 @@ pub struct Template {
     fixed_record_len: Option<usize>,
     has_system_init_time: bool,
     lenient_risk: bool,
+    /// The fields compiled for decoding records into `FlowRecord`s.
+    plan: RecordPlan,
 }
 
 /// The data type an element decodes as, looked up in `registry` (RFC 5103 reverse elements,
@@ -112,7 +115,14 @@ impl Template {
                 || (!dt.is_variable_length()
                     && (f.spec.is_variable_length() || !dt.accepts_len(usize::from(f.spec.length))))
         });
+        let plan = RecordPlan::compile_typed(fields.iter().map(|f| {
+            (
+                PlanField::new(f.spec.field_id(), f.spec.length),
+                f.data_type,
+            )
+        }));
         Ok(Template {
+            plan,
             has_system_init_time,
             lenient_risk,
             id,
@@ -198,11 +208,16 @@ impl Template {
     pub fn contains(&self, field: FieldId) -> bool {
         self.fields.iter().any(|f| f.spec.field_id() == field)
     }
+
+    /// The template compiled for decoding its records into `FlowRecord`s.
+    pub fn plan(&self) -> &RecordPlan {
+        &self.plan
+    }
 }
 
 impl TemplateCost for Template {
     fn heap_bytes(&self) -> usize {
-        self.fields.capacity() * core::mem::size_of::<TemplateField>()
+        self.fields.capacity() * core::mem::size_of::<TemplateField>() + self.plan.heap_bytes()
     }
 }
 
