@@ -189,3 +189,60 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn stdin_decodes_like_the_file() {
+    let path = testdata("sample.pcap");
+    let from_file = flowwire()
+        .arg("decode")
+        .arg(&path)
+        .args(["--format", "jsonl"])
+        .output()
+        .unwrap();
+    let from_stdin = flowwire()
+        .args(["decode", "-", "--format", "jsonl"])
+        .write_stdin(std::fs::read(&path).unwrap())
+        .output()
+        .unwrap();
+    assert!(from_stdin.status.success());
+    assert_eq!(from_stdin.stdout, from_file.stdout);
+}
+
+#[test]
+fn raw_ipfix_file_decodes_like_the_capture() {
+    // An RFC 5655 file is the messages back to back: take them from the capture.
+    let pcap = testdata("captures/softflowd-ipfix.pcap");
+    let mut file = Vec::new();
+    let mut reader = flowwire::capture::CaptureReader::open(&pcap).unwrap();
+    while let Some(Ok(d)) = reader.next_datagram() {
+        file.extend_from_slice(d.payload);
+    }
+    let dir = tempdir();
+    let ipfix = dir.join("export.ipfix");
+    std::fs::write(&ipfix, &file).unwrap();
+    let flows = |path: &PathBuf| {
+        let out = flowwire()
+            .arg("decode")
+            .arg(path)
+            .args(["--format", "jsonl", "--type", "flow"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        jsonl(&out.stdout)
+    };
+    let a = flows(&pcap);
+    let b = flows(&ipfix);
+    assert_eq!(a.len(), b.len());
+    assert!(!a.is_empty());
+    for (x, y) in a.iter().zip(&b) {
+        for key in [
+            "src_addr", "dst_addr", "src_port", "dst_port", "octets", "packets", "start", "end",
+        ] {
+            assert_eq!(x.get(key), y.get(key), "{key}");
+        }
+    }
+}

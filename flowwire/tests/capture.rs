@@ -206,3 +206,45 @@ fn read_capture_is_three_lines() {
         "softflowd IPFIX options"
     );
 }
+
+#[test]
+fn fragmented_udp_is_reassembled_like_tshark_does() {
+    // The exporters' input traffic holds fragmented IPv4 and IPv6 UDP datagrams.
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/captures/input-traffic.pcap");
+    let mut r = CaptureReader::open(&path).unwrap();
+    let mut big = 0;
+    let mut total = 0;
+    while let Some(item) = r.next_datagram() {
+        if let Ok(d) = item {
+            total += 1;
+            if d.payload.len() > 1500 {
+                big += 1;
+            }
+        }
+    }
+    assert!(r.stats().fragments > 0, "the capture has fragments");
+    assert!(big > 0, "reassembled datagrams larger than one frame");
+    if Command::new("tshark").arg("-v").output().is_ok() {
+        let out = Command::new("tshark")
+            .arg("-n")
+            .arg("-r")
+            .arg(&path)
+            .args([
+                "-Y",
+                "udp && !icmp && !icmpv6",
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ])
+            .output()
+            .unwrap();
+        let theirs = String::from_utf8_lossy(&out.stdout).lines().count();
+        // ICMP errors quote a UDP header, which tshark's `udp` filter also matches.
+        assert_eq!(
+            total, theirs,
+            "datagrams, as tshark counts them after reassembly"
+        );
+    }
+}
