@@ -14,7 +14,8 @@ use criterion::{Criterion, Throughput};
 use flowwire_benches::report;
 use flowwire_benches::{
     Flow, Packets, SflowFlow, handwritten_decode, handwritten_decode_ipfix, ipfix, ipfix_records,
-    ipfix_step_two_counters, netflow9, sflow, v9_records, v9_step_two_counters,
+    ipfix_step_two_counters, netflow9, runtime_width_decode, sflow, v9_records,
+    v9_step_two_counters,
 };
 use flowwire_record::{FlowRecord, Timestamp};
 
@@ -325,6 +326,24 @@ fn decode_group(c: &mut Criterion, proto: &str) {
         }
     }
     check(&format!("{proto} hand-written"), &got, &want);
+    let layout: &[(u16, u16)] = if is_ipfix {
+        &flowwire_benches::IPFIX_FIELDS
+    } else {
+        &flowwire_benches::V9_FIELDS
+    };
+    got.clear();
+    for p in &packets.data {
+        if is_ipfix {
+            got.extend(ipfix_records(p).map(|r| Key::of_flow(&runtime_width_decode(r, layout))));
+        } else {
+            got.extend(v9_records(p).map(|r| Key::of_flow(&runtime_width_decode(r, layout))));
+        }
+    }
+    check(
+        &format!("{proto} hand-written, widths at run time"),
+        &got,
+        &want,
+    );
     let (oct, pkt) = packets.data.iter().fold((0u64, 0u64), |(o, k), p| {
         let (a, b) = if is_ipfix {
             ipfix_step_two_counters(p)
@@ -454,6 +473,27 @@ fn decode_group(c: &mut Criterion, proto: &str) {
                 } else {
                     for r in v9_records(black_box(p)) {
                         let f = handwritten_decode(r);
+                        sum = sum.wrapping_add(f.octets ^ u64::from(f.src_as));
+                        black_box(&f);
+                    }
+                }
+            }
+            sum
+        })
+    });
+    g.bench_function("hand-written, widths at run time", |b| {
+        b.iter(|| {
+            let mut sum = 0u64;
+            for p in &packets.data {
+                if is_ipfix {
+                    for r in ipfix_records(black_box(p)) {
+                        let f = runtime_width_decode(r, black_box(layout));
+                        sum = sum.wrapping_add(f.octets ^ u64::from(f.src_as));
+                        black_box(&f);
+                    }
+                } else {
+                    for r in v9_records(black_box(p)) {
+                        let f = runtime_width_decode(r, black_box(layout));
                         sum = sum.wrapping_add(f.octets ^ u64::from(f.src_as));
                         black_box(&f);
                     }
