@@ -47,6 +47,12 @@ impl SequenceTracker {
         self.expected
     }
 
+    /// Forgets the expected number, keeping the counters: the next message starts the
+    /// sequence over (after a message whose records could not be counted, say).
+    pub fn resync(&mut self) {
+        self.expected = None;
+    }
+
     /// Records a message with sequence number `seq` that advances the sequence by `advance`.
     pub fn observe(&mut self, seq: u32, advance: u32) -> SequenceEvent {
         self.received += 1;
@@ -98,5 +104,8 @@ mod tests {
         );
         assert_eq!(t.observe(2_000_000_000, 1), SequenceEvent::Reset);
         assert_eq!(t.received, 8);
+        t.resync();
+        assert_eq!(t.observe(7, 1), SequenceEvent::First);
+        assert_eq!((t.lost, t.resets), (1, 1), "counters kept");
     }
 }
