@@ -6,8 +6,8 @@
 //! port, protocol, octets and packets. Per sFlow flow sample: agent, sample sequence number,
 //! sampling rate, input and output interface (ifIndex, or absent for the "discarded" and
 //! "multiple" formats); per sFlow counter sample: agent, sequence number and source index.
-//! Records are compared as multisets per capture (flowwire replays data that came before its
-//! template, so the order may differ from tshark's two-pass order).
+//! Records are compared as multisets per capture: the order of the two decoders may differ
+//! (v9 data held for a later template is replayed when it comes).
 //!
 //! Every disagreement must be explained by one of the known causes in [`Known`], each checked
 //! on evidence in the capture (not assumed); anything else fails the test:
