@@ -44,6 +44,25 @@ fn first_difference(golden: &str, now: &str, max: usize) -> String {
     for line in g.iter().take(first).skip(first.saturating_sub(2)) {
         out.push_str(&format!(" {line}\n"));
     }
+    // Long JSON lines: name the fields that differ in the first pair.
+    let parse = |l: Option<&&str>| match l.map(|l| serde_json::from_str(l)) {
+        Some(Ok(serde_json::Value::Object(m))) => Some(m),
+        _ => None,
+    };
+    if let (Some(a), Some(b)) = (parse(g.get(first)), parse(n.get(first))) {
+        let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        let show = |v: Option<&serde_json::Value>| {
+            v.map_or_else(|| "(absent)".to_owned(), |v| v.to_string())
+        };
+        let diffs: Vec<String> = keys
+            .into_iter()
+            .filter(|k| a.get(*k) != b.get(*k))
+            .map(|k| format!("{k}: {} -> {}", show(a.get(k)), show(b.get(k))))
+            .collect();
+        out.push_str(&format!("fields (golden -> now): {}\n", diffs.join("; ")));
+    }
     let mut shown = 0;
     let mut i = first;
     while shown < max && (i < g.len() || i < n.len()) {
@@ -137,4 +156,9 @@ fn difference_report_shows_first_differing_lines() {
         "{d}"
     );
     assert!(d.contains(" b\n-c\n+X\n+e\n"), "{d}");
+    let d = first_difference("{\"a\":1,\"b\":2}\n", "{\"a\":1,\"b\":3,\"c\":4}\n", 5);
+    assert!(
+        d.contains("fields (golden -> now): b: 2 -> 3; c: (absent) -> 4"),
+        "{d}"
+    );
 }
