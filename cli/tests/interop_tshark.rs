@@ -1166,8 +1166,18 @@ fn flowwire_agrees_with_tshark() {
             corpus.display()
         );
     }
-    let tmp = std::env::temp_dir().join(format!("flowwire-interop-tshark-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
+    /// Removed on drop, also when a case panics.
+    struct TempDir(PathBuf);
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let tmp = TempDir(
+        std::env::temp_dir().join(format!("flowwire-interop-tshark-{}", std::process::id())),
+    );
+    std::fs::create_dir_all(&tmp.0).unwrap();
+    let tmp = &tmp.0;
     let started = std::time::Instant::now();
 
     // Two workers: tshark and flowwire are separate processes, so this halves the wall time.
@@ -1180,7 +1190,7 @@ fn flowwire_agrees_with_tshark() {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         let Some(c) = cases.get(i) else { break };
-                        mine.push((i, run_case(c, &tmp, i)));
+                        mine.push((i, run_case(c, tmp, i)));
                     }
                     mine
                 })
@@ -1193,7 +1203,6 @@ fn flowwire_agrees_with_tshark() {
         all.sort_by_key(|(i, _)| *i);
         all
     });
-    let _ = std::fs::remove_dir_all(&tmp);
 
     // Per-source table.
     #[derive(Default)]
