@@ -262,7 +262,7 @@ fn ovs_exports_netflow_sflow_ipfix_to_flowwire_listen() {
         println!("skipped {TEST}: needs root (network namespaces, veth pairs, AF_PACKET)");
         return;
     }
-    for p in ["ip", "ping"] {
+    for p in ["ip", "ping", "bash"] {
         if find(p).is_none() {
             println!("skipped {TEST}: {p} not installed");
             return;
