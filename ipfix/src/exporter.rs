@@ -92,6 +92,8 @@ pub struct Exporter {
     specs: Vec<FieldSpec>,
     scratch: Vec<u8>,
     registry: Registry,
+    /// The template of the previous record and its field count.
+    last_shape: Option<(u16, usize)>,
 }
 
 impl Exporter {
@@ -110,6 +112,7 @@ impl Exporter {
             specs: Vec::new(),
             scratch: Vec::new(),
             registry: Registry::new(),
+            last_shape: None,
         }
     }
 
@@ -241,8 +244,18 @@ impl Exporter {
                 length,
             });
         }
-        let id = match self.shapes.get(self.specs.as_slice()) {
-            Some(&id) => id,
+        // Records of one layout come in runs: check the last layout before hashing.
+        let last = self
+            .last_shape
+            .filter(|(_, len)| *len == self.specs.len())
+            .filter(|(id, _)| {
+                self.templates
+                    .get(id)
+                    .is_some_and(|e| e.repr.fields == self.specs)
+            })
+            .map(|(id, _)| id);
+        let id = match last.or_else(|| self.shapes.get(self.specs.as_slice()).copied()) {
+            Some(id) => id,
             None => {
                 let id = self.next_id;
                 if id == u16::MAX {
@@ -256,6 +269,7 @@ impl Exporter {
                 id
             }
         };
+        self.last_shape = Some((id, self.specs.len()));
         self.encode(id, fields.iter().map(|(_, v)| *v), now)
     }
 
