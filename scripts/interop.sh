@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # interop.sh -- run the interop suite (cli/tests/interop_*.rs) and show its figures.
 #
-#   scripts/interop.sh            all four: golden, tshark, collectors, ovs
+#   scripts/interop.sh            all five: golden, nfdump, tshark, collectors, ovs
 #   scripts/interop.sh tshark     one of them
 #
 # The tests skip (and pass) with a printed reason where their tools are missing: tshark
@@ -12,7 +12,7 @@
 # The tshark test also compares the shared corpus (../shared/corpus) when it is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tests=("${@:-golden tshark collectors ovs}")
+tests=("${@:-golden nfdump tshark collectors ovs}")
 args=()
 for t in ${tests[*]}; do args+=(--test "interop_$t"); done
 start=$(date +%s)
