@@ -5,10 +5,10 @@
 
 use std::hint::black_box;
 
-use flowwire_fuzz::skip_known;
+use flowwire_fuzz::{assert_same, skip_known};
 use flowwire_netflow::record::registry::Registry;
 use flowwire_netflow::record::{DataType, ValueError};
-use flowwire_netflow::{Error, V5Packet, V5Repr, V9Packet, V9Repr};
+use flowwire_netflow::{Error, FlowSetRepr, V5Packet, V5Repr, V9Packet, V9Repr};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -50,7 +50,18 @@ fuzz_target!(|data: &[u8]| {
                 Ok(r2) => r2,
                 Err(e) => panic!("re-encoded v9 packet does not parse: {e}\n{r:?}\n{bytes:02x?}"),
             };
-            assert_eq!(r, r2, "v9 decode -> emit -> decode");
+            // Known (regressions/netflow_roundtrip/v9-varlen-long-prefix-empty-value-dropped):
+            // the v9 Repr does not keep the 3-octet prefix form of a variable-length value, and
+            // a record of a variable-length template whose bytes are all zero is taken for
+            // padding, so records can be lost or gained on re-encoding.
+            let variable = r
+                .flowsets
+                .iter()
+                .any(|s| matches!(s, FlowSetRepr::Data(d) if d.template.is_variable()));
+            if r != r2 && variable && skip_known() {
+                return;
+            }
+            assert_same(&r, &r2, "v9 decode -> emit -> decode");
             assert_eq!(r2.to_vec().unwrap(), bytes, "v9 emit is canonical");
             black_box(r2);
         }

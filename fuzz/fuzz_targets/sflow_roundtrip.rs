@@ -8,6 +8,7 @@
 
 use std::hint::black_box;
 
+use flowwire_fuzz::assert_same;
 use flowwire_sflow::repr::{CounterData, DatagramRepr, FlowData, Sample};
 use flowwire_sflow::wire::{Datagram, SampleView};
 use flowwire_sflow::xdr::Xdr;
@@ -23,7 +24,7 @@ fn roundtrip<T: Xdr + PartialEq + std::fmt::Debug>(v: &T, what: &str) {
         Ok(b) => b,
         Err(e) => panic!("re-encoded {what} does not parse: {e}\n{v:?}\n{bytes:02x?}"),
     };
-    assert_eq!(*v, back, "{what}: decode -> emit -> decode");
+    assert_same(v, &back, &format!("{what}: decode -> emit -> decode"));
     assert_eq!(back.to_bytes().unwrap(), bytes, "{what}: emit is canonical");
 }
 

@@ -15,6 +15,7 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use arbitrary::{Result, Unstructured};
+use flowwire_fuzz::assert_same;
 use flowwire_sflow::encode::{self, Exporter};
 use flowwire_sflow::record::{FlowRecord, MacAddr, ProtocolKind};
 use flowwire_sflow::repr::{
@@ -380,9 +381,9 @@ fuzz_target!(|data: &[u8]| {
             Ok(b) => b,
             Err(e) => panic!("an encoded datagram does not parse: {e}\n{d:?}\n{bytes:02x?}"),
         };
-        assert_eq!(d, back, "emit -> parse\n{bytes:02x?}");
+        assert_same(&d, &back, &format!("emit -> parse\n{bytes:02x?}"));
         let (again, errors) = DatagramRepr::parse_with_errors(&bytes).unwrap();
-        assert_eq!(again, back);
+        assert_same(&again, &back, "parse_with_errors vs parse");
         assert!(
             errors.is_empty(),
             "errors decoding a valid datagram: {errors:?}"

@@ -110,3 +110,13 @@ pub fn skip_known() -> bool {
     static SKIP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *SKIP.get_or_init(|| std::env::var_os("FLOWWIRE_FUZZ_SKIP_KNOWN").is_some_and(|v| v != "0"))
 }
+
+/// Asserts `a == b`, where NaN floats (not equal to themselves) count as equal when their
+/// `Debug` forms are (the targets compare encoded bytes besides).
+#[track_caller]
+pub fn assert_same<T: PartialEq + std::fmt::Debug>(a: &T, b: &T, what: &str) {
+    if a != b {
+        let (da, db) = (format!("{a:?}"), format!("{b:?}"));
+        assert!(da == db, "{what}\n  left: {da}\n right: {db}");
+    }
+}
