@@ -264,24 +264,48 @@ impl Results {
 
     /// Every benchmark of the groups starting with `prefix`: time per iteration, rate, ns
     /// per element.
-    pub fn table_markdown(&self, prefix: &str) -> String {
+    pub fn table_markdown(&self, groups: &[&str]) -> String {
         let mut s = String::from(
             "| group | benchmark | time / iteration | rate (/s) | ns / element |\n|---|---|---|---|---|\n",
         );
         for b in self
             .benches
             .values()
-            .filter(|b| b.group.starts_with(prefix))
+            .filter(|b| groups.iter().any(|g| b.group.starts_with(g)))
         {
-            let unit = if b.bytes.is_some() { "B" } else { "" };
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {}{unit} | {:.2} |",
+                "| {} | {} | {} | {} | {:.2} |",
                 b.group,
                 b.id,
                 fmt_ns(b.ns),
                 fmt_rate(b.rate()),
                 b.ns_per_element()
+            );
+        }
+        s
+    }
+
+    /// The real captures: payload bytes/s and flows/s (the flow count is in the benchmark
+    /// id, "file (N flows)").
+    pub fn captures_markdown(&self) -> String {
+        let mut s = String::from(
+            "| capture | flows | time per file | payload bytes/s | flows/s | ns per flow |\n|---|---|---|---|---|---|\n",
+        );
+        for b in self.benches.values().filter(|b| b.group == "captures") {
+            let flows =
+                b.id.rsplit_once(" (")
+                    .and_then(|(_, r)| r.split(' ').next())
+                    .and_then(|n| n.parse::<f64>().ok())
+                    .unwrap_or(0.0);
+            let name = b.id.split(" (").next().unwrap_or(&b.id);
+            let _ = writeln!(
+                s,
+                "| {name} | {flows} | {} | {}B | {} | {:.0} |",
+                fmt_ns(b.ns),
+                fmt_rate(b.rate()),
+                fmt_rate(flows / (b.ns * 1e-9)),
+                b.ns / flows.max(1.0)
             );
         }
         s

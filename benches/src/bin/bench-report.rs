@@ -19,12 +19,20 @@ fn main() {
     println!("## Targets (issue 10)\n");
     println!("{}", r.targets_markdown());
     println!("## Comparison bench (same bytes, one binary)\n");
-    println!("{}", r.table_markdown("decode "));
-    println!("{}", r.table_markdown("encode "));
+    println!(
+        "{}",
+        r.table_markdown(&["decode v9", "decode ipfix", "decode sflow"])
+    );
+    println!("{}", r.table_markdown(&["encode v9", "encode ipfix"]));
     println!("## Session with template learning\n");
-    println!("{}", r.table_markdown("learn"));
+    println!("{}", r.table_markdown(&["learn"]));
     println!("## Scale: decode cost against records per run\n");
     println!("{}", r.scale_markdown());
     println!("## Real captures (testdata/captures), whole file through the collector\n");
-    println!("{}", r.table_markdown("captures"));
+    println!("{}", r.captures_markdown());
+    println!("## Other benches (decode.rs, values.rs)\n");
+    println!(
+        "{}",
+        r.table_markdown(&["v9 18-field", "decode unsigned64", "decode reduced", "emit"])
+    );
 }
