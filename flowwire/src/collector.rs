@@ -169,8 +169,10 @@ pub struct ExporterStats {
     pub errors: u64,
 }
 
-/// Configuration of a [`Collector`].
-#[derive(Debug, Clone, Default)]
+/// Configuration of a [`Collector`]. The default keeps data that arrives before its template
+/// (bounded; see [`flowwire_record::pending`]) for NetFlow v9 and IPFIX alike, and decodes it
+/// when the template comes.
+#[derive(Debug, Clone)]
 pub struct CollectorConfig {
     /// The NetFlow session's configuration.
     #[cfg(feature = "netflow")]
@@ -183,6 +185,23 @@ pub struct CollectorConfig {
     pub sflow: flowwire_sflow::session::SessionConfig,
     /// Exporters whose counters are kept (beyond it, new exporters are counted together).
     pub max_exporter_stats: Option<usize>,
+}
+
+impl Default for CollectorConfig {
+    fn default() -> Self {
+        CollectorConfig {
+            #[cfg(feature = "netflow")]
+            netflow: flowwire_netflow::session::SessionConfig::default(),
+            #[cfg(feature = "ipfix")]
+            ipfix: flowwire_ipfix::session::SessionConfig {
+                pending: Some(flowwire_record::pending::PendingLimits::default()),
+                ..flowwire_ipfix::session::SessionConfig::default()
+            },
+            #[cfg(feature = "sflow")]
+            sflow: flowwire_sflow::session::SessionConfig::default(),
+            max_exporter_stats: None,
+        }
+    }
 }
 
 /// The multi-protocol collector; see the module docs.
