@@ -27,6 +27,8 @@ pub struct FlowGenerator {
     kind: ProtocolKind,
     state: u64,
     clock: Timestamp,
+    /// sFlow's sample pool: packets the sampler has seen so far.
+    pool: u32,
 }
 
 impl FlowGenerator {
@@ -36,6 +38,7 @@ impl FlowGenerator {
             kind,
             state: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5851_f42d_4c95_7f2d | 1,
             clock: Timestamp::from_unix_millis(u64::try_from(start.unix_millis()).unwrap_or(0)),
+            pool: 0,
         }
     }
 
@@ -159,6 +162,12 @@ impl Iterator for FlowGenerator {
                 r.in_if = Some(1 + self.below(48) as u32);
                 r.out_if = Some(1 + self.below(48) as u32);
                 r.sampling_interval = Some(400);
+                // One packet in 400 sampled: the pool grows by about that much per sample.
+                self.pool = self.pool.wrapping_add(200 + self.below(400) as u32);
+                r.push_extra(
+                    flowwire_record::FieldId::iana(310),
+                    flowwire_record::Value::Unsigned32(self.pool),
+                );
                 if proto != 6 && proto != 17 {
                     r.src_port = None;
                     r.dst_port = None;
