@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
+use flowwire::Timestamp;
 use flowwire::capture::{CaptureError, CaptureReader};
 use flowwire::collector::{Collector, Event};
-use flowwire::{ProtocolKind, Timestamp};
 
 use crate::UserError;
 use crate::output::{Format, Printer, RecordType};
@@ -269,5 +269,4 @@ fn print_stats(c: &Collector, t: &Totals) {
         ip.evicted_templates,
         ip.rejected_limit + ip.rejected_invalid
     );
-    let _ = ProtocolKind::Ipfix;
 }
