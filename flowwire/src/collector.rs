@@ -33,7 +33,7 @@
 // With some codecs left out, parts of the shared plumbing go unused.
 #![cfg_attr(
     not(all(feature = "netflow", feature = "ipfix", feature = "sflow")),
-    allow(unused_variables, dead_code, unreachable_code)
+    allow(unused_variables, unused_mut, dead_code, unreachable_code)
 )]
 
 use std::collections::HashMap;
