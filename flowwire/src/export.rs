@@ -192,6 +192,8 @@ impl Exporter {
                     out.push(d);
                 }
             }
+            #[allow(unreachable_patterns)]
+            _ => {}
         }
         Ok(())
     }
@@ -242,6 +244,8 @@ impl Exporter {
                     out.push(d);
                 }
             }
+            #[allow(unreachable_patterns)]
+            _ => {}
         }
         Ok(())
     }
