@@ -460,27 +460,46 @@ fn decode_group(c: &mut Criterion, proto: &str) {
     // --- time them ---
     let mut g = c.benchmark_group(format!("decode {proto}"));
     g.throughput(Throughput::Elements(records));
-    g.bench_function("hand-written fixed-width", |b| {
-        b.iter(|| {
-            let mut sum = 0u64;
-            for p in &packets.data {
-                if is_ipfix {
-                    for r in ipfix_records(black_box(p)) {
-                        let f = handwritten_decode_ipfix(r);
-                        sum = sum.wrapping_add(f.octets ^ u64::from(f.src_as));
-                        black_box(&f);
-                    }
-                } else {
-                    for r in v9_records(black_box(p)) {
-                        let f = handwritten_decode(r);
-                        sum = sum.wrapping_add(f.octets ^ u64::from(f.src_as));
-                        black_box(&f);
-                    }
+    let mut run_hw = || {
+        let mut sum = 0u64;
+        for p in &packets.data {
+            if is_ipfix {
+                for r in ipfix_records(black_box(p)) {
+                    let f = handwritten_decode_ipfix(r);
+                    sum = sum.wrapping_add(f.octets ^ u64::from(f.src_as));
+                    black_box(&f);
+                }
+            } else {
+                for r in v9_records(black_box(p)) {
+                    let f = handwritten_decode(r);
+                    sum = sum.wrapping_add(f.octets ^ u64::from(f.src_as));
+                    black_box(&f);
                 }
             }
-            sum
-        })
-    });
+        }
+        sum
+    };
+    let mut session_rec = FlowRecord::default();
+    let mut run_fw = || {
+        let mut sum = 0u64;
+        let mut f = |r: &FlowRecord| sum = sum.wrapping_add(r.octets.unwrap_or(0));
+        for p in &packets.data {
+            if is_ipfix {
+                fw::ipfix_decode(&mut ipfixs, black_box(p), &mut session_rec, &mut f);
+            } else {
+                fw::v9_decode(&mut v9s, black_box(p), &mut f);
+            }
+        }
+        sum
+    };
+    let mut run_np = || {
+        let mut sum = 0u64;
+        for p in &packets.data {
+            sum = sum.wrapping_add(np::decode_sum(&mut npp, black_box(p)));
+        }
+        sum
+    };
+    g.bench_function("hand-written fixed-width", |b| b.iter(&mut run_hw));
     g.bench_function("hand-written, widths at run time", |b| {
         b.iter(|| {
             let mut sum = 0u64;
@@ -516,20 +535,7 @@ fn decode_group(c: &mut Criterion, proto: &str) {
             sum
         })
     });
-    g.bench_function("flowwire session to FlowRecord", |b| {
-        b.iter(|| {
-            let mut sum = 0u64;
-            let mut f = |r: &FlowRecord| sum = sum.wrapping_add(r.octets.unwrap_or(0));
-            for p in &packets.data {
-                if is_ipfix {
-                    fw::ipfix_decode(&mut ipfixs, black_box(p), &mut rec, &mut f);
-                } else {
-                    fw::v9_decode(&mut v9s, black_box(p), &mut f);
-                }
-            }
-            sum
-        })
-    });
+    g.bench_function("flowwire session to FlowRecord", |b| b.iter(&mut run_fw));
     g.bench_function("flowwire RecordPlan to FlowRecord (set bodies)", |b| {
         b.iter(|| {
             let mut sum = 0u64;
@@ -541,15 +547,7 @@ fn decode_group(c: &mut Criterion, proto: &str) {
             sum
         })
     });
-    g.bench_function("netflow_parser", |b| {
-        b.iter(|| {
-            let mut sum = 0u64;
-            for p in &packets.data {
-                sum = sum.wrapping_add(np::decode_sum(&mut npp, black_box(p)));
-            }
-            sum
-        })
-    });
+    g.bench_function("netflow_parser", |b| b.iter(&mut run_np));
     g.throughput(Throughput::Elements(records * 18));
     g.bench_function("flowwire views (fields)", |b| {
         b.iter(|| {
@@ -562,6 +560,16 @@ fn decode_group(c: &mut Criterion, proto: &str) {
         })
     });
     g.finish();
+    interleave(
+        &format!("decode {proto}: session / netflow_parser"),
+        &mut run_fw,
+        &mut run_np,
+    );
+    interleave(
+        &format!("decode {proto}: session / hand-written"),
+        &mut run_fw,
+        &mut run_hw,
+    );
 }
 
 fn decode_v9(c: &mut Criterion) {
@@ -725,38 +733,45 @@ fn encode_group(c: &mut Criterion, proto: &str) {
 
     let mut g = c.benchmark_group(format!("encode {proto}"));
     g.throughput(Throughput::Elements(n));
-    g.bench_function("flowwire exporter", |b| {
-        b.iter(|| {
-            encode_all(&mut out);
-            out.len()
-        })
-    });
     let src = out.clone();
     let mut dst: Vec<Vec<u8>> = src.iter().map(|m| vec![0u8; m.len()]).collect();
-    g.bench_function("memcpy of the output", |b| {
-        b.iter(|| {
-            for (d, s) in dst.iter_mut().zip(&src) {
-                d.copy_from_slice(black_box(s));
+    let mut run_fw = || {
+        encode_all(&mut out);
+        out.len() as u64
+    };
+    let mut run_memcpy = || {
+        for (d, s) in dst.iter_mut().zip(&src) {
+            d.copy_from_slice(black_box(s));
+        }
+        black_box(&mut dst).len() as u64
+    };
+    let mut run_np = || {
+        let mut len = 0usize;
+        if is_ipfix {
+            for p in &np_ipfix {
+                len += black_box(p).to_be_bytes().map_or(0, |v| v.len());
             }
-            black_box(&mut dst);
-        })
-    });
-    g.bench_function("netflow_parser to_be_bytes", |b| {
-        b.iter(|| {
-            let mut len = 0usize;
-            if is_ipfix {
-                for p in &np_ipfix {
-                    len += black_box(p).to_be_bytes().map_or(0, |v| v.len());
-                }
-            } else {
-                for p in &np_v9 {
-                    len += black_box(p).to_be_bytes().map_or(0, |v| v.len());
-                }
+        } else {
+            for p in &np_v9 {
+                len += black_box(p).to_be_bytes().map_or(0, |v| v.len());
             }
-            len
-        })
-    });
+        }
+        len as u64
+    };
+    g.bench_function("flowwire exporter", |b| b.iter(&mut run_fw));
+    g.bench_function("memcpy of the output", |b| b.iter(&mut run_memcpy));
+    g.bench_function("netflow_parser to_be_bytes", |b| b.iter(&mut run_np));
     g.finish();
+    interleave(
+        &format!("encode {proto}: exporter / netflow_parser to_be_bytes"),
+        &mut run_fw,
+        &mut run_np,
+    );
+    interleave(
+        &format!("encode {proto}: exporter / memcpy"),
+        &mut run_fw,
+        &mut run_memcpy,
+    );
 }
 
 fn encode_v9(c: &mut Criterion) {
@@ -900,24 +915,24 @@ fn decode_sflow(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("decode sflow");
     g.throughput(Throughput::Elements(sf.flows.len() as u64));
+    let mut run_fw = || {
+        let mut sum = 0u64;
+        for d in &sf.datagrams {
+            errors.clear();
+            fw_sflow(
+                black_box(d),
+                &mut rec,
+                &mut errors,
+                &mut |r: &FlowRecord| {
+                    sum =
+                        sum.wrapping_add(r.octets.unwrap_or(0) ^ u64::from(r.src_port.unwrap_or(0)))
+                },
+            );
+        }
+        sum
+    };
     g.bench_function("flowwire flow_sample_into FlowRecord", |b| {
-        b.iter(|| {
-            let mut sum = 0u64;
-            for d in &sf.datagrams {
-                errors.clear();
-                fw_sflow(
-                    black_box(d),
-                    &mut rec,
-                    &mut errors,
-                    &mut |r: &FlowRecord| {
-                        sum = sum.wrapping_add(
-                            r.octets.unwrap_or(0) ^ u64::from(r.src_port.unwrap_or(0)),
-                        )
-                    },
-                );
-            }
-            sum
-        })
+        b.iter(&mut run_fw)
     });
     g.bench_function("flowwire convert::decode (Vec<FlowRecord>)", |b| {
         b.iter(|| {
@@ -931,19 +946,67 @@ fn decode_sflow(c: &mut Criterion) {
         })
     });
     let parser = flowparser_sflow::SflowParser::default();
-    g.bench_function("flowparser-sflow", |b| {
-        b.iter(|| {
-            let mut sum = 0u64;
-            for d in &sf.datagrams {
-                let r = parser.parse_bytes(black_box(d));
-                for dg in &r.datagrams {
-                    sum = sum.wrapping_add(dg.samples.len() as u64);
-                }
+    let mut run_fp = || {
+        let mut sum = 0u64;
+        for d in &sf.datagrams {
+            let r = parser.parse_bytes(black_box(d));
+            for dg in &r.datagrams {
+                sum = sum.wrapping_add(dg.samples.len() as u64);
             }
-            sum
-        })
-    });
+        }
+        sum
+    };
+    g.bench_function("flowparser-sflow", |b| b.iter(&mut run_fp));
     g.finish();
+    interleave(
+        "decode sflow: flow_sample_into / flowparser-sflow",
+        &mut run_fw,
+        &mut run_fp,
+    );
+}
+
+/// Speed ratios measured by alternating the two sides, for a second opinion on a busy
+/// machine: criterion runs one benchmark after the other, so load that comes and goes skews
+/// its ratios; here each round times `a` then `b` back to back (≥ 2 ms each) and the ratio is
+/// the median over the rounds. Written to `interleaved.tsv` in the criterion directory.
+static INTERLEAVED: std::sync::Mutex<Vec<(String, f64)>> = std::sync::Mutex::new(Vec::new());
+
+fn interleave(name: &str, a: &mut dyn FnMut() -> u64, b: &mut dyn FnMut() -> u64) {
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
+    use std::time::{Duration, Instant};
+    let reps = |f: &mut dyn FnMut() -> u64| {
+        let t = Instant::now();
+        black_box(f());
+        let one = t.elapsed().max(Duration::from_nanos(100));
+        (Duration::from_millis(2).as_nanos() / one.as_nanos()).clamp(1, 10_000) as u32
+    };
+    let (ra, rb) = (reps(a), reps(b));
+    let time = |f: &mut dyn FnMut() -> u64, n: u32| {
+        let t = Instant::now();
+        for _ in 0..n {
+            black_box(f());
+        }
+        t.elapsed().as_secs_f64() / f64::from(n)
+    };
+    let mut ratios: Vec<f64> = (0..21)
+        .map(|_| {
+            let ta = time(a, ra);
+            let tb = time(b, rb);
+            tb / ta
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    println!(
+        "interleaved: {name}: {median:.3}× (speed of the first relative to the second; rounds {:.3}-{:.3})",
+        ratios[0],
+        ratios[ratios.len() - 1]
+    );
+    if let Ok(mut v) = INTERLEAVED.lock() {
+        v.push((name.to_string(), median));
+    }
 }
 
 fn main() {
@@ -954,6 +1017,16 @@ fn main() {
     encode_ipfix(&mut c);
     decode_sflow(&mut c);
     c.final_summary();
+    if let (Some(dir), Ok(v)) = (report::criterion_dir(), INTERLEAVED.lock()) {
+        if !v.is_empty() {
+            let tsv: String = v.iter().map(|(n, r)| format!("{n}\t{r}\n")).collect();
+            if let Err(e) = std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(dir.join("interleaved.tsv"), tsv))
+            {
+                eprintln!("interleaved.tsv: {e}");
+            }
+        }
+    }
     if let Some(dir) = report::criterion_dir() {
         match report::Results::load(&dir) {
             Ok(r) => println!("\n{}", r.targets_markdown()),
