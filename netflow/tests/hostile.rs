@@ -279,3 +279,23 @@ fn truncated_headers_and_unknown_versions() {
         "{errors:?}"
     );
 }
+
+/// Fuzz regression (`fuzz/regressions/netflow_roundtrip/v9-varlen-long-prefix-empty-value-dropped`):
+/// an empty variable-length value at the end of a FlowSet must not re-encode as a zero octet,
+/// which reads back as padding.
+#[test]
+fn empty_variable_length_value_survives_re_encoding() {
+    use flowwire_netflow::record::registry::Registry;
+    use flowwire_netflow::{V9Packet, V9Repr};
+    let bytes = [
+        0x00, 0x09, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x00, 0x00,
+        0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x01, 0x00, 0x00, 0x01, 0x00, 0x52,
+        0xff, 0xff, 0x01, 0x00, 0x00, 0x0c, 0x01, 0x41, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ];
+    let registry = Registry::new();
+    let r = V9Repr::parse(&V9Packet::new_checked(&bytes[..]).unwrap(), &registry, &[]).unwrap();
+    let again = r.to_vec().unwrap();
+    let r2 = V9Repr::parse(&V9Packet::new_checked(&again[..]).unwrap(), &registry, &[]).unwrap();
+    assert_eq!(r, r2);
+    assert_eq!(r2.to_vec().unwrap(), again);
+}

@@ -114,10 +114,18 @@ pub enum FlowSetRepr {
     },
 }
 
+/// Whether a variable-length value of `n` octets is written with the 1-octet prefix. An empty
+/// value takes the 3-octet form (`ff 00 00`): a record of a variable-length template then always
+/// has a non-zero octet, and can never be mistaken for the zero padding at the end of a
+/// FlowSet (which is how the decoder tells padding apart; found by fuzzing).
+fn short_prefix(n: usize) -> bool {
+    n > 0 && n < 255
+}
+
 fn value_len(spec: &FieldSpec, v: &OwnedValue) -> usize {
     if spec.is_variable() {
         let n = v.natural_len();
-        n + if n < 255 { 1 } else { 3 }
+        n + if short_prefix(n) { 1 } else { 3 }
     } else {
         usize::from(spec.length)
     }
@@ -237,7 +245,7 @@ impl FlowSetRepr {
                         })?;
                         let body = if s.is_variable() {
                             let vl = v.natural_len();
-                            if vl < 255 {
+                            if short_prefix(vl) {
                                 write_u16(field, 0, 0);
                                 if let Some(b) = field.first_mut() {
                                     *b = vl as u8;
