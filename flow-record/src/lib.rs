@@ -47,6 +47,7 @@
 )]
 
 pub mod data_type;
+pub mod emit;
 pub mod mapping;
 pub mod pending;
 pub mod plan;

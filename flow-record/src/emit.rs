@@ -1,0 +1,679 @@
+//! Emit plans: the mirror of [`plan`](crate::plan) for encoders. A [`FlowRecord`]'s field
+//! layout is summed up in a cheap 64-bit [`layout_key`] (which typed fields are present, their
+//! address families), and each layout is compiled once into an [`EmitPlan`]: the elements
+//! [`mapping::fields_into`](crate::mapping::fields_into) gives for such a record, in the same order, each with its natural
+//! length and the typed slot it comes from. [`EmitPlan::write`] then writes a record's values
+//! straight into a buffer at fixed offsets, allocating nothing.
+//!
+//! The bytes are exactly those of the general path, [`mapping::fields_into`](crate::mapping::fields_into) followed by
+//! [`Value::emit`](crate::Value::emit) of each value at its natural length (a property test
+//! checks this). Records with extra fields have no plan ([`EXTRA_BIT`] is set in their key):
+//! encoders take the general path for them.
+//!
+//! ```
+//! use flowwire_record::emit::{layout_key, EmitPlan, EmitTimes};
+//! use flowwire_record::mapping::TimeEncoding;
+//! use flowwire_record::FlowRecord;
+//!
+//! let mut record = FlowRecord::default();
+//! record.src_addr = Some("192.0.2.1".parse().unwrap());
+//! record.octets = Some(1500);
+//! let plan = EmitPlan::compile(layout_key(&record), EmitTimes::Absolute(TimeEncoding::Milliseconds))
+//!     .expect("no extra fields");
+//! // sourceIPv4Address (8), 4 octets; octetDeltaCount (1), 8 octets.
+//! assert_eq!(plan.fields().collect::<Vec<_>>(), [(8, 4), (1, 8)]);
+//! let mut out = [0u8; 12];
+//! plan.write(&record, &mut out).unwrap();
+//! assert_eq!(out, [192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 5, 220]);
+//! ```
+
+use std::net::IpAddr;
+
+use crate::mapping::TimeEncoding;
+use crate::record::FlowRecord;
+use crate::time::Timestamp;
+
+/// Set in a [`layout_key`] when the record has extra fields: no plan covers it.
+pub const EXTRA_BIT: u64 = 1 << 63;
+
+/// The typed fields a plan writes, in [`mapping::fields_into`](crate::mapping::fields_into)'s order. A slot's index is its
+/// bit in a [`layout_key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Slot {
+    /// [`FlowRecord::src_addr`] (8 / 27).
+    SrcAddr,
+    /// [`FlowRecord::dst_addr`] (12 / 28).
+    DstAddr,
+    /// [`FlowRecord::src_port`] (7).
+    SrcPort,
+    /// [`FlowRecord::dst_port`] (11).
+    DstPort,
+    /// [`FlowRecord::protocol`] (4).
+    Protocol,
+    /// [`FlowRecord::tos`] (5).
+    Tos,
+    /// [`FlowRecord::tcp_flags`] (6).
+    TcpFlags,
+    /// [`FlowRecord::octets`] (1).
+    Octets,
+    /// [`FlowRecord::packets`] (2).
+    Packets,
+    /// [`FlowRecord::start`] (150 / 152 / 156, or 22 for sysUptime times).
+    Start,
+    /// [`FlowRecord::end`] (151 / 153 / 157, or 21 for sysUptime times).
+    End,
+    /// [`FlowRecord::in_if`] (10).
+    InIf,
+    /// [`FlowRecord::out_if`] (14).
+    OutIf,
+    /// [`FlowRecord::src_as`] (16).
+    SrcAs,
+    /// [`FlowRecord::dst_as`] (17).
+    DstAs,
+    /// [`FlowRecord::next_hop`] (15 / 62).
+    NextHop,
+    /// [`FlowRecord::bgp_next_hop`] (18 / 63).
+    BgpNextHop,
+    /// [`FlowRecord::src_mask`] (9 / 29).
+    SrcMask,
+    /// [`FlowRecord::dst_mask`] (13 / 30).
+    DstMask,
+    /// [`FlowRecord::vlan`] (58).
+    Vlan,
+    /// [`FlowRecord::inner_vlan`] (245).
+    InnerVlan,
+    /// [`FlowRecord::src_mac`] (56).
+    SrcMac,
+    /// [`FlowRecord::dst_mac`] (80).
+    DstMac,
+    /// [`FlowRecord::icmp_type`] (176 / 178).
+    IcmpType,
+    /// [`FlowRecord::icmp_code`] (177 / 179).
+    IcmpCode,
+    /// [`FlowRecord::flow_label`] (31).
+    FlowLabel,
+    /// [`FlowRecord::direction`] (61).
+    Direction,
+    /// [`FlowRecord::end_reason`] (136).
+    EndReason,
+    /// [`FlowRecord::forwarding_status`] (89).
+    ForwardingStatus,
+    /// [`FlowRecord::post_nat_src_addr`] (225 / 281).
+    PostNatSrcAddr,
+    /// [`FlowRecord::post_nat_dst_addr`] (226 / 282).
+    PostNatDstAddr,
+    /// [`FlowRecord::post_nat_src_port`] (227).
+    PostNatSrcPort,
+    /// [`FlowRecord::post_nat_dst_port`] (228).
+    PostNatDstPort,
+    /// [`FlowRecord::sampling_interval`] (305).
+    SamplingInterval,
+    /// [`FlowRecord::sampling_algorithm`] (35).
+    SamplingAlgorithm,
+}
+
+/// Every slot, in [`mapping::fields_into`](crate::mapping::fields_into)'s order (a slot's index is its key bit).
+const SLOTS: [Slot; 35] = [
+    Slot::SrcAddr,
+    Slot::DstAddr,
+    Slot::SrcPort,
+    Slot::DstPort,
+    Slot::Protocol,
+    Slot::Tos,
+    Slot::TcpFlags,
+    Slot::Octets,
+    Slot::Packets,
+    Slot::Start,
+    Slot::End,
+    Slot::InIf,
+    Slot::OutIf,
+    Slot::SrcAs,
+    Slot::DstAs,
+    Slot::NextHop,
+    Slot::BgpNextHop,
+    Slot::SrcMask,
+    Slot::DstMask,
+    Slot::Vlan,
+    Slot::InnerVlan,
+    Slot::SrcMac,
+    Slot::DstMac,
+    Slot::IcmpType,
+    Slot::IcmpCode,
+    Slot::FlowLabel,
+    Slot::Direction,
+    Slot::EndReason,
+    Slot::ForwardingStatus,
+    Slot::PostNatSrcAddr,
+    Slot::PostNatDstAddr,
+    Slot::PostNatSrcPort,
+    Slot::PostNatDstPort,
+    Slot::SamplingInterval,
+    Slot::SamplingAlgorithm,
+];
+
+// Address-family bits of a layout key, above the slot bits.
+const SRC_V6: u64 = 1 << 40;
+const DST_V6: u64 = 1 << 41;
+const NEXT_HOP_V6: u64 = 1 << 42;
+const BGP_NEXT_HOP_V6: u64 = 1 << 43;
+const POST_NAT_SRC_V6: u64 = 1 << 44;
+const POST_NAT_DST_V6: u64 = 1 << 45;
+/// ICMP type/code present and written as ICMPv6 (178/179): IPv6 source or protocol 58.
+const ICMP_V6: u64 = 1 << 46;
+
+const fn bit(s: Slot) -> u64 {
+    1 << s as u32
+}
+
+/// A record's layout key: one bit per present typed field, the address families of its
+/// addresses, whether ICMP type/code are ICMPv6 ones, and [`EXTRA_BIT`] when
+/// [`FlowRecord::extra`] is not empty. Records with equal keys (and no extras) give the same
+/// elements and lengths from [`mapping::fields_into`](crate::mapping::fields_into).
+pub fn layout_key(r: &FlowRecord) -> u64 {
+    fn addr(a: Option<IpAddr>, slot: Slot, v6: u64) -> u64 {
+        match a {
+            None => 0,
+            Some(IpAddr::V4(_)) => bit(slot),
+            Some(IpAddr::V6(_)) => bit(slot) | v6,
+        }
+    }
+    fn has<T>(x: &Option<T>, slot: Slot) -> u64 {
+        if x.is_some() { bit(slot) } else { 0 }
+    }
+    let mut k = addr(r.src_addr, Slot::SrcAddr, SRC_V6)
+        | addr(r.dst_addr, Slot::DstAddr, DST_V6)
+        | has(&r.src_port, Slot::SrcPort)
+        | has(&r.dst_port, Slot::DstPort)
+        | has(&r.protocol, Slot::Protocol)
+        | has(&r.tos, Slot::Tos)
+        | has(&r.tcp_flags, Slot::TcpFlags)
+        | has(&r.octets, Slot::Octets)
+        | has(&r.packets, Slot::Packets)
+        | has(&r.start, Slot::Start)
+        | has(&r.end, Slot::End)
+        | has(&r.in_if, Slot::InIf)
+        | has(&r.out_if, Slot::OutIf)
+        | has(&r.src_as, Slot::SrcAs)
+        | has(&r.dst_as, Slot::DstAs)
+        | addr(r.next_hop, Slot::NextHop, NEXT_HOP_V6)
+        | addr(r.bgp_next_hop, Slot::BgpNextHop, BGP_NEXT_HOP_V6)
+        | has(&r.src_mask, Slot::SrcMask)
+        | has(&r.dst_mask, Slot::DstMask)
+        | has(&r.vlan, Slot::Vlan)
+        | has(&r.inner_vlan, Slot::InnerVlan)
+        | has(&r.src_mac, Slot::SrcMac)
+        | has(&r.dst_mac, Slot::DstMac)
+        | has(&r.icmp_type, Slot::IcmpType)
+        | has(&r.icmp_code, Slot::IcmpCode)
+        | has(&r.flow_label, Slot::FlowLabel)
+        | has(&r.direction, Slot::Direction)
+        | has(&r.end_reason, Slot::EndReason)
+        | has(&r.forwarding_status, Slot::ForwardingStatus)
+        | addr(r.post_nat_src_addr, Slot::PostNatSrcAddr, POST_NAT_SRC_V6)
+        | addr(r.post_nat_dst_addr, Slot::PostNatDstAddr, POST_NAT_DST_V6)
+        | has(&r.post_nat_src_port, Slot::PostNatSrcPort)
+        | has(&r.post_nat_dst_port, Slot::PostNatDstPort)
+        | has(&r.sampling_interval, Slot::SamplingInterval)
+        | has(&r.sampling_algorithm, Slot::SamplingAlgorithm);
+    if k & (bit(Slot::IcmpType) | bit(Slot::IcmpCode)) != 0
+        && (k & SRC_V6 != 0 || r.protocol == Some(58))
+    {
+        k |= ICMP_V6;
+    }
+    if !r.extra.is_empty() {
+        k |= EXTRA_BIT;
+    }
+    k
+}
+
+/// How a plan writes [`FlowRecord::start`] and [`FlowRecord::end`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmitTimes {
+    /// Absolute times, as [`mapping::fields_into`](crate::mapping::fields_into) gives them for this encoding.
+    Absolute(TimeEncoding),
+    /// NetFlow v9 FIRST_SWITCHED / LAST_SWITCHED (22 / 21, 4 octets): milliseconds since
+    /// `boot`, taken from the millisecond time [`TimeEncoding::Milliseconds`] gives (times
+    /// before the Unix epoch count as the epoch), saturating at 0 for times before `boot`
+    /// and wrapping modulo 2^32 like the sysUptime counter.
+    SysUptime {
+        /// When the exporter's sysUptime was 0.
+        boot: Timestamp,
+    },
+}
+
+/// One field a plan writes: the element, its length and where its value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmitStep {
+    /// The element id (IANA, enterprise 0).
+    pub id: u16,
+    /// Its length in octets (the value's natural length).
+    pub len: u16,
+    /// The typed field it is written from.
+    pub slot: Slot,
+}
+
+/// Why [`EmitPlan::write`] wrote nothing useful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmitError {
+    /// The output is not [`EmitPlan::record_len`] octets long.
+    #[error("emit plan writes {expected} octets, the output has {len}")]
+    BadLength {
+        /// The plan's record length.
+        expected: usize,
+        /// The output's length.
+        len: usize,
+    },
+    /// The record does not have the plan's layout: this element's field is absent or of the
+    /// other address family.
+    #[error("record does not have the emit plan's layout (element {element})")]
+    LayoutMismatch {
+        /// The element whose value was missing or of the wrong form.
+        element: u16,
+    },
+}
+
+/// A layout compiled into the steps that write a record of it; see the module docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmitPlan {
+    key: u64,
+    times: EmitTimes,
+    steps: Vec<EmitStep>,
+    len: usize,
+}
+
+impl EmitPlan {
+    /// The plan for records whose [`layout_key`] is `key`; `None` when the key has
+    /// [`EXTRA_BIT`] set (extra fields need the general path).
+    pub fn compile(key: u64, times: EmitTimes) -> Option<Self> {
+        if key & EXTRA_BIT != 0 {
+            return None;
+        }
+        let v6 = |b: u64| key & b != 0;
+        let addr = |b: u64, v4: u16, v6id: u16| if v6(b) { (v6id, 16) } else { (v4, 4) };
+        let (start_id, end_id, time_len) = match times {
+            EmitTimes::Absolute(TimeEncoding::Seconds) => (150, 151, 4),
+            EmitTimes::Absolute(TimeEncoding::Milliseconds) => (152, 153, 8),
+            EmitTimes::Absolute(TimeEncoding::Nanoseconds) => (156, 157, 8),
+            EmitTimes::SysUptime { .. } => (22, 21, 4),
+        };
+        let mut steps = Vec::new();
+        for slot in SLOTS {
+            if key & bit(slot) == 0 {
+                continue;
+            }
+            let (id, len) = match slot {
+                Slot::SrcAddr => addr(SRC_V6, 8, 27),
+                Slot::DstAddr => addr(DST_V6, 12, 28),
+                Slot::SrcPort => (7, 2),
+                Slot::DstPort => (11, 2),
+                Slot::Protocol => (4, 1),
+                Slot::Tos => (5, 1),
+                Slot::TcpFlags => (6, 2),
+                Slot::Octets => (1, 8),
+                Slot::Packets => (2, 8),
+                Slot::Start => (start_id, time_len),
+                Slot::End => (end_id, time_len),
+                Slot::InIf => (10, 4),
+                Slot::OutIf => (14, 4),
+                Slot::SrcAs => (16, 4),
+                Slot::DstAs => (17, 4),
+                Slot::NextHop => addr(NEXT_HOP_V6, 15, 62),
+                Slot::BgpNextHop => addr(BGP_NEXT_HOP_V6, 18, 63),
+                Slot::SrcMask => (if v6(SRC_V6) { 29 } else { 9 }, 1),
+                Slot::DstMask => (if v6(DST_V6) { 30 } else { 13 }, 1),
+                Slot::Vlan => (58, 2),
+                Slot::InnerVlan => (245, 2),
+                Slot::SrcMac => (56, 6),
+                Slot::DstMac => (80, 6),
+                Slot::IcmpType => (if v6(ICMP_V6) { 178 } else { 176 }, 1),
+                Slot::IcmpCode => (if v6(ICMP_V6) { 179 } else { 177 }, 1),
+                Slot::FlowLabel => (31, 4),
+                Slot::Direction => (61, 1),
+                Slot::EndReason => (136, 1),
+                Slot::ForwardingStatus => (89, 4),
+                Slot::PostNatSrcAddr => addr(POST_NAT_SRC_V6, 225, 281),
+                Slot::PostNatDstAddr => addr(POST_NAT_DST_V6, 226, 282),
+                Slot::PostNatSrcPort => (227, 2),
+                Slot::PostNatDstPort => (228, 2),
+                Slot::SamplingInterval => (305, 4),
+                Slot::SamplingAlgorithm => (35, 1),
+            };
+            steps.push(EmitStep { id, len, slot });
+        }
+        let len = steps.iter().map(|s| usize::from(s.len)).sum();
+        Some(EmitPlan {
+            key,
+            times,
+            steps,
+            len,
+        })
+    }
+
+    /// The layout key the plan was compiled for.
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
+    /// How the plan writes times.
+    pub fn times(&self) -> EmitTimes {
+        self.times
+    }
+
+    /// The steps, in write order.
+    pub fn steps(&self) -> &[EmitStep] {
+        &self.steps
+    }
+
+    /// The template fields: (element id, length) per step.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = (u16, u16)> + '_ {
+        self.steps.iter().map(|s| (s.id, s.len))
+    }
+
+    /// Octets one record takes.
+    pub fn record_len(&self) -> usize {
+        self.len
+    }
+
+    /// Writes `record` (which must have the plan's [`layout_key`]) into `out`, which must be
+    /// exactly [`record_len`](Self::record_len) octets. On error `out` may be partly written.
+    pub fn write(&self, r: &FlowRecord, out: &mut [u8]) -> Result<(), EmitError> {
+        if out.len() != self.len {
+            return Err(EmitError::BadLength {
+                expected: self.len,
+                len: out.len(),
+            });
+        }
+        let mut rest = out;
+        for step in &self.steps {
+            let (o, tail) = core::mem::take(&mut rest)
+                .split_at_mut_checked(usize::from(step.len))
+                .ok_or(EmitError::BadLength {
+                    expected: self.len,
+                    len: 0,
+                })?;
+            rest = tail;
+            if !self.write_one(step.slot, r, o) {
+                return Err(EmitError::LayoutMismatch { element: step.id });
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn write_one(&self, slot: Slot, r: &FlowRecord, o: &mut [u8]) -> bool {
+        fn put<const N: usize>(o: &mut [u8], b: [u8; N]) -> bool {
+            match <&mut [u8; N]>::try_from(o) {
+                Ok(o) => {
+                    *o = b;
+                    true
+                }
+                Err(_) => false,
+            }
+        }
+        fn ip(o: &mut [u8], a: Option<IpAddr>) -> bool {
+            match a {
+                Some(IpAddr::V4(a)) => put(o, a.octets()),
+                Some(IpAddr::V6(a)) => put(o, a.octets()),
+                None => false,
+            }
+        }
+        fn be<const N: usize, T>(o: &mut [u8], x: Option<T>, f: fn(T) -> [u8; N]) -> bool {
+            x.is_some_and(|x| put(o, f(x)))
+        }
+        let time = |o: &mut [u8], t: Option<Timestamp>| -> bool {
+            let Some(t) = t else {
+                return false;
+            };
+            match self.times {
+                EmitTimes::Absolute(TimeEncoding::Seconds) => {
+                    put(o, u32::try_from(t.unix_secs()).unwrap_or(0).to_be_bytes())
+                }
+                EmitTimes::Absolute(TimeEncoding::Milliseconds) => {
+                    put(o, u64::try_from(t.unix_millis()).unwrap_or(0).to_be_bytes())
+                }
+                EmitTimes::Absolute(TimeEncoding::Nanoseconds) => {
+                    put(o, t.to_ntp().unwrap_or_default().to_bits().to_be_bytes())
+                }
+                EmitTimes::SysUptime { boot } => {
+                    let ms = u64::try_from(t.unix_millis()).unwrap_or(0);
+                    let t = Timestamp::from_unix_millis(ms);
+                    let up = t.unix_millis().saturating_sub(boot.unix_millis()) as u32;
+                    put(o, up.to_be_bytes())
+                }
+            }
+        };
+        match slot {
+            Slot::SrcAddr => ip(o, r.src_addr),
+            Slot::DstAddr => ip(o, r.dst_addr),
+            Slot::SrcPort => be(o, r.src_port, u16::to_be_bytes),
+            Slot::DstPort => be(o, r.dst_port, u16::to_be_bytes),
+            Slot::Protocol => be(o, r.protocol, u8::to_be_bytes),
+            Slot::Tos => be(o, r.tos, u8::to_be_bytes),
+            Slot::TcpFlags => be(o, r.tcp_flags, u16::to_be_bytes),
+            Slot::Octets => be(o, r.octets, u64::to_be_bytes),
+            Slot::Packets => be(o, r.packets, u64::to_be_bytes),
+            Slot::Start => time(o, r.start),
+            Slot::End => time(o, r.end),
+            Slot::InIf => be(o, r.in_if, u32::to_be_bytes),
+            Slot::OutIf => be(o, r.out_if, u32::to_be_bytes),
+            Slot::SrcAs => be(o, r.src_as, u32::to_be_bytes),
+            Slot::DstAs => be(o, r.dst_as, u32::to_be_bytes),
+            Slot::NextHop => ip(o, r.next_hop),
+            Slot::BgpNextHop => ip(o, r.bgp_next_hop),
+            Slot::SrcMask => be(o, r.src_mask, u8::to_be_bytes),
+            Slot::DstMask => be(o, r.dst_mask, u8::to_be_bytes),
+            Slot::Vlan => be(o, r.vlan, u16::to_be_bytes),
+            Slot::InnerVlan => be(o, r.inner_vlan, u16::to_be_bytes),
+            Slot::SrcMac => r.src_mac.is_some_and(|m| put(o, m.octets())),
+            Slot::DstMac => r.dst_mac.is_some_and(|m| put(o, m.octets())),
+            Slot::IcmpType => be(o, r.icmp_type, u8::to_be_bytes),
+            Slot::IcmpCode => be(o, r.icmp_code, u8::to_be_bytes),
+            Slot::FlowLabel => be(o, r.flow_label, u32::to_be_bytes),
+            Slot::Direction => be(o, r.direction, u8::to_be_bytes),
+            Slot::EndReason => be(o, r.end_reason, u8::to_be_bytes),
+            Slot::ForwardingStatus => be(o, r.forwarding_status, u32::to_be_bytes),
+            Slot::PostNatSrcAddr => ip(o, r.post_nat_src_addr),
+            Slot::PostNatDstAddr => ip(o, r.post_nat_dst_addr),
+            Slot::PostNatSrcPort => be(o, r.post_nat_src_port, u16::to_be_bytes),
+            Slot::PostNatDstPort => be(o, r.post_nat_dst_port, u16::to_be_bytes),
+            Slot::SamplingInterval => be(o, r.sampling_interval, u32::to_be_bytes),
+            Slot::SamplingAlgorithm => be(o, r.sampling_algorithm, u8::to_be_bytes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping;
+    use crate::registry::FieldId;
+    use crate::time::MacAddr;
+    use crate::value::{OwnedValue, Value};
+    use proptest::prelude::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    /// The general path: fields_into, (v9: the 152/153 → 22/21 uptime rewrite), then
+    /// Value::emit of each value at its natural length.
+    fn general(r: &FlowRecord, times: EmitTimes) -> (Vec<(u16, u16)>, Vec<u8>) {
+        let enc = match times {
+            EmitTimes::Absolute(e) => e,
+            EmitTimes::SysUptime { .. } => TimeEncoding::Milliseconds,
+        };
+        let mut fields = Vec::new();
+        mapping::fields_into(r, enc, &mut fields);
+        let mut layout = Vec::new();
+        let mut bytes = Vec::new();
+        for (id, v) in fields {
+            let (id, v) = match (times, id.id, v.as_timestamp()) {
+                (EmitTimes::SysUptime { boot }, 152, Some(ts)) => (
+                    22,
+                    Value::Unsigned32(ts.unix_millis().saturating_sub(boot.unix_millis()) as u32),
+                ),
+                (EmitTimes::SysUptime { boot }, 153, Some(ts)) => (
+                    21,
+                    Value::Unsigned32(ts.unix_millis().saturating_sub(boot.unix_millis()) as u32),
+                ),
+                _ => (id.id, v),
+            };
+            let n = v.natural_len();
+            layout.push((id, n as u16));
+            let at = bytes.len();
+            bytes.resize(at + n, 0);
+            v.emit(&mut bytes[at..]).unwrap();
+        }
+        (layout, bytes)
+    }
+
+    fn opt<T: std::fmt::Debug + Clone + 'static>(
+        s: impl Strategy<Value = T> + 'static,
+    ) -> BoxedStrategy<Option<T>> {
+        proptest::option::weighted(0.6, s).boxed()
+    }
+
+    fn addr() -> BoxedStrategy<IpAddr> {
+        prop_oneof![
+            any::<u32>().prop_map(|a| IpAddr::V4(Ipv4Addr::from(a))),
+            any::<u128>().prop_map(|a| IpAddr::V6(Ipv6Addr::from(a))),
+        ]
+        .boxed()
+    }
+
+    fn time() -> BoxedStrategy<Timestamp> {
+        prop_oneof![
+            (0u64..4_000_000_000_000).prop_map(Timestamp::from_unix_millis),
+            any::<i64>().prop_map(Timestamp::from_unix_nanos),
+        ]
+        .boxed()
+    }
+
+    prop_compose! {
+        fn record()(
+            a in (opt(addr()), opt(addr()), opt(any::<u16>()), opt(any::<u16>()),
+                  opt(prop_oneof![Just(58u8), Just(6u8), any::<u8>()]), opt(any::<u8>()),
+                  opt(any::<u16>()), opt(any::<u64>()), opt(any::<u64>())),
+            b in (opt(time()), opt(time()), opt(any::<u32>()), opt(any::<u32>()),
+                  opt(any::<u32>()), opt(any::<u32>()), opt(addr()), opt(addr()),
+                  opt(any::<u8>()), opt(any::<u8>())),
+            c in (opt(any::<u16>()), opt(any::<u16>()), opt(any::<[u8; 6]>()),
+                  opt(any::<[u8; 6]>()), opt(any::<u8>()), opt(any::<u8>()),
+                  opt(any::<u32>()), opt(any::<u8>()), opt(any::<u8>()), opt(any::<u32>())),
+            d in (opt(addr()), opt(addr()), opt(any::<u16>()), opt(any::<u16>()),
+                  opt(any::<u32>()), opt(any::<u8>()), opt(any::<u32>())),
+            extra in any::<bool>(),
+        ) -> FlowRecord {
+            let mut r = FlowRecord::default();
+            (r.src_addr, r.dst_addr, r.src_port, r.dst_port, r.protocol, r.tos, r.tcp_flags,
+             r.octets, r.packets) = a;
+            (r.start, r.end, r.in_if, r.out_if, r.src_as, r.dst_as, r.next_hop,
+             r.bgp_next_hop, r.src_mask, r.dst_mask) = b;
+            let (src_mac, dst_mac);
+            (r.vlan, r.inner_vlan, src_mac, dst_mac, r.icmp_type, r.icmp_code,
+             r.flow_label, r.direction, r.end_reason, r.forwarding_status) = c;
+            r.src_mac = src_mac.map(MacAddr);
+            r.dst_mac = dst_mac.map(MacAddr);
+            let mpls;
+            (r.post_nat_src_addr, r.post_nat_dst_addr, r.post_nat_src_port,
+             r.post_nat_dst_port, r.sampling_interval, r.sampling_algorithm, mpls) = d;
+            // Not written from the typed field: must not change the layout.
+            r.mpls_label = mpls;
+            if extra {
+                r.extra.push(crate::record::ExtraField::new(
+                    FieldId::iana(82),
+                    OwnedValue::String(b"eth0".to_vec()),
+                ));
+            }
+            r
+        }
+    }
+
+    fn times() -> impl Strategy<Value = EmitTimes> {
+        prop_oneof![
+            Just(EmitTimes::Absolute(TimeEncoding::Seconds)),
+            Just(EmitTimes::Absolute(TimeEncoding::Milliseconds)),
+            Just(EmitTimes::Absolute(TimeEncoding::Nanoseconds)),
+            time().prop_map(|boot| EmitTimes::SysUptime { boot }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn plan_writes_what_the_general_path_writes(r in record(), times in times()) {
+            let key = layout_key(&r);
+            let plan = EmitPlan::compile(key, times);
+            if !r.extra.is_empty() {
+                prop_assert!(plan.is_none());
+                return Ok(());
+            }
+            let plan = plan.unwrap();
+            let (layout, bytes) = general(&r, times);
+            prop_assert_eq!(plan.fields().collect::<Vec<_>>(), layout);
+            prop_assert_eq!(plan.record_len(), bytes.len());
+            let mut out = vec![0xa5; plan.record_len()];
+            plan.write(&r, &mut out).unwrap();
+            prop_assert_eq!(out, bytes);
+        }
+
+        #[test]
+        fn equal_keys_mean_equal_layouts(a in record(), b in record()) {
+            let t = EmitTimes::Absolute(TimeEncoding::Milliseconds);
+            if layout_key(&a) == layout_key(&b) && a.extra.is_empty() {
+                prop_assert_eq!(general(&a, t).0, general(&b, t).0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_record_of_another_layout_is_refused() {
+        let mut r = FlowRecord {
+            src_addr: Some(Ipv4Addr::new(10, 0, 0, 1).into()),
+            octets: Some(1),
+            ..FlowRecord::default()
+        };
+        let plan =
+            EmitPlan::compile(layout_key(&r), EmitTimes::Absolute(TimeEncoding::Seconds)).unwrap();
+        let mut out = vec![0; plan.record_len()];
+        r.src_addr = Some(Ipv6Addr::LOCALHOST.into());
+        assert_eq!(
+            plan.write(&r, &mut out),
+            Err(EmitError::LayoutMismatch { element: 8 })
+        );
+        r.src_addr = None;
+        assert_eq!(
+            plan.write(&r, &mut out),
+            Err(EmitError::LayoutMismatch { element: 8 })
+        );
+        assert_eq!(
+            plan.write(&r, &mut [0; 3]),
+            Err(EmitError::BadLength {
+                expected: 12,
+                len: 3
+            })
+        );
+    }
+
+    #[test]
+    fn slot_bits_follow_the_order() {
+        for (i, s) in SLOTS.iter().enumerate() {
+            assert_eq!(bit(*s), 1 << i);
+        }
+    }
+
+    #[test]
+    fn icmp_v6_bit_follows_fields_into() {
+        let r = FlowRecord {
+            protocol: Some(58),
+            icmp_type: Some(128),
+            ..FlowRecord::default()
+        };
+        let plan = EmitPlan::compile(
+            layout_key(&r),
+            EmitTimes::Absolute(TimeEncoding::Milliseconds),
+        )
+        .unwrap();
+        assert_eq!(plan.fields().collect::<Vec<_>>(), [(4, 1), (178, 1)]);
+    }
+}
