@@ -98,7 +98,14 @@ pub enum Value<'a> {
 
 #[inline]
 fn be_uint(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+    // The natural widths in one load each; reduced sizes byte by byte.
+    match *bytes {
+        [a] => u64::from(a),
+        [a, b] => u64::from(u16::from_be_bytes([a, b])),
+        [a, b, c, d] => u64::from(u32::from_be_bytes([a, b, c, d])),
+        [a, b, c, d, e, f, g, h] => u64::from_be_bytes([a, b, c, d, e, f, g, h]),
+        _ => bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+    }
 }
 
 #[inline]
@@ -149,6 +156,7 @@ impl<'a> Value<'a> {
     /// assert_eq!(Value::decode(DataType::Unsigned64, &[1, 0]), Ok(Value::Unsigned64(256)));
     /// assert!(Value::decode(DataType::Ipv4Address, &[10, 0, 0]).is_err());
     /// ```
+    #[inline]
     pub fn decode(data_type: DataType, bytes: &'a [u8]) -> Result<Value<'a>, ValueError> {
         let len = bytes.len();
         if !data_type.accepts_len(len) {
@@ -208,6 +216,7 @@ impl<'a> Value<'a> {
     /// integers and times up to 8 octets longer than their type (NX-OS sends 8-octet
     /// FIRST_SWITCHED, some exporters 8-octet 32-bit counters) decode as 64-bit values, and
     /// anything else that does not fit is kept as an octet array. Never fails, never panics.
+    #[inline]
     pub fn decode_lenient(data_type: DataType, bytes: &'a [u8]) -> Value<'a> {
         match Value::decode(data_type, bytes) {
             Ok(v) => v,
@@ -230,6 +239,7 @@ impl<'a> Value<'a> {
     }
 
     /// The data type of this value.
+    #[inline]
     pub const fn data_type(&self) -> DataType {
         match self {
             Value::OctetArray(_) => DataType::OctetArray,
@@ -261,6 +271,7 @@ impl<'a> Value<'a> {
 
     /// The number of octets [`Value::emit`] writes at full size: the type's natural size, or
     /// the content length for strings, octet arrays and lists.
+    #[inline]
     pub fn natural_len(&self) -> usize {
         match self {
             Value::OctetArray(b)
@@ -422,6 +433,7 @@ impl<'a> Value<'a> {
 
     /// The value as an unsigned integer, for any unsigned, non-negative signed, boolean-free
     /// integer type and the integer time types; `None` otherwise.
+    #[inline]
     pub fn as_u64(&self) -> Option<u64> {
         match *self {
             Value::Unsigned8(v) => Some(v.into()),
@@ -439,6 +451,7 @@ impl<'a> Value<'a> {
     }
 
     /// The value as a signed integer, for any integer type that fits in `i64`.
+    #[inline]
     pub fn as_i64(&self) -> Option<i64> {
         match *self {
             Value::Signed8(v) => Some(v.into()),
@@ -462,6 +475,7 @@ impl<'a> Value<'a> {
     }
 
     /// The value as an IP address, for the two address types.
+    #[inline]
     pub fn as_ip(&self) -> Option<std::net::IpAddr> {
         match *self {
             Value::Ipv4Address(a) => Some(a.into()),
@@ -471,6 +485,7 @@ impl<'a> Value<'a> {
     }
 
     /// The value as an absolute time, for the four dateTime types.
+    #[inline]
     pub fn as_timestamp(&self) -> Option<Timestamp> {
         match *self {
             Value::DateTimeSeconds(s) => Some(Timestamp::from_unix_secs(s)),
@@ -482,6 +497,7 @@ impl<'a> Value<'a> {
     }
 
     /// The borrowed octets of an octetArray, string or list value.
+    #[inline]
     pub fn as_bytes(&self) -> Option<&'a [u8]> {
         match *self {
             Value::OctetArray(b)
@@ -631,6 +647,7 @@ pub enum OwnedValue {
 
 impl OwnedValue {
     /// Borrows this value as a [`Value`].
+    #[inline]
     pub fn as_value(&self) -> Value<'_> {
         match self {
             OwnedValue::OctetArray(b) => Value::OctetArray(b),
