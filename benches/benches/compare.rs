@@ -1017,14 +1017,14 @@ fn main() {
     encode_ipfix(&mut c);
     decode_sflow(&mut c);
     c.final_summary();
-    if let (Some(dir), Ok(v)) = (report::criterion_dir(), INTERLEAVED.lock()) {
-        if !v.is_empty() {
-            let tsv: String = v.iter().map(|(n, r)| format!("{n}\t{r}\n")).collect();
-            if let Err(e) = std::fs::create_dir_all(&dir)
-                .and_then(|()| std::fs::write(dir.join("interleaved.tsv"), tsv))
-            {
-                eprintln!("interleaved.tsv: {e}");
-            }
+    if let (Some(dir), Ok(v)) = (report::criterion_dir(), INTERLEAVED.lock())
+        && !v.is_empty()
+    {
+        let tsv: String = v.iter().map(|(n, r)| format!("{n}\t{r}\n")).collect();
+        if let Err(e) = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(dir.join("interleaved.tsv"), tsv))
+        {
+            eprintln!("interleaved.tsv: {e}");
         }
     }
     if let Some(dir) = report::criterion_dir() {
