@@ -33,6 +33,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
+use flowwire_record::emit::{self, EmitTimes};
 use flowwire_record::mapping::{self, TimeEncoding};
 use flowwire_record::registry::Registry;
 use flowwire_record::{FlowRecord, Timestamp, Value};
@@ -94,6 +95,31 @@ pub struct Exporter {
     registry: Registry,
     /// The template of the previous record and its field count.
     last_shape: Option<(u16, usize)>,
+    /// Emit plans of the layouts seen, with their template id; emptied whenever a template
+    /// is defined or withdrawn.
+    plans: Vec<Planned>,
+    /// Layout key to index in `plans`.
+    plan_index: HashMap<u64, usize>,
+    /// The plan of the previous record.
+    last_plan: Option<usize>,
+    /// Tests: every record through the general path.
+    #[cfg(test)]
+    general_only: bool,
+}
+
+/// Whether a template's fields are those a plan writes.
+fn same_fields(fields: &[FieldSpec], plan: &emit::EmitPlan) -> bool {
+    fields.len() == plan.steps().len()
+        && fields
+            .iter()
+            .zip(plan.fields())
+            .all(|(f, (id, len))| f.id == id && f.pen.is_none() && f.length == len)
+}
+
+#[derive(Debug)]
+struct Planned {
+    id: u16,
+    plan: emit::EmitPlan,
 }
 
 impl Exporter {
@@ -113,6 +139,11 @@ impl Exporter {
             scratch: Vec::new(),
             registry: Registry::new(),
             last_shape: None,
+            plans: Vec::new(),
+            plan_index: HashMap::new(),
+            last_plan: None,
+            #[cfg(test)]
+            general_only: false,
         }
     }
 
@@ -149,6 +180,7 @@ impl Exporter {
                 what: "element id above 32767",
             });
         }
+        self.forget_plans();
         self.templates.insert(
             template.template_id,
             Entry {
@@ -223,27 +255,128 @@ impl Exporter {
 
     /// Adds a [`FlowRecord`]: its fields (from [`mapping::fields_into`]) choose a template,
     /// defined on first use, and its values become one data record.
+    ///
+    /// A record without extra fields takes the fast path: its [`emit::layout_key`] finds the
+    /// template and its compiled [`emit::EmitPlan`], which writes the values straight into the
+    /// message buffer (allocated once); nothing is allocated per record. The bytes are those
+    /// of the general path.
     pub fn flow(&mut self, record: &FlowRecord, now: Timestamp) -> Result<(), Error> {
-        let mut fields = Vec::new();
-        mapping::fields_into(record, self.config.time_encoding, &mut fields);
-        self.specs.clear();
-        for (id, v) in &fields {
-            if id.id & ENTERPRISE_BIT != 0 {
-                return Err(Error::Unencodable {
-                    what: "element id above 32767 (a NetFlow v9 vendor field) in IPFIX",
-                });
-            }
-            let length = if v.data_type().is_variable_length() {
-                VARIABLE_LENGTH
-            } else {
-                u16::try_from(v.natural_len()).unwrap_or(VARIABLE_LENGTH)
-            };
-            self.specs.push(FieldSpec {
-                id: id.id,
-                pen: (id.pen != 0).then_some(id.pen),
-                length,
+        let key = emit::layout_key(record);
+        if key & emit::EXTRA_BIT == 0 && !self.general_only() {
+            self.flow_planned(key, record, now)
+        } else {
+            self.flow_general(record, now)
+        }
+    }
+
+    #[cfg(test)]
+    fn general_only(&self) -> bool {
+        self.general_only
+    }
+
+    #[cfg(not(test))]
+    fn general_only(&self) -> bool {
+        false
+    }
+
+    fn flow_planned(&mut self, key: u64, record: &FlowRecord, now: Timestamp) -> Result<(), Error> {
+        let slot = match self
+            .last_plan
+            .filter(|&i| self.plans.get(i).is_some_and(|p| p.plan.key() == key))
+        {
+            Some(i) => i,
+            None => match self.plan_index.get(&key) {
+                Some(&i) => i,
+                None => match self.add_plan(key)? {
+                    Some(i) => i,
+                    // The shape's template was redefined by hand: the general path decides.
+                    None => return self.flow_general(record, now),
+                },
+            },
+        };
+        self.last_plan = Some(slot);
+        let Some(p) = self.plans.get(slot) else {
+            return Err(Error::Unencodable {
+                what: "emit plan cache out of step",
+            });
+        };
+        let (mut id, len, n_fields) = (p.id, p.plan.record_len(), p.plan.steps().len());
+        // As the general path: the previous record's template wins when its fields are the
+        // same (only differs from the plan's when templates were defined by hand).
+        if let Some((last, n)) = self.last_shape
+            && last != id
+            && n == n_fields
+            && self
+                .templates
+                .get(&last)
+                .is_some_and(|e| same_fields(&e.repr.fields, &p.plan))
+        {
+            id = last;
+        }
+        self.last_shape = Some((id, n_fields));
+        if HEADER_LEN + SET_HEADER_LEN + len > self.config.max_message_len {
+            return Err(Error::Unencodable {
+                what: "record larger than a message",
             });
         }
+        self.prepare(id, len, now);
+        let start = self.buf.len();
+        self.buf.resize(start + len, 0);
+        let written = match (self.plans.get(slot), self.buf.get_mut(start..)) {
+            (Some(p), Some(o)) => p.plan.write(record, o).is_ok(),
+            _ => false,
+        };
+        if !written {
+            self.buf.truncate(start);
+            return Err(Error::Unencodable {
+                what: "record does not match its emit plan",
+            });
+        }
+        self.records_in_message = self.records_in_message.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Compiles the plan of a layout key and finds (or defines) its template, as the general
+    /// path would. `None` when that template's fields are not the plan's.
+    fn add_plan(&mut self, key: u64) -> Result<Option<usize>, Error> {
+        let plan = emit::EmitPlan::compile(key, EmitTimes::Absolute(self.config.time_encoding))
+            .ok_or(Error::Unencodable {
+                what: "record with extra fields has no emit plan",
+            })?;
+        self.specs.clear();
+        self.specs
+            .extend(plan.fields().map(|(id, length)| FieldSpec {
+                id,
+                pen: None,
+                length,
+            }));
+        // Defining a template empties the plan cache: push after it.
+        let id = self.template_for_specs()?;
+        // Cached only where the general path would find this template again by its shape.
+        if !self
+            .templates
+            .get(&id)
+            .is_some_and(|e| e.repr.fields == self.specs)
+            || self.shapes.get(self.specs.as_slice()) != Some(&id)
+        {
+            self.last_shape = Some((id, self.specs.len()));
+            return Ok(None);
+        }
+        let slot = self.plans.len();
+        self.plans.push(Planned { id, plan });
+        self.plan_index.insert(key, slot);
+        Ok(Some(slot))
+    }
+
+    fn forget_plans(&mut self) {
+        self.plans.clear();
+        self.plan_index.clear();
+        self.last_plan = None;
+    }
+
+    /// The template of the fields in `self.specs`: the previous record's, a known shape's or
+    /// a newly defined one.
+    fn template_for_specs(&mut self) -> Result<u16, Error> {
         // Records of one layout come in runs: check the last layout before hashing.
         let last = self
             .last_shape
@@ -269,6 +402,32 @@ impl Exporter {
                 id
             }
         };
+        Ok(id)
+    }
+
+    /// Any record: its fields from [`mapping::fields_into`], encoded value by value.
+    fn flow_general(&mut self, record: &FlowRecord, now: Timestamp) -> Result<(), Error> {
+        let mut fields = Vec::new();
+        mapping::fields_into(record, self.config.time_encoding, &mut fields);
+        self.specs.clear();
+        for (id, v) in &fields {
+            if id.id & ENTERPRISE_BIT != 0 {
+                return Err(Error::Unencodable {
+                    what: "element id above 32767 (a NetFlow v9 vendor field) in IPFIX",
+                });
+            }
+            let length = if v.data_type().is_variable_length() {
+                VARIABLE_LENGTH
+            } else {
+                u16::try_from(v.natural_len()).unwrap_or(VARIABLE_LENGTH)
+            };
+            self.specs.push(FieldSpec {
+                id: id.id,
+                pen: (id.pen != 0).then_some(id.pen),
+                length,
+            });
+        }
+        let id = self.template_for_specs()?;
         self.last_shape = Some((id, self.specs.len()));
         self.encode(id, fields.iter().map(|(_, v)| *v), now)
     }
@@ -285,6 +444,7 @@ impl Exporter {
                 what: "withdrawal of an undefined template",
             })?;
         self.shapes.retain(|_, id| *id != template_id);
+        self.forget_plans();
         self.flush();
         let w = TemplateRepr::withdrawal(template_id);
         let set_id = if entry.options {
@@ -360,6 +520,8 @@ impl Exporter {
     fn start_message(&mut self, now: Timestamp) {
         loop {
             self.buf.clear();
+            // Allocated once at the message size, then reused.
+            self.buf.reserve(self.config.max_message_len);
             self.buf.extend_from_slice(&VERSION.to_be_bytes());
             self.buf.extend_from_slice(&[0, 0]);
             let secs = u32::try_from(now.unix_secs()).unwrap_or(0);
@@ -434,7 +596,9 @@ impl Exporter {
         Message::new_unchecked(&mut self.buf[..]).set_length(len);
         self.sequence = self.sequence.wrapping_add(self.records_in_message);
         self.records_in_message = 0;
-        self.ready.push_back(core::mem::take(&mut self.buf));
+        // A copy of exactly the message's length is queued; the buffer stays for the next.
+        self.ready.push_back(self.buf.clone());
+        self.buf.clear();
     }
 
     /// The oldest finished message.
@@ -445,5 +609,166 @@ impl Exporter {
     /// Every finished message, oldest first.
     pub fn drain(&mut self) -> impl Iterator<Item = Vec<u8>> + '_ {
         self.ready.drain(..)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record with the fields `layout`'s bits select, values from `seed`.
+    #[allow(clippy::field_reassign_with_default)]
+    fn varied(layout: u64, seed: u64) -> FlowRecord {
+        let mut x = seed;
+        let mut next = || {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let on = |b: u32| layout & (1 << b) != 0;
+        let mut ip = |v6: bool| -> std::net::IpAddr {
+            if v6 {
+                std::net::Ipv6Addr::from((u128::from(next()) << 64) | u128::from(next())).into()
+            } else {
+                std::net::Ipv4Addr::from(next() as u32).into()
+            }
+        };
+        let mut r = FlowRecord::default();
+        r.src_addr = on(0).then(|| ip(on(40)));
+        r.dst_addr = on(1).then(|| ip(on(41)));
+        r.next_hop = on(15).then(|| ip(on(42)));
+        r.bgp_next_hop = on(16).then(|| ip(on(43)));
+        r.post_nat_src_addr = on(29).then(|| ip(on(44)));
+        r.post_nat_dst_addr = on(30).then(|| ip(on(45)));
+        let mut n = || next();
+        r.src_port = on(2).then(|| n() as u16);
+        r.dst_port = on(3).then(|| n() as u16);
+        r.protocol = on(4).then(|| if on(46) { 58 } else { n() as u8 });
+        r.tos = on(5).then(|| n() as u8);
+        r.tcp_flags = on(6).then(|| n() as u16);
+        r.octets = on(7).then(&mut n);
+        r.packets = on(8).then(&mut n);
+        r.start =
+            on(9).then(|| Timestamp::from_unix_millis(1_699_000_000_000 + n() % 10_000_000_000));
+        r.end = on(10).then(|| Timestamp::from_unix_nanos(n() as i64));
+        r.in_if = on(11).then(|| n() as u32);
+        r.out_if = on(12).then(|| n() as u32);
+        r.src_as = on(13).then(|| n() as u32);
+        r.dst_as = on(14).then(|| n() as u32);
+        r.src_mask = on(17).then(|| n() as u8);
+        r.dst_mask = on(18).then(|| n() as u8);
+        r.vlan = on(19).then(|| n() as u16);
+        r.inner_vlan = on(20).then(|| n() as u16);
+        r.src_mac = on(21).then(|| flowwire_record::MacAddr([n() as u8; 6]));
+        r.dst_mac = on(22).then(|| flowwire_record::MacAddr([n() as u8, 1, 2, 3, 4, 5]));
+        r.icmp_type = on(23).then(|| n() as u8);
+        r.icmp_code = on(24).then(|| n() as u8);
+        r.flow_label = on(25).then(|| n() as u32);
+        r.direction = on(26).then(|| n() as u8);
+        r.end_reason = on(27).then(|| n() as u8);
+        r.forwarding_status = on(28).then(|| n() as u32);
+        r.post_nat_src_port = on(31).then(|| n() as u16);
+        r.post_nat_dst_port = on(32).then(|| n() as u16);
+        r.sampling_interval = on(33).then(|| n() as u32);
+        r.sampling_algorithm = on(34).then(|| n() as u8);
+        r.mpls_label = on(35).then(|| n() as u32 & 0xfffff);
+        if on(63) {
+            r.push_extra(flowwire_record::FieldId::iana(82), Value::String(b"eth0"));
+            if on(62) {
+                // An enterprise element.
+                r.push_extra(
+                    flowwire_record::FieldId::enterprise(9, 1),
+                    Value::Unsigned32(7),
+                );
+            }
+        }
+        r
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Flow(usize, u64),
+        /// Redefine template 256 + n by hand with the fields of layout m.
+        Define(u16, usize),
+        Withdraw(u16),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            30 => (0usize..6, any::<u64>()).prop_map(|(a, b)| Op::Flow(a, b)),
+            1 => (0u16..4, 0usize..6).prop_map(|(a, b)| Op::Define(a, b)),
+            1 => (0u16..4).prop_map(Op::Withdraw),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// The planned path gives byte for byte the messages (and errors) of the general
+        /// path, across template definition, hand-made templates, withdrawals, refresh and
+        /// message packing.
+        #[test]
+        fn planned_and_general_paths_give_the_same_messages(
+            layouts in proptest::collection::vec(proptest::prelude::any::<u64>(), 1..6),
+            ops in proptest::collection::vec(op(), 1..300),
+            max_message_len in 200usize..1500,
+            refresh_ms in 1u64..2000,
+            times in 0u8..3,
+        ) {
+            let cfg = ExporterConfig {
+                max_message_len,
+                template_refresh: Duration::from_millis(refresh_ms),
+                time_encoding: match times {
+                    0 => TimeEncoding::Seconds,
+                    1 => TimeEncoding::Milliseconds,
+                    _ => TimeEncoding::Nanoseconds,
+                },
+                ..ExporterConfig::default()
+            };
+            let mut fast = Exporter::new(cfg.clone());
+            let mut general = Exporter::new(cfg);
+            general.general_only = true;
+            for (i, op) in ops.iter().enumerate() {
+                let now = Timestamp::from_unix_millis(1_700_000_000_000 + 100 * i as u64);
+                let (ra, rb) = match *op {
+                    Op::Flow(pick, seed) => {
+                        let r = varied(layouts[pick % layouts.len()], seed);
+                        (fast.flow(&r, now), general.flow(&r, now))
+                    }
+                    Op::Define(n, m) => {
+                        let r = varied(layouts[m % layouts.len()], 0);
+                        let mut fields = Vec::new();
+                        mapping::fields_into(&r, general.config.time_encoding, &mut fields);
+                        let specs: Vec<FieldSpec> = fields
+                            .iter()
+                            .map(|(f, v)| FieldSpec {
+                                id: f.id,
+                                pen: (f.pen != 0).then_some(f.pen),
+                                length: if v.data_type().is_variable_length() {
+                                    VARIABLE_LENGTH
+                                } else {
+                                    v.natural_len() as u16
+                                },
+                            })
+                            .collect();
+                        let t = TemplateRepr::new(256 + n, specs);
+                        (fast.define(t.clone()), general.define(t))
+                    }
+                    Op::Withdraw(n) => (fast.withdraw(256 + n, now), general.withdraw(256 + n, now)),
+                };
+                proptest::prop_assert_eq!(format!("{ra:?}"), format!("{rb:?}"));
+                let a: Vec<_> = fast.drain().collect();
+                let b: Vec<_> = general.drain().collect();
+                proptest::prop_assert_eq!(a, b);
+            }
+            fast.flush();
+            general.flush();
+            let a: Vec<_> = fast.drain().collect();
+            let b: Vec<_> = general.drain().collect();
+            proptest::prop_assert_eq!(a, b);
+        }
     }
 }

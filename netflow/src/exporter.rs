@@ -6,10 +6,16 @@
 //! FIRST_SWITCHED / LAST_SWITCHED (22/21), milliseconds of sysUptime relative to the
 //! exporter's boot time. Enterprise-specific elements (PEN ≠ 0), which v9 cannot carry, are
 //! left out. Records with the same field layout share a template.
+//!
+//! Records without extra fields take a fast path: their [`emit::layout_key`] finds the
+//! template and its compiled [`emit::EmitPlan`], which writes the values straight into the
+//! packet buffer (allocated once at MTU size); nothing is allocated per record. Records with
+//! extra fields go value by value; both give the same bytes.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use flowwire_record::emit::{self, EmitTimes};
 use flowwire_record::mapping::{self, TimeEncoding};
 use flowwire_record::registry::FieldId;
 use flowwire_record::{FlowRecord, Timestamp, Value};
@@ -71,6 +77,21 @@ pub struct V9Exporter {
     open_set: Option<(u16, usize)>,
     sent_here: Vec<u16>,
     scratch_layout: Vec<(u16, u16)>,
+    /// Emit plans of the layouts seen, with their template index.
+    plans: Vec<Planned>,
+    /// Layout key to index in `plans`.
+    plan_index: HashMap<u64, usize>,
+    /// The plan of the previous record: records of one layout come in runs.
+    last_plan: Option<usize>,
+    /// Tests: every record through the general path.
+    #[cfg(test)]
+    general_only: bool,
+}
+
+#[derive(Debug)]
+struct Planned {
+    index: usize,
+    plan: emit::EmitPlan,
 }
 
 fn field_len(v: &Value<'_>) -> usize {
@@ -92,6 +113,11 @@ impl V9Exporter {
             open_set: None,
             sent_here: Vec::new(),
             scratch_layout: Vec::new(),
+            plans: Vec::new(),
+            plan_index: HashMap::new(),
+            last_plan: None,
+            #[cfg(test)]
+            general_only: false,
         }
     }
 
@@ -111,6 +137,96 @@ impl V9Exporter {
 
     /// Adds a record at time `now`; packets that fill up are appended to `out`.
     pub fn push(
+        &mut self,
+        record: &FlowRecord,
+        now: Timestamp,
+        out: &mut Vec<Vec<u8>>,
+    ) -> Result<()> {
+        let key = emit::layout_key(record);
+        if key & emit::EXTRA_BIT == 0 && !self.general_only() {
+            self.push_planned(key, record, now, out)
+        } else {
+            self.push_general(record, now, out)
+        }
+    }
+
+    #[cfg(test)]
+    fn general_only(&self) -> bool {
+        self.general_only
+    }
+
+    #[cfg(not(test))]
+    fn general_only(&self) -> bool {
+        false
+    }
+
+    /// A record without extra fields: its layout key finds the template and the compiled
+    /// plan, which writes the values straight into the packet buffer.
+    fn push_planned(
+        &mut self,
+        key: u64,
+        record: &FlowRecord,
+        now: Timestamp,
+        out: &mut Vec<Vec<u8>>,
+    ) -> Result<()> {
+        if key == 0 {
+            // No field at all (every typed field is at least one octet): nothing to send.
+            return Ok(());
+        }
+        let slot = match self
+            .last_plan
+            .filter(|&i| self.plans.get(i).is_some_and(|p| p.plan.key() == key))
+        {
+            Some(i) => i,
+            None => match self.plan_index.get(&key) {
+                Some(&i) => i,
+                None => self.add_plan(key)?,
+            },
+        };
+        self.last_plan = Some(slot);
+        let (index, rec_len, n_fields) = match self.plans.get(slot) {
+            Some(p) => (p.index, p.plan.record_len(), p.plan.steps().len()),
+            None => {
+                return Err(Error::NotRepresentable {
+                    what: "emit plan cache out of step",
+                });
+            }
+        };
+        let start = self.place(index, rec_len, n_fields, now, out)?;
+        self.buf.resize(start + rec_len, 0);
+        let written = match (self.plans.get(slot), self.buf.get_mut(start..)) {
+            (Some(p), Some(o)) => p.plan.write(record, o).is_ok(),
+            _ => false,
+        };
+        if !written {
+            self.buf.truncate(start);
+            return Err(Error::NotRepresentable {
+                what: "record does not match its emit plan",
+            });
+        }
+        self.count = self.count.saturating_add(1);
+        Ok(())
+    }
+
+    /// Compiles the plan of a layout key and finds (or creates) its template.
+    fn add_plan(&mut self, key: u64) -> Result<usize> {
+        let plan = emit::EmitPlan::compile(key, EmitTimes::SysUptime { boot: self.boot }).ok_or(
+            Error::NotRepresentable {
+                what: "record with extra fields has no emit plan",
+            },
+        )?;
+        self.scratch_layout.clear();
+        self.scratch_layout.extend(plan.fields());
+        // May reuse a template index, which empties the plan cache: push after it.
+        let index = self.template_for_layout();
+        let slot = self.plans.len();
+        self.plans.push(Planned { index, plan });
+        self.plan_index.insert(key, slot);
+        Ok(slot)
+    }
+
+    /// Any record: its fields from [`mapping::fields_into`], written value by value.
+    fn push_general(
         &mut self,
         record: &FlowRecord,
         now: Timestamp,
@@ -145,7 +261,38 @@ impl V9Exporter {
             return Ok(());
         }
         let index = self.template_for_layout();
-        let tpl_len = 8 + 4 * self.scratch_layout.len();
+        let n_fields = self.scratch_layout.len();
+        self.place(index, rec_len, n_fields, now, out)?;
+        for (t, v) in &values {
+            let start = self.buf.len();
+            let len = field_len(v);
+            self.buf.resize(start + len, 0);
+            if let Some(o) = self.buf.get_mut(start..) {
+                match v.as_bytes() {
+                    Some(b) => o.copy_from_slice(b),
+                    None => v.emit(o).map_err(|source| Error::Value {
+                        field_type: *t,
+                        source,
+                    })?,
+                }
+            }
+        }
+        self.count = self.count.saturating_add(1);
+        Ok(())
+    }
+
+    /// Makes room for a record of `rec_len` octets of template `index` (of `n_fields`
+    /// fields): finishes the packet if it would not fit, writes the template if due, opens
+    /// the template's data set. Returns where the record goes (the buffer's end).
+    fn place(
+        &mut self,
+        index: usize,
+        rec_len: usize,
+        n_fields: usize,
+        now: Timestamp,
+        out: &mut Vec<Vec<u8>>,
+    ) -> Result<usize> {
+        let tpl_len = 8 + 4 * n_fields;
         let mtu = self.mtu();
         if HEADER_LEN + tpl_len + SET_HEADER_LEN + rec_len + 3 > mtu {
             return Err(Error::NotRepresentable {
@@ -164,26 +311,28 @@ impl V9Exporter {
             self.finish(now, out);
         }
         if self.buf.is_empty() {
+            // The packet buffer is allocated once, at MTU size, and reused.
+            self.buf.reserve(mtu);
             self.buf.resize(HEADER_LEN, 0);
         }
         let (id, need_template) = self.needs(index, now);
         if need_template {
             self.close_set();
-            let fields = self
-                .templates
-                .get(index)
-                .map(|t| t.fields.clone())
-                .unwrap_or_default();
             let start = self.buf.len();
             self.buf.extend_from_slice(&TEMPLATE_SET_ID.to_be_bytes());
             self.buf
                 .extend_from_slice(&((tpl_len) as u16).to_be_bytes());
             self.buf.extend_from_slice(&id.to_be_bytes());
-            self.buf
-                .extend_from_slice(&(fields.len() as u16).to_be_bytes());
-            for (t, l) in fields {
-                self.buf.extend_from_slice(&t.to_be_bytes());
-                self.buf.extend_from_slice(&l.to_be_bytes());
+            match self.templates.get(index) {
+                Some(t) => {
+                    self.buf
+                        .extend_from_slice(&(t.fields.len() as u16).to_be_bytes());
+                    for &(t, l) in &t.fields {
+                        self.buf.extend_from_slice(&t.to_be_bytes());
+                        self.buf.extend_from_slice(&l.to_be_bytes());
+                    }
+                }
+                None => self.buf.extend_from_slice(&[0, 0]),
             }
             debug_assert_eq!(self.buf.len() - start, tpl_len);
             self.count = self.count.saturating_add(1);
@@ -198,22 +347,7 @@ impl V9Exporter {
             self.buf.extend_from_slice(&id.to_be_bytes());
             self.buf.extend_from_slice(&[0, 0]);
         }
-        for (t, v) in &values {
-            let start = self.buf.len();
-            let len = field_len(v);
-            self.buf.resize(start + len, 0);
-            if let Some(o) = self.buf.get_mut(start..) {
-                match v.as_bytes() {
-                    Some(b) => o.copy_from_slice(b),
-                    None => v.emit(o).map_err(|source| Error::Value {
-                        field_type: *t,
-                        source,
-                    })?,
-                }
-            }
-        }
-        self.count = self.count.saturating_add(1);
-        Ok(())
+        Ok(self.buf.len())
     }
 
     /// The template index of the current layout (created if new).
@@ -233,6 +367,11 @@ impl V9Exporter {
             if let Some(old) = self.templates.get(i) {
                 self.by_layout.remove(&old.fields);
             }
+            // Plans point at template indices: forget them all (rare: only past
+            // `max_templates` layouts).
+            self.plans.clear();
+            self.plan_index.clear();
+            self.last_plan = None;
             i
         };
         let state = TemplateState {
@@ -298,7 +437,9 @@ impl V9Exporter {
             self.config.source_id,
         );
         write_u32(&mut self.buf, 12, self.sequence);
-        out.push(core::mem::take(&mut self.buf));
+        // A copy of exactly the packet's length goes out; the MTU-sized buffer stays.
+        out.push(self.buf.clone());
+        self.buf.clear();
         self.sequence = self.sequence.wrapping_add(1);
         self.packets += 1;
         self.count = 0;
@@ -368,5 +509,117 @@ mod tests {
         assert_eq!(seq.lost, 0);
         // Templates re-sent every 3 packets.
         assert!(s.store_stats().refreshed >= 1);
+    }
+
+    /// A record with the fields `layout`'s bits select, values from `seed`.
+    #[allow(clippy::field_reassign_with_default)]
+    fn varied(layout: u64, seed: u64) -> FlowRecord {
+        let mut x = seed;
+        let mut next = || {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let on = |b: u32| layout & (1 << b) != 0;
+        let mut ip = |v6: bool| -> std::net::IpAddr {
+            if v6 {
+                std::net::Ipv6Addr::from((u128::from(next()) << 64) | u128::from(next())).into()
+            } else {
+                std::net::Ipv4Addr::from(next() as u32).into()
+            }
+        };
+        let mut r = FlowRecord::default();
+        r.src_addr = on(0).then(|| ip(on(40)));
+        r.dst_addr = on(1).then(|| ip(on(41)));
+        r.next_hop = on(15).then(|| ip(on(42)));
+        r.bgp_next_hop = on(16).then(|| ip(on(43)));
+        r.post_nat_src_addr = on(29).then(|| ip(on(44)));
+        r.post_nat_dst_addr = on(30).then(|| ip(on(45)));
+        let mut n = || next();
+        r.src_port = on(2).then(|| n() as u16);
+        r.dst_port = on(3).then(|| n() as u16);
+        r.protocol = on(4).then(|| if on(46) { 58 } else { n() as u8 });
+        r.tos = on(5).then(|| n() as u8);
+        r.tcp_flags = on(6).then(|| n() as u16);
+        r.octets = on(7).then(&mut n);
+        r.packets = on(8).then(&mut n);
+        r.start =
+            on(9).then(|| Timestamp::from_unix_millis(1_699_000_000_000 + n() % 10_000_000_000));
+        r.end = on(10).then(|| Timestamp::from_unix_nanos(n() as i64));
+        r.in_if = on(11).then(|| n() as u32);
+        r.out_if = on(12).then(|| n() as u32);
+        r.src_as = on(13).then(|| n() as u32);
+        r.dst_as = on(14).then(|| n() as u32);
+        r.src_mask = on(17).then(|| n() as u8);
+        r.dst_mask = on(18).then(|| n() as u8);
+        r.vlan = on(19).then(|| n() as u16);
+        r.inner_vlan = on(20).then(|| n() as u16);
+        r.src_mac = on(21).then(|| flowwire_record::MacAddr([n() as u8; 6]));
+        r.dst_mac = on(22).then(|| flowwire_record::MacAddr([n() as u8, 1, 2, 3, 4, 5]));
+        r.icmp_type = on(23).then(|| n() as u8);
+        r.icmp_code = on(24).then(|| n() as u8);
+        r.flow_label = on(25).then(|| n() as u32);
+        r.direction = on(26).then(|| n() as u8);
+        r.end_reason = on(27).then(|| n() as u8);
+        r.forwarding_status = on(28).then(|| n() as u32);
+        r.post_nat_src_port = on(31).then(|| n() as u16);
+        r.post_nat_dst_port = on(32).then(|| n() as u16);
+        r.sampling_interval = on(33).then(|| n() as u32);
+        r.sampling_algorithm = on(34).then(|| n() as u8);
+        r.mpls_label = on(35).then(|| n() as u32 & 0xfffff);
+        if on(63) {
+            r.push_extra(flowwire_record::FieldId::iana(82), Value::String(b"eth0"));
+            if on(62) {
+                // Not representable in v9: left out by the general path.
+                r.push_extra(
+                    flowwire_record::FieldId::enterprise(9, 1),
+                    Value::Unsigned32(7),
+                );
+            }
+        }
+        r
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// The planned path gives byte for byte the packets (and errors) of the general path,
+        /// across template creation, id reuse, refresh and MTU packing.
+        #[test]
+        fn planned_and_general_paths_give_the_same_packets(
+            layouts in proptest::collection::vec(proptest::prelude::any::<u64>(), 1..6),
+            picks in proptest::collection::vec((0usize..6, proptest::prelude::any::<u64>()), 1..300),
+            mtu in 200usize..1500,
+            max_templates in 1usize..5,
+            refresh in 1u32..6,
+        ) {
+            let boot = Timestamp::from_unix_secs(1_699_000_000);
+            let cfg = ExporterConfig {
+                mtu,
+                template_refresh_packets: refresh,
+                template_refresh_interval: Duration::from_secs(5),
+                max_templates,
+                ..ExporterConfig::default()
+            };
+            let mut fast = V9Exporter::new(cfg, boot);
+            let mut general = V9Exporter::new(cfg, boot);
+            general.general_only = true;
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for (i, (pick, seed)) in picks.iter().enumerate() {
+                let layout = layouts[pick % layouts.len()];
+                let r = varied(layout, *seed);
+                let now = Timestamp::from_unix_millis(1_700_000_000_000 + 100 * i as u64);
+                let ra = fast.push(&r, now, &mut a);
+                let rb = general.push(&r, now, &mut b);
+                proptest::prop_assert_eq!(ra, rb);
+                proptest::prop_assert_eq!(&a, &b);
+            }
+            let now = Timestamp::from_unix_secs(1_700_001_000);
+            fast.flush(now, &mut a);
+            general.flush(now, &mut b);
+            proptest::prop_assert_eq!(a, b);
+        }
     }
 }
