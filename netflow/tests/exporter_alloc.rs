@@ -1,0 +1,134 @@
+//! Steady-state export allocates nothing per record: a counting global allocator around
+//! `System` measures `V9Exporter::push` of 18-field records (two layouts, templates
+//! refreshed every 20 packets). The only allocation is the finished packet handed out.
+#![allow(unsafe_code)] // the counting allocator's `unsafe impl GlobalAlloc`, nothing else
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use flowwire_netflow::record::{FlowRecord, Timestamp};
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Counting is on for this thread only (the test harness's threads are not counted).
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn counting() -> bool {
+    COUNTING.try_with(Cell::get).unwrap_or(false)
+}
+
+// SAFETY: forwards every call unchanged to `System`, only counting allocations.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if counting() {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if counting() {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f`, returning its result and the allocations (and reallocations) it made.
+fn count<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    let before = ALLOCS.load(Ordering::SeqCst);
+    COUNTING.with(|c| c.set(true));
+    let r = f();
+    COUNTING.with(|c| c.set(false));
+    (r, ALLOCS.load(Ordering::SeqCst) - before)
+}
+
+/// An 18-field record (the benchmarks' shape); every 7th one IPv6 (a second layout).
+fn record(i: u32) -> FlowRecord {
+    let v6 = i % 7 == 3;
+    let addr = |x: u32| -> IpAddr {
+        if v6 {
+            Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, (x >> 16) as u16, x as u16).into()
+        } else {
+            Ipv4Addr::from(0x0a00_0000 | x).into()
+        }
+    };
+    FlowRecord {
+        src_addr: Some(addr(i)),
+        dst_addr: Some(addr(i.wrapping_mul(7))),
+        src_port: Some(1024 + (i % 5000) as u16),
+        dst_port: Some(443),
+        protocol: Some(6),
+        tos: Some(0),
+        tcp_flags: Some(0x1b),
+        octets: Some(u64::from(i) * 1500),
+        packets: Some(u64::from(i % 100) + 1),
+        start: Some(Timestamp::from_unix_millis(
+            1_699_999_000_000 + u64::from(i),
+        )),
+        end: Some(Timestamp::from_unix_millis(1_700_000_000_000)),
+        in_if: Some(1),
+        out_if: Some(2),
+        src_as: Some(64_500),
+        dst_as: Some(64_501),
+        next_hop: Some(addr(1)),
+        src_mask: Some(24),
+        dst_mask: Some(16),
+        ..FlowRecord::default()
+    }
+}
+
+#[test]
+fn steady_state_push_allocates_nothing_per_record() {
+    use flowwire_netflow::{ExporterConfig, V9Exporter};
+    let boot = Timestamp::from_unix_secs(1_699_000_000);
+    let now = Timestamp::from_unix_secs(1_700_000_001);
+    let mut e = V9Exporter::new(ExporterConfig::default(), boot);
+    let records: Vec<FlowRecord> = (0..20_000).map(record).collect();
+    let mut out: Vec<Vec<u8>> = Vec::with_capacity(4_000);
+    // Warm up: templates, plans, the packet buffer.
+    for r in &records[..1000] {
+        e.push(r, now, &mut out).unwrap();
+    }
+    out.clear();
+    let (mut total, mut packets) = (0, 0);
+    for r in &records[1000..] {
+        let before = out.len();
+        let (res, allocs) = count(|| e.push(r, now, &mut out));
+        res.unwrap();
+        let produced = out.len() - before;
+        assert!(
+            allocs <= produced,
+            "{allocs} allocations for a record that finished {produced} packets"
+        );
+        total += allocs;
+        packets += produced;
+    }
+    println!(
+        "v9: {} records, {packets} packets, {total} allocations (one per packet handed out)",
+        records.len() - 1000
+    );
+    assert!(packets > 100);
+    assert_eq!(total, packets);
+    // The packets are exactly their length, and templates were refreshed on the way.
+    assert!(
+        out.iter()
+            .all(|p| p.capacity() == p.len() && p.len() <= 1400)
+    );
+    let with_template = out.iter().filter(|p| p[20..22] == [0, 0]).count();
+    assert!(with_template >= packets / 20, "{with_template}");
+}
