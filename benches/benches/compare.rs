@@ -13,9 +13,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use criterion::{Criterion, Throughput};
 use flowwire_benches::report;
 use flowwire_benches::{
-    Flow, Packets, SflowFlow, handwritten_decode, handwritten_decode_ipfix, ipfix, ipfix_records,
-    ipfix_step_two_counters, netflow9, runtime_width_decode, sflow, v9_records,
-    v9_step_two_counters,
+    Flow, Packets, SflowFlow, flow_into_record, handwritten_decode, handwritten_decode_ipfix,
+    ipfix, ipfix_records, ipfix_step_two_counters, netflow9, runtime_width_decode, sflow,
+    v9_records, v9_step_two_counters,
 };
 use flowwire_record::{FlowRecord, Timestamp};
 
@@ -326,6 +326,24 @@ fn decode_group(c: &mut Criterion, proto: &str) {
         }
     }
     check(&format!("{proto} hand-written"), &got, &want);
+    got.clear();
+    let mut r0 = FlowRecord::default();
+    for p in &packets.data {
+        let flows: Vec<Flow> = if is_ipfix {
+            ipfix_records(p).map(handwritten_decode_ipfix).collect()
+        } else {
+            v9_records(p).map(handwritten_decode).collect()
+        };
+        for f in &flows {
+            flow_into_record(f, &mut r0);
+            got.push(Key::of_record(&r0));
+        }
+    }
+    check(
+        &format!("{proto} hand-written into FlowRecord"),
+        &got,
+        &want,
+    );
     let layout: &[(u16, u16)] = if is_ipfix {
         &flowwire_benches::IPFIX_FIELDS
     } else {
@@ -500,6 +518,28 @@ fn decode_group(c: &mut Criterion, proto: &str) {
         sum
     };
     g.bench_function("hand-written fixed-width", |b| b.iter(&mut run_hw));
+    let mut hw_rec = FlowRecord::default();
+    g.bench_function("hand-written fixed-width into FlowRecord", |b| {
+        b.iter(|| {
+            let mut sum = 0u64;
+            for p in &packets.data {
+                if is_ipfix {
+                    for r in ipfix_records(black_box(p)) {
+                        flow_into_record(&handwritten_decode_ipfix(r), &mut hw_rec);
+                        sum = sum.wrapping_add(hw_rec.octets.unwrap_or(0));
+                        black_box(&hw_rec);
+                    }
+                } else {
+                    for r in v9_records(black_box(p)) {
+                        flow_into_record(&handwritten_decode(r), &mut hw_rec);
+                        sum = sum.wrapping_add(hw_rec.octets.unwrap_or(0));
+                        black_box(&hw_rec);
+                    }
+                }
+            }
+            sum
+        })
+    });
     g.bench_function("hand-written, widths at run time", |b| {
         b.iter(|| {
             let mut sum = 0u64;

@@ -363,6 +363,31 @@ pub fn runtime_width_decode(record: &[u8], fields: &[(u16, u16)]) -> Flow {
     f
 }
 
+/// The hand-written fixed-width decoder's [`Flow`] stored into a reused
+/// [`flowwire_record::FlowRecord`] (cleared first): the floor of any decoder that fills a
+/// `FlowRecord` (times are left out: they need the export header).
+#[inline]
+pub fn flow_into_record(f: &Flow, r: &mut flowwire_record::FlowRecord) {
+    use std::net::{IpAddr, Ipv4Addr};
+    r.clear();
+    r.src_addr = Some(IpAddr::V4(Ipv4Addr::from(f.src)));
+    r.dst_addr = Some(IpAddr::V4(Ipv4Addr::from(f.dst)));
+    r.src_port = Some(f.sport);
+    r.dst_port = Some(f.dport);
+    r.protocol = Some(f.proto);
+    r.tos = Some(f.tos);
+    r.tcp_flags = Some(u16::from(f.flags));
+    r.in_if = Some(f.in_if);
+    r.out_if = Some(f.out_if);
+    r.octets = Some(f.octets);
+    r.packets = Some(f.packets);
+    r.src_as = Some(f.src_as);
+    r.dst_as = Some(f.dst_as);
+    r.next_hop = Some(IpAddr::V4(Ipv4Addr::from(f.next_hop)));
+    r.src_mask = Some(f.src_mask);
+    r.dst_mask = Some(f.dst_mask);
+}
+
 /// Iterates the fixed-length records of a generated v9 data packet (by its FlowSet length).
 pub fn v9_records(packet: &[u8]) -> impl Iterator<Item = &[u8; V9_RECORD_LEN]> {
     let set_len = usize::from(u16::from_be_bytes([packet[22], packet[23]]));
