@@ -7,12 +7,17 @@
 
 use std::net::IpAddr;
 
-use flowwire_record::{FieldId, FlowRecord, ProtocolKind, Value};
+use std::borrow::Cow;
+
+use flowwire_record::{ExtraField, FieldId, FlowRecord, OwnedValue, ProtocolKind};
 
 use crate::error::{Error, Result};
 use crate::header::{self, HeaderInfo};
-use crate::repr::CounterData;
-use crate::wire::{CounterSampleView, Datagram, FlowSampleView, Interface, SourceId};
+use crate::repr::{
+    CounterData, ExtendedNat, ExtendedNatPort, ExtendedRouter, ExtendedSwitch, SampledEthernet,
+    SampledIpv4, SampledIpv6,
+};
+use crate::wire::{CounterSampleView, Datagram, FlowSampleView, Interface, RecordRef, SourceId};
 use crate::xdr::{Address, Reader, Xdr};
 
 /// IPFIX samplingPopulation (310): where the sample pool goes in [`FlowRecord::extra`].
@@ -20,6 +25,10 @@ pub const SAMPLE_POOL_FIELD: FieldId = FieldId::iana(310);
 /// IPFIX ignoredPacketTotalCount (164): where sFlow's `drops` (packets the agent could not
 /// sample for lack of resources) goes in [`FlowRecord::extra`].
 pub const DROPS_FIELD: FieldId = FieldId::iana(164);
+/// Registry name of [`SAMPLE_POOL_FIELD`], as [`FlowRecord::push_extra`] would look it up.
+const SAMPLE_POOL_NAME: &str = "samplingPopulation";
+/// Registry name of [`DROPS_FIELD`].
+const DROPS_NAME: &str = "ignoredPacketTotalCount";
 /// forwardingStatus value for "dropped, unknown reason" (RFC 7270).
 pub const FORWARDING_DROPPED: u32 = 0x80;
 
@@ -90,8 +99,17 @@ pub fn flow_sample_into(
     if f.input.format == Interface::DISCARDED || f.output.format == Interface::DISCARDED {
         out.forwarding_status = Some(FORWARDING_DROPPED);
     }
-    out.push_extra(SAMPLE_POOL_FIELD, Value::Unsigned32(f.sample_pool));
-    out.push_extra(DROPS_FIELD, Value::Unsigned64(u64::from(f.drops)));
+    // What `push_extra` makes, without its registry look-ups (names checked by a test).
+    out.extra.push(ExtraField {
+        field: SAMPLE_POOL_FIELD,
+        name: Some(Cow::Borrowed(SAMPLE_POOL_NAME)),
+        value: OwnedValue::Unsigned32(f.sample_pool),
+    });
+    out.extra.push(ExtraField {
+        field: DROPS_FIELD,
+        name: Some(Cow::Borrowed(DROPS_NAME)),
+        value: OwnedValue::Unsigned64(u64::from(f.drops)),
+    });
     records_into(f.records, out, errors)
 }
 
@@ -144,11 +162,55 @@ pub(crate) fn records_into(
                 })
                 .map(|(protocol, frame_length, bytes)| {
                     out.octets = Some(u64::from(frame_length));
-                    let h = header::decode(protocol, bytes);
-                    apply_header(out, &h);
-                    info = Some(h);
+                    let h = info.get_or_insert_with(HeaderInfo::default);
+                    header::decode_into(protocol, bytes, h);
+                    apply_header(out, &h.outer);
                 }),
-            2 | 3 | 4 | 1001 | 1002 | 1007 | 1020 => rec.flow().map(|d| apply_fixed(out, &d)),
+            // The fixed-size records, read in place (as `FlowData::decode` reads them, with
+            // the same errors) rather than through the owned `FlowData`.
+            2 => body::<SampledEthernet>(&rec).map(|e| {
+                set(&mut out.src_mac, Some(e.src_mac));
+                set(&mut out.dst_mac, Some(e.dst_mac));
+                set(&mut out.octets, Some(u64::from(e.length)));
+            }),
+            3 => body::<SampledIpv4>(&rec).map(|v| {
+                set(&mut out.src_addr, Some(v.src_ip.into()));
+                set(&mut out.dst_addr, Some(v.dst_ip.into()));
+                set(&mut out.protocol, u8::try_from(v.protocol).ok());
+                set(&mut out.src_port, port(v.src_port));
+                set(&mut out.dst_port, port(v.dst_port));
+                set(&mut out.tcp_flags, port(v.tcp_flags));
+                set(&mut out.tos, u8::try_from(v.tos).ok());
+                set(&mut out.octets, Some(u64::from(v.length)));
+            }),
+            4 => body::<SampledIpv6>(&rec).map(|v| {
+                set(&mut out.src_addr, Some(v.src_ip.into()));
+                set(&mut out.dst_addr, Some(v.dst_ip.into()));
+                set(&mut out.protocol, u8::try_from(v.protocol).ok());
+                set(&mut out.src_port, port(v.src_port));
+                set(&mut out.dst_port, port(v.dst_port));
+                set(&mut out.tcp_flags, port(v.tcp_flags));
+                set(&mut out.tos, u8::try_from(v.priority).ok());
+                set(&mut out.octets, Some(u64::from(v.length)));
+            }),
+            1001 => body::<ExtendedSwitch>(&rec).map(|s| {
+                if s.src_vlan != 0 {
+                    set(&mut out.vlan, port(s.src_vlan));
+                }
+            }),
+            1002 => body::<ExtendedRouter>(&rec).map(|r| {
+                set(&mut out.next_hop, ip(r.next_hop));
+                set(&mut out.src_mask, u8::try_from(r.src_mask_len).ok());
+                set(&mut out.dst_mask, u8::try_from(r.dst_mask_len).ok());
+            }),
+            1007 => body::<ExtendedNat>(&rec).map(|n| {
+                set(&mut out.post_nat_src_addr, ip(n.src));
+                set(&mut out.post_nat_dst_addr, ip(n.dst));
+            }),
+            1020 => body::<ExtendedNatPort>(&rec).map(|n| {
+                set(&mut out.post_nat_src_port, port(n.src_port));
+                set(&mut out.post_nat_dst_port, port(n.dst_port));
+            }),
             1003 => rec.with_body("flow record", |r| gateway(r, out)),
             1006 => rec.with_body("flow record", |r| mpls(r, out)),
             _ => Ok(()),
@@ -160,8 +222,7 @@ pub(crate) fn records_into(
     info
 }
 
-fn apply_header(out: &mut FlowRecord, h: &HeaderInfo) {
-    let o = &h.outer;
+fn apply_header(out: &mut FlowRecord, o: &header::Layers) {
     set(&mut out.src_mac, o.src_mac);
     set(&mut out.dst_mac, o.dst_mac);
     set(&mut out.vlan, o.vlan);
@@ -179,50 +240,10 @@ fn apply_header(out: &mut FlowRecord, h: &HeaderInfo) {
     set(&mut out.icmp_code, o.icmp_code);
 }
 
-fn apply_fixed(out: &mut FlowRecord, d: &crate::repr::FlowData) {
-    use crate::repr::FlowData as F;
-    match d {
-        F::SampledEthernet(e) => {
-            set(&mut out.src_mac, Some(e.src_mac));
-            set(&mut out.dst_mac, Some(e.dst_mac));
-            set(&mut out.octets, Some(u64::from(e.length)));
-        }
-        F::SampledIpv4(v) => {
-            set(&mut out.src_addr, Some(v.src_ip.into()));
-            set(&mut out.dst_addr, Some(v.dst_ip.into()));
-            set(&mut out.protocol, u8::try_from(v.protocol).ok());
-            set(&mut out.src_port, port(v.src_port));
-            set(&mut out.dst_port, port(v.dst_port));
-            set(&mut out.tcp_flags, port(v.tcp_flags));
-            set(&mut out.tos, u8::try_from(v.tos).ok());
-            set(&mut out.octets, Some(u64::from(v.length)));
-        }
-        F::SampledIpv6(v) => {
-            set(&mut out.src_addr, Some(v.src_ip.into()));
-            set(&mut out.dst_addr, Some(v.dst_ip.into()));
-            set(&mut out.protocol, u8::try_from(v.protocol).ok());
-            set(&mut out.src_port, port(v.src_port));
-            set(&mut out.dst_port, port(v.dst_port));
-            set(&mut out.tcp_flags, port(v.tcp_flags));
-            set(&mut out.tos, u8::try_from(v.priority).ok());
-            set(&mut out.octets, Some(u64::from(v.length)));
-        }
-        F::ExtendedSwitch(s) if s.src_vlan != 0 => set(&mut out.vlan, port(s.src_vlan)),
-        F::ExtendedRouter(r) => {
-            set(&mut out.next_hop, ip(r.next_hop));
-            set(&mut out.src_mask, u8::try_from(r.src_mask_len).ok());
-            set(&mut out.dst_mask, u8::try_from(r.dst_mask_len).ok());
-        }
-        F::ExtendedNat(n) => {
-            set(&mut out.post_nat_src_addr, ip(n.src));
-            set(&mut out.post_nat_dst_addr, ip(n.dst));
-        }
-        F::ExtendedNatPort(n) => {
-            set(&mut out.post_nat_src_port, port(n.src_port));
-            set(&mut out.post_nat_dst_port, port(n.dst_port));
-        }
-        _ => {}
-    }
+/// A fixed-size flow record body read in place, exactly as [`crate::repr::FlowData::decode`]
+/// reads it (same content-length checks and errors).
+fn body<T: Xdr>(rec: &RecordRef<'_>) -> Result<T> {
+    rec.with_body("flow record", T::read)
 }
 
 /// extended_gateway without allocating: next hop, source AS, last AS of the path.
@@ -392,4 +413,29 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded> {
     }
     out.trailing_bytes = samples.trailing_bytes();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precomputed_extra_names_are_the_registry_names() {
+        let mut a = FlowRecord::default();
+        a.push_extra(SAMPLE_POOL_FIELD, flowwire_record::Value::Unsigned32(7));
+        a.push_extra(DROPS_FIELD, flowwire_record::Value::Unsigned64(3));
+        let b = [
+            ExtraField {
+                field: SAMPLE_POOL_FIELD,
+                name: Some(Cow::Borrowed(SAMPLE_POOL_NAME)),
+                value: OwnedValue::Unsigned32(7),
+            },
+            ExtraField {
+                field: DROPS_FIELD,
+                name: Some(Cow::Borrowed(DROPS_NAME)),
+                value: OwnedValue::Unsigned64(3),
+            },
+        ];
+        assert_eq!(a.extra, b);
+    }
 }

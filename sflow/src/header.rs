@@ -113,21 +113,172 @@ enum Start {
 
 /// Decodes a sampled header of the given [`header_protocol`].
 pub fn decode(protocol: u32, bytes: &[u8]) -> HeaderInfo {
+    let mut info = HeaderInfo::default();
+    decode_into(protocol, bytes, &mut info);
+    info
+}
+
+/// Decodes a sampled header of the given [`header_protocol`] into `info`, which is
+/// overwritten: [`decode`] without moving the result.
+///
+/// The common header (Ethernet II with at most two VLAN tags, or raw IP; IPv4 that is not a
+/// fragment or IPv6 without extension headers; then TCP, UDP, ICMP or ICMPv6, no tunnel) is
+/// read at fixed offsets; everything else goes through `etherparse`'s lax slicing. Both give
+/// the same result (checked by a differential test).
+pub fn decode_into(protocol: u32, bytes: &[u8], info: &mut HeaderInfo) {
+    *info = HeaderInfo::default();
+    if fast(protocol, bytes, &mut info.outer).is_some() {
+        return;
+    }
+    info.outer = Layers::default();
+    slow_into(protocol, bytes, info);
+}
+
+/// [`decode`] through `etherparse` only, without the fixed-offset fast path: the reference
+/// the fast path is tested against.
+#[doc(hidden)]
+pub fn decode_reference(protocol: u32, bytes: &[u8]) -> HeaderInfo {
+    let mut info = HeaderInfo::default();
+    slow_into(protocol, bytes, &mut info);
+    info
+}
+
+/// The `etherparse` path; `info` must be the default.
+fn slow_into(protocol: u32, bytes: &[u8], info: &mut HeaderInfo) {
     let start = match protocol {
         header_protocol::ETHERNET => Start::Ethernet,
         header_protocol::IPV4 | header_protocol::IPV6 => Start::Ip,
         header_protocol::MPLS => Start::EtherType(ETH_MPLS),
-        _ => return HeaderInfo::default(),
+        _ => return,
     };
-    let mut info = HeaderInfo::default();
     let next = layers(start, bytes, &mut info.outer);
     if let Some((tunnel, start, inner_bytes)) = next {
         info.tunnel = Some(tunnel);
-        let mut inner = Layers::default();
-        let _ = layers(start, inner_bytes, &mut inner);
-        info.inner = Some(inner);
+        let inner = info.inner.insert(Layers::default());
+        let _ = layers(start, inner_bytes, inner);
     }
-    info
+}
+
+const ETH_IPV4: u16 = 0x0800;
+const ETH_IPV6: u16 = 0x86dd;
+const ETH_HEADER_LEN: usize = 14;
+const VLAN_TAG_LEN: usize = 4;
+const IPV6_HEADER_LEN: usize = 40;
+const TCP_MIN_LEN: usize = 20;
+
+/// The fixed-offset fast path: fills `out` (which is the default) and returns `Some`, or
+/// returns `None` (leaving `out` partly written) for anything it does not cover exactly as
+/// the `etherparse` path does: MPLS, more than two VLAN tags, MACsec, fragments, IPv4
+/// authentication headers, IPv6 extension headers, tunnels (VXLAN and Geneve ports, GRE,
+/// IP-in-IP), transports other than TCP / UDP / ICMP / ICMPv6, and IP headers cut short.
+fn fast(protocol: u32, bytes: &[u8], out: &mut Layers) -> Option<()> {
+    let ip = match protocol {
+        header_protocol::ETHERNET => {
+            let (eth, mut rest) = bytes.split_at_checked(ETH_HEADER_LEN)?;
+            out.dst_mac = mac(eth);
+            out.src_mac = eth.get(6..).and_then(mac);
+            let mut ether_type = be16(eth, 12)?;
+            let mut tags = 0u8;
+            while matches!(ether_type, 0x8100 | 0x88a8 | 0x9100) {
+                let (tag, after) = rest.split_at_checked(VLAN_TAG_LEN)?;
+                let vid = Some(be16(tag, 0)? & 0x0fff);
+                match tags {
+                    0 => out.vlan = vid,
+                    1 => out.inner_vlan = vid,
+                    _ => return None,
+                }
+                tags += 1;
+                ether_type = be16(tag, 2)?;
+                rest = after;
+            }
+            if ether_type != ETH_IPV4 && ether_type != ETH_IPV6 {
+                return None;
+            }
+            rest
+        }
+        header_protocol::IPV4 | header_protocol::IPV6 => bytes,
+        _ => return None,
+    };
+    // etherparse goes by the version nibble, whatever the EtherType said.
+    let first = *ip.first()?;
+    let (proto, payload) = match first >> 4 {
+        4 => {
+            let header_len = usize::from(first & 0x0f) * 4;
+            if header_len < 20 {
+                return None;
+            }
+            let (h, rest) = ip.split_at_checked(header_len)?;
+            // Any fragment (more fragments, or an offset) takes the reference path.
+            if be16(h, 6)? & 0x3fff != 0 {
+                return None;
+            }
+            let total = usize::from(be16(h, 2)?);
+            // A total length below the header length: the rest of the slice, as etherparse.
+            let payload_len = if total < header_len {
+                rest.len()
+            } else {
+                (total - header_len).min(rest.len())
+            };
+            let src: [u8; 4] = h.get(12..16)?.try_into().ok()?;
+            let dst: [u8; 4] = h.get(16..20)?.try_into().ok()?;
+            out.src_addr = Some(IpAddr::from(src));
+            out.dst_addr = Some(IpAddr::from(dst));
+            out.tos = Some(*h.get(1)?);
+            out.ttl = Some(*h.get(8)?);
+            out.ether_type = Some(ETH_IPV4);
+            (*h.get(9)?, rest.get(..payload_len)?)
+        }
+        6 => {
+            let (h, rest) = ip.split_at_checked(IPV6_HEADER_LEN)?;
+            let declared = usize::from(be16(h, 4)?);
+            // Payload length 0 (jumbogram or unset): the rest of the slice, as etherparse.
+            let payload_len = if declared == 0 {
+                rest.len()
+            } else {
+                declared.min(rest.len())
+            };
+            let word = u32::from_be_bytes(h.get(..4)?.try_into().ok()?);
+            let src: [u8; 16] = h.get(8..24)?.try_into().ok()?;
+            let dst: [u8; 16] = h.get(24..40)?.try_into().ok()?;
+            out.src_addr = Some(IpAddr::from(src));
+            out.dst_addr = Some(IpAddr::from(dst));
+            out.tos = Some(((word >> 20) & 0xff) as u8);
+            out.ttl = Some(*h.get(7)?);
+            out.flow_label = Some(word & 0x000f_ffff);
+            out.ether_type = Some(ETH_IPV6);
+            (*h.get(6)?, rest.get(..payload_len)?)
+        }
+        _ => return None,
+    };
+    out.protocol = Some(proto);
+    match proto {
+        6 => {
+            out.src_port = be16(payload, 0);
+            out.dst_port = be16(payload, 2);
+            // Flags only when etherparse slices the TCP header: the whole header is there
+            // and its data offset is valid.
+            if let (Some(&off), Some(&flags)) = (payload.get(12), payload.get(13)) {
+                let header_len = usize::from(off >> 4) * 4;
+                if header_len >= TCP_MIN_LEN && payload.len() >= header_len {
+                    out.tcp_flags = Some(u16::from(flags) | u16::from(off & 1) << 8);
+                }
+            }
+        }
+        17 => {
+            let dst_port = be16(payload, 2);
+            if matches!(dst_port, Some(VXLAN_PORT | GENEVE_PORT)) {
+                return None;
+            }
+            out.src_port = be16(payload, 0);
+            out.dst_port = dst_port;
+        }
+        1 | 58 => {
+            out.icmp_type = payload.first().copied();
+            out.icmp_code = payload.get(1).copied();
+        }
+        _ => return None,
+    }
+    Some(())
 }
 
 fn mac(b: &[u8]) -> Option<MacAddr> {
