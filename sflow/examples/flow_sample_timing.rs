@@ -113,7 +113,10 @@ fn time(datagrams: &[Vec<u8>], runs: usize) -> (f64, usize) {
 }
 
 fn main() {
-    let runs = 25;
+    let runs = std::env::var("RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(25);
     let g = generated(1400);
     let (ns, n) = time(&g, runs);
     println!("generated 128-byte headers: {n} samples, best of {runs}: {ns:.1} ns/sample");

@@ -87,18 +87,24 @@ pub fn flow_sample_into(
     out: &mut FlowRecord,
     errors: &mut impl Extend<Error>,
 ) -> Option<HeaderInfo> {
-    out.clear();
-    out.kind = Some(ProtocolKind::Sflow5);
-    out.agent = dg.agent;
-    out.domain = Some(dg.sub_agent_id);
-    out.sequence = Some(f.sequence);
-    out.sampling_interval = Some(f.sampling_rate);
-    out.packets = Some(1);
-    out.in_if = f.input.index();
-    out.out_if = f.output.index();
-    if f.input.format == Interface::DISCARDED || f.output.format == Interface::DISCARDED {
-        out.forwarding_status = Some(FORWARDING_DROPPED);
-    }
+    // `FlowRecord::clear` and the sample's fields in one write.
+    let mut extra = core::mem::take(&mut out.extra);
+    extra.clear();
+    let discarded =
+        f.input.format == Interface::DISCARDED || f.output.format == Interface::DISCARDED;
+    *out = FlowRecord {
+        kind: Some(ProtocolKind::Sflow5),
+        agent: dg.agent,
+        domain: Some(dg.sub_agent_id),
+        sequence: Some(f.sequence),
+        sampling_interval: Some(f.sampling_rate),
+        packets: Some(1),
+        in_if: f.input.index(),
+        out_if: f.output.index(),
+        forwarding_status: discarded.then_some(FORWARDING_DROPPED),
+        extra,
+        ..FlowRecord::default()
+    };
     // What `push_extra` makes, without its registry look-ups (names checked by a test).
     out.extra.push(ExtraField {
         field: SAMPLE_POOL_FIELD,
@@ -152,14 +158,19 @@ pub(crate) fn records_into(
             continue;
         }
         let res = match rec.format {
-            1 => rec
-                .with_body("flow record", |r| {
-                    let protocol = r.u32("sampled header")?;
-                    let frame_length = r.u32("sampled header")?;
-                    let _stripped = r.u32("sampled header")?;
-                    let bytes = r.opaque("sampled header")?;
-                    Ok((protocol, frame_length, bytes))
-                })
+            1 => sampled_header_in_place(rec.data)
+                .map_or_else(
+                    || {
+                        rec.with_body("flow record", |r| {
+                            let protocol = r.u32("sampled header")?;
+                            let frame_length = r.u32("sampled header")?;
+                            let _stripped = r.u32("sampled header")?;
+                            let bytes = r.opaque("sampled header")?;
+                            Ok((protocol, frame_length, bytes))
+                        })
+                    },
+                    Ok,
+                )
                 .map(|(protocol, frame_length, bytes)| {
                     out.octets = Some(u64::from(frame_length));
                     let h = info.get_or_insert_with(HeaderInfo::default);
@@ -193,11 +204,21 @@ pub(crate) fn records_into(
                 set(&mut out.tos, u8::try_from(v.priority).ok());
                 set(&mut out.octets, Some(u64::from(v.length)));
             }),
-            1001 => body::<ExtendedSwitch>(&rec).map(|s| {
-                if s.src_vlan != 0 {
-                    set(&mut out.vlan, port(s.src_vlan));
+            1001 => match rec.data.get(..4) {
+                // The body is exactly four integers; src_vlan is the first.
+                Some(v) if rec.data.len() == 16 => {
+                    let src_vlan = u32::from_be_bytes(v.try_into().unwrap_or_default());
+                    if src_vlan != 0 {
+                        set(&mut out.vlan, port(src_vlan));
+                    }
+                    Ok(())
                 }
-            }),
+                _ => body::<ExtendedSwitch>(&rec).map(|s| {
+                    if s.src_vlan != 0 {
+                        set(&mut out.vlan, port(s.src_vlan));
+                    }
+                }),
+            },
             1002 => body::<ExtendedRouter>(&rec).map(|r| {
                 set(&mut out.next_hop, ip(r.next_hop));
                 set(&mut out.src_mask, u8::try_from(r.src_mask_len).ok());
@@ -222,7 +243,7 @@ pub(crate) fn records_into(
     info
 }
 
-fn apply_header(out: &mut FlowRecord, o: &header::Layers) {
+pub(crate) fn apply_header(out: &mut FlowRecord, o: &header::Layers) {
     set(&mut out.src_mac, o.src_mac);
     set(&mut out.dst_mac, o.dst_mac);
     set(&mut out.vlan, o.vlan);
@@ -240,6 +261,21 @@ fn apply_header(out: &mut FlowRecord, o: &header::Layers) {
     set(&mut out.icmp_code, o.icmp_code);
 }
 
+/// The sampled header record (protocol, frame length, stripped, header bytes) when its body
+/// is well formed (the opaque fills the rest exactly, as `with_body` wants); `None` sends it
+/// through the `Reader` path, which reports what is wrong.
+fn sampled_header_in_place(data: &[u8]) -> Option<(u32, u32, &[u8])> {
+    let (fixed, rest) = data.split_at_checked(16)?;
+    let word = |at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(fixed.get(at..at + 4)?.try_into().ok()?))
+    };
+    let len = usize::try_from(word(12)?).ok()?;
+    if len.checked_add(3)? & !3 != rest.len() {
+        return None;
+    }
+    Some((word(0)?, word(4)?, rest.get(..len)?))
+}
+
 /// A fixed-size flow record body read in place, exactly as [`crate::repr::FlowData::decode`]
 /// reads it (same content-length checks and errors).
 fn body<T: Xdr>(rec: &RecordRef<'_>) -> Result<T> {
@@ -247,7 +283,7 @@ fn body<T: Xdr>(rec: &RecordRef<'_>) -> Result<T> {
 }
 
 /// extended_gateway without allocating: next hop, source AS, last AS of the path.
-fn gateway(r: &mut Reader<'_>, out: &mut FlowRecord) -> Result<()> {
+pub(crate) fn gateway(r: &mut Reader<'_>, out: &mut FlowRecord) -> Result<()> {
     let next_hop = Address::read(r)?;
     let _as = r.u32("extended gateway")?;
     let src_as = r.u32("extended gateway")?;
@@ -271,7 +307,7 @@ fn gateway(r: &mut Reader<'_>, out: &mut FlowRecord) -> Result<()> {
 }
 
 /// extended_mpls without allocating: next hop and the top input label.
-fn mpls(r: &mut Reader<'_>, out: &mut FlowRecord) -> Result<()> {
+pub(crate) fn mpls(r: &mut Reader<'_>, out: &mut FlowRecord) -> Result<()> {
     let next_hop = Address::read(r)?;
     let mut top = None;
     for _ in 0..2 {

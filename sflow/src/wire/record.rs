@@ -98,6 +98,26 @@ impl<'a> Iterator for RecordIter<'a> {
         self.left -= 1;
         let rest = self.data.get(self.pos..).unwrap_or(&[]);
         let offset = self.base + self.pos;
+        // Fast path: tag, length and the whole body are there.
+        if let Some((head, after)) = rest.split_at_checked(8) {
+            let word = |at: usize| {
+                head.get(at..at + 4)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u32::from_be_bytes)
+            };
+            if let (Some(tag), Some(len)) = (word(0), word(4))
+                && let Some(data) = after.get(..len as usize)
+            {
+                let (enterprise, format) = split_tag(tag);
+                self.pos += 8 + data.len();
+                return Some(Ok(RecordRef {
+                    offset,
+                    enterprise,
+                    format,
+                    data,
+                }));
+            }
+        }
         let mut r = Reader::new(rest, offset);
         let item = (|| {
             let (enterprise, format) = split_tag(r.u32(self.what)?);
