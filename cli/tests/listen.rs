@@ -66,3 +66,56 @@ fn port_in_use_is_a_user_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
 }
+
+#[test]
+fn sigint_stops_cleanly_with_the_statistics() {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_flowwire"))
+        .args([
+            "listen",
+            "--udp",
+            &format!("127.0.0.1:{port}"),
+            "--format",
+            "jsonl",
+            "--stats",
+            "--duration",
+            "30",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample.pcap");
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut reader = CaptureReader::open(&sample).unwrap();
+    if let Some(Ok(d)) = reader.next_datagram() {
+        sender.send_to(d.payload, ("127.0.0.1", port)).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped promptly"
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.stdout.is_empty(),
+        "what was received is printed, not lost in a buffer"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("datagrams 1"));
+}
