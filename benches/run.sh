@@ -14,19 +14,29 @@ MEASURE="${MEASURE:-2}"
 BENCHES="${BENCHES:-compare learn scale captures decode values}"
 LOG="${LOG:-$PWD/target/flowwire-bench.log}"
 if [ -z "${REPORT_ONLY:-}" ]; then
+    # Build everything first (release; slow the first time), then time. A failed build stops
+    # here, leaving the last results alone.
+    if ! cargo bench -q -p flowwire-benches --no-run; then
+        echo "build failed; RESULTS.md left as it was" >&2
+        exit 1
+    fi
     # Only this run's numbers go into the table.
     rm -rf "$CRITERION_HOME"
     mkdir -p "$CRITERION_HOME"
-    # Build everything first (release; slow the first time), then time.
-    cargo bench -p flowwire-benches --no-run 2>&1 | tail -n 2
     load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
     started="$(date -u '+%Y-%m-%d %H:%M UTC')"
     : >"$LOG"
+    shown=0
     for b in $BENCHES; do
         echo "== bench $b" | tee -a "$LOG"
-        cargo bench -q -p flowwire-benches --bench "$b" -- \
-            --warm-up-time 1 --measurement-time "$MEASURE" --noplot 2>&1 | tee -a "$LOG" |
-            grep -E '^(check|captures|.* encode:|sflow:|[a-z0-9 ]+/.*)$|time:|thrpt:' || true
+        if ! cargo bench -q -p flowwire-benches --bench "$b" -- \
+            --warm-up-time 1 --measurement-time "$MEASURE" --noplot >>"$LOG" 2>&1; then
+            echo "bench $b failed: see $LOG" >&2
+            exit 1
+        fi
+        # What this bench checked and the interleaved ratios (criterion's output is in the log).
+        grep -E '^(check|interleaved)' "$LOG" | tail -n "+$((shown + 1))" || true
+        shown=$(grep -cE '^(check|interleaved)' "$LOG" || true)
     done
     load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
     cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //')"
