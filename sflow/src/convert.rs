@@ -116,7 +116,9 @@ pub fn flow_sample_into(
         name: Some(Cow::Borrowed(DROPS_NAME)),
         value: OwnedValue::Unsigned64(u64::from(f.drops)),
     });
-    records_into(f.records, out, errors)
+    let mut info = None;
+    records_into(f.records, out, errors, &mut info);
+    info
 }
 
 /// Fills `out` (cleared first) from a discarded-packet sample: like [`flow_sample_into`],
@@ -136,7 +138,9 @@ pub fn discarded_sample_into(
     out.in_if = Some(x.input).filter(|&i| i != 0);
     out.out_if = Some(x.output).filter(|&i| i != 0);
     out.forwarding_status = Some(FORWARDING_DROPPED);
-    records_into(x.records, out, errors)
+    let mut info = None;
+    records_into(x.records, out, errors, &mut info);
+    info
 }
 
 /// Applies the records of a flow or discarded-packet sample to `out`.
@@ -144,8 +148,8 @@ pub(crate) fn records_into(
     records: crate::wire::RecordIter<'_>,
     out: &mut FlowRecord,
     errors: &mut impl Extend<Error>,
-) -> Option<HeaderInfo> {
-    let mut info = None;
+    info: &mut Option<HeaderInfo>,
+) {
     for rec in records {
         let rec = match rec {
             Ok(r) => r,
@@ -173,8 +177,12 @@ pub(crate) fn records_into(
                 )
                 .map(|(protocol, frame_length, bytes)| {
                     out.octets = Some(u64::from(frame_length));
+                    // A second raw header record (unusual) replaces the first.
+                    if let Some(h) = info.as_mut() {
+                        *h = HeaderInfo::default();
+                    }
                     let h = info.get_or_insert_with(HeaderInfo::default);
-                    header::decode_into(protocol, bytes, h);
+                    header::decode_into_default(protocol, bytes, h);
                     apply_header(out, &h.outer);
                 }),
             // The fixed-size records, read in place (as `FlowData::decode` reads them, with
@@ -240,7 +248,6 @@ pub(crate) fn records_into(
             errors.extend(Some(e));
         }
     }
-    info
 }
 
 pub(crate) fn apply_header(out: &mut FlowRecord, o: &header::Layers) {

@@ -127,6 +127,11 @@ pub fn decode(protocol: u32, bytes: &[u8]) -> HeaderInfo {
 /// the same result (checked by a differential test).
 pub fn decode_into(protocol: u32, bytes: &[u8], info: &mut HeaderInfo) {
     *info = HeaderInfo::default();
+    decode_into_default(protocol, bytes, info);
+}
+
+/// [`decode_into`] for an `info` that is already the default.
+pub(crate) fn decode_into_default(protocol: u32, bytes: &[u8], info: &mut HeaderInfo) {
     if fast(protocol, bytes, &mut info.outer).is_some() {
         return;
     }

@@ -884,3 +884,39 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The fixed-offset flow sample view equals the `Reader` one (compact and expanded).
+    #[test]
+    fn flow_view_fast_equals_the_reader_path(seed in any::<u64>()) {
+        let s = Sample::generate(&mut Gen(seed));
+        if !matches!(s, Sample::Flow(_) | Sample::ExpandedFlow(_)) {
+            return Ok(());
+        }
+        let d = DatagramRepr {
+            samples: vec![s],
+            ..DatagramRepr::default()
+        };
+        let bytes = d.to_bytes().unwrap();
+        let v = Datagram::new_checked(&bytes[..]).unwrap();
+        for s in v.samples() {
+            let s = s.unwrap();
+            let fast = s.flow_view_fast().unwrap();
+            let slow = s
+                .flow_view(&mut crate::xdr::Reader::new(s.data, s.body_offset()))
+                .unwrap();
+            prop_assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+            for n in 0..s.data.len().min(48) {
+                let cut = crate::wire::SampleRef { data: &s.data[..n], ..s };
+                let fast = cut.flow_view_fast().map(|x| format!("{x:?}"));
+                let slow = cut
+                    .flow_view(&mut crate::xdr::Reader::new(cut.data, cut.body_offset()))
+                    .ok()
+                    .map(|x| format!("{x:?}"));
+                if fast.is_some() {
+                    prop_assert_eq!(fast, slow);
+                }
+            }
+        }
+    }
+}

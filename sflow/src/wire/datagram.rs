@@ -1,6 +1,7 @@
 //! The datagram header (sFlow v5 §"sample_datagram_v5").
 
 use crate::error::{Error, Result};
+use crate::repr::split_tag;
 use crate::wire::be32;
 use crate::wire::sample::SampleRef;
 use crate::xdr::{Address, Reader, Xdr};
@@ -176,6 +177,27 @@ impl<'a> Iterator for SampleIter<'a> {
         }
         self.left -= 1;
         let rest = self.data.get(self.pos..).unwrap_or(&[]);
+        // Fast path: tag, length and the whole body are there.
+        if let Some((head, after)) = rest.split_at_checked(8) {
+            let word = |at: usize| {
+                head.get(at..at + 4)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u32::from_be_bytes)
+            };
+            if let (Some(tag), Some(len)) = (word(0), word(4))
+                && let Some(data) = after.get(..len as usize)
+            {
+                let (enterprise, format) = split_tag(tag);
+                let offset = self.base + self.pos;
+                self.pos += 8 + data.len();
+                return Some(Ok(SampleRef {
+                    offset,
+                    enterprise,
+                    format,
+                    data,
+                }));
+            }
+        }
         let mut r = Reader::new(rest, self.base + self.pos);
         match SampleRef::read(&mut r) {
             Ok(s) => {

@@ -227,6 +227,13 @@ impl<'a> SampleRef<'a> {
         if self.enterprise != 0 {
             return Ok(SampleView::Unknown(*self));
         }
+        if matches!(
+            self.format,
+            sample_format::FLOW | sample_format::EXPANDED_FLOW
+        ) && let Some(v) = self.flow_view_fast()
+        {
+            return Ok(SampleView::Flow(v));
+        }
         let mut r = Reader::new(self.data, self.body_offset());
         let res = match self.format {
             sample_format::FLOW | sample_format::EXPANDED_FLOW => {
@@ -262,7 +269,65 @@ impl<'a> SampleRef<'a> {
         Ok(RecordIter::new(r.rest(), base, count, what))
     }
 
-    fn flow_view(&self, r: &mut Reader<'a>) -> Result<FlowSampleView<'a>> {
+    /// The flow sample view read at fixed offsets, when the whole fixed part is there;
+    /// `None` leaves it to the `Reader` path, which reports what is missing.
+    pub(crate) fn flow_view_fast(&self) -> Option<FlowSampleView<'a>> {
+        let expanded = self.format == sample_format::EXPANDED_FLOW;
+        // Compact: sequence, source, rate, pool, drops, input, output, record count;
+        // expanded: source and interfaces take two words each.
+        let fixed_len = if expanded { 44 } else { 32 };
+        let (fixed, rest) = self.data.split_at_checked(fixed_len)?;
+        let w = |i: usize| {
+            fixed
+                .get(i * 4..i * 4 + 4)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u32::from_be_bytes)
+        };
+        let (source, input, output, count) = if expanded {
+            (
+                SourceId {
+                    class: w(1),
+                    index: w(2),
+                },
+                Interface {
+                    format: w(6),
+                    value: w(7),
+                },
+                Interface {
+                    format: w(8),
+                    value: w(9),
+                },
+                w(10),
+            )
+        } else {
+            (
+                SourceId::from_compact(w(1)),
+                Interface::from_compact(w(5)),
+                Interface::from_compact(w(6)),
+                w(7),
+            )
+        };
+        let k = if expanded { 3 } else { 2 };
+        Some(FlowSampleView {
+            offset: self.offset,
+            expanded,
+            sequence: w(0),
+            source,
+            sampling_rate: w(k),
+            sample_pool: w(k + 1),
+            drops: w(k + 2),
+            input,
+            output,
+            records: RecordIter::new(
+                rest,
+                self.body_offset().saturating_add(fixed_len),
+                count,
+                "flow record",
+            ),
+        })
+    }
+
+    pub(crate) fn flow_view(&self, r: &mut Reader<'a>) -> Result<FlowSampleView<'a>> {
         let expanded = self.format == sample_format::EXPANDED_FLOW;
         let sequence = r.u32("flow sample")?;
         let source = if expanded {
