@@ -150,7 +150,12 @@ pub(crate) fn records_into(
     errors: &mut impl Extend<Error>,
     info: &mut Option<HeaderInfo>,
 ) {
+    // Until a record has been applied, the header's fields in `out` are all unset (the
+    // callers reset `out` and set none of them), so the header can be copied in without
+    // the set-if-unset checks.
+    let mut first = true;
     for rec in records {
+        let fresh = core::mem::replace(&mut first, false);
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
@@ -183,7 +188,11 @@ pub(crate) fn records_into(
                     }
                     let h = info.get_or_insert_with(HeaderInfo::default);
                     header::decode_into_default(protocol, bytes, h);
-                    apply_header(out, &h.outer);
+                    if fresh {
+                        copy_header(out, &h.outer);
+                    } else {
+                        apply_header(out, &h.outer);
+                    }
                 }),
             // The fixed-size records, read in place (as `FlowData::decode` reads them, with
             // the same errors) rather than through the owned `FlowData`.
@@ -248,6 +257,25 @@ pub(crate) fn records_into(
             errors.extend(Some(e));
         }
     }
+}
+
+/// [`apply_header`] into a record where none of these fields is set yet.
+fn copy_header(out: &mut FlowRecord, o: &header::Layers) {
+    out.src_mac = o.src_mac;
+    out.dst_mac = o.dst_mac;
+    out.vlan = o.vlan;
+    out.inner_vlan = o.inner_vlan;
+    out.mpls_label = o.mpls_label;
+    out.src_addr = o.src_addr;
+    out.dst_addr = o.dst_addr;
+    out.protocol = o.protocol;
+    out.tos = o.tos;
+    out.flow_label = o.flow_label;
+    out.src_port = o.src_port;
+    out.dst_port = o.dst_port;
+    out.tcp_flags = o.tcp_flags;
+    out.icmp_type = o.icmp_type;
+    out.icmp_code = o.icmp_code;
 }
 
 pub(crate) fn apply_header(out: &mut FlowRecord, o: &header::Layers) {
