@@ -188,6 +188,7 @@ impl<'a, 't> DataRecord<'a, 't> {
     }
 
     /// The fields with their raw bytes and offsets.
+    #[inline]
     pub fn raw_fields(&self) -> RawFieldIter<'a, 't> {
         RawFieldIter {
             rest: self.bytes,
@@ -206,6 +207,7 @@ impl<'a, 't> DataRecord<'a, 't> {
     /// The fields as `(specifier, value)`, values decoded as their data type; a value whose
     /// length does not suit its type falls back to [`Value::decode_lenient`] (use
     /// [`DataRecord::check`] to find such fields).
+    #[inline]
     pub fn fields(&self) -> FieldIter<'a, 't> {
         FieldIter {
             raw: self.raw_fields(),
@@ -252,6 +254,7 @@ pub struct RawField<'a> {
 
 impl<'a> RawField<'a> {
     /// The value, strictly decoded.
+    #[inline]
     pub fn strict_value(&self) -> Result<Value<'a>, Error> {
         Value::decode(self.data_type, self.bytes).map_err(|source| Error::BadValue {
             offset: self.offset,
@@ -261,6 +264,7 @@ impl<'a> RawField<'a> {
     }
 
     /// The value, leniently decoded (never fails).
+    #[inline]
     pub fn value(&self) -> Value<'a> {
         Value::decode_lenient(self.data_type, self.bytes)
     }
