@@ -206,7 +206,22 @@ impl CaptureReader {
             if self.done {
                 return None;
             }
-            let (offset, step) = match self.inner.next() {
+            // pcap-parser 0.17 subtracts a block's declared length without checking it (an
+            // overflow panic in builds with overflow checks, found by the capture_reader fuzz
+            // target); a panic inside the parser ends the walk as a malformed capture instead.
+            let inner = &mut self.inner;
+            let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                let inner = inner;
+                inner.next()
+            }));
+            let Ok(next) = next else {
+                self.done = true;
+                return Some(Err(CaptureError::Malformed {
+                    frame: self.state.stats.frames,
+                    reason: "the capture parser failed on a malformed block".into(),
+                }));
+            };
+            let (offset, step) = match next {
                 Ok((offset, block)) => {
                     let step = self.state.handle_block(block);
                     (offset, step)

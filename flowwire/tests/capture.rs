@@ -248,3 +248,21 @@ fn fragmented_udp_is_reassembled_like_tshark_does() {
         );
     }
 }
+
+/// Fuzz regression (capture_reader): a pcapng block whose declared length is shorter than its
+/// own header made pcap-parser 0.17 subtract with overflow. The walk ends with an error.
+#[test]
+fn pcapng_block_length_underflow_is_an_error() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/pcapng-block-length-underflow.pcapng");
+    let bytes = std::fs::read(path).unwrap();
+    if let Ok(mut r) = CaptureReader::from_bytes(&bytes) {
+        let mut fatal = 0;
+        while let Some(item) = r.next_datagram() {
+            if let Err(e) = item {
+                fatal += usize::from(e.is_fatal());
+            }
+        }
+        assert!(fatal <= 1);
+    }
+}
