@@ -222,7 +222,9 @@ impl NtpTimestamp {
     /// As an absolute time, the fraction truncated to whole nanoseconds.
     pub const fn to_timestamp(self) -> Timestamp {
         let unix_secs = self.secs() as i64 - NTP_UNIX_OFFSET_SECS as i64;
-        let nanos = ((self.fraction() as u64 * 1_000_000_000) >> 32) as i64;
+        // Rounded to the nearest nanosecond: a fraction unit is 0.23 ns, so a time that came
+        // from `Timestamp::to_ntp` comes back exactly.
+        let nanos = ((self.fraction() as u64 * 1_000_000_000 + (1 << 31)) >> 32) as i64;
         Timestamp(unix_secs * 1_000_000_000 + nanos)
     }
 
@@ -307,12 +309,24 @@ mod tests {
     fn ntp_round_trip_at_nanosecond_precision() {
         let t = Timestamp::from_unix_nanos(1_700_000_000_123_456_789);
         let ntp = t.to_ntp().expect("in era 0");
-        let back = ntp.to_timestamp();
-        assert!(
-            (back.unix_nanos() - t.unix_nanos()).abs() <= 1,
-            "{back:?} vs {t:?}"
-        );
+        assert_eq!(ntp.to_timestamp(), t);
         assert_eq!(ntp.secs() as u64, 1_700_000_000 + NTP_UNIX_OFFSET_SECS);
+    }
+
+    /// Found by the `export_roundtrip` fuzz target: the way back truncated, so a time lost a
+    /// nanosecond on every trip through dateTimeNanoseconds (…532 ms → …531999999 ns → …8).
+    #[test]
+    fn ntp_round_trip_is_exact_for_every_nanosecond() {
+        let base = 1_700_000_000_000_000_000i64;
+        let samples = (0..1_000_000i64)
+            .map(|i| i * 1_000)
+            .chain(0..1_000_000)
+            .chain(999_000_000..1_000_000_000)
+            .chain([532_000_000, 999_999_999]);
+        for n in samples {
+            let t = Timestamp::from_unix_nanos(base + n);
+            assert_eq!(t.to_ntp().expect("era 0").to_timestamp(), t, "{n}");
+        }
     }
 
     #[test]
