@@ -30,17 +30,25 @@ fn encode_err(what: &'static str) -> Error {
 
 /// Builds the packet headers a [`FlowRecord`] describes: Ethernet (MACs, zero when absent),
 /// 802.1Q / QinQ tags, IPv4 or IPv6 (ToS, flow label), then TCP (ports, flags), UDP (ports),
-/// ICMP / ICMPv6 (type, code), or nothing for other protocols. Without addresses only the
+/// ICMP over IPv4 / ICMPv6 over IPv6 (type, code), or nothing for other protocols. Without addresses only the
 /// Ethernet header is built.
 pub fn build_header(rec: &FlowRecord) -> Result<Vec<u8>> {
     let src_mac = rec.src_mac.unwrap_or_default().0;
     let dst_mac = rec.dst_mac.unwrap_or_default().0;
     let eth = PacketBuilder::ethernet2(src_mac, dst_mac);
     let proto = rec.protocol.unwrap_or(0);
+    // Protocols without a transport header here are patched in after building (see below).
+    let v6 = matches!(rec.src_addr, Some(IpAddr::V6(_)));
+    let built_proto = match proto {
+        6 | 17 => proto,
+        1 if !v6 => proto,
+        58 if v6 => proto,
+        _ => IpNumber::IPV6_NO_NEXT_HEADER.0,
+    };
     let tos = rec.tos.unwrap_or(0);
     let ip = match (rec.src_addr, rec.dst_addr) {
         (Some(IpAddr::V4(s)), Some(IpAddr::V4(d))) => {
-            let mut h = Ipv4Header::new(0, 64, IpNumber(proto), s.octets(), d.octets())
+            let mut h = Ipv4Header::new(0, 64, IpNumber(built_proto), s.octets(), d.octets())
                 .map_err(|_| encode_err("IPv4 header"))?;
             h.dscp = IpDscp::try_new(tos >> 2).map_err(|_| encode_err("DSCP"))?;
             h.ecn = IpEcn::try_new(tos & 3).map_err(|_| encode_err("ECN"))?;
@@ -51,7 +59,7 @@ pub fn build_header(rec: &FlowRecord) -> Result<Vec<u8>> {
                 traffic_class: tos,
                 flow_label: Ipv6FlowLabel::try_new(rec.flow_label.unwrap_or(0) & 0xf_ffff)
                     .map_err(|_| encode_err("flow label"))?,
-                next_header: IpNumber(proto),
+                next_header: IpNumber(built_proto),
                 hop_limit: 64,
                 source: s.octets(),
                 destination: d.octets(),
@@ -108,24 +116,60 @@ pub fn build_header(rec: &FlowRecord) -> Result<Vec<u8>> {
             t.write(&mut out, &[])
         }
         17 => step.udp(sp, dp).write(&mut out, &[]),
-        1 => step
+        1 if !v6 => step
             .icmpv4_raw(
                 rec.icmp_type.unwrap_or(0),
                 rec.icmp_code.unwrap_or(0),
                 [0; 4],
             )
             .write(&mut out, &[]),
-        58 => step
+        58 if v6 => step
             .icmpv6_raw(
                 rec.icmp_type.unwrap_or(0),
                 rec.icmp_code.unwrap_or(0),
                 [0; 4],
             )
             .write(&mut out, &[]),
-        p => step.write(&mut out, IpNumber(p), &[]),
+        p => {
+            // etherparse's builder takes an extension header number (0, 43, 44, 51, 60...)
+            // for a promise of that header and panics without one: build with "no next
+            // header", then put the protocol in the fixed IP header.
+            step.write(&mut out, IpNumber::IPV6_NO_NEXT_HEADER, &[])
+                .map_err(|_| encode_err("packet header"))?;
+            set_last_ip_protocol(&mut out, v6, p)?;
+            return Ok(out);
+        }
     };
     res.map_err(|_| encode_err("packet header"))?;
     Ok(out)
+}
+
+/// Sets the protocol (next header) of the IP header that ends `frame`, a header without
+/// options or extensions and without payload, as the builder writes it.
+fn set_last_ip_protocol(frame: &mut [u8], v6: bool, protocol: u8) -> Result<()> {
+    let len = if v6 {
+        Ipv6Header::LEN
+    } else {
+        Ipv4Header::MIN_LEN
+    };
+    let at = frame
+        .len()
+        .checked_sub(len)
+        .ok_or_else(|| encode_err("packet header"))?;
+    let ip = frame
+        .get_mut(at..)
+        .ok_or_else(|| encode_err("packet header"))?;
+    if v6 {
+        let (mut h, _) = Ipv6Header::from_slice(ip).map_err(|_| encode_err("IPv6 header"))?;
+        h.next_header = IpNumber(protocol);
+        ip.copy_from_slice(&h.to_bytes());
+    } else {
+        let (mut h, _) = Ipv4Header::from_slice(ip).map_err(|_| encode_err("IPv4 header"))?;
+        h.protocol = IpNumber(protocol);
+        h.header_checksum = h.calc_header_checksum();
+        ip.copy_from_slice(&h.to_bytes());
+    }
+    Ok(())
 }
 
 /// A flow sample describing `rec`: a raw packet header record built by [`build_header`]
