@@ -262,6 +262,11 @@ impl Exporter {
     /// of the general path.
     pub fn flow(&mut self, record: &FlowRecord, now: Timestamp) -> Result<(), Error> {
         let key = emit::layout_key(record);
+        if key == 0 {
+            return Err(Error::Unencodable {
+                what: "record without fields",
+            });
+        }
         if key & emit::EXTRA_BIT == 0 && !self.general_only() {
             self.flow_planned(key, record, now)
         } else {
@@ -471,12 +476,18 @@ impl Exporter {
         Ok(())
     }
 
+    /// Whether a template must be sent (again) before records at `now`: never sent, or sent
+    /// at least the refresh interval ago, and not at this very instant (so that with a zero
+    /// interval a message that had to be cut still does not repeat the template forever).
     fn due(&self, e: &Entry, now: Timestamp) -> bool {
         match e.last_sent {
             None => true,
             Some(t) => {
                 let age = now.unix_nanos().saturating_sub(t.unix_nanos());
-                age >= i64::try_from(self.config.template_refresh.as_nanos()).unwrap_or(i64::MAX)
+                age > 0
+                    && age
+                        >= i64::try_from(self.config.template_refresh.as_nanos())
+                            .unwrap_or(i64::MAX)
             }
         }
     }
@@ -615,6 +626,59 @@ impl Exporter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `export_roundtrip` fuzz target: with a zero refresh interval, a record
+    /// that did not fit after its template started a new message, which repeated the template
+    /// and went over the limit (101 of 100 octets). A template sent at this instant is not due
+    /// again; the next instant's message carries it again.
+    #[test]
+    fn zero_refresh_keeps_messages_within_the_limit() {
+        let mut e = Exporter::new(ExporterConfig {
+            max_message_len: 100,
+            template_refresh: Duration::ZERO,
+            ..ExporterConfig::default()
+        });
+        let r = FlowRecord {
+            src_port: Some(50569),
+            tos: Some(255),
+            tcp_flags: Some(65535),
+            octets: Some(u64::MAX),
+            packets: Some(u64::MAX),
+            start: Some(Timestamp::from_unix_millis(1_698_921_587_454)),
+            next_hop: Some("::".parse().unwrap()),
+            ..FlowRecord::default()
+        };
+        let t0 = Timestamp::from_unix_secs(1_700_000_000);
+        for now in [t0, t0, t0.add_millis(1000)] {
+            e.flow(&r, now).unwrap();
+        }
+        e.flush();
+        let messages: Vec<Vec<u8>> = e.drain().collect();
+        assert!(messages.iter().all(|m| m.len() <= 100), "{messages:?}");
+        let with_template = messages
+            .iter()
+            .filter(|m| {
+                Message::new_checked(&m[..])
+                    .unwrap()
+                    .sets()
+                    .any(|s| s.unwrap().kind() == crate::wire::set::SetKind::Template)
+            })
+            .count();
+        // Sent at t0, and again at t0 + 1 s.
+        assert_eq!(with_template, 2);
+    }
+
+    #[test]
+    fn a_record_without_fields_is_refused() {
+        let mut e = Exporter::new(ExporterConfig::default());
+        let now = Timestamp::from_unix_secs(1_700_000_000);
+        assert!(matches!(
+            e.flow(&FlowRecord::default(), now),
+            Err(Error::Unencodable { .. })
+        ));
+        e.flush();
+        assert_eq!(e.drain().count(), 0);
+    }
 
     /// A record with the fields `layout`'s bits select, values from `seed`.
     #[allow(clippy::field_reassign_with_default)]
