@@ -299,3 +299,39 @@ fn empty_variable_length_value_survives_re_encoding() {
     assert_eq!(r, r2);
     assert_eq!(r2.to_vec().unwrap(), again);
 }
+
+/// Fuzz regression (`fuzz/regressions/netflow_roundtrip/v9-varlen-datetime-ms-of-4-octets-grows`):
+/// a variable-length field of a time type (323, observationTimeMilliseconds) carrying 4
+/// octets decoded leniently to a 64-bit integer, which re-encoded at 8 octets and then read
+/// back as a time. Such values are now kept as their octets in the owned copy.
+#[test]
+fn variable_length_value_off_its_natural_size_survives_re_encoding() {
+    use flowwire_netflow::record::OwnedValue;
+    use flowwire_netflow::record::registry::Registry;
+    use flowwire_netflow::{FlowSetRepr, V9Packet, V9Repr};
+    let bytes = include_bytes!(
+        "../../fuzz/regressions/netflow_roundtrip/v9-varlen-datetime-ms-of-4-octets-grows"
+    );
+    let registry = Registry::new();
+    let r = V9Repr::parse(&V9Packet::new_checked(&bytes[..]).unwrap(), &registry, &[]).unwrap();
+    let values: Vec<&OwnedValue> = r
+        .flowsets
+        .iter()
+        .filter_map(|s| match s {
+            FlowSetRepr::Data(d) => Some(d.records.iter().flatten()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(
+        values,
+        [
+            &OwnedValue::OctetArray(vec![0, 0, 0x0f, 0]),
+            &OwnedValue::OctetArray(vec![0xff; 4])
+        ]
+    );
+    let again = r.to_vec().unwrap();
+    let r2 = V9Repr::parse(&V9Packet::new_checked(&again[..]).unwrap(), &registry, &[]).unwrap();
+    assert_eq!(r, r2);
+    assert_eq!(r2.to_vec().unwrap(), again);
+}

@@ -118,6 +118,19 @@ pub enum FlowSetRepr {
 /// value takes the 3-octet form (`ff 00 00`): a record of a variable-length template then always
 /// has a non-zero octet, and can never be mistaken for the zero padding at the end of a
 /// FlowSet (which is how the decoder tells padding apart; found by fuzzing).
+/// A field's value for the owned copy: decoded as the template says, except that a
+/// variable-length value whose natural size is not its octet count (a 4-octet
+/// dateTimeMilliseconds, a 2-octet unsigned64) is kept as its octets, since re-encoding would
+/// write it at its natural size.
+fn owned_value(spec: FieldSpec, bytes: &[u8]) -> OwnedValue {
+    let v = spec.decode(bytes);
+    if spec.is_variable() && v.natural_len() != bytes.len() {
+        OwnedValue::OctetArray(bytes.to_vec())
+    } else {
+        v.to_owned_value()
+    }
+}
+
 fn short_prefix(n: usize) -> bool {
     n > 0 && n < 255
 }
@@ -393,7 +406,7 @@ impl V9Repr {
                     for r in DataRecords::new(set.body(), set.body_offset(), tpl) {
                         let r = r?;
                         used += r.bytes().len();
-                        records.push(r.fields().map(|(_, v)| v.to_owned_value()).collect());
+                        records.push(r.raw_fields().map(|(s, b)| owned_value(s, b)).collect());
                     }
                     flowsets.push(FlowSetRepr::Data(DataSetRepr {
                         template: tpl.clone(),

@@ -145,6 +145,14 @@ impl<'a, 't> DataRecord<'a, 't> {
             specs: self.template.fields().iter(),
         }
     }
+    /// The fields in template order as `(field spec, value bytes)`, variable-length prefixes
+    /// left out: for a copy that must encode back to the same bytes.
+    pub fn raw_fields(&self) -> RawFields<'a, 't> {
+        RawFields {
+            bytes: self.bytes,
+            specs: self.template.fields().iter(),
+        }
+    }
     /// The first non-scope field of this type.
     pub fn get(&self, field_type: u16) -> Option<Value<'a>> {
         self.fields()
@@ -165,16 +173,41 @@ impl<'a> Iterator for DataFields<'a, '_> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let spec = *self.specs.next()?;
-        let (skip, len) = if spec.is_variable() {
-            var_len(self.bytes)?
-        } else {
-            (0, usize::from(spec.length))
-        };
-        let (value, rest) = self.bytes.get(skip..)?.split_at_checked(len)?;
-        self.bytes = rest;
+        let (spec, value) = next_field(&mut self.bytes, &mut self.specs)?;
         Some((spec, spec.decode(value)))
     }
+}
+
+/// Iterator over a record's fields as bytes; see [`DataRecord::raw_fields`].
+#[derive(Debug, Clone)]
+pub struct RawFields<'a, 't> {
+    bytes: &'a [u8],
+    specs: core::slice::Iter<'t, FieldSpec>,
+}
+
+impl<'a> Iterator for RawFields<'a, '_> {
+    type Item = (FieldSpec, &'a [u8]);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        next_field(&mut self.bytes, &mut self.specs)
+    }
+}
+
+#[inline]
+fn next_field<'a>(
+    bytes: &mut &'a [u8],
+    specs: &mut core::slice::Iter<'_, FieldSpec>,
+) -> Option<(FieldSpec, &'a [u8])> {
+    let spec = *specs.next()?;
+    let (skip, len) = if spec.is_variable() {
+        var_len(bytes)?
+    } else {
+        (0, usize::from(spec.length))
+    };
+    let (value, rest) = bytes.get(skip..)?.split_at_checked(len)?;
+    *bytes = rest;
+    Some((spec, value))
 }
 
 #[cfg(test)]
