@@ -90,7 +90,8 @@ impl core::fmt::Debug for Exporter {
 
 impl Exporter {
     /// An exporter of `kind` whose uptime counts from `boot`, with the codec's defaults
-    /// (1400-octet datagrams, domain / source id 0, agent 127.0.0.1 for sFlow). A protocol
+    /// (1400-octet datagrams, except NetFlow v5's 30 records of at most 1464 octets as every v5
+    /// exporter sends them; domain / source id 0; agent 127.0.0.1 for sFlow). A protocol
     /// whose codec is not compiled in makes every `push` fail.
     pub fn new(kind: ProtocolKind, boot: Timestamp) -> Self {
         let inner = match kind {

@@ -25,7 +25,11 @@ fn has_short_pcapng_block(data: &[u8]) -> bool {
             }
         }
         let a = [head[4], head[5], head[6], head[7]];
-        let len = if big_endian { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) } as usize;
+        let len = if big_endian {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        } as usize;
         if len < 12 {
             return true;
         }
