@@ -378,7 +378,7 @@ where
     }
 
     fn enforce_bytes(&mut self, keep: &E) {
-        while self.total_bytes > self.limits.max_total_bytes {
+        while self.memory_bytes() > self.limits.max_total_bytes {
             if !self.evict_lru_except(Some(keep)) {
                 break;
             }
@@ -439,7 +439,7 @@ where
         // Bytes are enforced across other exporters first; if this exporter alone is over,
         // the new template is taken back out.
         self.enforce_bytes(&exporter);
-        if self.total_bytes > self.limits.max_total_bytes {
+        if self.memory_bytes() > self.limits.max_total_bytes {
             if let Some(d) = self
                 .exporters
                 .get_mut(&exporter)
