@@ -162,6 +162,12 @@ impl Exporter {
                 {
                     return Err(ExportError::NotV5("IPv6 addresses"));
                 }
+                // Refused now (an IPv6 next hop, an interface index above 65535), not at
+                // flush, where it would take the datagram's other records with it.
+                flowwire_netflow::V5RecordRepr::from_flow_record(
+                    record,
+                    &flowwire_record::mapping::TimeContext::default(),
+                )?;
                 pending.push(record.clone());
                 if pending.len() >= 30 {
                     self.flush_v5(now, out)?;
@@ -255,4 +261,45 @@ impl Exporter {
 /// Milliseconds since `boot`, as a 32-bit uptime counter (wrapping like an exporter's).
 fn uptime_ms(boot: Timestamp, now: Timestamp) -> u32 {
     now.unix_millis().saturating_sub(boot.unix_millis()) as u32
+}
+
+#[cfg(all(test, feature = "netflow"))]
+mod tests {
+    use super::*;
+
+    /// A record v5 cannot carry is refused when pushed; the records around it still go out.
+    #[test]
+    fn v5_refuses_a_bad_record_at_push_and_keeps_the_others() {
+        let now = Timestamp::from_unix_secs(1_700_000_000);
+        let mut e = Exporter::new(ProtocolKind::Netflow5, now);
+        let mut out = Vec::new();
+        let good = FlowRecord {
+            src_addr: Some("192.0.2.1".parse().unwrap()),
+            ..FlowRecord::default()
+        };
+        let bad = [
+            FlowRecord {
+                in_if: Some(70_000),
+                ..good.clone()
+            },
+            FlowRecord {
+                next_hop: Some("2001:db8::1".parse().unwrap()),
+                ..good.clone()
+            },
+            FlowRecord {
+                dst_addr: Some("2001:db8::1".parse().unwrap()),
+                ..good.clone()
+            },
+        ];
+        for i in 0..30 {
+            e.push(&good, now, &mut out).unwrap();
+            if let Some(b) = bad.get(i) {
+                assert!(e.push(b, now, &mut out).is_err());
+            }
+        }
+        e.flush(now, &mut out).unwrap();
+        assert_eq!(out.len(), 1);
+        let v5 = flowwire_netflow::V5Packet::new_checked(&out[0][..]).unwrap();
+        assert_eq!(v5.count(), 30);
+    }
 }
