@@ -57,6 +57,8 @@ pub mod sequence;
 #[cfg(feature = "serde")]
 mod serde_impl;
 pub mod template_store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod time;
 mod value;
 

@@ -486,6 +486,7 @@ impl V9Exporter {
 mod tests {
     use super::*;
     use crate::session::Session;
+    use flowwire_record::testing::varied_record as varied;
 
     fn rec(i: u32) -> FlowRecord {
         FlowRecord {
@@ -597,77 +598,6 @@ mod tests {
         }
         e.flush(now, &mut out);
         assert!(out.is_empty());
-    }
-
-    /// A record with the fields `layout`'s bits select, values from `seed`.
-    #[allow(clippy::field_reassign_with_default)]
-    fn varied(layout: u64, seed: u64) -> FlowRecord {
-        let mut x = seed;
-        let mut next = || {
-            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        };
-        let on = |b: u32| layout & (1 << b) != 0;
-        let mut ip = |v6: bool| -> std::net::IpAddr {
-            if v6 {
-                std::net::Ipv6Addr::from((u128::from(next()) << 64) | u128::from(next())).into()
-            } else {
-                std::net::Ipv4Addr::from(next() as u32).into()
-            }
-        };
-        let mut r = FlowRecord::default();
-        r.src_addr = on(0).then(|| ip(on(40)));
-        r.dst_addr = on(1).then(|| ip(on(41)));
-        r.next_hop = on(15).then(|| ip(on(42)));
-        r.bgp_next_hop = on(16).then(|| ip(on(43)));
-        r.post_nat_src_addr = on(29).then(|| ip(on(44)));
-        r.post_nat_dst_addr = on(30).then(|| ip(on(45)));
-        let mut n = || next();
-        r.src_port = on(2).then(|| n() as u16);
-        r.dst_port = on(3).then(|| n() as u16);
-        r.protocol = on(4).then(|| if on(46) { 58 } else { n() as u8 });
-        r.tos = on(5).then(|| n() as u8);
-        r.tcp_flags = on(6).then(|| n() as u16);
-        r.octets = on(7).then(&mut n);
-        r.packets = on(8).then(&mut n);
-        r.start =
-            on(9).then(|| Timestamp::from_unix_millis(1_699_000_000_000 + n() % 10_000_000_000));
-        r.end = on(10).then(|| Timestamp::from_unix_nanos(n() as i64));
-        r.in_if = on(11).then(|| n() as u32);
-        r.out_if = on(12).then(|| n() as u32);
-        r.src_as = on(13).then(|| n() as u32);
-        r.dst_as = on(14).then(|| n() as u32);
-        r.src_mask = on(17).then(|| n() as u8);
-        r.dst_mask = on(18).then(|| n() as u8);
-        r.vlan = on(19).then(|| n() as u16);
-        r.inner_vlan = on(20).then(|| n() as u16);
-        r.src_mac = on(21).then(|| flowwire_record::MacAddr([n() as u8; 6]));
-        r.dst_mac = on(22).then(|| flowwire_record::MacAddr([n() as u8, 1, 2, 3, 4, 5]));
-        r.icmp_type = on(23).then(|| n() as u8);
-        r.icmp_code = on(24).then(|| n() as u8);
-        r.flow_label = on(25).then(|| n() as u32);
-        r.direction = on(26).then(|| n() as u8);
-        r.end_reason = on(27).then(|| n() as u8);
-        r.forwarding_status = on(28).then(|| n() as u32);
-        r.post_nat_src_port = on(31).then(|| n() as u16);
-        r.post_nat_dst_port = on(32).then(|| n() as u16);
-        r.sampling_interval = on(33).then(|| n() as u32);
-        r.sampling_algorithm = on(34).then(|| n() as u8);
-        r.mpls_label = on(35).then(|| n() as u32 & 0xfffff);
-        if on(63) {
-            r.push_extra(flowwire_record::FieldId::iana(82), Value::String(b"eth0"));
-            if on(62) {
-                // Not representable in v9: left out by the general path.
-                r.push_extra(
-                    flowwire_record::FieldId::enterprise(9, 1),
-                    Value::Unsigned32(7),
-                );
-            }
-        }
-        r
     }
 
     proptest::proptest! {

@@ -5,9 +5,9 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use flowwire_netflow::record::testing::typical_record;
 use flowwire_netflow::record::{FlowRecord, Timestamp};
 
 struct Counting;
@@ -57,48 +57,13 @@ fn count<R>(f: impl FnOnce() -> R) -> (R, usize) {
     (r, ALLOCS.load(Ordering::SeqCst) - before)
 }
 
-/// An 18-field record (the benchmarks' shape); every 7th one IPv6 (a second layout).
-fn record(i: u32) -> FlowRecord {
-    let v6 = i % 7 == 3;
-    let addr = |x: u32| -> IpAddr {
-        if v6 {
-            Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, (x >> 16) as u16, x as u16).into()
-        } else {
-            Ipv4Addr::from(0x0a00_0000 | x).into()
-        }
-    };
-    FlowRecord {
-        src_addr: Some(addr(i)),
-        dst_addr: Some(addr(i.wrapping_mul(7))),
-        src_port: Some(1024 + (i % 5000) as u16),
-        dst_port: Some(443),
-        protocol: Some(6),
-        tos: Some(0),
-        tcp_flags: Some(0x1b),
-        octets: Some(u64::from(i) * 1500),
-        packets: Some(u64::from(i % 100) + 1),
-        start: Some(Timestamp::from_unix_millis(
-            1_699_999_000_000 + u64::from(i),
-        )),
-        end: Some(Timestamp::from_unix_millis(1_700_000_000_000)),
-        in_if: Some(1),
-        out_if: Some(2),
-        src_as: Some(64_500),
-        dst_as: Some(64_501),
-        next_hop: Some(addr(1)),
-        src_mask: Some(24),
-        dst_mask: Some(16),
-        ..FlowRecord::default()
-    }
-}
-
 #[test]
 fn steady_state_push_allocates_nothing_per_record() {
     use flowwire_netflow::{ExporterConfig, V9Exporter};
     let boot = Timestamp::from_unix_secs(1_699_000_000);
     let now = Timestamp::from_unix_secs(1_700_000_001);
     let mut e = V9Exporter::new(ExporterConfig::default(), boot);
-    let records: Vec<FlowRecord> = (0..20_000).map(record).collect();
+    let records: Vec<FlowRecord> = (0..20_000).map(typical_record).collect();
     let mut out: Vec<Vec<u8>> = Vec::with_capacity(4_000);
     // Warm up: templates, plans, the packet buffer.
     for r in &records[..1000] {
