@@ -150,24 +150,22 @@ pub(crate) fn run(args: DecodeArgs) -> Result<std::process::ExitCode, UserError>
         match input {
             Input::Ipfix(bytes) => {
                 let exporter: SocketAddr = ([0, 0, 0, 0], 0).into();
-                let mut offset = 0usize;
                 let mut n = 0u64;
-                while let Some(head) = bytes.get(offset..offset + 4) {
-                    let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
-                    let Some(msg) = bytes.get(offset..offset + len).filter(|_| len >= 16) else {
-                        eprintln!(
-                            "flowwire: {name}: bad IPFIX message length {len} at byte {offset}; stopping"
-                        );
-                        input_errors += 1;
-                        break;
+                for message in flowwire::ipfix::wire::message::MessageIter::new(&bytes, 0) {
+                    let msg = match message {
+                        Ok(m) => m,
+                        Err(e) => {
+                            eprintln!("flowwire: {name}: {e}; stopping");
+                            input_errors += 1;
+                            break;
+                        }
                     };
                     n += 1;
-                    let export = u32::from_be_bytes([msg[4], msg[5], msg[6], msg[7]]);
-                    if !on_datagram(n, exporter, Timestamp::from_unix_secs(export), msg) {
+                    let export = Timestamp::from_unix_secs(msg.export_time());
+                    if !on_datagram(n, exporter, export, msg.into_inner()) {
                         failed_strict = args.strict;
                         break 'files;
                     }
-                    offset += len;
                 }
             }
             Input::Capture(mut reader) => {

@@ -238,6 +238,25 @@ fn raw_ipfix_file_decodes_like_the_capture() {
     let b = flows(&ipfix);
     assert_eq!(a.len(), b.len());
     assert!(!a.is_empty());
+
+    // Cut inside the last message: the messages before it decode and the cut is reported
+    // with its offset (like a damaged capture: exit status 0 unless --strict).
+    let cut = dir.join("cut.ipfix");
+    std::fs::write(&cut, &file[..file.len() - 10]).unwrap();
+    let out = flowwire()
+        .arg("decode")
+        .arg(&cut)
+        .args(["--format", "jsonl", "--type", "flow"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success());
+    assert!(
+        stderr.contains("message at offset 1424: length 620, but 610 bytes available; stopping"),
+        "{stderr}"
+    );
+    assert!(!jsonl(&out.stdout).is_empty());
+    assert!(jsonl(&out.stdout).len() < a.len());
     for (x, y) in a.iter().zip(&b) {
         for key in [
             "src_addr", "dst_addr", "src_port", "dst_port", "octets", "packets", "start", "end",
