@@ -202,11 +202,21 @@ pub struct TemplateStore<E, T, S = ()> {
 /// Touches within this many of the last one do not reorder the LRU (see `touch`).
 const LRU_SLACK: u64 = 64;
 
-const STORED_OVERHEAD: usize = size_of::<u16>() + 1;
-
+/// The heap a hash table holds: what its allocation is, not how much of it is in use. The
+/// table (hashbrown's swiss table, under std's `HashMap`) has a power-of-two number of
+/// buckets, of which 7/8 are usable (all but one below 8), one `(K, V)` entry (padding
+/// included) and one control byte each, and a group of 16 more control bytes.
 fn map_bytes<K, V>(m: &Map<K, V>) -> usize {
-    // One control byte per bucket plus the entries; capacity, not length, is what is held.
-    m.capacity() * (size_of::<K>() + size_of::<V>() + 1)
+    let capacity = m.capacity();
+    if capacity == 0 {
+        return 0;
+    }
+    let buckets = if capacity < 7 {
+        capacity + 1
+    } else {
+        capacity / 7 * 8
+    };
+    buckets * (size_of::<(K, V)>() + 1) + 16
 }
 
 impl<E, T, S> TemplateStore<E, T, S>
@@ -242,8 +252,9 @@ where
         self.stats.rejected_invalid += 1;
     }
 
-    /// Bytes accounted for all exporters, domains and templates (hash tables by capacity,
-    /// templates by `size_of` plus [`TemplateCost::heap_bytes`]).
+    /// Bytes accounted for all exporters, domains and templates: hash tables by capacity
+    /// (entries are stored inline), templates' own allocations by
+    /// [`TemplateCost::heap_bytes`].
     pub fn memory_bytes(&self) -> usize {
         self.total_bytes
             + map_bytes(&self.exporters)
@@ -394,7 +405,8 @@ where
         template: T,
         now: Timestamp,
     ) -> Insert {
-        let bytes = size_of::<Stored<T>>() + STORED_OVERHEAD + template.heap_bytes();
+        // The entry itself sits in its domain's table, which is counted by capacity.
+        let bytes = template.heap_bytes();
         if bytes > self.limits.max_total_bytes {
             self.stats.rejected_limit += 1;
             return Insert::TooLarge;

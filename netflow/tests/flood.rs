@@ -94,24 +94,32 @@ fn a_million_templates_from_ten_thousand_exporters_stay_under_the_bound() {
     let base = LIVE.load(Ordering::SeqCst);
     PEAK.store(base, Ordering::SeqCst);
     let mut offered = 0u64;
+    let mut most_live = 0;
     for (addr, d) in &datagrams {
         let report = session.decode(*addr, now, d, |_| {});
         offered += TEMPLATES_PER_EXPORTER as u64;
         assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let accounted = session.store().memory_bytes();
+        assert!(accounted <= BOUND, "accounted {accounted} over the bound");
+        // The accounting is what the bound is enforced on: it must not be below the heap
+        // the session really holds (beyond the few bytes of its own scratch state, which
+        // the first decode allocates).
+        let live = LIVE.load(Ordering::SeqCst) - base;
         assert!(
-            session.store().memory_bytes() <= BOUND,
-            "accounted bytes over the bound"
+            live <= accounted + 4096,
+            "live heap {live} above the accounted {accounted}"
         );
+        most_live = most_live.max(live);
     }
     let peak = PEAK.load(Ordering::SeqCst) - base;
     let stats = *session.store_stats();
     eprintln!(
         "offered {offered} templates from {EXPORTERS} exporters: held {} templates of {} exporters, \
-         accounted {} bytes, peak heap {} bytes (bound {BOUND}); learned {} evicted {} templates / {} exporters",
+         accounted {} bytes, live heap at most {most_live} bytes between datagrams and {peak} at \
+         the peak inside one (bound {BOUND}); learned {} evicted {} templates / {} exporters",
         session.store().template_count(),
         session.store().exporter_count(),
         session.store().memory_bytes(),
-        peak,
         stats.learned,
         stats.evicted_templates,
         stats.evicted_exporters,
@@ -124,7 +132,15 @@ fn a_million_templates_from_ten_thousand_exporters_stay_under_the_bound() {
         "every template is held or counted as evicted"
     );
     assert!(stats.evicted_exporters > 0);
-    // The real heap, not just the accounting, stays within the bound, the session's
-    // fixed-size parts (sequence trackers, pending buffer, scratch record) included.
-    assert!(peak < BOUND, "peak heap {peak} over the bound {BOUND}");
+    // The real heap, not just the accounting, stays within the bound. Inside a decode a
+    // table being resized holds its old and new allocations for a moment: the peak may pass
+    // the bound by that much (the exporter table is the largest), not more.
+    assert!(
+        most_live <= BOUND,
+        "live heap {most_live} over the bound {BOUND}"
+    );
+    assert!(
+        peak <= BOUND + BOUND / 100,
+        "peak heap {peak} over the bound {BOUND} by more than 1%"
+    );
 }
