@@ -199,6 +199,10 @@ pub struct TemplateStore<E, T, S = ()> {
     stats: StoreStats,
 }
 
+/// The LRU index is a B-tree: a node holds up to 11 entries and, once entries come and go,
+/// as few as 5, plus its links; counting each entry 3 times over bounds what it holds.
+const LRU_ENTRY_BYTES_FACTOR: usize = 3;
+
 /// Touches within this many of the last one do not reorder the LRU (see `touch`).
 const LRU_SLACK: u64 = 64;
 
@@ -258,7 +262,7 @@ where
     pub fn memory_bytes(&self) -> usize {
         self.total_bytes
             + map_bytes(&self.exporters)
-            + self.lru.len() * (size_of::<u64>() + size_of::<E>() + 16)
+            + self.lru.len() * LRU_ENTRY_BYTES_FACTOR * (size_of::<u64>() + size_of::<E>())
     }
 
     /// The number of exporters held.
