@@ -107,7 +107,8 @@ pub struct StoredTemplate(pub Arc<Template>);
 
 impl TemplateCost for StoredTemplate {
     fn heap_bytes(&self) -> usize {
-        core::mem::size_of::<Template>() + self.0.heap_bytes()
+        // The Arc's allocation: its two counters and the template, then the template's own.
+        2 * core::mem::size_of::<usize>() + core::mem::size_of::<Template>() + self.0.heap_bytes()
     }
 }
 
