@@ -260,6 +260,10 @@ impl Exporter {
     /// template and its compiled [`emit::EmitPlan`], which writes the values straight into the
     /// message buffer (allocated once); nothing is allocated per record. The bytes are those
     /// of the general path.
+    ///
+    /// A record is refused with [`Error::Unencodable`] when it has no field at all, carries a
+    /// NetFlow v9 vendor field (id above 32767), or is larger than a message; a refused record
+    /// leaves the message being built as it was.
     pub fn flow(&mut self, record: &FlowRecord, now: Timestamp) -> Result<(), Error> {
         let key = emit::layout_key(record);
         if key == 0 {

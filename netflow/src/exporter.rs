@@ -151,6 +151,11 @@ impl V9Exporter {
     }
 
     /// Adds a record at time `now`; packets that fill up are appended to `out`.
+    ///
+    /// A record is refused with [`Error::NotRepresentable`] when it has no field v9 can carry
+    /// (none set, or enterprise elements only) or does not fit in one packet with its
+    /// template, and with [`Error::Value`] when a value does not encode; a refused record
+    /// leaves the packet being built as it was.
     pub fn push(
         &mut self,
         record: &FlowRecord,
