@@ -36,9 +36,11 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Decoders face hostile bytes: outside tests, no unwrap, expect, panic or unchecked index,
+// and `forbid` so that no local `allow` can bring one back.
 #![cfg_attr(
     not(test),
-    deny(
+    forbid(
         clippy::unwrap_used,
         clippy::expect_used,
         clippy::panic,
