@@ -376,6 +376,21 @@ impl EmitPlan {
         self.len
     }
 
+    /// Appends `record` (which must have the plan's [`layout_key`]) to `buf`; on error `buf` is
+    /// left as it was.
+    pub fn append(&self, r: &FlowRecord, buf: &mut Vec<u8>) -> Result<(), EmitError> {
+        let start = buf.len();
+        buf.resize(start + self.len, 0);
+        let written = match buf.get_mut(start..) {
+            Some(out) => self.write(r, out),
+            None => Ok(()),
+        };
+        if written.is_err() {
+            buf.truncate(start);
+        }
+        written
+    }
+
     /// Writes `record` (which must have the plan's [`layout_key`]) into `out`, which must be
     /// exactly [`record_len`](Self::record_len) octets. On error `out` may be partly written.
     pub fn write(&self, r: &FlowRecord, out: &mut [u8]) -> Result<(), EmitError> {

@@ -329,14 +329,11 @@ impl Exporter {
             });
         }
         self.prepare(id, len, now);
-        let start = self.buf.len();
-        self.buf.resize(start + len, 0);
-        let written = match (self.plans.get(slot), self.buf.get_mut(start..)) {
-            (Some(p), Some(o)) => p.plan.write(record, o).is_ok(),
-            _ => false,
-        };
+        let written = self
+            .plans
+            .get(slot)
+            .is_some_and(|p| p.plan.append(record, &mut self.buf).is_ok());
         if !written {
-            self.buf.truncate(start);
             return Err(Error::Unencodable {
                 what: "record does not match its emit plan",
             });

@@ -211,14 +211,12 @@ impl V9Exporter {
                 });
             }
         };
-        let start = self.place(index, rec_len, n_fields, now, out)?;
-        self.buf.resize(start + rec_len, 0);
-        let written = match (self.plans.get(slot), self.buf.get_mut(start..)) {
-            (Some(p), Some(o)) => p.plan.write(record, o).is_ok(),
-            _ => false,
-        };
+        self.place(index, rec_len, n_fields, now, out)?;
+        let written = self
+            .plans
+            .get(slot)
+            .is_some_and(|p| p.plan.append(record, &mut self.buf).is_ok());
         if !written {
-            self.buf.truncate(start);
             return Err(Error::NotRepresentable {
                 what: "record does not match its emit plan",
             });

@@ -67,6 +67,20 @@ fn set<T>(slot: &mut Option<T>, v: Option<T>) {
     }
 }
 
+/// The fields of a sampled IPv4 (3) or IPv6 (4) record: addresses, then length, protocol,
+/// ports, TCP flags and ToS / priority as the record carries them.
+fn set_sampled_ip(out: &mut FlowRecord, src: IpAddr, dst: IpAddr, v: [u32; 6]) {
+    let [length, protocol, src_port, dst_port, tcp_flags, tos] = v;
+    set(&mut out.src_addr, Some(src));
+    set(&mut out.dst_addr, Some(dst));
+    set(&mut out.protocol, u8::try_from(protocol).ok());
+    set(&mut out.src_port, port(src_port));
+    set(&mut out.dst_port, port(dst_port));
+    set(&mut out.tcp_flags, port(tcp_flags));
+    set(&mut out.tos, u8::try_from(tos).ok());
+    set(&mut out.octets, Some(u64::from(length)));
+}
+
 fn port(v: u32) -> Option<u16> {
     u16::try_from(v).ok()
 }
@@ -202,24 +216,26 @@ pub(crate) fn records_into(
                 set(&mut out.octets, Some(u64::from(e.length)));
             }),
             3 => body::<SampledIpv4>(&rec).map(|v| {
-                set(&mut out.src_addr, Some(v.src_ip.into()));
-                set(&mut out.dst_addr, Some(v.dst_ip.into()));
-                set(&mut out.protocol, u8::try_from(v.protocol).ok());
-                set(&mut out.src_port, port(v.src_port));
-                set(&mut out.dst_port, port(v.dst_port));
-                set(&mut out.tcp_flags, port(v.tcp_flags));
-                set(&mut out.tos, u8::try_from(v.tos).ok());
-                set(&mut out.octets, Some(u64::from(v.length)));
+                let ip = [
+                    v.length,
+                    v.protocol,
+                    v.src_port,
+                    v.dst_port,
+                    v.tcp_flags,
+                    v.tos,
+                ];
+                set_sampled_ip(out, v.src_ip.into(), v.dst_ip.into(), ip);
             }),
             4 => body::<SampledIpv6>(&rec).map(|v| {
-                set(&mut out.src_addr, Some(v.src_ip.into()));
-                set(&mut out.dst_addr, Some(v.dst_ip.into()));
-                set(&mut out.protocol, u8::try_from(v.protocol).ok());
-                set(&mut out.src_port, port(v.src_port));
-                set(&mut out.dst_port, port(v.dst_port));
-                set(&mut out.tcp_flags, port(v.tcp_flags));
-                set(&mut out.tos, u8::try_from(v.priority).ok());
-                set(&mut out.octets, Some(u64::from(v.length)));
+                let ip = [
+                    v.length,
+                    v.protocol,
+                    v.src_port,
+                    v.dst_port,
+                    v.tcp_flags,
+                    v.priority,
+                ];
+                set_sampled_ip(out, v.src_ip.into(), v.dst_ip.into(), ip);
             }),
             1001 => match rec.data.get(..4) {
                 // The body is exactly four integers; src_vlan is the first.
