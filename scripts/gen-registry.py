@@ -9,6 +9,7 @@ flow-record/src/registry/generated.rs. The XML is not copied into the project; t
 names the registry's update date so a diff shows which registry revision it came from.
 """
 import os
+import re
 import sys
 import xml.etree.ElementTree as ET
 
@@ -82,6 +83,29 @@ def rust_entry(pen, eid, name, dt, sem, units, status):
             f"status: Status::{STATUS[status]} }},").replace("'", '"')
 
 
+def const_name(name):
+    """camelCase registry name -> SCREAMING_SNAKE constant (sourceIPv4Address -> SOURCE_IPV4_ADDRESS)."""
+    n = name.replace("IPv4", "Ipv4").replace("IPv6", "Ipv6")
+    n = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", n)
+    n = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", n)
+    n = re.sub(r"[^A-Za-z0-9_]", "_", n).upper()
+    return n if not n[0].isdigit() else "E_" + n
+
+
+def const_lines(table, doc_prefix):
+    seen = set()
+    out = []
+    for (eid, name, dt, _sem, _units, status) in table:
+        c = const_name(name)
+        if c in seen:
+            c = f"{c}_{eid}"
+        seen.add(c)
+        dep = ", deprecated" if status == "deprecated" else ""
+        out.append(f"    /// `{name}` ({doc_prefix}{eid}): {dt}{dep}.")
+        out.append(f"    pub const {c}: u16 = {eid};")
+    return out
+
+
 def main():
     src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "iana")
     iana_updated, iana = records(os.path.join(src, "ipfix.xml"))
@@ -110,6 +134,20 @@ def main():
               f"pub(crate) static VMWARE: [InformationElement; {len(vmware)}] = ["]
     lines += [rust_entry(6876, *e) for e in vmware]
     lines += ["];", ""]
+    lines += [
+        "/// Element ids as named constants, for matching on [`FieldId::id`](crate::registry::FieldId)",
+        "/// instead of bare numbers: `ie::OCTET_DELTA_COUNT` is 1. Names are the registry's, in",
+        "/// upper snake case.",
+        "pub mod ie {",
+    ]
+    lines += const_lines(iana, "")
+    lines += [
+        "",
+        "    /// VMware / Open vSwitch enterprise elements (PEN 6876).",
+        "    pub mod vmware {",
+    ]
+    lines += ["    " + l for l in const_lines(vmware, "6876:")]
+    lines += ["    }", "}", ""]
     out = os.path.join(ROOT, "flow-record", "src", "registry", "generated.rs")
     with open(out, "w") as f:
         f.write("\n".join(lines))

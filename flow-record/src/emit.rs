@@ -107,7 +107,7 @@ pub enum Slot {
     PostNatSrcPort,
     /// [`FlowRecord::post_nat_dst_port`] (228).
     PostNatDstPort,
-    /// [`FlowRecord::sampling_interval`] (305).
+    /// [`FlowRecord::sampling_interval`] (34).
     SamplingInterval,
     /// [`FlowRecord::sampling_algorithm`] (35).
     SamplingAlgorithm,
@@ -337,7 +337,7 @@ impl EmitPlan {
                 Slot::PostNatDstAddr => addr(POST_NAT_DST_V6, 226, 282),
                 Slot::PostNatSrcPort => (227, 2),
                 Slot::PostNatDstPort => (228, 2),
-                Slot::SamplingInterval => (305, 4),
+                Slot::SamplingInterval => (crate::registry::ie::SAMPLING_INTERVAL, 4),
                 Slot::SamplingAlgorithm => (35, 1),
             };
             steps.push(EmitStep { id, len, slot });

@@ -55,6 +55,7 @@ pub mod pending;
 pub mod plan;
 mod record;
 pub mod registry;
+pub mod sampling;
 pub mod sequence;
 #[cfg(feature = "serde")]
 mod serde_impl;

@@ -4,7 +4,8 @@
 use std::net::IpAddr;
 
 use crate::record::FlowRecord;
-use crate::registry::FieldId;
+use crate::registry::{FieldId, ie, nsel};
+use crate::sampling::SamplingElements;
 use crate::time::Timestamp;
 use crate::value::Value;
 
@@ -42,13 +43,316 @@ impl TimeContext {
     }
 }
 
+/// A typed field of [`FlowRecord`] that information elements fill: the unit of the
+/// repeated-element rule (see [`apply`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+#[repr(u8)]
+pub enum TypedField {
+    /// [`FlowRecord::src_addr`].
+    SrcAddr,
+    /// [`FlowRecord::dst_addr`].
+    DstAddr,
+    /// [`FlowRecord::src_port`].
+    SrcPort,
+    /// [`FlowRecord::dst_port`].
+    DstPort,
+    /// [`FlowRecord::protocol`].
+    Protocol,
+    /// [`FlowRecord::tos`].
+    Tos,
+    /// [`FlowRecord::tcp_flags`].
+    TcpFlags,
+    /// [`FlowRecord::octets`].
+    Octets,
+    /// [`FlowRecord::packets`].
+    Packets,
+    /// [`FlowRecord::start`].
+    Start,
+    /// [`FlowRecord::end`].
+    End,
+    /// [`FlowRecord::in_if`].
+    InIf,
+    /// [`FlowRecord::out_if`].
+    OutIf,
+    /// [`FlowRecord::src_as`].
+    SrcAs,
+    /// [`FlowRecord::dst_as`].
+    DstAs,
+    /// [`FlowRecord::next_hop`].
+    NextHop,
+    /// [`FlowRecord::bgp_next_hop`].
+    BgpNextHop,
+    /// [`FlowRecord::src_mask`].
+    SrcMask,
+    /// [`FlowRecord::dst_mask`].
+    DstMask,
+    /// [`FlowRecord::vlan`].
+    Vlan,
+    /// [`FlowRecord::inner_vlan`].
+    InnerVlan,
+    /// [`FlowRecord::src_mac`].
+    SrcMac,
+    /// [`FlowRecord::dst_mac`].
+    DstMac,
+    /// [`FlowRecord::icmp_type`].
+    IcmpType,
+    /// [`FlowRecord::icmp_code`].
+    IcmpCode,
+    /// [`FlowRecord::flow_label`].
+    FlowLabel,
+    /// [`FlowRecord::direction`].
+    Direction,
+    /// [`FlowRecord::end_reason`].
+    EndReason,
+    /// [`FlowRecord::forwarding_status`].
+    ForwardingStatus,
+    /// [`FlowRecord::mpls_label`].
+    MplsLabel,
+    /// [`FlowRecord::post_nat_src_addr`].
+    PostNatSrcAddr,
+    /// [`FlowRecord::post_nat_dst_addr`].
+    PostNatDstAddr,
+    /// [`FlowRecord::post_nat_src_port`].
+    PostNatSrcPort,
+    /// [`FlowRecord::post_nat_dst_port`].
+    PostNatDstPort,
+    /// [`FlowRecord::sampling_interval`].
+    SamplingInterval,
+    /// [`FlowRecord::sampling_algorithm`].
+    SamplingAlgorithm,
+}
+
+impl TypedField {
+    /// This field's bit in a [`Targets`] mask.
+    pub const fn bit(self) -> Targets {
+        Targets(1 << self as u8)
+    }
+
+    /// Whether `record` has this field set.
+    pub fn is_set(self, r: &FlowRecord) -> bool {
+        use TypedField as F;
+        match self {
+            F::SrcAddr => r.src_addr.is_some(),
+            F::DstAddr => r.dst_addr.is_some(),
+            F::SrcPort => r.src_port.is_some(),
+            F::DstPort => r.dst_port.is_some(),
+            F::Protocol => r.protocol.is_some(),
+            F::Tos => r.tos.is_some(),
+            F::TcpFlags => r.tcp_flags.is_some(),
+            F::Octets => r.octets.is_some(),
+            F::Packets => r.packets.is_some(),
+            F::Start => r.start.is_some(),
+            F::End => r.end.is_some(),
+            F::InIf => r.in_if.is_some(),
+            F::OutIf => r.out_if.is_some(),
+            F::SrcAs => r.src_as.is_some(),
+            F::DstAs => r.dst_as.is_some(),
+            F::NextHop => r.next_hop.is_some(),
+            F::BgpNextHop => r.bgp_next_hop.is_some(),
+            F::SrcMask => r.src_mask.is_some(),
+            F::DstMask => r.dst_mask.is_some(),
+            F::Vlan => r.vlan.is_some(),
+            F::InnerVlan => r.inner_vlan.is_some(),
+            F::SrcMac => r.src_mac.is_some(),
+            F::DstMac => r.dst_mac.is_some(),
+            F::IcmpType => r.icmp_type.is_some(),
+            F::IcmpCode => r.icmp_code.is_some(),
+            F::FlowLabel => r.flow_label.is_some(),
+            F::Direction => r.direction.is_some(),
+            F::EndReason => r.end_reason.is_some(),
+            F::ForwardingStatus => r.forwarding_status.is_some(),
+            F::MplsLabel => r.mpls_label.is_some(),
+            F::PostNatSrcAddr => r.post_nat_src_addr.is_some(),
+            F::PostNatDstAddr => r.post_nat_dst_addr.is_some(),
+            F::PostNatSrcPort => r.post_nat_src_port.is_some(),
+            F::PostNatDstPort => r.post_nat_dst_port.is_some(),
+            F::SamplingInterval => r.sampling_interval.is_some(),
+            F::SamplingAlgorithm => r.sampling_algorithm.is_some(),
+        }
+    }
+}
+
+/// A set of [`TypedField`]s, as a bit mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Targets(pub u64);
+
+impl Targets {
+    /// No field.
+    pub const NONE: Targets = Targets(0);
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether the two sets share a field.
+    pub const fn intersects(self, other: Targets) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// Both sets.
+    pub const fn union(self, other: Targets) -> Targets {
+        Targets(self.0 | other.0)
+    }
+
+    /// Whether `record` has any of these fields set.
+    pub fn any_set(self, r: &FlowRecord) -> bool {
+        let mut bits = self.0;
+        while bits != 0 {
+            let i = bits.trailing_zeros();
+            bits &= bits - 1;
+            if TYPED_FIELDS.get(i as usize).is_some_and(|f| f.is_set(r)) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// Every [`TypedField`], by its discriminant.
+const TYPED_FIELDS: [TypedField; 36] = {
+    use TypedField as F;
+    [
+        F::SrcAddr,
+        F::DstAddr,
+        F::SrcPort,
+        F::DstPort,
+        F::Protocol,
+        F::Tos,
+        F::TcpFlags,
+        F::Octets,
+        F::Packets,
+        F::Start,
+        F::End,
+        F::InIf,
+        F::OutIf,
+        F::SrcAs,
+        F::DstAs,
+        F::NextHop,
+        F::BgpNextHop,
+        F::SrcMask,
+        F::DstMask,
+        F::Vlan,
+        F::InnerVlan,
+        F::SrcMac,
+        F::DstMac,
+        F::IcmpType,
+        F::IcmpCode,
+        F::FlowLabel,
+        F::Direction,
+        F::EndReason,
+        F::ForwardingStatus,
+        F::MplsLabel,
+        F::PostNatSrcAddr,
+        F::PostNatDstAddr,
+        F::PostNatSrcPort,
+        F::PostNatDstPort,
+        F::SamplingInterval,
+        F::SamplingAlgorithm,
+    ]
+};
+
+/// The typed fields an element fills ([`Targets::NONE`] for elements that only ever go to
+/// [`FlowRecord::extra`]).
+pub const fn targets(field: FieldId) -> Targets {
+    use TypedField as F;
+    if field.pen != 0 {
+        return Targets::NONE;
+    }
+    match field.id {
+        ie::OCTET_DELTA_COUNT => F::Octets.bit(),
+        ie::PACKET_DELTA_COUNT => F::Packets.bit(),
+        ie::PROTOCOL_IDENTIFIER => F::Protocol.bit(),
+        ie::IP_CLASS_OF_SERVICE => F::Tos.bit(),
+        ie::TCP_CONTROL_BITS => F::TcpFlags.bit(),
+        ie::SOURCE_TRANSPORT_PORT => F::SrcPort.bit(),
+        ie::DESTINATION_TRANSPORT_PORT => F::DstPort.bit(),
+        ie::SOURCE_IPV4_ADDRESS | ie::SOURCE_IPV6_ADDRESS => F::SrcAddr.bit(),
+        ie::DESTINATION_IPV4_ADDRESS | ie::DESTINATION_IPV6_ADDRESS => F::DstAddr.bit(),
+        ie::SOURCE_IPV4_PREFIX_LENGTH | ie::SOURCE_IPV6_PREFIX_LENGTH => F::SrcMask.bit(),
+        ie::DESTINATION_IPV4_PREFIX_LENGTH | ie::DESTINATION_IPV6_PREFIX_LENGTH => F::DstMask.bit(),
+        ie::INGRESS_INTERFACE => F::InIf.bit(),
+        ie::EGRESS_INTERFACE => F::OutIf.bit(),
+        ie::IP_NEXT_HOP_IPV4_ADDRESS | ie::IP_NEXT_HOP_IPV6_ADDRESS => F::NextHop.bit(),
+        ie::BGP_SOURCE_AS_NUMBER => F::SrcAs.bit(),
+        ie::BGP_DESTINATION_AS_NUMBER => F::DstAs.bit(),
+        ie::BGP_NEXT_HOP_IPV4_ADDRESS | ie::BGP_NEXT_HOP_IPV6_ADDRESS => F::BgpNextHop.bit(),
+        ie::FLOW_END_SYS_UP_TIME
+        | ie::FLOW_END_SECONDS
+        | ie::FLOW_END_MILLISECONDS
+        | ie::FLOW_END_MICROSECONDS
+        | ie::FLOW_END_NANOSECONDS
+        | ie::FLOW_END_DELTA_MICROSECONDS => F::End.bit(),
+        ie::FLOW_START_SYS_UP_TIME
+        | ie::FLOW_START_SECONDS
+        | ie::FLOW_START_MILLISECONDS
+        | ie::FLOW_START_MICROSECONDS
+        | ie::FLOW_START_NANOSECONDS
+        | ie::FLOW_START_DELTA_MICROSECONDS => F::Start.bit(),
+        ie::FLOW_LABEL_IPV6 => F::FlowLabel.bit(),
+        ie::ICMP_TYPE_CODE_IPV4 | ie::ICMP_TYPE_CODE_IPV6 => {
+            F::IcmpType.bit().union(F::IcmpCode.bit())
+        }
+        ie::ICMP_TYPE_IPV4 | ie::ICMP_TYPE_IPV6 => F::IcmpType.bit(),
+        ie::ICMP_CODE_IPV4 | ie::ICMP_CODE_IPV6 => F::IcmpCode.bit(),
+        ie::SAMPLING_INTERVAL | ie::SAMPLER_RANDOM_INTERVAL => F::SamplingInterval.bit(),
+        ie::SAMPLING_ALGORITHM | ie::SAMPLER_MODE => F::SamplingAlgorithm.bit(),
+        ie::SOURCE_MAC_ADDRESS => F::SrcMac.bit(),
+        ie::DESTINATION_MAC_ADDRESS => F::DstMac.bit(),
+        ie::VLAN_ID | ie::DOT1Q_VLAN_ID => F::Vlan.bit(),
+        ie::DOT1Q_CUSTOMER_VLAN_ID => F::InnerVlan.bit(),
+        ie::FLOW_DIRECTION => F::Direction.bit(),
+        ie::MPLS_TOP_LABEL_STACK_SECTION => F::MplsLabel.bit(),
+        ie::FORWARDING_STATUS => F::ForwardingStatus.bit(),
+        ie::FLOW_END_REASON => F::EndReason.bit(),
+        ie::POST_NAT_SOURCE_IPV4_ADDRESS
+        | ie::POST_NAT_SOURCE_IPV6_ADDRESS
+        | nsel::XLATE_SRC_ADDR_IPV4 => F::PostNatSrcAddr.bit(),
+        ie::POST_NAT_DESTINATION_IPV4_ADDRESS
+        | ie::POST_NAT_DESTINATION_IPV6_ADDRESS
+        | nsel::XLATE_DST_ADDR_IPV4 => F::PostNatDstAddr.bit(),
+        ie::POST_NAPT_SOURCE_TRANSPORT_PORT | nsel::XLATE_SRC_PORT => F::PostNatSrcPort.bit(),
+        ie::POST_NAPT_DESTINATION_TRANSPORT_PORT | nsel::XLATE_DST_PORT => F::PostNatDstPort.bit(),
+        _ => Targets::NONE,
+    }
+}
+
 /// Sets the typed field this element maps to, or appends it to [`FlowRecord::extra`].
 ///
-/// Values of an unexpected type (a vendor sending a 4-octet string as a port, say) are kept
-/// as extras rather than guessed at. Call [`finish`] once the record's fields are all applied.
+/// # Repeated elements
+///
+/// A template may carry an element more than once, or several elements that fill the same
+/// typed field: routers doing SRv6 or MPLS send the outer (encapsulating) header's addresses,
+/// protocol and ports first, then the inner ones again, in the order the metering process met
+/// them (RFC 7011 §8); `sourceIPv4Address` and `sourceIPv6Address` both fill
+/// [`FlowRecord::src_addr`]. The rule:
+///
+/// 1. The **first** element in template order that fills a typed field takes it (the outer
+///    header's, for encapsulated traffic). Elements that fill two fields
+///    (`icmpTypeCodeIPv4`, 32) take them only when both are free.
+/// 2. **Every other occurrence** goes to [`FlowRecord::extra`], in wire order, with its
+///    enterprise number, id, name, data type and value, so that JSON, CSV and re-export keep
+///    it. Re-exporting writes the typed fields, then the extras in order.
+/// 3. A value that does not suit its typed field (a port sent as a string, say) is not
+///    guessed at: it goes to the extras, and leaves the field to a later occurrence.
+/// 4. Compiled plans add one rule for templates that carry both address families for one
+///    field ([`crate::plan`]): an all-zero address there is the unused family, goes to the
+///    extras and leaves the field to the other family.
+///
+/// `mplsTopLabelStackSection` (70) fills [`FlowRecord::mpls_label`] with its label and is
+/// kept whole in the extras too (the label is 20 of its 24 bits). Call [`finish`] once the
+/// record's fields are all applied: it derives octets, packets and sampling from elements
+/// kept in the extras.
 pub fn apply(record: &mut FlowRecord, field: FieldId, value: Value<'_>, time: &TimeContext) {
-    if field.pen != 0 || !apply_iana(record, field.id, value, time) {
+    let targets = targets(field);
+    if targets.is_empty() || targets.any_set(record) {
         record.push_extra(field, value);
+        return;
+    }
+    match apply_iana(record, field.id, value, time) {
+        Applied::Typed => {}
+        Applied::TypedAndExtra | Applied::No => record.push_extra(field, value),
     }
 }
 
@@ -65,94 +369,213 @@ fn u32v(v: &Value<'_>) -> Option<u32> {
     v.as_u64().and_then(|x| u32::try_from(x).ok())
 }
 
-/// Returns false when the element has no typed slot or its value does not fit the slot.
-fn apply_iana(r: &mut FlowRecord, id: u16, v: Value<'_>, t: &TimeContext) -> bool {
+enum Applied {
+    /// The typed field holds the value.
+    Typed,
+    /// The typed field holds part of the value; the element is kept in the extras too.
+    TypedAndExtra,
+    /// The value does not suit the field.
+    No,
+}
+
+/// Fills the (free) typed field of IANA element `id`.
+fn apply_iana(r: &mut FlowRecord, id: u16, v: Value<'_>, t: &TimeContext) -> Applied {
     macro_rules! set {
         ($slot:expr, $conv:expr) => {
             match $conv {
                 Some(x) => {
                     $slot = Some(x);
-                    true
+                    Applied::Typed
                 }
-                None => false,
-            }
-        };
-    }
-    macro_rules! set_if_none {
-        ($slot:expr, $conv:expr) => {
-            match ($slot, $conv) {
-                (None, Some(x)) => {
-                    $slot = Some(x);
-                    true
-                }
-                _ => false,
+                None => Applied::No,
             }
         };
     }
     match id {
-        1 => set!(r.octets, v.as_u64()),
-        2 => set!(r.packets, v.as_u64()),
-        4 => set!(r.protocol, u8v(&v)),
-        5 => set!(r.tos, u8v(&v)),
-        6 => set!(r.tcp_flags, u16v(&v)),
-        7 => set!(r.src_port, u16v(&v)),
-        8 | 27 => set!(r.src_addr, ip(&v)),
-        9 | 29 => set!(r.src_mask, u8v(&v)),
-        10 => set!(r.in_if, u32v(&v)),
-        11 => set!(r.dst_port, u16v(&v)),
-        12 | 28 => set!(r.dst_addr, ip(&v)),
-        13 | 30 => set!(r.dst_mask, u8v(&v)),
-        14 => set!(r.out_if, u32v(&v)),
-        15 | 62 => set!(r.next_hop, ip(&v)),
-        16 => set!(r.src_as, u32v(&v)),
-        17 => set!(r.dst_as, u32v(&v)),
-        18 | 63 => set!(r.bgp_next_hop, ip(&v)),
-        21 => set!(r.end, u32v(&v).and_then(|ms| t.from_uptime_ms(ms))),
-        22 => set!(r.start, u32v(&v).and_then(|ms| t.from_uptime_ms(ms))),
-        31 => set!(r.flow_label, u32v(&v)),
-        32 | 139 => match u16v(&v) {
+        ie::OCTET_DELTA_COUNT => set!(r.octets, v.as_u64()),
+        ie::PACKET_DELTA_COUNT => set!(r.packets, v.as_u64()),
+        ie::PROTOCOL_IDENTIFIER => set!(r.protocol, u8v(&v)),
+        ie::IP_CLASS_OF_SERVICE => set!(r.tos, u8v(&v)),
+        ie::TCP_CONTROL_BITS => set!(r.tcp_flags, u16v(&v)),
+        ie::SOURCE_TRANSPORT_PORT => set!(r.src_port, u16v(&v)),
+        ie::SOURCE_IPV4_ADDRESS | ie::SOURCE_IPV6_ADDRESS => set!(r.src_addr, ip(&v)),
+        ie::SOURCE_IPV4_PREFIX_LENGTH | ie::SOURCE_IPV6_PREFIX_LENGTH => {
+            set!(r.src_mask, u8v(&v))
+        }
+        ie::INGRESS_INTERFACE => set!(r.in_if, u32v(&v)),
+        ie::DESTINATION_TRANSPORT_PORT => set!(r.dst_port, u16v(&v)),
+        ie::DESTINATION_IPV4_ADDRESS | ie::DESTINATION_IPV6_ADDRESS => set!(r.dst_addr, ip(&v)),
+        ie::DESTINATION_IPV4_PREFIX_LENGTH | ie::DESTINATION_IPV6_PREFIX_LENGTH => {
+            set!(r.dst_mask, u8v(&v))
+        }
+        ie::EGRESS_INTERFACE => set!(r.out_if, u32v(&v)),
+        ie::IP_NEXT_HOP_IPV4_ADDRESS | ie::IP_NEXT_HOP_IPV6_ADDRESS => set!(r.next_hop, ip(&v)),
+        ie::BGP_SOURCE_AS_NUMBER => set!(r.src_as, u32v(&v)),
+        ie::BGP_DESTINATION_AS_NUMBER => set!(r.dst_as, u32v(&v)),
+        ie::BGP_NEXT_HOP_IPV4_ADDRESS | ie::BGP_NEXT_HOP_IPV6_ADDRESS => {
+            set!(r.bgp_next_hop, ip(&v))
+        }
+        ie::FLOW_END_SYS_UP_TIME => set!(r.end, u32v(&v).and_then(|ms| t.from_uptime_ms(ms))),
+        ie::FLOW_START_SYS_UP_TIME => {
+            set!(r.start, u32v(&v).and_then(|ms| t.from_uptime_ms(ms)))
+        }
+        ie::FLOW_LABEL_IPV6 => set!(r.flow_label, u32v(&v)),
+        ie::ICMP_TYPE_CODE_IPV4 | ie::ICMP_TYPE_CODE_IPV6 => match u16v(&v) {
             Some(tc) => {
-                r.icmp_type = Some((tc >> 8) as u8);
-                r.icmp_code = Some(tc as u8);
-                true
+                let [icmp_type, icmp_code] = tc.to_be_bytes();
+                r.icmp_type = Some(icmp_type);
+                r.icmp_code = Some(icmp_code);
+                Applied::Typed
             }
-            None => false,
+            None => Applied::No,
         },
-        34 | 50 | 305 => set_if_none!(r.sampling_interval, u32v(&v)),
-        35 | 49 => set_if_none!(r.sampling_algorithm, u8v(&v)),
-        56 => set!(r.src_mac, mac(&v)),
-        80 => set!(r.dst_mac, mac(&v)),
-        58 => set_if_none!(r.vlan, u16v(&v)),
-        243 => set!(r.vlan, u16v(&v)),
-        245 => set!(r.inner_vlan, u16v(&v)),
-        61 => set!(r.direction, u8v(&v)),
-        70 => {
+        ie::SAMPLING_INTERVAL | ie::SAMPLER_RANDOM_INTERVAL => {
+            set!(r.sampling_interval, u32v(&v))
+        }
+        ie::SAMPLING_ALGORITHM | ie::SAMPLER_MODE => set!(r.sampling_algorithm, u8v(&v)),
+        ie::SOURCE_MAC_ADDRESS => set!(r.src_mac, mac(&v)),
+        ie::DESTINATION_MAC_ADDRESS => set!(r.dst_mac, mac(&v)),
+        ie::VLAN_ID | ie::DOT1Q_VLAN_ID => set!(r.vlan, u16v(&v)),
+        ie::DOT1Q_CUSTOMER_VLAN_ID => set!(r.inner_vlan, u16v(&v)),
+        ie::FLOW_DIRECTION => set!(r.direction, u8v(&v)),
+        ie::MPLS_TOP_LABEL_STACK_SECTION => match v.as_bytes() {
             // The label is typed; the whole stack entry (EXP, bottom-of-stack) stays in the
             // extras too, so re-encoding loses nothing.
-            if let Some([a, b, c]) = v.as_bytes() {
+            Some([a, b, c]) => {
                 r.mpls_label =
                     Some((u32::from(*a) << 12) | (u32::from(*b) << 4) | (u32::from(*c) >> 4));
+                Applied::TypedAndExtra
             }
-            false
+            _ => Applied::No,
+        },
+        ie::FORWARDING_STATUS => set!(r.forwarding_status, u32v(&v)),
+        ie::FLOW_END_REASON => set!(r.end_reason, u8v(&v)),
+        ie::FLOW_START_SECONDS
+        | ie::FLOW_START_MILLISECONDS
+        | ie::FLOW_START_MICROSECONDS
+        | ie::FLOW_START_NANOSECONDS => set!(r.start, v.as_timestamp()),
+        ie::FLOW_END_SECONDS
+        | ie::FLOW_END_MILLISECONDS
+        | ie::FLOW_END_MICROSECONDS
+        | ie::FLOW_END_NANOSECONDS => set!(r.end, v.as_timestamp()),
+        ie::FLOW_START_DELTA_MICROSECONDS => set!(r.start, delta_us(&v, t)),
+        ie::FLOW_END_DELTA_MICROSECONDS => set!(r.end, delta_us(&v, t)),
+        ie::ICMP_TYPE_IPV4 | ie::ICMP_TYPE_IPV6 => set!(r.icmp_type, u8v(&v)),
+        ie::ICMP_CODE_IPV4 | ie::ICMP_CODE_IPV6 => set!(r.icmp_code, u8v(&v)),
+        ie::POST_NAT_SOURCE_IPV4_ADDRESS
+        | ie::POST_NAT_SOURCE_IPV6_ADDRESS
+        | nsel::XLATE_SRC_ADDR_IPV4 => set!(r.post_nat_src_addr, ip(&v)),
+        ie::POST_NAT_DESTINATION_IPV4_ADDRESS
+        | ie::POST_NAT_DESTINATION_IPV6_ADDRESS
+        | nsel::XLATE_DST_ADDR_IPV4 => set!(r.post_nat_dst_addr, ip(&v)),
+        ie::POST_NAPT_SOURCE_TRANSPORT_PORT | nsel::XLATE_SRC_PORT => {
+            set!(r.post_nat_src_port, u16v(&v))
         }
-        89 => set!(r.forwarding_status, u32v(&v)),
-        136 => set!(r.end_reason, u8v(&v)),
-        150 | 152 | 154 | 156 => set!(r.start, v.as_timestamp()),
-        151 | 153 | 155 | 157 => set!(r.end, v.as_timestamp()),
-        158 => set!(r.start, delta_us(&v, t)),
-        159 => set!(r.end, delta_us(&v, t)),
-        176 | 178 => set!(r.icmp_type, u8v(&v)),
-        177 | 179 => set!(r.icmp_code, u8v(&v)),
-        225 | 281 => set!(r.post_nat_src_addr, ip(&v)),
-        226 | 282 => set!(r.post_nat_dst_addr, ip(&v)),
-        227 => set!(r.post_nat_src_port, u16v(&v)),
-        228 => set!(r.post_nat_dst_port, u16v(&v)),
-        // Cisco ASA NSEL translated addresses and ports (NetFlow v9 vendor types).
-        40001 => set!(r.post_nat_src_addr, ip(&v)),
-        40002 => set!(r.post_nat_dst_addr, ip(&v)),
-        40003 => set!(r.post_nat_src_port, u16v(&v)),
-        40004 => set!(r.post_nat_dst_port, u16v(&v)),
-        _ => false,
+        ie::POST_NAPT_DESTINATION_TRANSPORT_PORT | nsel::XLATE_DST_PORT => {
+            set!(r.post_nat_dst_port, u16v(&v))
+        }
+        _ => Applied::No,
+    }
+}
+
+/// The value of `field` as the record's typed field holds it, in the element's own form:
+/// `sourceIPv4Address` (8) gives [`FlowRecord::src_addr`] when it is an IPv4 address,
+/// `flowStartMilliseconds` (152) gives [`FlowRecord::start`] in milliseconds,
+/// `icmpTypeCodeIPv4` (32) gives type and code as one number. `None` when the field is not
+/// set, holds the other address family, or the element is not one the field is written as
+/// (times relative to sysUpTime (21/22) or to the export time (158/159), whose typed fields
+/// are absolute; `mplsTopLabelStackSection` (70), which the extras keep whole).
+///
+/// With [`FlowRecord::extra`], this answers "what did element X say" for any element:
+/// [`FlowRecord::get`] does both.
+pub fn typed_value(r: &FlowRecord, field: FieldId) -> Option<Value<'_>> {
+    use Value as V;
+    if field.pen != 0 {
+        return None;
+    }
+    let v4 = |a: Option<IpAddr>| match a {
+        Some(IpAddr::V4(a)) => Some(V::Ipv4Address(a)),
+        _ => None,
+    };
+    let v6 = |a: Option<IpAddr>| match a {
+        Some(IpAddr::V6(a)) => Some(V::Ipv6Address(a)),
+        _ => None,
+    };
+    let secs = |t: Option<Timestamp>| {
+        t.and_then(|t| u32::try_from(t.unix_secs()).ok())
+            .map(V::DateTimeSeconds)
+    };
+    let millis = |t: Option<Timestamp>| {
+        t.and_then(|t| u64::try_from(t.unix_millis()).ok())
+            .map(V::DateTimeMilliseconds)
+    };
+    let micros = |t: Option<Timestamp>| t.and_then(|t| t.to_ntp()).map(V::DateTimeMicroseconds);
+    let nanos = |t: Option<Timestamp>| t.and_then(|t| t.to_ntp()).map(V::DateTimeNanoseconds);
+    match field.id {
+        ie::OCTET_DELTA_COUNT => r.octets.map(V::Unsigned64),
+        ie::PACKET_DELTA_COUNT => r.packets.map(V::Unsigned64),
+        ie::PROTOCOL_IDENTIFIER => r.protocol.map(V::Unsigned8),
+        ie::IP_CLASS_OF_SERVICE => r.tos.map(V::Unsigned8),
+        ie::TCP_CONTROL_BITS => r.tcp_flags.map(V::Unsigned16),
+        ie::SOURCE_TRANSPORT_PORT => r.src_port.map(V::Unsigned16),
+        ie::DESTINATION_TRANSPORT_PORT => r.dst_port.map(V::Unsigned16),
+        ie::SOURCE_IPV4_ADDRESS => v4(r.src_addr),
+        ie::SOURCE_IPV6_ADDRESS => v6(r.src_addr),
+        ie::DESTINATION_IPV4_ADDRESS => v4(r.dst_addr),
+        ie::DESTINATION_IPV6_ADDRESS => v6(r.dst_addr),
+        ie::SOURCE_IPV4_PREFIX_LENGTH | ie::SOURCE_IPV6_PREFIX_LENGTH => {
+            r.src_mask.map(V::Unsigned8)
+        }
+        ie::DESTINATION_IPV4_PREFIX_LENGTH | ie::DESTINATION_IPV6_PREFIX_LENGTH => {
+            r.dst_mask.map(V::Unsigned8)
+        }
+        ie::INGRESS_INTERFACE => r.in_if.map(V::Unsigned32),
+        ie::EGRESS_INTERFACE => r.out_if.map(V::Unsigned32),
+        ie::IP_NEXT_HOP_IPV4_ADDRESS => v4(r.next_hop),
+        ie::IP_NEXT_HOP_IPV6_ADDRESS => v6(r.next_hop),
+        ie::BGP_NEXT_HOP_IPV4_ADDRESS => v4(r.bgp_next_hop),
+        ie::BGP_NEXT_HOP_IPV6_ADDRESS => v6(r.bgp_next_hop),
+        ie::BGP_SOURCE_AS_NUMBER => r.src_as.map(V::Unsigned32),
+        ie::BGP_DESTINATION_AS_NUMBER => r.dst_as.map(V::Unsigned32),
+        ie::FLOW_START_SECONDS => secs(r.start),
+        ie::FLOW_END_SECONDS => secs(r.end),
+        ie::FLOW_START_MILLISECONDS => millis(r.start),
+        ie::FLOW_END_MILLISECONDS => millis(r.end),
+        ie::FLOW_START_MICROSECONDS => micros(r.start),
+        ie::FLOW_END_MICROSECONDS => micros(r.end),
+        ie::FLOW_START_NANOSECONDS => nanos(r.start),
+        ie::FLOW_END_NANOSECONDS => nanos(r.end),
+        ie::FLOW_LABEL_IPV6 => r.flow_label.map(V::Unsigned32),
+        ie::ICMP_TYPE_CODE_IPV4 | ie::ICMP_TYPE_CODE_IPV6 => r
+            .icmp_type
+            .zip(r.icmp_code)
+            .map(|(t, c)| V::Unsigned16(u16::from_be_bytes([t, c]))),
+        ie::ICMP_TYPE_IPV4 | ie::ICMP_TYPE_IPV6 => r.icmp_type.map(V::Unsigned8),
+        ie::ICMP_CODE_IPV4 | ie::ICMP_CODE_IPV6 => r.icmp_code.map(V::Unsigned8),
+        ie::SAMPLING_INTERVAL | ie::SAMPLER_RANDOM_INTERVAL => {
+            r.sampling_interval.map(V::Unsigned32)
+        }
+        ie::SAMPLING_ALGORITHM | ie::SAMPLER_MODE => r.sampling_algorithm.map(V::Unsigned8),
+        ie::SOURCE_MAC_ADDRESS => r.src_mac.map(V::MacAddress),
+        ie::DESTINATION_MAC_ADDRESS => r.dst_mac.map(V::MacAddress),
+        ie::VLAN_ID | ie::DOT1Q_VLAN_ID => r.vlan.map(V::Unsigned16),
+        ie::DOT1Q_CUSTOMER_VLAN_ID => r.inner_vlan.map(V::Unsigned16),
+        ie::FLOW_DIRECTION => r.direction.map(V::Unsigned8),
+        ie::FORWARDING_STATUS => r.forwarding_status.map(V::Unsigned32),
+        ie::FLOW_END_REASON => r.end_reason.map(V::Unsigned8),
+        ie::POST_NAT_SOURCE_IPV4_ADDRESS | nsel::XLATE_SRC_ADDR_IPV4 => v4(r.post_nat_src_addr),
+        ie::POST_NAT_SOURCE_IPV6_ADDRESS => v6(r.post_nat_src_addr),
+        ie::POST_NAT_DESTINATION_IPV4_ADDRESS | nsel::XLATE_DST_ADDR_IPV4 => {
+            v4(r.post_nat_dst_addr)
+        }
+        ie::POST_NAT_DESTINATION_IPV6_ADDRESS => v6(r.post_nat_dst_addr),
+        ie::POST_NAPT_SOURCE_TRANSPORT_PORT | nsel::XLATE_SRC_PORT => {
+            r.post_nat_src_port.map(V::Unsigned16)
+        }
+        ie::POST_NAPT_DESTINATION_TRANSPORT_PORT | nsel::XLATE_DST_PORT => {
+            r.post_nat_dst_port.map(V::Unsigned16)
+        }
+        _ => None,
     }
 }
 
@@ -168,10 +591,15 @@ fn delta_us(v: &Value<'_>, t: &TimeContext) -> Option<Timestamp> {
     Some(t.export_time?.add_nanos(-micros * 1_000))
 }
 
-/// Completes a record after all its fields were applied: where an exporter sends no delta
-/// counters (Cisco ASA NSEL; Open vSwitch's totals-only templates), octets and packets come
-/// from the total counters (85/86) or the sum of initiator and responder counts (231/232,
-/// 298/299).
+/// Completes a record after all its fields were applied, deriving typed fields from
+/// elements that stay in the extras:
+///
+/// - octets and packets, where an exporter sends no delta counters (Cisco ASA NSEL; Open
+///   vSwitch's totals-only templates): from the total counters (`octetTotalCount` 85,
+///   `packetTotalCount` 86) or the sum of initiator and responder counts (231/232, 298/299);
+/// - the sampling interval, from RFC 5477's `samplingPacketInterval` / `samplingPacketSpace`
+///   (305/306) or `samplingSize` / `samplingPopulation` (309/310), read as
+///   [`crate::sampling`] says.
 pub fn finish(record: &mut FlowRecord) {
     fn extra_u64(r: &FlowRecord, id: u16) -> Option<u64> {
         r.extra_field(FieldId::iana(id))
@@ -187,12 +615,27 @@ pub fn finish(record: &mut FlowRecord) {
         return;
     }
     if record.octets.is_none() {
-        record.octets =
-            extra_u64(record, 85).or_else(|| sum(extra_u64(record, 231), extra_u64(record, 232)));
+        record.octets = extra_u64(record, ie::OCTET_TOTAL_COUNT).or_else(|| {
+            sum(
+                extra_u64(record, ie::INITIATOR_OCTETS),
+                extra_u64(record, ie::RESPONDER_OCTETS),
+            )
+        });
     }
     if record.packets.is_none() {
-        record.packets =
-            extra_u64(record, 86).or_else(|| sum(extra_u64(record, 298), extra_u64(record, 299)));
+        record.packets = extra_u64(record, ie::PACKET_TOTAL_COUNT).or_else(|| {
+            sum(
+                extra_u64(record, ie::INITIATOR_PACKETS),
+                extra_u64(record, ie::RESPONDER_PACKETS),
+            )
+        });
+    }
+    if record.sampling_interval.is_none() {
+        let mut sampling = SamplingElements::default();
+        for e in &record.extra {
+            sampling.observe(e.field, &e.value.as_value());
+        }
+        record.sampling_interval = sampling.interval();
     }
 }
 
@@ -375,7 +818,7 @@ pub fn fields_into<'r>(
         push(228, Value::Unsigned16(x));
     }
     if let Some(x) = r.sampling_interval {
-        push(305, Value::Unsigned32(x));
+        push(ie::SAMPLING_INTERVAL, Value::Unsigned32(x));
     }
     if let Some(x) = r.sampling_algorithm {
         push(35, Value::Unsigned8(x));
@@ -388,6 +831,7 @@ pub fn fields_into<'r>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::OwnedValue;
     use std::net::Ipv4Addr;
 
     #[test]
@@ -427,6 +871,108 @@ mod tests {
         assert_eq!(r.dst_port, None);
         assert_eq!(r.extra.len(), 2);
         assert_eq!(r.extra[0].name.as_deref(), Some("interfaceName"));
+    }
+
+    #[test]
+    fn the_first_occurrence_fills_the_field_and_the_others_go_to_extra_in_order() {
+        let t = TimeContext::default();
+        let mut r = FlowRecord::default();
+        let outer: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
+        let inner = Ipv4Addr::new(10, 0, 0, 1);
+        apply(&mut r, FieldId::iana(27), Value::Ipv6Address(outer), &t);
+        apply(&mut r, FieldId::iana(4), Value::Unsigned8(4), &t);
+        apply(&mut r, FieldId::iana(8), Value::Ipv4Address(inner), &t);
+        apply(&mut r, FieldId::iana(4), Value::Unsigned8(6), &t);
+        apply(&mut r, FieldId::iana(58), Value::Unsigned16(10), &t);
+        apply(&mut r, FieldId::iana(243), Value::Unsigned16(20), &t);
+        assert_eq!(r.src_addr, Some(outer.into()));
+        assert_eq!(r.protocol, Some(4));
+        assert_eq!(r.vlan, Some(10));
+        let extra: Vec<_> = r
+            .extra
+            .iter()
+            .map(|e| (e.field.id, e.value.clone()))
+            .collect();
+        assert_eq!(
+            extra,
+            [
+                (8, OwnedValue::Ipv4Address(inner)),
+                (4, OwnedValue::Unsigned8(6)),
+                (243, OwnedValue::Unsigned16(20)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_value_that_does_not_suit_the_field_leaves_it_to_a_later_occurrence() {
+        let t = TimeContext::default();
+        let mut r = FlowRecord::default();
+        apply(&mut r, FieldId::iana(7), Value::String(b"80"), &t);
+        apply(&mut r, FieldId::iana(7), Value::Unsigned16(80), &t);
+        assert_eq!(r.src_port, Some(80));
+        assert_eq!(r.extra.len(), 1);
+    }
+
+    #[test]
+    fn icmp_type_code_takes_both_fields_or_neither() {
+        let t = TimeContext::default();
+        let mut r = FlowRecord::default();
+        apply(&mut r, FieldId::iana(176), Value::Unsigned8(8), &t);
+        apply(&mut r, FieldId::iana(32), Value::Unsigned16(0x0301), &t);
+        assert_eq!((r.icmp_type, r.icmp_code), (Some(8), None));
+        assert_eq!(r.extra[0].field, FieldId::iana(32));
+    }
+
+    #[test]
+    fn sampling_pairs_stay_in_extra_and_give_the_interval() {
+        let t = TimeContext::default();
+        let mut r = FlowRecord::default();
+        apply(&mut r, FieldId::iana(305), Value::Unsigned32(1), &t);
+        apply(&mut r, FieldId::iana(306), Value::Unsigned32(99), &t);
+        finish(&mut r);
+        assert_eq!(r.sampling_interval, Some(100));
+        assert_eq!(r.extra.len(), 2);
+        // samplingInterval (34) is the typed field's own element.
+        let mut r = FlowRecord::default();
+        apply(&mut r, FieldId::iana(34), Value::Unsigned32(64), &t);
+        finish(&mut r);
+        assert_eq!((r.sampling_interval, r.extra.len()), (Some(64), 0));
+    }
+
+    #[test]
+    fn typed_value_gives_each_element_its_own_form() {
+        let r = FlowRecord {
+            src_addr: Some("2001:db8::1".parse().unwrap()),
+            start: Some(Timestamp::from_unix_millis(1_700_000_000_123)),
+            icmp_type: Some(3),
+            icmp_code: Some(1),
+            ..FlowRecord::default()
+        };
+        assert_eq!(typed_value(&r, FieldId::iana(8)), None);
+        assert!(matches!(
+            typed_value(&r, FieldId::iana(27)),
+            Some(Value::Ipv6Address(_))
+        ));
+        assert_eq!(
+            typed_value(&r, FieldId::iana(152)),
+            Some(Value::DateTimeMilliseconds(1_700_000_000_123))
+        );
+        assert_eq!(
+            typed_value(&r, FieldId::iana(150)),
+            Some(Value::DateTimeSeconds(1_700_000_000))
+        );
+        assert_eq!(
+            typed_value(&r, FieldId::iana(32)),
+            Some(Value::Unsigned16(0x0301))
+        );
+        assert_eq!(typed_value(&r, FieldId::iana(22)), None);
+        // Every element with a typed field round-trips through apply and typed_value.
+        for id in 1..=u16::MAX {
+            let f = FieldId::iana(id);
+            if targets(f).is_empty() {
+                assert_eq!(typed_value(&r, f), None, "{id}");
+            }
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::data_type::DataType;
-use crate::mapping::{self, TimeContext};
+use crate::mapping::{self, Targets, TimeContext};
 use crate::record::FlowRecord;
 use crate::registry::{FieldId, Registry};
 use crate::value::{Value, ValueError};
@@ -121,10 +121,12 @@ fn other_family(field: FieldId) -> Option<FieldId> {
 
 /// A template compiled for decoding records into [`FlowRecord`]s.
 ///
-/// One rule goes beyond [`mapping::apply`]: a template that carries both address families
-/// for a slot (sourceIPv4Address and sourceIPv6Address, say) fills the unused one with
-/// zeros, so an all-zero address of such a pair goes to the extras and the slot keeps the
-/// real address.
+/// Repeated elements follow [`mapping::apply`]'s rule: the first element that fills a typed
+/// field takes it, every other occurrence goes to the extras in wire order. One rule goes
+/// beyond `apply`: a template that carries both address families for a field
+/// (sourceIPv4Address and sourceIPv6Address, say) fills the unused one with zeros, so an
+/// all-zero address of such a pair goes to the extras and leaves the field to the real
+/// address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordPlan {
     steps: Box<[Step]>,
@@ -225,9 +227,16 @@ impl RecordPlan {
         let mut fixed = Some(0usize);
         let mut min_len = 0usize;
         let mut needs_finish = false;
+        // The typed fields some earlier step may fill: a later step for one of them is a
+        // repeated element, which the general path sends to the extras when the field is
+        // taken (mapping::apply's rule), and so cannot be a plain store.
+        let mut claimed = Targets::NONE;
         for ((f, data_type), zero_to_extra) in fields {
             let offset = fixed.map_or(u32::MAX, |o| u32::try_from(o).unwrap_or(u32::MAX));
-            let slot = if f.length == VARIABLE_LENGTH {
+            let targets = mapping::targets(f.field);
+            let repeated = targets.intersects(claimed);
+            claimed = claimed.union(targets);
+            let slot = if f.length == VARIABLE_LENGTH || repeated {
                 Slot::General
             } else {
                 slot_for(f.field, f.length)

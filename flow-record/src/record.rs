@@ -407,6 +407,25 @@ impl FlowRecord {
             .map(|e| &e.value)
     }
 
+    /// What element `field` says in this record: its typed field in the element's own form
+    /// ([`mapping::typed_value`](crate::mapping::typed_value)), else its first occurrence in
+    /// [`FlowRecord::extra`].
+    ///
+    /// ```
+    /// use flowwire_record::registry::{ie, FieldId};
+    /// use flowwire_record::{FlowRecord, Value};
+    /// let mut r = FlowRecord::default();
+    /// r.src_addr = Some("192.0.2.1".parse().unwrap());
+    /// r.push_extra(FieldId::iana(ie::INTERFACE_NAME), Value::String(b"eth0"));
+    /// assert_eq!(r.get(FieldId::iana(ie::SOURCE_IPV4_ADDRESS)), Some(Value::Ipv4Address([192, 0, 2, 1].into())));
+    /// assert_eq!(r.get(FieldId::iana(ie::SOURCE_IPV6_ADDRESS)), None);
+    /// assert_eq!(r.get(FieldId::iana(ie::INTERFACE_NAME)), Some(Value::String(b"eth0")));
+    /// ```
+    pub fn get(&self, field: FieldId) -> Option<Value<'_>> {
+        crate::mapping::typed_value(self, field)
+            .or_else(|| self.extra_field(field).map(OwnedValue::as_value))
+    }
+
     /// Appends an extra field (name from the built-in registry).
     pub fn push_extra(&mut self, field: FieldId, value: Value<'_>) {
         self.extra

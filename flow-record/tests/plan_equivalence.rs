@@ -1,4 +1,5 @@
-//! A compiled plan decodes exactly what per-field decode + mapping::apply decodes.
+//! A compiled plan decodes exactly what per-field decode + mapping::apply decodes, repeated
+//! elements included (templates draw from the pool with repetition).
 
 use flowwire_record::mapping::{self, TimeContext};
 use flowwire_record::plan::{PlanField, RecordPlan, VARIABLE_LENGTH, decode_field};
@@ -64,6 +65,15 @@ const POOL: &[(u32, u16, u16)] = &[
     (0, 160, 8),
     (0, 158, 4),
     (0, 156, 8),
+    (0, 243, 2),
+    (0, 34, 4),
+    (0, 305, 4),
+    (0, 306, 4),
+    (0, 309, 4),
+    (0, 310, 4),
+    (0, 176, 1),
+    (0, 40001, 4),
+    (0, 225, 4),
 ];
 
 fn template() -> impl Strategy<Value = Vec<PlanField>> {

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use flowwire_record::mapping::TimeContext;
 use flowwire_record::pending::{PendingBuffer, PendingLimits, PendingStats};
 use flowwire_record::registry::{CustomElement, FieldId, Registry};
+use flowwire_record::sampling::SamplingElements;
 use flowwire_record::sequence::{SequenceEvent, SequenceTracker};
 use flowwire_record::template_store::{
     Domain, Insert, StoreLimits, StoreStats, TemplateCost, TemplateStore,
@@ -837,11 +838,7 @@ impl Session {
     /// Learns what an options record says; returns the element it described, if it is new
     /// or changed.
     fn learn_options(&mut self, h: &Header, rec: &DataRecord<'_, '_>) -> Option<FieldId> {
-        let mut sampling = Sampling::default();
-        let mut has_sampling = false;
-        let mut packet_interval: Option<u64> = None;
-        let mut packet_space: Option<u64> = None;
-        let mut sampler_id: Option<u64> = None;
+        let mut sampling_elements = SamplingElements::default();
         let mut init_time = None;
         let mut if_index: Option<u32> = None;
         let mut if_name: Option<&[u8]> = None;
@@ -853,17 +850,10 @@ impl Session {
                 continue;
             }
             let v = f.value();
+            if sampling_elements.observe(id, &v) {
+                continue;
+            }
             match id.id {
-                34 | 50 => {
-                    if let Some(x) = v.as_u64().and_then(|x| u32::try_from(x).ok()) {
-                        sampling.interval = x;
-                        has_sampling = true;
-                    }
-                }
-                305 => packet_interval = v.as_u64(),
-                306 => packet_space = v.as_u64(),
-                35 | 49 => sampling.algorithm = v.as_u64().and_then(|x| u8::try_from(x).ok()),
-                48 | 302 => sampler_id = v.as_u64(),
                 160 => init_time = v.as_timestamp(),
                 10 | 14 => {
                     if_index = if_index.or_else(|| v.as_u64().and_then(|x| u32::try_from(x).ok()));
@@ -879,17 +869,13 @@ impl Session {
                 _ => {}
             }
         }
-        if let Some(pi) = packet_interval.filter(|&x| x > 0) {
-            // samplingPacketInterval packets taken, samplingPacketSpace skipped: 1 in (i+s)/i.
-            let rate = match packet_space {
-                Some(space) => pi.saturating_add(space) / pi,
-                None => pi,
-            };
-            if let Ok(rate) = u32::try_from(rate) {
-                sampling.interval = rate;
-                has_sampling = true;
-            }
-        }
+        let sampler_id = sampling_elements.sampler_id;
+        let sampling = sampling_elements.interval().map(|interval| Sampling {
+            interval,
+            algorithm: sampling_elements.algorithm,
+        });
+        let has_sampling = sampling.is_some();
+        let sampling = sampling.unwrap_or_default();
         let room = self.registry.custom_len() < self.config.max_learned_elements;
         let mut learned = None;
         if let Some(info) = ie

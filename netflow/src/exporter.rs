@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use flowwire_record::emit::{self, EmitTimes};
 use flowwire_record::mapping::{self, TimeEncoding};
-use flowwire_record::registry::FieldId;
+use flowwire_record::registry::{FieldId, ie};
 use flowwire_record::{FlowRecord, Timestamp, Value};
 
 use crate::error::{Error, Result};
@@ -252,13 +252,21 @@ impl V9Exporter {
         let mut fields: Vec<(FieldId, Value<'_>)> = Vec::with_capacity(32);
         mapping::fields_into(record, TimeEncoding::Milliseconds, &mut fields);
         let mut values: Vec<(u16, Value<'_>)> = Vec::with_capacity(fields.len());
-        for (id, v) in fields {
+        // The typed fields come first; only the typed start and end become sysUptime times,
+        // an absolute time kept in the extras stays what it was.
+        let typed = fields.len().saturating_sub(record.extra.len());
+        for (i, (id, v)) in fields.into_iter().enumerate() {
             if id.pen != 0 || id.id == 0 {
                 continue;
             }
             let (t, v) = match (id.id, v.as_timestamp()) {
-                (152, Some(ts)) => (22, Value::Unsigned32(self.uptime(ts))),
-                (153, Some(ts)) => (21, Value::Unsigned32(self.uptime(ts))),
+                (ie::FLOW_START_MILLISECONDS, Some(ts)) if i < typed => (
+                    ie::FLOW_START_SYS_UP_TIME,
+                    Value::Unsigned32(self.uptime(ts)),
+                ),
+                (ie::FLOW_END_MILLISECONDS, Some(ts)) if i < typed => {
+                    (ie::FLOW_END_SYS_UP_TIME, Value::Unsigned32(self.uptime(ts)))
+                }
                 _ => (id.id, v),
             };
             if field_len(&v) > 0xfffe {
@@ -459,8 +467,10 @@ impl V9Exporter {
             return;
         }
         self.close_set();
-        let uptime = self.uptime(now);
+        // The header carries whole seconds; sysUptime must be read at that same instant, or
+        // every record's times decode shifted by the sub-second part of `now`.
         let secs = u32::try_from(now.unix_secs()).unwrap_or(0);
+        let uptime = self.uptime(Timestamp::from_unix_secs(secs));
         write_header(
             &mut self.buf,
             self.count,

@@ -24,6 +24,7 @@ use std::net::SocketAddr;
 use flowwire_record::mapping::{self, TimeContext};
 use flowwire_record::pending::{PendingBuffer, PendingLimits, PendingStats};
 use flowwire_record::registry::{FieldId, Registry};
+use flowwire_record::sampling::SamplingElements;
 use flowwire_record::sequence::{SequenceEvent, SequenceTracker};
 use flowwire_record::template_store::{Insert, StoreLimits, StoreStats, TemplateStore};
 use flowwire_record::{FlowRecord, ProtocolKind, Timestamp};
@@ -745,6 +746,7 @@ fn shift(e: Error, base: usize) -> Error {
 
 fn options_update(r: &DataRecord<'_, '_>) -> OptionsUpdate {
     let mut u = OptionsUpdate::default();
+    let mut sampling = SamplingElements::default();
     for (spec, v) in r.fields() {
         if spec.scope {
             if spec.field_type == scope::INTERFACE {
@@ -752,10 +754,10 @@ fn options_update(r: &DataRecord<'_, '_>) -> OptionsUpdate {
             }
             continue;
         }
+        if sampling.observe(FieldId::iana(spec.field_type), &v) {
+            continue;
+        }
         match spec.field_type {
-            34 | 50 | 305 => u.interval = v.as_u64().and_then(|x| u32::try_from(x).ok()),
-            35 | 49 => u.algorithm = v.as_u64().and_then(|x| u8::try_from(x).ok()),
-            48 | 302 => u.sampler_id = v.as_u64(),
             10 if u.if_index.is_none() => {
                 u.if_index = v.as_u64().and_then(|x| u32::try_from(x).ok())
             }
@@ -767,6 +769,9 @@ fn options_update(r: &DataRecord<'_, '_>) -> OptionsUpdate {
             _ => {}
         }
     }
+    u.interval = sampling.interval();
+    u.algorithm = sampling.algorithm;
+    u.sampler_id = sampling.sampler_id;
     u
 }
 

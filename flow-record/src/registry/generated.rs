@@ -547,3 +547,1077 @@ pub(crate) static VMWARE: [InformationElement; 30] = [
     InformationElement { pen: 6876, id: 960, name: "vifUuid", data_type: DataType::OctetArray, semantics: Some(Semantics::Default), units: None, status: Status::Current },
     InformationElement { pen: 6876, id: 961, name: "vifId", data_type: DataType::String, semantics: Some(Semantics::Default), units: None, status: Status::Current },
 ];
+
+/// Element ids as named constants, for matching on [`FieldId::id`](crate::registry::FieldId)
+/// instead of bare numbers: `ie::OCTET_DELTA_COUNT` is 1. Names are the registry's, in
+/// upper snake case.
+pub mod ie {
+    /// `octetDeltaCount` (1): unsigned64.
+    pub const OCTET_DELTA_COUNT: u16 = 1;
+    /// `packetDeltaCount` (2): unsigned64.
+    pub const PACKET_DELTA_COUNT: u16 = 2;
+    /// `deltaFlowCount` (3): unsigned64.
+    pub const DELTA_FLOW_COUNT: u16 = 3;
+    /// `protocolIdentifier` (4): unsigned8.
+    pub const PROTOCOL_IDENTIFIER: u16 = 4;
+    /// `ipClassOfService` (5): unsigned8.
+    pub const IP_CLASS_OF_SERVICE: u16 = 5;
+    /// `tcpControlBits` (6): unsigned16.
+    pub const TCP_CONTROL_BITS: u16 = 6;
+    /// `sourceTransportPort` (7): unsigned16.
+    pub const SOURCE_TRANSPORT_PORT: u16 = 7;
+    /// `sourceIPv4Address` (8): ipv4Address.
+    pub const SOURCE_IPV4_ADDRESS: u16 = 8;
+    /// `sourceIPv4PrefixLength` (9): unsigned8.
+    pub const SOURCE_IPV4_PREFIX_LENGTH: u16 = 9;
+    /// `ingressInterface` (10): unsigned32.
+    pub const INGRESS_INTERFACE: u16 = 10;
+    /// `destinationTransportPort` (11): unsigned16.
+    pub const DESTINATION_TRANSPORT_PORT: u16 = 11;
+    /// `destinationIPv4Address` (12): ipv4Address.
+    pub const DESTINATION_IPV4_ADDRESS: u16 = 12;
+    /// `destinationIPv4PrefixLength` (13): unsigned8.
+    pub const DESTINATION_IPV4_PREFIX_LENGTH: u16 = 13;
+    /// `egressInterface` (14): unsigned32.
+    pub const EGRESS_INTERFACE: u16 = 14;
+    /// `ipNextHopIPv4Address` (15): ipv4Address.
+    pub const IP_NEXT_HOP_IPV4_ADDRESS: u16 = 15;
+    /// `bgpSourceAsNumber` (16): unsigned32.
+    pub const BGP_SOURCE_AS_NUMBER: u16 = 16;
+    /// `bgpDestinationAsNumber` (17): unsigned32.
+    pub const BGP_DESTINATION_AS_NUMBER: u16 = 17;
+    /// `bgpNextHopIPv4Address` (18): ipv4Address.
+    pub const BGP_NEXT_HOP_IPV4_ADDRESS: u16 = 18;
+    /// `postMCastPacketDeltaCount` (19): unsigned64.
+    pub const POST_M_CAST_PACKET_DELTA_COUNT: u16 = 19;
+    /// `postMCastOctetDeltaCount` (20): unsigned64.
+    pub const POST_M_CAST_OCTET_DELTA_COUNT: u16 = 20;
+    /// `flowEndSysUpTime` (21): unsigned32.
+    pub const FLOW_END_SYS_UP_TIME: u16 = 21;
+    /// `flowStartSysUpTime` (22): unsigned32.
+    pub const FLOW_START_SYS_UP_TIME: u16 = 22;
+    /// `postOctetDeltaCount` (23): unsigned64.
+    pub const POST_OCTET_DELTA_COUNT: u16 = 23;
+    /// `postPacketDeltaCount` (24): unsigned64.
+    pub const POST_PACKET_DELTA_COUNT: u16 = 24;
+    /// `minimumIpTotalLength` (25): unsigned64.
+    pub const MINIMUM_IP_TOTAL_LENGTH: u16 = 25;
+    /// `maximumIpTotalLength` (26): unsigned64.
+    pub const MAXIMUM_IP_TOTAL_LENGTH: u16 = 26;
+    /// `sourceIPv6Address` (27): ipv6Address.
+    pub const SOURCE_IPV6_ADDRESS: u16 = 27;
+    /// `destinationIPv6Address` (28): ipv6Address.
+    pub const DESTINATION_IPV6_ADDRESS: u16 = 28;
+    /// `sourceIPv6PrefixLength` (29): unsigned8.
+    pub const SOURCE_IPV6_PREFIX_LENGTH: u16 = 29;
+    /// `destinationIPv6PrefixLength` (30): unsigned8.
+    pub const DESTINATION_IPV6_PREFIX_LENGTH: u16 = 30;
+    /// `flowLabelIPv6` (31): unsigned32.
+    pub const FLOW_LABEL_IPV6: u16 = 31;
+    /// `icmpTypeCodeIPv4` (32): unsigned16.
+    pub const ICMP_TYPE_CODE_IPV4: u16 = 32;
+    /// `igmpType` (33): unsigned8.
+    pub const IGMP_TYPE: u16 = 33;
+    /// `samplingInterval` (34): unsigned32, deprecated.
+    pub const SAMPLING_INTERVAL: u16 = 34;
+    /// `samplingAlgorithm` (35): unsigned8, deprecated.
+    pub const SAMPLING_ALGORITHM: u16 = 35;
+    /// `flowActiveTimeout` (36): unsigned16.
+    pub const FLOW_ACTIVE_TIMEOUT: u16 = 36;
+    /// `flowIdleTimeout` (37): unsigned16.
+    pub const FLOW_IDLE_TIMEOUT: u16 = 37;
+    /// `engineType` (38): unsigned8, deprecated.
+    pub const ENGINE_TYPE: u16 = 38;
+    /// `engineId` (39): unsigned8, deprecated.
+    pub const ENGINE_ID: u16 = 39;
+    /// `exportedOctetTotalCount` (40): unsigned64.
+    pub const EXPORTED_OCTET_TOTAL_COUNT: u16 = 40;
+    /// `exportedMessageTotalCount` (41): unsigned64.
+    pub const EXPORTED_MESSAGE_TOTAL_COUNT: u16 = 41;
+    /// `exportedFlowRecordTotalCount` (42): unsigned64.
+    pub const EXPORTED_FLOW_RECORD_TOTAL_COUNT: u16 = 42;
+    /// `ipv4RouterSc` (43): ipv4Address, deprecated.
+    pub const IPV4_ROUTER_SC: u16 = 43;
+    /// `sourceIPv4Prefix` (44): ipv4Address.
+    pub const SOURCE_IPV4_PREFIX: u16 = 44;
+    /// `destinationIPv4Prefix` (45): ipv4Address.
+    pub const DESTINATION_IPV4_PREFIX: u16 = 45;
+    /// `mplsTopLabelType` (46): unsigned8.
+    pub const MPLS_TOP_LABEL_TYPE: u16 = 46;
+    /// `mplsTopLabelIPv4Address` (47): ipv4Address.
+    pub const MPLS_TOP_LABEL_IPV4_ADDRESS: u16 = 47;
+    /// `samplerId` (48): unsigned8, deprecated.
+    pub const SAMPLER_ID: u16 = 48;
+    /// `samplerMode` (49): unsigned8, deprecated.
+    pub const SAMPLER_MODE: u16 = 49;
+    /// `samplerRandomInterval` (50): unsigned32, deprecated.
+    pub const SAMPLER_RANDOM_INTERVAL: u16 = 50;
+    /// `classId` (51): unsigned8, deprecated.
+    pub const CLASS_ID: u16 = 51;
+    /// `minimumTTL` (52): unsigned8.
+    pub const MINIMUM_TTL: u16 = 52;
+    /// `maximumTTL` (53): unsigned8.
+    pub const MAXIMUM_TTL: u16 = 53;
+    /// `fragmentIdentification` (54): unsigned32.
+    pub const FRAGMENT_IDENTIFICATION: u16 = 54;
+    /// `postIpClassOfService` (55): unsigned8.
+    pub const POST_IP_CLASS_OF_SERVICE: u16 = 55;
+    /// `sourceMacAddress` (56): macAddress.
+    pub const SOURCE_MAC_ADDRESS: u16 = 56;
+    /// `postDestinationMacAddress` (57): macAddress.
+    pub const POST_DESTINATION_MAC_ADDRESS: u16 = 57;
+    /// `vlanId` (58): unsigned16.
+    pub const VLAN_ID: u16 = 58;
+    /// `postVlanId` (59): unsigned16.
+    pub const POST_VLAN_ID: u16 = 59;
+    /// `ipVersion` (60): unsigned8.
+    pub const IP_VERSION: u16 = 60;
+    /// `flowDirection` (61): unsigned8.
+    pub const FLOW_DIRECTION: u16 = 61;
+    /// `ipNextHopIPv6Address` (62): ipv6Address.
+    pub const IP_NEXT_HOP_IPV6_ADDRESS: u16 = 62;
+    /// `bgpNextHopIPv6Address` (63): ipv6Address.
+    pub const BGP_NEXT_HOP_IPV6_ADDRESS: u16 = 63;
+    /// `ipv6ExtensionHeaders` (64): unsigned32, deprecated.
+    pub const IPV6_EXTENSION_HEADERS: u16 = 64;
+    /// `mplsTopLabelStackSection` (70): octetArray.
+    pub const MPLS_TOP_LABEL_STACK_SECTION: u16 = 70;
+    /// `mplsLabelStackSection2` (71): octetArray.
+    pub const MPLS_LABEL_STACK_SECTION2: u16 = 71;
+    /// `mplsLabelStackSection3` (72): octetArray.
+    pub const MPLS_LABEL_STACK_SECTION3: u16 = 72;
+    /// `mplsLabelStackSection4` (73): octetArray.
+    pub const MPLS_LABEL_STACK_SECTION4: u16 = 73;
+    /// `mplsLabelStackSection5` (74): octetArray.
+    pub const MPLS_LABEL_STACK_SECTION5: u16 = 74;
+    /// `mplsLabelStackSection6` (75): octetArray.
+    pub const MPLS_LABEL_STACK_SECTION6: u16 = 75;
+    /// `mplsLabelStackSection7` (76): octetArray.
+    pub const MPLS_LABEL_STACK_SECTION7: u16 = 76;
+    /// `mplsLabelStackSection8` (77): octetArray.
+    pub const MPLS_LABEL_STACK_SECTION8: u16 = 77;
+    /// `mplsLabelStackSection9` (78): octetArray.
+    pub const MPLS_LABEL_STACK_SECTION9: u16 = 78;
+    /// `mplsLabelStackSection10` (79): octetArray.
+    pub const MPLS_LABEL_STACK_SECTION10: u16 = 79;
+    /// `destinationMacAddress` (80): macAddress.
+    pub const DESTINATION_MAC_ADDRESS: u16 = 80;
+    /// `postSourceMacAddress` (81): macAddress.
+    pub const POST_SOURCE_MAC_ADDRESS: u16 = 81;
+    /// `interfaceName` (82): string.
+    pub const INTERFACE_NAME: u16 = 82;
+    /// `interfaceDescription` (83): string.
+    pub const INTERFACE_DESCRIPTION: u16 = 83;
+    /// `samplerName` (84): string, deprecated.
+    pub const SAMPLER_NAME: u16 = 84;
+    /// `octetTotalCount` (85): unsigned64.
+    pub const OCTET_TOTAL_COUNT: u16 = 85;
+    /// `packetTotalCount` (86): unsigned64.
+    pub const PACKET_TOTAL_COUNT: u16 = 86;
+    /// `flagsAndSamplerId` (87): unsigned32, deprecated.
+    pub const FLAGS_AND_SAMPLER_ID: u16 = 87;
+    /// `fragmentOffset` (88): unsigned16.
+    pub const FRAGMENT_OFFSET: u16 = 88;
+    /// `forwardingStatus` (89): unsigned32.
+    pub const FORWARDING_STATUS: u16 = 89;
+    /// `mplsVpnRouteDistinguisher` (90): octetArray.
+    pub const MPLS_VPN_ROUTE_DISTINGUISHER: u16 = 90;
+    /// `mplsTopLabelPrefixLength` (91): unsigned8.
+    pub const MPLS_TOP_LABEL_PREFIX_LENGTH: u16 = 91;
+    /// `srcTrafficIndex` (92): unsigned32.
+    pub const SRC_TRAFFIC_INDEX: u16 = 92;
+    /// `dstTrafficIndex` (93): unsigned32.
+    pub const DST_TRAFFIC_INDEX: u16 = 93;
+    /// `applicationDescription` (94): string.
+    pub const APPLICATION_DESCRIPTION: u16 = 94;
+    /// `applicationId` (95): octetArray.
+    pub const APPLICATION_ID: u16 = 95;
+    /// `applicationName` (96): string.
+    pub const APPLICATION_NAME: u16 = 96;
+    /// `postIpDiffServCodePoint` (98): unsigned8.
+    pub const POST_IP_DIFF_SERV_CODE_POINT: u16 = 98;
+    /// `multicastReplicationFactor` (99): unsigned32.
+    pub const MULTICAST_REPLICATION_FACTOR: u16 = 99;
+    /// `className` (100): string, deprecated.
+    pub const CLASS_NAME: u16 = 100;
+    /// `classificationEngineId` (101): unsigned8.
+    pub const CLASSIFICATION_ENGINE_ID: u16 = 101;
+    /// `layer2packetSectionOffset` (102): unsigned16, deprecated.
+    pub const LAYER2PACKET_SECTION_OFFSET: u16 = 102;
+    /// `layer2packetSectionSize` (103): unsigned16, deprecated.
+    pub const LAYER2PACKET_SECTION_SIZE: u16 = 103;
+    /// `layer2packetSectionData` (104): octetArray, deprecated.
+    pub const LAYER2PACKET_SECTION_DATA: u16 = 104;
+    /// `bgpNextAdjacentAsNumber` (128): unsigned32.
+    pub const BGP_NEXT_ADJACENT_AS_NUMBER: u16 = 128;
+    /// `bgpPrevAdjacentAsNumber` (129): unsigned32.
+    pub const BGP_PREV_ADJACENT_AS_NUMBER: u16 = 129;
+    /// `exporterIPv4Address` (130): ipv4Address.
+    pub const EXPORTER_IPV4_ADDRESS: u16 = 130;
+    /// `exporterIPv6Address` (131): ipv6Address.
+    pub const EXPORTER_IPV6_ADDRESS: u16 = 131;
+    /// `droppedOctetDeltaCount` (132): unsigned64.
+    pub const DROPPED_OCTET_DELTA_COUNT: u16 = 132;
+    /// `droppedPacketDeltaCount` (133): unsigned64.
+    pub const DROPPED_PACKET_DELTA_COUNT: u16 = 133;
+    /// `droppedOctetTotalCount` (134): unsigned64.
+    pub const DROPPED_OCTET_TOTAL_COUNT: u16 = 134;
+    /// `droppedPacketTotalCount` (135): unsigned64.
+    pub const DROPPED_PACKET_TOTAL_COUNT: u16 = 135;
+    /// `flowEndReason` (136): unsigned8.
+    pub const FLOW_END_REASON: u16 = 136;
+    /// `commonPropertiesId` (137): unsigned64.
+    pub const COMMON_PROPERTIES_ID: u16 = 137;
+    /// `observationPointId` (138): unsigned64.
+    pub const OBSERVATION_POINT_ID: u16 = 138;
+    /// `icmpTypeCodeIPv6` (139): unsigned16.
+    pub const ICMP_TYPE_CODE_IPV6: u16 = 139;
+    /// `mplsTopLabelIPv6Address` (140): ipv6Address.
+    pub const MPLS_TOP_LABEL_IPV6_ADDRESS: u16 = 140;
+    /// `lineCardId` (141): unsigned32.
+    pub const LINE_CARD_ID: u16 = 141;
+    /// `portId` (142): unsigned32.
+    pub const PORT_ID: u16 = 142;
+    /// `meteringProcessId` (143): unsigned32.
+    pub const METERING_PROCESS_ID: u16 = 143;
+    /// `exportingProcessId` (144): unsigned32.
+    pub const EXPORTING_PROCESS_ID: u16 = 144;
+    /// `templateId` (145): unsigned16.
+    pub const TEMPLATE_ID: u16 = 145;
+    /// `wlanChannelId` (146): unsigned8.
+    pub const WLAN_CHANNEL_ID: u16 = 146;
+    /// `wlanSSID` (147): string.
+    pub const WLAN_SSID: u16 = 147;
+    /// `flowId` (148): unsigned64.
+    pub const FLOW_ID: u16 = 148;
+    /// `observationDomainId` (149): unsigned32.
+    pub const OBSERVATION_DOMAIN_ID: u16 = 149;
+    /// `flowStartSeconds` (150): dateTimeSeconds.
+    pub const FLOW_START_SECONDS: u16 = 150;
+    /// `flowEndSeconds` (151): dateTimeSeconds.
+    pub const FLOW_END_SECONDS: u16 = 151;
+    /// `flowStartMilliseconds` (152): dateTimeMilliseconds.
+    pub const FLOW_START_MILLISECONDS: u16 = 152;
+    /// `flowEndMilliseconds` (153): dateTimeMilliseconds.
+    pub const FLOW_END_MILLISECONDS: u16 = 153;
+    /// `flowStartMicroseconds` (154): dateTimeMicroseconds.
+    pub const FLOW_START_MICROSECONDS: u16 = 154;
+    /// `flowEndMicroseconds` (155): dateTimeMicroseconds.
+    pub const FLOW_END_MICROSECONDS: u16 = 155;
+    /// `flowStartNanoseconds` (156): dateTimeNanoseconds.
+    pub const FLOW_START_NANOSECONDS: u16 = 156;
+    /// `flowEndNanoseconds` (157): dateTimeNanoseconds.
+    pub const FLOW_END_NANOSECONDS: u16 = 157;
+    /// `flowStartDeltaMicroseconds` (158): unsigned32.
+    pub const FLOW_START_DELTA_MICROSECONDS: u16 = 158;
+    /// `flowEndDeltaMicroseconds` (159): unsigned32.
+    pub const FLOW_END_DELTA_MICROSECONDS: u16 = 159;
+    /// `systemInitTimeMilliseconds` (160): dateTimeMilliseconds.
+    pub const SYSTEM_INIT_TIME_MILLISECONDS: u16 = 160;
+    /// `flowDurationMilliseconds` (161): unsigned32.
+    pub const FLOW_DURATION_MILLISECONDS: u16 = 161;
+    /// `flowDurationMicroseconds` (162): unsigned32.
+    pub const FLOW_DURATION_MICROSECONDS: u16 = 162;
+    /// `observedFlowTotalCount` (163): unsigned64.
+    pub const OBSERVED_FLOW_TOTAL_COUNT: u16 = 163;
+    /// `ignoredPacketTotalCount` (164): unsigned64.
+    pub const IGNORED_PACKET_TOTAL_COUNT: u16 = 164;
+    /// `ignoredOctetTotalCount` (165): unsigned64.
+    pub const IGNORED_OCTET_TOTAL_COUNT: u16 = 165;
+    /// `notSentFlowTotalCount` (166): unsigned64.
+    pub const NOT_SENT_FLOW_TOTAL_COUNT: u16 = 166;
+    /// `notSentPacketTotalCount` (167): unsigned64.
+    pub const NOT_SENT_PACKET_TOTAL_COUNT: u16 = 167;
+    /// `notSentOctetTotalCount` (168): unsigned64.
+    pub const NOT_SENT_OCTET_TOTAL_COUNT: u16 = 168;
+    /// `destinationIPv6Prefix` (169): ipv6Address.
+    pub const DESTINATION_IPV6_PREFIX: u16 = 169;
+    /// `sourceIPv6Prefix` (170): ipv6Address.
+    pub const SOURCE_IPV6_PREFIX: u16 = 170;
+    /// `postOctetTotalCount` (171): unsigned64.
+    pub const POST_OCTET_TOTAL_COUNT: u16 = 171;
+    /// `postPacketTotalCount` (172): unsigned64.
+    pub const POST_PACKET_TOTAL_COUNT: u16 = 172;
+    /// `flowKeyIndicator` (173): unsigned64.
+    pub const FLOW_KEY_INDICATOR: u16 = 173;
+    /// `postMCastPacketTotalCount` (174): unsigned64.
+    pub const POST_M_CAST_PACKET_TOTAL_COUNT: u16 = 174;
+    /// `postMCastOctetTotalCount` (175): unsigned64.
+    pub const POST_M_CAST_OCTET_TOTAL_COUNT: u16 = 175;
+    /// `icmpTypeIPv4` (176): unsigned8.
+    pub const ICMP_TYPE_IPV4: u16 = 176;
+    /// `icmpCodeIPv4` (177): unsigned8.
+    pub const ICMP_CODE_IPV4: u16 = 177;
+    /// `icmpTypeIPv6` (178): unsigned8.
+    pub const ICMP_TYPE_IPV6: u16 = 178;
+    /// `icmpCodeIPv6` (179): unsigned8.
+    pub const ICMP_CODE_IPV6: u16 = 179;
+    /// `udpSourcePort` (180): unsigned16.
+    pub const UDP_SOURCE_PORT: u16 = 180;
+    /// `udpDestinationPort` (181): unsigned16.
+    pub const UDP_DESTINATION_PORT: u16 = 181;
+    /// `tcpSourcePort` (182): unsigned16.
+    pub const TCP_SOURCE_PORT: u16 = 182;
+    /// `tcpDestinationPort` (183): unsigned16.
+    pub const TCP_DESTINATION_PORT: u16 = 183;
+    /// `tcpSequenceNumber` (184): unsigned32.
+    pub const TCP_SEQUENCE_NUMBER: u16 = 184;
+    /// `tcpAcknowledgementNumber` (185): unsigned32.
+    pub const TCP_ACKNOWLEDGEMENT_NUMBER: u16 = 185;
+    /// `tcpWindowSize` (186): unsigned16.
+    pub const TCP_WINDOW_SIZE: u16 = 186;
+    /// `tcpUrgentPointer` (187): unsigned16.
+    pub const TCP_URGENT_POINTER: u16 = 187;
+    /// `tcpHeaderLength` (188): unsigned8.
+    pub const TCP_HEADER_LENGTH: u16 = 188;
+    /// `ipHeaderLength` (189): unsigned8.
+    pub const IP_HEADER_LENGTH: u16 = 189;
+    /// `totalLengthIPv4` (190): unsigned16.
+    pub const TOTAL_LENGTH_IPV4: u16 = 190;
+    /// `payloadLengthIPv6` (191): unsigned16.
+    pub const PAYLOAD_LENGTH_IPV6: u16 = 191;
+    /// `ipTTL` (192): unsigned8.
+    pub const IP_TTL: u16 = 192;
+    /// `nextHeaderIPv6` (193): unsigned8.
+    pub const NEXT_HEADER_IPV6: u16 = 193;
+    /// `mplsPayloadLength` (194): unsigned32.
+    pub const MPLS_PAYLOAD_LENGTH: u16 = 194;
+    /// `ipDiffServCodePoint` (195): unsigned8.
+    pub const IP_DIFF_SERV_CODE_POINT: u16 = 195;
+    /// `ipPrecedence` (196): unsigned8.
+    pub const IP_PRECEDENCE: u16 = 196;
+    /// `fragmentFlags` (197): unsigned8.
+    pub const FRAGMENT_FLAGS: u16 = 197;
+    /// `octetDeltaSumOfSquares` (198): unsigned64.
+    pub const OCTET_DELTA_SUM_OF_SQUARES: u16 = 198;
+    /// `octetTotalSumOfSquares` (199): unsigned64.
+    pub const OCTET_TOTAL_SUM_OF_SQUARES: u16 = 199;
+    /// `mplsTopLabelTTL` (200): unsigned8.
+    pub const MPLS_TOP_LABEL_TTL: u16 = 200;
+    /// `mplsLabelStackLength` (201): unsigned32.
+    pub const MPLS_LABEL_STACK_LENGTH: u16 = 201;
+    /// `mplsLabelStackDepth` (202): unsigned32.
+    pub const MPLS_LABEL_STACK_DEPTH: u16 = 202;
+    /// `mplsTopLabelExp` (203): unsigned8.
+    pub const MPLS_TOP_LABEL_EXP: u16 = 203;
+    /// `ipPayloadLength` (204): unsigned32.
+    pub const IP_PAYLOAD_LENGTH: u16 = 204;
+    /// `udpMessageLength` (205): unsigned16.
+    pub const UDP_MESSAGE_LENGTH: u16 = 205;
+    /// `isMulticast` (206): unsigned8.
+    pub const IS_MULTICAST: u16 = 206;
+    /// `ipv4IHL` (207): unsigned8.
+    pub const IPV4_IHL: u16 = 207;
+    /// `ipv4Options` (208): unsigned32.
+    pub const IPV4_OPTIONS: u16 = 208;
+    /// `tcpOptions` (209): unsigned64, deprecated.
+    pub const TCP_OPTIONS: u16 = 209;
+    /// `paddingOctets` (210): octetArray.
+    pub const PADDING_OCTETS: u16 = 210;
+    /// `collectorIPv4Address` (211): ipv4Address.
+    pub const COLLECTOR_IPV4_ADDRESS: u16 = 211;
+    /// `collectorIPv6Address` (212): ipv6Address.
+    pub const COLLECTOR_IPV6_ADDRESS: u16 = 212;
+    /// `exportInterface` (213): unsigned32.
+    pub const EXPORT_INTERFACE: u16 = 213;
+    /// `exportProtocolVersion` (214): unsigned8.
+    pub const EXPORT_PROTOCOL_VERSION: u16 = 214;
+    /// `exportTransportProtocol` (215): unsigned8.
+    pub const EXPORT_TRANSPORT_PROTOCOL: u16 = 215;
+    /// `collectorTransportPort` (216): unsigned16.
+    pub const COLLECTOR_TRANSPORT_PORT: u16 = 216;
+    /// `exporterTransportPort` (217): unsigned16.
+    pub const EXPORTER_TRANSPORT_PORT: u16 = 217;
+    /// `tcpSynTotalCount` (218): unsigned64.
+    pub const TCP_SYN_TOTAL_COUNT: u16 = 218;
+    /// `tcpFinTotalCount` (219): unsigned64.
+    pub const TCP_FIN_TOTAL_COUNT: u16 = 219;
+    /// `tcpRstTotalCount` (220): unsigned64.
+    pub const TCP_RST_TOTAL_COUNT: u16 = 220;
+    /// `tcpPshTotalCount` (221): unsigned64.
+    pub const TCP_PSH_TOTAL_COUNT: u16 = 221;
+    /// `tcpAckTotalCount` (222): unsigned64.
+    pub const TCP_ACK_TOTAL_COUNT: u16 = 222;
+    /// `tcpUrgTotalCount` (223): unsigned64.
+    pub const TCP_URG_TOTAL_COUNT: u16 = 223;
+    /// `ipTotalLength` (224): unsigned64.
+    pub const IP_TOTAL_LENGTH: u16 = 224;
+    /// `postNATSourceIPv4Address` (225): ipv4Address.
+    pub const POST_NAT_SOURCE_IPV4_ADDRESS: u16 = 225;
+    /// `postNATDestinationIPv4Address` (226): ipv4Address.
+    pub const POST_NAT_DESTINATION_IPV4_ADDRESS: u16 = 226;
+    /// `postNAPTSourceTransportPort` (227): unsigned16.
+    pub const POST_NAPT_SOURCE_TRANSPORT_PORT: u16 = 227;
+    /// `postNAPTDestinationTransportPort` (228): unsigned16.
+    pub const POST_NAPT_DESTINATION_TRANSPORT_PORT: u16 = 228;
+    /// `natOriginatingAddressRealm` (229): unsigned8.
+    pub const NAT_ORIGINATING_ADDRESS_REALM: u16 = 229;
+    /// `natEvent` (230): unsigned8.
+    pub const NAT_EVENT: u16 = 230;
+    /// `initiatorOctets` (231): unsigned64.
+    pub const INITIATOR_OCTETS: u16 = 231;
+    /// `responderOctets` (232): unsigned64.
+    pub const RESPONDER_OCTETS: u16 = 232;
+    /// `firewallEvent` (233): unsigned8.
+    pub const FIREWALL_EVENT: u16 = 233;
+    /// `ingressVRFID` (234): unsigned32.
+    pub const INGRESS_VRFID: u16 = 234;
+    /// `egressVRFID` (235): unsigned32.
+    pub const EGRESS_VRFID: u16 = 235;
+    /// `VRFname` (236): string.
+    pub const VR_FNAME: u16 = 236;
+    /// `postMplsTopLabelExp` (237): unsigned8.
+    pub const POST_MPLS_TOP_LABEL_EXP: u16 = 237;
+    /// `tcpWindowScale` (238): unsigned16.
+    pub const TCP_WINDOW_SCALE: u16 = 238;
+    /// `biflowDirection` (239): unsigned8.
+    pub const BIFLOW_DIRECTION: u16 = 239;
+    /// `ethernetHeaderLength` (240): unsigned8.
+    pub const ETHERNET_HEADER_LENGTH: u16 = 240;
+    /// `ethernetPayloadLength` (241): unsigned16.
+    pub const ETHERNET_PAYLOAD_LENGTH: u16 = 241;
+    /// `ethernetTotalLength` (242): unsigned16.
+    pub const ETHERNET_TOTAL_LENGTH: u16 = 242;
+    /// `dot1qVlanId` (243): unsigned16.
+    pub const DOT1Q_VLAN_ID: u16 = 243;
+    /// `dot1qPriority` (244): unsigned8.
+    pub const DOT1Q_PRIORITY: u16 = 244;
+    /// `dot1qCustomerVlanId` (245): unsigned16.
+    pub const DOT1Q_CUSTOMER_VLAN_ID: u16 = 245;
+    /// `dot1qCustomerPriority` (246): unsigned8.
+    pub const DOT1Q_CUSTOMER_PRIORITY: u16 = 246;
+    /// `metroEvcId` (247): string.
+    pub const METRO_EVC_ID: u16 = 247;
+    /// `metroEvcType` (248): unsigned8.
+    pub const METRO_EVC_TYPE: u16 = 248;
+    /// `pseudoWireId` (249): unsigned32.
+    pub const PSEUDO_WIRE_ID: u16 = 249;
+    /// `pseudoWireType` (250): unsigned16.
+    pub const PSEUDO_WIRE_TYPE: u16 = 250;
+    /// `pseudoWireControlWord` (251): unsigned32.
+    pub const PSEUDO_WIRE_CONTROL_WORD: u16 = 251;
+    /// `ingressPhysicalInterface` (252): unsigned32.
+    pub const INGRESS_PHYSICAL_INTERFACE: u16 = 252;
+    /// `egressPhysicalInterface` (253): unsigned32.
+    pub const EGRESS_PHYSICAL_INTERFACE: u16 = 253;
+    /// `postDot1qVlanId` (254): unsigned16.
+    pub const POST_DOT1Q_VLAN_ID: u16 = 254;
+    /// `postDot1qCustomerVlanId` (255): unsigned16.
+    pub const POST_DOT1Q_CUSTOMER_VLAN_ID: u16 = 255;
+    /// `ethernetType` (256): unsigned16.
+    pub const ETHERNET_TYPE: u16 = 256;
+    /// `postIpPrecedence` (257): unsigned8.
+    pub const POST_IP_PRECEDENCE: u16 = 257;
+    /// `collectionTimeMilliseconds` (258): dateTimeMilliseconds.
+    pub const COLLECTION_TIME_MILLISECONDS: u16 = 258;
+    /// `exportSctpStreamId` (259): unsigned16.
+    pub const EXPORT_SCTP_STREAM_ID: u16 = 259;
+    /// `maxExportSeconds` (260): dateTimeSeconds.
+    pub const MAX_EXPORT_SECONDS: u16 = 260;
+    /// `maxFlowEndSeconds` (261): dateTimeSeconds.
+    pub const MAX_FLOW_END_SECONDS: u16 = 261;
+    /// `messageMD5Checksum` (262): octetArray.
+    pub const MESSAGE_MD5_CHECKSUM: u16 = 262;
+    /// `messageScope` (263): unsigned8.
+    pub const MESSAGE_SCOPE: u16 = 263;
+    /// `minExportSeconds` (264): dateTimeSeconds.
+    pub const MIN_EXPORT_SECONDS: u16 = 264;
+    /// `minFlowStartSeconds` (265): dateTimeSeconds.
+    pub const MIN_FLOW_START_SECONDS: u16 = 265;
+    /// `opaqueOctets` (266): octetArray.
+    pub const OPAQUE_OCTETS: u16 = 266;
+    /// `sessionScope` (267): unsigned8.
+    pub const SESSION_SCOPE: u16 = 267;
+    /// `maxFlowEndMicroseconds` (268): dateTimeMicroseconds.
+    pub const MAX_FLOW_END_MICROSECONDS: u16 = 268;
+    /// `maxFlowEndMilliseconds` (269): dateTimeMilliseconds.
+    pub const MAX_FLOW_END_MILLISECONDS: u16 = 269;
+    /// `maxFlowEndNanoseconds` (270): dateTimeNanoseconds.
+    pub const MAX_FLOW_END_NANOSECONDS: u16 = 270;
+    /// `minFlowStartMicroseconds` (271): dateTimeMicroseconds.
+    pub const MIN_FLOW_START_MICROSECONDS: u16 = 271;
+    /// `minFlowStartMilliseconds` (272): dateTimeMilliseconds.
+    pub const MIN_FLOW_START_MILLISECONDS: u16 = 272;
+    /// `minFlowStartNanoseconds` (273): dateTimeNanoseconds.
+    pub const MIN_FLOW_START_NANOSECONDS: u16 = 273;
+    /// `collectorCertificate` (274): octetArray.
+    pub const COLLECTOR_CERTIFICATE: u16 = 274;
+    /// `exporterCertificate` (275): octetArray.
+    pub const EXPORTER_CERTIFICATE: u16 = 275;
+    /// `dataRecordsReliability` (276): boolean.
+    pub const DATA_RECORDS_RELIABILITY: u16 = 276;
+    /// `observationPointType` (277): unsigned8.
+    pub const OBSERVATION_POINT_TYPE: u16 = 277;
+    /// `newConnectionDeltaCount` (278): unsigned32.
+    pub const NEW_CONNECTION_DELTA_COUNT: u16 = 278;
+    /// `connectionSumDurationSeconds` (279): unsigned64.
+    pub const CONNECTION_SUM_DURATION_SECONDS: u16 = 279;
+    /// `connectionTransactionId` (280): unsigned64.
+    pub const CONNECTION_TRANSACTION_ID: u16 = 280;
+    /// `postNATSourceIPv6Address` (281): ipv6Address.
+    pub const POST_NAT_SOURCE_IPV6_ADDRESS: u16 = 281;
+    /// `postNATDestinationIPv6Address` (282): ipv6Address.
+    pub const POST_NAT_DESTINATION_IPV6_ADDRESS: u16 = 282;
+    /// `natPoolId` (283): unsigned32.
+    pub const NAT_POOL_ID: u16 = 283;
+    /// `natPoolName` (284): string.
+    pub const NAT_POOL_NAME: u16 = 284;
+    /// `anonymizationFlags` (285): unsigned16.
+    pub const ANONYMIZATION_FLAGS: u16 = 285;
+    /// `anonymizationTechnique` (286): unsigned16.
+    pub const ANONYMIZATION_TECHNIQUE: u16 = 286;
+    /// `informationElementIndex` (287): unsigned16.
+    pub const INFORMATION_ELEMENT_INDEX: u16 = 287;
+    /// `p2pTechnology` (288): string.
+    pub const P2P_TECHNOLOGY: u16 = 288;
+    /// `tunnelTechnology` (289): string.
+    pub const TUNNEL_TECHNOLOGY: u16 = 289;
+    /// `encryptedTechnology` (290): string.
+    pub const ENCRYPTED_TECHNOLOGY: u16 = 290;
+    /// `basicList` (291): basicList.
+    pub const BASIC_LIST: u16 = 291;
+    /// `subTemplateList` (292): subTemplateList.
+    pub const SUB_TEMPLATE_LIST: u16 = 292;
+    /// `subTemplateMultiList` (293): subTemplateMultiList.
+    pub const SUB_TEMPLATE_MULTI_LIST: u16 = 293;
+    /// `bgpValidityState` (294): unsigned8.
+    pub const BGP_VALIDITY_STATE: u16 = 294;
+    /// `IPSecSPI` (295): unsigned32.
+    pub const IP_SEC_SPI: u16 = 295;
+    /// `greKey` (296): unsigned32.
+    pub const GRE_KEY: u16 = 296;
+    /// `natType` (297): unsigned8.
+    pub const NAT_TYPE: u16 = 297;
+    /// `initiatorPackets` (298): unsigned64.
+    pub const INITIATOR_PACKETS: u16 = 298;
+    /// `responderPackets` (299): unsigned64.
+    pub const RESPONDER_PACKETS: u16 = 299;
+    /// `observationDomainName` (300): string.
+    pub const OBSERVATION_DOMAIN_NAME: u16 = 300;
+    /// `selectionSequenceId` (301): unsigned64.
+    pub const SELECTION_SEQUENCE_ID: u16 = 301;
+    /// `selectorId` (302): unsigned64.
+    pub const SELECTOR_ID: u16 = 302;
+    /// `informationElementId` (303): unsigned16.
+    pub const INFORMATION_ELEMENT_ID: u16 = 303;
+    /// `selectorAlgorithm` (304): unsigned16.
+    pub const SELECTOR_ALGORITHM: u16 = 304;
+    /// `samplingPacketInterval` (305): unsigned32.
+    pub const SAMPLING_PACKET_INTERVAL: u16 = 305;
+    /// `samplingPacketSpace` (306): unsigned32.
+    pub const SAMPLING_PACKET_SPACE: u16 = 306;
+    /// `samplingTimeInterval` (307): unsigned32.
+    pub const SAMPLING_TIME_INTERVAL: u16 = 307;
+    /// `samplingTimeSpace` (308): unsigned32.
+    pub const SAMPLING_TIME_SPACE: u16 = 308;
+    /// `samplingSize` (309): unsigned32.
+    pub const SAMPLING_SIZE: u16 = 309;
+    /// `samplingPopulation` (310): unsigned32.
+    pub const SAMPLING_POPULATION: u16 = 310;
+    /// `samplingProbability` (311): float64.
+    pub const SAMPLING_PROBABILITY: u16 = 311;
+    /// `dataLinkFrameSize` (312): unsigned16.
+    pub const DATA_LINK_FRAME_SIZE: u16 = 312;
+    /// `ipHeaderPacketSection` (313): octetArray.
+    pub const IP_HEADER_PACKET_SECTION: u16 = 313;
+    /// `ipPayloadPacketSection` (314): octetArray.
+    pub const IP_PAYLOAD_PACKET_SECTION: u16 = 314;
+    /// `dataLinkFrameSection` (315): octetArray.
+    pub const DATA_LINK_FRAME_SECTION: u16 = 315;
+    /// `mplsLabelStackSection` (316): octetArray.
+    pub const MPLS_LABEL_STACK_SECTION: u16 = 316;
+    /// `mplsPayloadPacketSection` (317): octetArray.
+    pub const MPLS_PAYLOAD_PACKET_SECTION: u16 = 317;
+    /// `selectorIdTotalPktsObserved` (318): unsigned64.
+    pub const SELECTOR_ID_TOTAL_PKTS_OBSERVED: u16 = 318;
+    /// `selectorIdTotalPktsSelected` (319): unsigned64.
+    pub const SELECTOR_ID_TOTAL_PKTS_SELECTED: u16 = 319;
+    /// `absoluteError` (320): float64.
+    pub const ABSOLUTE_ERROR: u16 = 320;
+    /// `relativeError` (321): float64.
+    pub const RELATIVE_ERROR: u16 = 321;
+    /// `observationTimeSeconds` (322): dateTimeSeconds.
+    pub const OBSERVATION_TIME_SECONDS: u16 = 322;
+    /// `observationTimeMilliseconds` (323): dateTimeMilliseconds.
+    pub const OBSERVATION_TIME_MILLISECONDS: u16 = 323;
+    /// `observationTimeMicroseconds` (324): dateTimeMicroseconds.
+    pub const OBSERVATION_TIME_MICROSECONDS: u16 = 324;
+    /// `observationTimeNanoseconds` (325): dateTimeNanoseconds.
+    pub const OBSERVATION_TIME_NANOSECONDS: u16 = 325;
+    /// `digestHashValue` (326): unsigned64.
+    pub const DIGEST_HASH_VALUE: u16 = 326;
+    /// `hashIPPayloadOffset` (327): unsigned64.
+    pub const HASH_IP_PAYLOAD_OFFSET: u16 = 327;
+    /// `hashIPPayloadSize` (328): unsigned64.
+    pub const HASH_IP_PAYLOAD_SIZE: u16 = 328;
+    /// `hashOutputRangeMin` (329): unsigned64.
+    pub const HASH_OUTPUT_RANGE_MIN: u16 = 329;
+    /// `hashOutputRangeMax` (330): unsigned64.
+    pub const HASH_OUTPUT_RANGE_MAX: u16 = 330;
+    /// `hashSelectedRangeMin` (331): unsigned64.
+    pub const HASH_SELECTED_RANGE_MIN: u16 = 331;
+    /// `hashSelectedRangeMax` (332): unsigned64.
+    pub const HASH_SELECTED_RANGE_MAX: u16 = 332;
+    /// `hashDigestOutput` (333): boolean.
+    pub const HASH_DIGEST_OUTPUT: u16 = 333;
+    /// `hashInitialiserValue` (334): unsigned64.
+    pub const HASH_INITIALISER_VALUE: u16 = 334;
+    /// `selectorName` (335): string.
+    pub const SELECTOR_NAME: u16 = 335;
+    /// `upperCILimit` (336): float64.
+    pub const UPPER_CI_LIMIT: u16 = 336;
+    /// `lowerCILimit` (337): float64.
+    pub const LOWER_CI_LIMIT: u16 = 337;
+    /// `confidenceLevel` (338): float64.
+    pub const CONFIDENCE_LEVEL: u16 = 338;
+    /// `informationElementDataType` (339): unsigned8.
+    pub const INFORMATION_ELEMENT_DATA_TYPE: u16 = 339;
+    /// `informationElementDescription` (340): string.
+    pub const INFORMATION_ELEMENT_DESCRIPTION: u16 = 340;
+    /// `informationElementName` (341): string.
+    pub const INFORMATION_ELEMENT_NAME: u16 = 341;
+    /// `informationElementRangeBegin` (342): unsigned64.
+    pub const INFORMATION_ELEMENT_RANGE_BEGIN: u16 = 342;
+    /// `informationElementRangeEnd` (343): unsigned64.
+    pub const INFORMATION_ELEMENT_RANGE_END: u16 = 343;
+    /// `informationElementSemantics` (344): unsigned8.
+    pub const INFORMATION_ELEMENT_SEMANTICS: u16 = 344;
+    /// `informationElementUnits` (345): unsigned16.
+    pub const INFORMATION_ELEMENT_UNITS: u16 = 345;
+    /// `privateEnterpriseNumber` (346): unsigned32.
+    pub const PRIVATE_ENTERPRISE_NUMBER: u16 = 346;
+    /// `virtualStationInterfaceId` (347): octetArray.
+    pub const VIRTUAL_STATION_INTERFACE_ID: u16 = 347;
+    /// `virtualStationInterfaceName` (348): string.
+    pub const VIRTUAL_STATION_INTERFACE_NAME: u16 = 348;
+    /// `virtualStationUUID` (349): octetArray.
+    pub const VIRTUAL_STATION_UUID: u16 = 349;
+    /// `virtualStationName` (350): string.
+    pub const VIRTUAL_STATION_NAME: u16 = 350;
+    /// `layer2SegmentId` (351): unsigned64.
+    pub const LAYER2_SEGMENT_ID: u16 = 351;
+    /// `layer2OctetDeltaCount` (352): unsigned64.
+    pub const LAYER2_OCTET_DELTA_COUNT: u16 = 352;
+    /// `layer2OctetTotalCount` (353): unsigned64.
+    pub const LAYER2_OCTET_TOTAL_COUNT: u16 = 353;
+    /// `ingressUnicastPacketTotalCount` (354): unsigned64.
+    pub const INGRESS_UNICAST_PACKET_TOTAL_COUNT: u16 = 354;
+    /// `ingressMulticastPacketTotalCount` (355): unsigned64.
+    pub const INGRESS_MULTICAST_PACKET_TOTAL_COUNT: u16 = 355;
+    /// `ingressBroadcastPacketTotalCount` (356): unsigned64.
+    pub const INGRESS_BROADCAST_PACKET_TOTAL_COUNT: u16 = 356;
+    /// `egressUnicastPacketTotalCount` (357): unsigned64.
+    pub const EGRESS_UNICAST_PACKET_TOTAL_COUNT: u16 = 357;
+    /// `egressBroadcastPacketTotalCount` (358): unsigned64.
+    pub const EGRESS_BROADCAST_PACKET_TOTAL_COUNT: u16 = 358;
+    /// `monitoringIntervalStartMilliSeconds` (359): dateTimeMilliseconds.
+    pub const MONITORING_INTERVAL_START_MILLI_SECONDS: u16 = 359;
+    /// `monitoringIntervalEndMilliSeconds` (360): dateTimeMilliseconds.
+    pub const MONITORING_INTERVAL_END_MILLI_SECONDS: u16 = 360;
+    /// `portRangeStart` (361): unsigned16.
+    pub const PORT_RANGE_START: u16 = 361;
+    /// `portRangeEnd` (362): unsigned16.
+    pub const PORT_RANGE_END: u16 = 362;
+    /// `portRangeStepSize` (363): unsigned16.
+    pub const PORT_RANGE_STEP_SIZE: u16 = 363;
+    /// `portRangeNumPorts` (364): unsigned16.
+    pub const PORT_RANGE_NUM_PORTS: u16 = 364;
+    /// `staMacAddress` (365): macAddress.
+    pub const STA_MAC_ADDRESS: u16 = 365;
+    /// `staIPv4Address` (366): ipv4Address.
+    pub const STA_IPV4_ADDRESS: u16 = 366;
+    /// `wtpMacAddress` (367): macAddress.
+    pub const WTP_MAC_ADDRESS: u16 = 367;
+    /// `ingressInterfaceType` (368): unsigned32.
+    pub const INGRESS_INTERFACE_TYPE: u16 = 368;
+    /// `egressInterfaceType` (369): unsigned32.
+    pub const EGRESS_INTERFACE_TYPE: u16 = 369;
+    /// `rtpSequenceNumber` (370): unsigned16.
+    pub const RTP_SEQUENCE_NUMBER: u16 = 370;
+    /// `userName` (371): string.
+    pub const USER_NAME: u16 = 371;
+    /// `applicationCategoryName` (372): string.
+    pub const APPLICATION_CATEGORY_NAME: u16 = 372;
+    /// `applicationSubCategoryName` (373): string.
+    pub const APPLICATION_SUB_CATEGORY_NAME: u16 = 373;
+    /// `applicationGroupName` (374): string.
+    pub const APPLICATION_GROUP_NAME: u16 = 374;
+    /// `originalFlowsPresent` (375): unsigned64.
+    pub const ORIGINAL_FLOWS_PRESENT: u16 = 375;
+    /// `originalFlowsInitiated` (376): unsigned64.
+    pub const ORIGINAL_FLOWS_INITIATED: u16 = 376;
+    /// `originalFlowsCompleted` (377): unsigned64.
+    pub const ORIGINAL_FLOWS_COMPLETED: u16 = 377;
+    /// `distinctCountOfSourceIPAddress` (378): unsigned64.
+    pub const DISTINCT_COUNT_OF_SOURCE_IP_ADDRESS: u16 = 378;
+    /// `distinctCountOfDestinationIPAddress` (379): unsigned64.
+    pub const DISTINCT_COUNT_OF_DESTINATION_IP_ADDRESS: u16 = 379;
+    /// `distinctCountOfSourceIPv4Address` (380): unsigned32.
+    pub const DISTINCT_COUNT_OF_SOURCE_IPV4_ADDRESS: u16 = 380;
+    /// `distinctCountOfDestinationIPv4Address` (381): unsigned32.
+    pub const DISTINCT_COUNT_OF_DESTINATION_IPV4_ADDRESS: u16 = 381;
+    /// `distinctCountOfSourceIPv6Address` (382): unsigned64.
+    pub const DISTINCT_COUNT_OF_SOURCE_IPV6_ADDRESS: u16 = 382;
+    /// `distinctCountOfDestinationIPv6Address` (383): unsigned64.
+    pub const DISTINCT_COUNT_OF_DESTINATION_IPV6_ADDRESS: u16 = 383;
+    /// `valueDistributionMethod` (384): unsigned8.
+    pub const VALUE_DISTRIBUTION_METHOD: u16 = 384;
+    /// `rfc3550JitterMilliseconds` (385): unsigned32.
+    pub const RFC3550_JITTER_MILLISECONDS: u16 = 385;
+    /// `rfc3550JitterMicroseconds` (386): unsigned32.
+    pub const RFC3550_JITTER_MICROSECONDS: u16 = 386;
+    /// `rfc3550JitterNanoseconds` (387): unsigned32.
+    pub const RFC3550_JITTER_NANOSECONDS: u16 = 387;
+    /// `dot1qDEI` (388): boolean.
+    pub const DOT1Q_DEI: u16 = 388;
+    /// `dot1qCustomerDEI` (389): boolean.
+    pub const DOT1Q_CUSTOMER_DEI: u16 = 389;
+    /// `flowSelectorAlgorithm` (390): unsigned16.
+    pub const FLOW_SELECTOR_ALGORITHM: u16 = 390;
+    /// `flowSelectedOctetDeltaCount` (391): unsigned64.
+    pub const FLOW_SELECTED_OCTET_DELTA_COUNT: u16 = 391;
+    /// `flowSelectedPacketDeltaCount` (392): unsigned64.
+    pub const FLOW_SELECTED_PACKET_DELTA_COUNT: u16 = 392;
+    /// `flowSelectedFlowDeltaCount` (393): unsigned64.
+    pub const FLOW_SELECTED_FLOW_DELTA_COUNT: u16 = 393;
+    /// `selectorIDTotalFlowsObserved` (394): unsigned64.
+    pub const SELECTOR_ID_TOTAL_FLOWS_OBSERVED: u16 = 394;
+    /// `selectorIDTotalFlowsSelected` (395): unsigned64.
+    pub const SELECTOR_ID_TOTAL_FLOWS_SELECTED: u16 = 395;
+    /// `samplingFlowInterval` (396): unsigned64.
+    pub const SAMPLING_FLOW_INTERVAL: u16 = 396;
+    /// `samplingFlowSpacing` (397): unsigned64.
+    pub const SAMPLING_FLOW_SPACING: u16 = 397;
+    /// `flowSamplingTimeInterval` (398): unsigned64.
+    pub const FLOW_SAMPLING_TIME_INTERVAL: u16 = 398;
+    /// `flowSamplingTimeSpacing` (399): unsigned64.
+    pub const FLOW_SAMPLING_TIME_SPACING: u16 = 399;
+    /// `hashFlowDomain` (400): unsigned16.
+    pub const HASH_FLOW_DOMAIN: u16 = 400;
+    /// `transportOctetDeltaCount` (401): unsigned64.
+    pub const TRANSPORT_OCTET_DELTA_COUNT: u16 = 401;
+    /// `transportPacketDeltaCount` (402): unsigned64.
+    pub const TRANSPORT_PACKET_DELTA_COUNT: u16 = 402;
+    /// `originalExporterIPv4Address` (403): ipv4Address.
+    pub const ORIGINAL_EXPORTER_IPV4_ADDRESS: u16 = 403;
+    /// `originalExporterIPv6Address` (404): ipv6Address.
+    pub const ORIGINAL_EXPORTER_IPV6_ADDRESS: u16 = 404;
+    /// `originalObservationDomainId` (405): unsigned32.
+    pub const ORIGINAL_OBSERVATION_DOMAIN_ID: u16 = 405;
+    /// `intermediateProcessId` (406): unsigned32.
+    pub const INTERMEDIATE_PROCESS_ID: u16 = 406;
+    /// `ignoredDataRecordTotalCount` (407): unsigned64.
+    pub const IGNORED_DATA_RECORD_TOTAL_COUNT: u16 = 407;
+    /// `dataLinkFrameType` (408): unsigned16.
+    pub const DATA_LINK_FRAME_TYPE: u16 = 408;
+    /// `sectionOffset` (409): unsigned16.
+    pub const SECTION_OFFSET: u16 = 409;
+    /// `sectionExportedOctets` (410): unsigned16.
+    pub const SECTION_EXPORTED_OCTETS: u16 = 410;
+    /// `dot1qServiceInstanceTag` (411): octetArray.
+    pub const DOT1Q_SERVICE_INSTANCE_TAG: u16 = 411;
+    /// `dot1qServiceInstanceId` (412): unsigned32.
+    pub const DOT1Q_SERVICE_INSTANCE_ID: u16 = 412;
+    /// `dot1qServiceInstancePriority` (413): unsigned8.
+    pub const DOT1Q_SERVICE_INSTANCE_PRIORITY: u16 = 413;
+    /// `dot1qCustomerSourceMacAddress` (414): macAddress.
+    pub const DOT1Q_CUSTOMER_SOURCE_MAC_ADDRESS: u16 = 414;
+    /// `dot1qCustomerDestinationMacAddress` (415): macAddress.
+    pub const DOT1Q_CUSTOMER_DESTINATION_MAC_ADDRESS: u16 = 415;
+    /// `postLayer2OctetDeltaCount` (417): unsigned64.
+    pub const POST_LAYER2_OCTET_DELTA_COUNT: u16 = 417;
+    /// `postMCastLayer2OctetDeltaCount` (418): unsigned64.
+    pub const POST_M_CAST_LAYER2_OCTET_DELTA_COUNT: u16 = 418;
+    /// `postLayer2OctetTotalCount` (420): unsigned64.
+    pub const POST_LAYER2_OCTET_TOTAL_COUNT: u16 = 420;
+    /// `postMCastLayer2OctetTotalCount` (421): unsigned64.
+    pub const POST_M_CAST_LAYER2_OCTET_TOTAL_COUNT: u16 = 421;
+    /// `minimumLayer2TotalLength` (422): unsigned64.
+    pub const MINIMUM_LAYER2_TOTAL_LENGTH: u16 = 422;
+    /// `maximumLayer2TotalLength` (423): unsigned64.
+    pub const MAXIMUM_LAYER2_TOTAL_LENGTH: u16 = 423;
+    /// `droppedLayer2OctetDeltaCount` (424): unsigned64.
+    pub const DROPPED_LAYER2_OCTET_DELTA_COUNT: u16 = 424;
+    /// `droppedLayer2OctetTotalCount` (425): unsigned64.
+    pub const DROPPED_LAYER2_OCTET_TOTAL_COUNT: u16 = 425;
+    /// `ignoredLayer2OctetTotalCount` (426): unsigned64.
+    pub const IGNORED_LAYER2_OCTET_TOTAL_COUNT: u16 = 426;
+    /// `notSentLayer2OctetTotalCount` (427): unsigned64.
+    pub const NOT_SENT_LAYER2_OCTET_TOTAL_COUNT: u16 = 427;
+    /// `layer2OctetDeltaSumOfSquares` (428): unsigned64.
+    pub const LAYER2_OCTET_DELTA_SUM_OF_SQUARES: u16 = 428;
+    /// `layer2OctetTotalSumOfSquares` (429): unsigned64.
+    pub const LAYER2_OCTET_TOTAL_SUM_OF_SQUARES: u16 = 429;
+    /// `layer2FrameDeltaCount` (430): unsigned64.
+    pub const LAYER2_FRAME_DELTA_COUNT: u16 = 430;
+    /// `layer2FrameTotalCount` (431): unsigned64.
+    pub const LAYER2_FRAME_TOTAL_COUNT: u16 = 431;
+    /// `pseudoWireDestinationIPv4Address` (432): ipv4Address.
+    pub const PSEUDO_WIRE_DESTINATION_IPV4_ADDRESS: u16 = 432;
+    /// `ignoredLayer2FrameTotalCount` (433): unsigned64.
+    pub const IGNORED_LAYER2_FRAME_TOTAL_COUNT: u16 = 433;
+    /// `mibObjectValueInteger` (434): signed32.
+    pub const MIB_OBJECT_VALUE_INTEGER: u16 = 434;
+    /// `mibObjectValueOctetString` (435): octetArray.
+    pub const MIB_OBJECT_VALUE_OCTET_STRING: u16 = 435;
+    /// `mibObjectValueOID` (436): octetArray.
+    pub const MIB_OBJECT_VALUE_OID: u16 = 436;
+    /// `mibObjectValueBits` (437): octetArray.
+    pub const MIB_OBJECT_VALUE_BITS: u16 = 437;
+    /// `mibObjectValueIPAddress` (438): ipv4Address.
+    pub const MIB_OBJECT_VALUE_IP_ADDRESS: u16 = 438;
+    /// `mibObjectValueCounter` (439): unsigned64.
+    pub const MIB_OBJECT_VALUE_COUNTER: u16 = 439;
+    /// `mibObjectValueGauge` (440): unsigned32.
+    pub const MIB_OBJECT_VALUE_GAUGE: u16 = 440;
+    /// `mibObjectValueTimeTicks` (441): unsigned32.
+    pub const MIB_OBJECT_VALUE_TIME_TICKS: u16 = 441;
+    /// `mibObjectValueUnsigned` (442): unsigned32.
+    pub const MIB_OBJECT_VALUE_UNSIGNED: u16 = 442;
+    /// `mibObjectValueTable` (443): subTemplateList.
+    pub const MIB_OBJECT_VALUE_TABLE: u16 = 443;
+    /// `mibObjectValueRow` (444): subTemplateList.
+    pub const MIB_OBJECT_VALUE_ROW: u16 = 444;
+    /// `mibObjectIdentifier` (445): octetArray.
+    pub const MIB_OBJECT_IDENTIFIER: u16 = 445;
+    /// `mibSubIdentifier` (446): unsigned32.
+    pub const MIB_SUB_IDENTIFIER: u16 = 446;
+    /// `mibIndexIndicator` (447): unsigned64.
+    pub const MIB_INDEX_INDICATOR: u16 = 447;
+    /// `mibCaptureTimeSemantics` (448): unsigned8.
+    pub const MIB_CAPTURE_TIME_SEMANTICS: u16 = 448;
+    /// `mibContextEngineID` (449): octetArray.
+    pub const MIB_CONTEXT_ENGINE_ID: u16 = 449;
+    /// `mibContextName` (450): string.
+    pub const MIB_CONTEXT_NAME: u16 = 450;
+    /// `mibObjectName` (451): string.
+    pub const MIB_OBJECT_NAME: u16 = 451;
+    /// `mibObjectDescription` (452): string.
+    pub const MIB_OBJECT_DESCRIPTION: u16 = 452;
+    /// `mibObjectSyntax` (453): string.
+    pub const MIB_OBJECT_SYNTAX: u16 = 453;
+    /// `mibModuleName` (454): string.
+    pub const MIB_MODULE_NAME: u16 = 454;
+    /// `mobileIMSI` (455): string.
+    pub const MOBILE_IMSI: u16 = 455;
+    /// `mobileMSISDN` (456): string.
+    pub const MOBILE_MSISDN: u16 = 456;
+    /// `httpStatusCode` (457): unsigned16.
+    pub const HTTP_STATUS_CODE: u16 = 457;
+    /// `sourceTransportPortsLimit` (458): unsigned16.
+    pub const SOURCE_TRANSPORT_PORTS_LIMIT: u16 = 458;
+    /// `httpRequestMethod` (459): string.
+    pub const HTTP_REQUEST_METHOD: u16 = 459;
+    /// `httpRequestHost` (460): string.
+    pub const HTTP_REQUEST_HOST: u16 = 460;
+    /// `httpRequestTarget` (461): string.
+    pub const HTTP_REQUEST_TARGET: u16 = 461;
+    /// `httpMessageVersion` (462): string.
+    pub const HTTP_MESSAGE_VERSION: u16 = 462;
+    /// `natInstanceID` (463): unsigned32.
+    pub const NAT_INSTANCE_ID: u16 = 463;
+    /// `internalAddressRealm` (464): octetArray.
+    pub const INTERNAL_ADDRESS_REALM: u16 = 464;
+    /// `externalAddressRealm` (465): octetArray.
+    pub const EXTERNAL_ADDRESS_REALM: u16 = 465;
+    /// `natQuotaExceededEvent` (466): unsigned32.
+    pub const NAT_QUOTA_EXCEEDED_EVENT: u16 = 466;
+    /// `natThresholdEvent` (467): unsigned32.
+    pub const NAT_THRESHOLD_EVENT: u16 = 467;
+    /// `httpUserAgent` (468): string.
+    pub const HTTP_USER_AGENT: u16 = 468;
+    /// `httpContentType` (469): string.
+    pub const HTTP_CONTENT_TYPE: u16 = 469;
+    /// `httpReasonPhrase` (470): string.
+    pub const HTTP_REASON_PHRASE: u16 = 470;
+    /// `maxSessionEntries` (471): unsigned32.
+    pub const MAX_SESSION_ENTRIES: u16 = 471;
+    /// `maxBIBEntries` (472): unsigned32.
+    pub const MAX_BIB_ENTRIES: u16 = 472;
+    /// `maxEntriesPerUser` (473): unsigned32.
+    pub const MAX_ENTRIES_PER_USER: u16 = 473;
+    /// `maxSubscribers` (474): unsigned32.
+    pub const MAX_SUBSCRIBERS: u16 = 474;
+    /// `maxFragmentsPendingReassembly` (475): unsigned32.
+    pub const MAX_FRAGMENTS_PENDING_REASSEMBLY: u16 = 475;
+    /// `addressPoolHighThreshold` (476): unsigned32.
+    pub const ADDRESS_POOL_HIGH_THRESHOLD: u16 = 476;
+    /// `addressPoolLowThreshold` (477): unsigned32.
+    pub const ADDRESS_POOL_LOW_THRESHOLD: u16 = 477;
+    /// `addressPortMappingHighThreshold` (478): unsigned32.
+    pub const ADDRESS_PORT_MAPPING_HIGH_THRESHOLD: u16 = 478;
+    /// `addressPortMappingLowThreshold` (479): unsigned32.
+    pub const ADDRESS_PORT_MAPPING_LOW_THRESHOLD: u16 = 479;
+    /// `addressPortMappingPerUserHighThreshold` (480): unsigned32.
+    pub const ADDRESS_PORT_MAPPING_PER_USER_HIGH_THRESHOLD: u16 = 480;
+    /// `globalAddressMappingHighThreshold` (481): unsigned32.
+    pub const GLOBAL_ADDRESS_MAPPING_HIGH_THRESHOLD: u16 = 481;
+    /// `vpnIdentifier` (482): octetArray.
+    pub const VPN_IDENTIFIER: u16 = 482;
+    /// `bgpCommunity` (483): unsigned32.
+    pub const BGP_COMMUNITY: u16 = 483;
+    /// `bgpSourceCommunityList` (484): basicList.
+    pub const BGP_SOURCE_COMMUNITY_LIST: u16 = 484;
+    /// `bgpDestinationCommunityList` (485): basicList.
+    pub const BGP_DESTINATION_COMMUNITY_LIST: u16 = 485;
+    /// `bgpExtendedCommunity` (486): octetArray.
+    pub const BGP_EXTENDED_COMMUNITY: u16 = 486;
+    /// `bgpSourceExtendedCommunityList` (487): basicList.
+    pub const BGP_SOURCE_EXTENDED_COMMUNITY_LIST: u16 = 487;
+    /// `bgpDestinationExtendedCommunityList` (488): basicList.
+    pub const BGP_DESTINATION_EXTENDED_COMMUNITY_LIST: u16 = 488;
+    /// `bgpLargeCommunity` (489): octetArray.
+    pub const BGP_LARGE_COMMUNITY: u16 = 489;
+    /// `bgpSourceLargeCommunityList` (490): basicList.
+    pub const BGP_SOURCE_LARGE_COMMUNITY_LIST: u16 = 490;
+    /// `bgpDestinationLargeCommunityList` (491): basicList.
+    pub const BGP_DESTINATION_LARGE_COMMUNITY_LIST: u16 = 491;
+    /// `srhFlagsIPv6` (492): unsigned8.
+    pub const SRH_FLAGS_IPV6: u16 = 492;
+    /// `srhTagIPv6` (493): unsigned16.
+    pub const SRH_TAG_IPV6: u16 = 493;
+    /// `srhSegmentIPv6` (494): ipv6Address.
+    pub const SRH_SEGMENT_IPV6: u16 = 494;
+    /// `srhActiveSegmentIPv6` (495): ipv6Address.
+    pub const SRH_ACTIVE_SEGMENT_IPV6: u16 = 495;
+    /// `srhSegmentIPv6BasicList` (496): basicList.
+    pub const SRH_SEGMENT_IPV6_BASIC_LIST: u16 = 496;
+    /// `srhSegmentIPv6ListSection` (497): octetArray.
+    pub const SRH_SEGMENT_IPV6_LIST_SECTION: u16 = 497;
+    /// `srhSegmentsIPv6Left` (498): unsigned8.
+    pub const SRH_SEGMENTS_IPV6_LEFT: u16 = 498;
+    /// `srhIPv6Section` (499): octetArray.
+    pub const SRH_IPV6_SECTION: u16 = 499;
+    /// `srhIPv6ActiveSegmentType` (500): unsigned8.
+    pub const SRH_IPV6_ACTIVE_SEGMENT_TYPE: u16 = 500;
+    /// `srhSegmentIPv6LocatorLength` (501): unsigned8.
+    pub const SRH_SEGMENT_IPV6_LOCATOR_LENGTH: u16 = 501;
+    /// `srhSegmentIPv6EndpointBehavior` (502): unsigned16.
+    pub const SRH_SEGMENT_IPV6_ENDPOINT_BEHAVIOR: u16 = 502;
+    /// `transportChecksum` (503): unsigned16.
+    pub const TRANSPORT_CHECKSUM: u16 = 503;
+    /// `icmpHeaderPacketSection` (504): octetArray.
+    pub const ICMP_HEADER_PACKET_SECTION: u16 = 504;
+    /// `gtpuFlags` (505): unsigned8.
+    pub const GTPU_FLAGS: u16 = 505;
+    /// `gtpuMsgType` (506): unsigned8.
+    pub const GTPU_MSG_TYPE: u16 = 506;
+    /// `gtpuTEid` (507): unsigned32.
+    pub const GTPU_T_EID: u16 = 507;
+    /// `gtpuSequenceNum` (508): unsigned16.
+    pub const GTPU_SEQUENCE_NUM: u16 = 508;
+    /// `gtpuQFI` (509): unsigned8.
+    pub const GTPU_QFI: u16 = 509;
+    /// `gtpuPduType` (510): unsigned8.
+    pub const GTPU_PDU_TYPE: u16 = 510;
+    /// `bgpSourceAsPathList` (511): basicList.
+    pub const BGP_SOURCE_AS_PATH_LIST: u16 = 511;
+    /// `bgpDestinationAsPathList` (512): basicList.
+    pub const BGP_DESTINATION_AS_PATH_LIST: u16 = 512;
+    /// `ipv6ExtensionHeaderType` (513): unsigned8.
+    pub const IPV6_EXTENSION_HEADER_TYPE: u16 = 513;
+    /// `ipv6ExtensionHeaderCount` (514): unsigned8.
+    pub const IPV6_EXTENSION_HEADER_COUNT: u16 = 514;
+    /// `ipv6ExtensionHeadersFull` (515): unsigned256.
+    pub const IPV6_EXTENSION_HEADERS_FULL: u16 = 515;
+    /// `ipv6ExtensionHeaderTypeCountList` (516): subTemplateList.
+    pub const IPV6_EXTENSION_HEADER_TYPE_COUNT_LIST: u16 = 516;
+    /// `ipv6ExtensionHeadersLimit` (517): boolean.
+    pub const IPV6_EXTENSION_HEADERS_LIMIT: u16 = 517;
+    /// `ipv6ExtensionHeadersChainLength` (518): unsigned32.
+    pub const IPV6_EXTENSION_HEADERS_CHAIN_LENGTH: u16 = 518;
+    /// `ipv6ExtensionHeaderChainLengthList` (519): subTemplateList.
+    pub const IPV6_EXTENSION_HEADER_CHAIN_LENGTH_LIST: u16 = 519;
+    /// `tcpOptionsFull` (520): unsigned256.
+    pub const TCP_OPTIONS_FULL: u16 = 520;
+    /// `tcpSharedOptionExID16` (521): unsigned16.
+    pub const TCP_SHARED_OPTION_EX_ID16: u16 = 521;
+    /// `tcpSharedOptionExID32` (522): unsigned32.
+    pub const TCP_SHARED_OPTION_EX_ID32: u16 = 522;
+    /// `tcpSharedOptionExID16List` (523): basicList.
+    pub const TCP_SHARED_OPTION_EX_ID16_LIST: u16 = 523;
+    /// `tcpSharedOptionExID32List` (524): basicList.
+    pub const TCP_SHARED_OPTION_EX_ID32_LIST: u16 = 524;
+    /// `udpSafeOptions` (525): unsigned256.
+    pub const UDP_SAFE_OPTIONS: u16 = 525;
+    /// `udpUnsafeOptions` (526): unsigned64.
+    pub const UDP_UNSAFE_OPTIONS: u16 = 526;
+    /// `udpExID` (527): unsigned16.
+    pub const UDP_EX_ID: u16 = 527;
+    /// `udpSafeExIDList` (528): basicList.
+    pub const UDP_SAFE_EX_ID_LIST: u16 = 528;
+    /// `udpUnsafeExIDList` (529): basicList.
+    pub const UDP_UNSAFE_EX_ID_LIST: u16 = 529;
+    /// `pathDelayMeanDeltaMicroseconds` (530): unsigned32.
+    pub const PATH_DELAY_MEAN_DELTA_MICROSECONDS: u16 = 530;
+    /// `pathDelayMinDeltaMicroseconds` (531): unsigned32.
+    pub const PATH_DELAY_MIN_DELTA_MICROSECONDS: u16 = 531;
+    /// `pathDelayMaxDeltaMicroseconds` (532): unsigned32.
+    pub const PATH_DELAY_MAX_DELTA_MICROSECONDS: u16 = 532;
+    /// `pathDelaySumDeltaMicroseconds` (533): unsigned64.
+    pub const PATH_DELAY_SUM_DELTA_MICROSECONDS: u16 = 533;
+
+    /// VMware / Open vSwitch enterprise elements (PEN 6876).
+    pub mod vmware {
+        /// `tenantProtocol` (6876:880): unsigned8.
+        pub const TENANT_PROTOCOL: u16 = 880;
+        /// `tenantSourceIPv4` (6876:881): ipv4Address.
+        pub const TENANT_SOURCE_IPV4: u16 = 881;
+        /// `tenantDestIPv4` (6876:882): ipv4Address.
+        pub const TENANT_DEST_IPV4: u16 = 882;
+        /// `tenantSourceIPv6` (6876:883): ipv6Address.
+        pub const TENANT_SOURCE_IPV6: u16 = 883;
+        /// `tenantDestIPv6` (6876:884): ipv6Address.
+        pub const TENANT_DEST_IPV6: u16 = 884;
+        /// `tenantSourcePort` (6876:886): unsigned16.
+        pub const TENANT_SOURCE_PORT: u16 = 886;
+        /// `tenantDestPort` (6876:887): unsigned16.
+        pub const TENANT_DEST_PORT: u16 = 887;
+        /// `egressInterfaceAttr` (6876:888): unsigned16.
+        pub const EGRESS_INTERFACE_ATTR: u16 = 888;
+        /// `vxlanExportRole` (6876:889): unsigned8.
+        pub const VXLAN_EXPORT_ROLE: u16 = 889;
+        /// `ingressInterfaceAttr` (6876:890): unsigned16.
+        pub const INGRESS_INTERFACE_ATTR: u16 = 890;
+        /// `tunnelType` (6876:891): unsigned8.
+        pub const TUNNEL_TYPE: u16 = 891;
+        /// `tunnelKey` (6876:892): octetArray.
+        pub const TUNNEL_KEY: u16 = 892;
+        /// `tunnelSourceIPv4Address` (6876:893): ipv4Address.
+        pub const TUNNEL_SOURCE_IPV4_ADDRESS: u16 = 893;
+        /// `tunnelDestinationIPv4Address` (6876:894): ipv4Address.
+        pub const TUNNEL_DESTINATION_IPV4_ADDRESS: u16 = 894;
+        /// `tunnelProtocolIdentifier` (6876:895): unsigned8.
+        pub const TUNNEL_PROTOCOL_IDENTIFIER: u16 = 895;
+        /// `tunnelSourceTransportPort` (6876:896): unsigned16.
+        pub const TUNNEL_SOURCE_TRANSPORT_PORT: u16 = 896;
+        /// `tunnelDestinationTransportPort` (6876:897): unsigned16.
+        pub const TUNNEL_DESTINATION_TRANSPORT_PORT: u16 = 897;
+        /// `virtualObsID` (6876:898): string.
+        pub const VIRTUAL_OBS_ID: u16 = 898;
+        /// `ruleId` (6876:950): unsigned32.
+        pub const RULE_ID: u16 = 950;
+        /// `vmUuid` (6876:951): string.
+        pub const VM_UUID: u16 = 951;
+        /// `vnicIndex` (6876:952): unsigned32.
+        pub const VNIC_INDEX: u16 = 952;
+        /// `sessionFlags` (6876:953): unsigned8.
+        pub const SESSION_FLAGS: u16 = 953;
+        /// `flowDirection` (6876:954): unsigned8.
+        pub const FLOW_DIRECTION: u16 = 954;
+        /// `algControlFlowId` (6876:955): unsigned64.
+        pub const ALG_CONTROL_FLOW_ID: u16 = 955;
+        /// `algType` (6876:956): unsigned8.
+        pub const ALG_TYPE: u16 = 956;
+        /// `algFlowType` (6876:957): unsigned8.
+        pub const ALG_FLOW_TYPE: u16 = 957;
+        /// `averageLatency` (6876:958): unsigned32.
+        pub const AVERAGE_LATENCY: u16 = 958;
+        /// `retransmissionCount` (6876:959): unsigned32.
+        pub const RETRANSMISSION_COUNT: u16 = 959;
+        /// `vifUuid` (6876:960): octetArray.
+        pub const VIF_UUID: u16 = 960;
+        /// `vifId` (6876:961): string.
+        pub const VIF_ID: u16 = 961;
+    }
+}

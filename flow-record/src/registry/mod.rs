@@ -23,7 +23,29 @@ use std::collections::HashMap;
 
 use crate::data_type::{DataType, Semantics, Status, Units};
 
-pub use generated::IANA_REGISTRY_UPDATED;
+pub use generated::{IANA_REGISTRY_UPDATED, ie};
+
+/// Cisco ASA NSEL's NetFlow v9 field types (above 32767) as named constants.
+pub mod nsel {
+    /// `NF_F_INGRESS_ACL_ID` (33000).
+    pub const INGRESS_ACL_ID: u16 = 33000;
+    /// `NF_F_EGRESS_ACL_ID` (33001).
+    pub const EGRESS_ACL_ID: u16 = 33001;
+    /// `NF_F_FW_EXT_EVENT` (33002).
+    pub const FW_EXT_EVENT: u16 = 33002;
+    /// `NF_F_USERNAME` (40000).
+    pub const USERNAME: u16 = 40000;
+    /// `NF_F_XLATE_SRC_ADDR_IPV4` (40001): the source address after NAT.
+    pub const XLATE_SRC_ADDR_IPV4: u16 = 40001;
+    /// `NF_F_XLATE_DST_ADDR_IPV4` (40002): the destination address after NAT.
+    pub const XLATE_DST_ADDR_IPV4: u16 = 40002;
+    /// `NF_F_XLATE_SRC_PORT` (40003).
+    pub const XLATE_SRC_PORT: u16 = 40003;
+    /// `NF_F_XLATE_DST_PORT` (40004).
+    pub const XLATE_DST_PORT: u16 = 40004;
+    /// `NF_F_FW_EVENT` (40005).
+    pub const FW_EVENT: u16 = 40005;
+}
 
 /// Well-known private enterprise numbers.
 pub mod pen {
