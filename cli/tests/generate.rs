@@ -205,28 +205,44 @@ fn tshark_decodes_the_same_counts_without_malformed_frames() {
             .unwrap();
         assert!(out.status.success());
         let decode_as = format!("udp.port=={port},{dissector}");
-        let fields = std::process::Command::new("tshark")
-            .arg("-r")
-            .arg(&pcap)
-            .args(["-d", &decode_as, "-T", "fields", "-e", field])
-            .output()
-            .unwrap();
+        let fields = run_ok(
+            std::process::Command::new("tshark")
+                .arg("-r")
+                .arg(&pcap)
+                .args(["-d", &decode_as, "-T", "fields", "-e", field]),
+        );
         let count = String::from_utf8_lossy(&fields.stdout)
             .lines()
             .flat_map(|l| l.split(','))
             .filter(|v| !v.is_empty())
             .count();
         assert_eq!(count, 1000, "{protocol}: tshark records");
-        let malformed = std::process::Command::new("tshark")
-            .arg("-r")
-            .arg(&pcap)
-            .args(["-d", &decode_as, "-Y", "_ws.malformed"])
-            .output()
-            .unwrap();
+        let malformed = run_ok(
+            std::process::Command::new("tshark")
+                .arg("-r")
+                .arg(&pcap)
+                .args(["-d", &decode_as, "-Y", "_ws.malformed"]),
+        );
         assert!(
             malformed.stdout.is_empty(),
             "{protocol}: {}",
             String::from_utf8_lossy(&malformed.stdout)
         );
     }
+}
+
+/// Runs an external tool and returns its output; fails the test, with the tool's stderr,
+/// when it cannot run or exits unsuccessfully (an empty stdout must never pass for "nothing
+/// found").
+fn run_ok(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} could not run: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} exited with {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }

@@ -315,17 +315,14 @@ fn tshark_clean(pcap: &Path, sflow: bool) -> Result<usize, String> {
     } else {
         cmd.args(["-d", &format!("udp.port=={port},{proto}")]);
     }
-    let bad = cmd
-        .args(["-Y", filter, "-T", "fields", "-e", "frame.number"])
-        .output()
-        .unwrap();
+    let bad = run_ok(cmd.args(["-Y", filter, "-T", "fields", "-e", "frame.number"]));
     let bad_frames = String::from_utf8_lossy(&bad.stdout).lines().count();
-    let all = Command::new("tshark")
-        .arg("-r")
-        .arg(pcap)
-        .args(["-T", "fields", "-e", "frame.number"])
-        .output()
-        .unwrap();
+    let all = run_ok(Command::new("tshark").arg("-r").arg(pcap).args([
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+    ]));
     let frames = String::from_utf8_lossy(&all.stdout).lines().count();
     if bad_frames > 0 {
         return Err(format!(
@@ -436,4 +433,20 @@ fn encoders_against_nfdump_collectors() {
         failures.extend(check("sflow5", "sfcapd", 17));
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Runs an external tool and returns its output; fails the test, with the tool's stderr,
+/// when it cannot run or exits unsuccessfully (an empty stdout must never pass for "nothing
+/// found").
+fn run_ok(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} could not run: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} exited with {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }

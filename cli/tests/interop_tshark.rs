@@ -470,7 +470,7 @@ fn tshark(pcap: &Path, ports: &[u16], sflow: bool) -> Vec<TsharkFrame> {
     for p in ports {
         cmd.arg("-d").arg(format!("udp.port=={p},{proto}"));
     }
-    let out = cmd.output().unwrap();
+    let out = run_ok(&mut cmd);
     let Ok(Json::Arr(frames)) = serde_json::from_slice::<Json>(&out.stdout) else {
         panic!(
             "tshark on {}: {}",
@@ -1132,11 +1132,11 @@ fn frame_count(files: &[PathBuf]) -> usize {
     files
         .iter()
         .map(|f| {
-            let out = Command::new("capinfos")
-                .args(["-c", "-M", "-T", "-r"])
-                .arg(f)
-                .output()
-                .unwrap();
+            let out = run_ok(
+                Command::new("capinfos")
+                    .args(["-c", "-M", "-T", "-r"])
+                    .arg(f),
+            );
             String::from_utf8_lossy(&out.stdout)
                 .split_whitespace()
                 .last()
@@ -1323,4 +1323,20 @@ fn flowwire_agrees_with_tshark() {
         failures.is_empty(),
         "unexplained disagreements with tshark in {failures:?}"
     );
+}
+
+/// Runs an external tool and returns its output; fails the test, with the tool's stderr,
+/// when it cannot run or exits unsuccessfully (an empty stdout must never pass for "nothing
+/// found").
+fn run_ok(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} could not run: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} exited with {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }

@@ -56,8 +56,8 @@ fn every_corpus_capture_matches_tshark_datagram_for_datagram() {
     }
     let mut total = 0;
     for path in corpus_files(&dir) {
-        let out = Command::new("tshark")
-            .args(["-n", "-r"])
+        let mut out = Command::new("tshark");
+        out.args(["-n", "-r"])
             .arg(&path)
             .args([
                 "-Y",
@@ -80,9 +80,8 @@ fn every_corpus_capture_matches_tshark_datagram_for_datagram() {
                 "udp.srcport",
                 "-e",
                 "udp.length",
-            ])
-            .output()
-            .unwrap();
+            ]);
+        let out = run_ok(&mut out);
         let theirs: Vec<(u64, usize)> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .map(|l| {
@@ -226,20 +225,16 @@ fn fragmented_udp_is_reassembled_like_tshark_does() {
     assert!(r.stats().fragments > 0, "the capture has fragments");
     assert!(big > 0, "reassembled datagrams larger than one frame");
     if Command::new("tshark").arg("-v").output().is_ok() {
-        let out = Command::new("tshark")
-            .arg("-n")
-            .arg("-r")
-            .arg(&path)
-            .args([
-                "-Y",
-                "udp && !icmp && !icmpv6",
-                "-T",
-                "fields",
-                "-e",
-                "frame.number",
-            ])
-            .output()
-            .unwrap();
+        let mut out = Command::new("tshark");
+        out.arg("-n").arg("-r").arg(&path).args([
+            "-Y",
+            "udp && !icmp && !icmpv6",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ]);
+        let out = run_ok(&mut out);
         let theirs = String::from_utf8_lossy(&out.stdout).lines().count();
         // ICMP errors quote a UDP header, which tshark's `udp` filter also matches.
         assert_eq!(
@@ -265,4 +260,20 @@ fn pcapng_block_length_underflow_is_an_error() {
         }
         assert!(fatal <= 1);
     }
+}
+
+/// Runs an external tool and returns its output; fails the test, with the tool's stderr,
+/// when it cannot run or exits unsuccessfully (an empty stdout must never pass for "nothing
+/// found").
+fn run_ok(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} could not run: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} exited with {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }

@@ -289,10 +289,7 @@ fn tshark_records(dir: &Path, files: &[String], ports: &[u16]) -> Option<Vec<Rec
         for f in files {
             cmd.arg(dir.join(f));
         }
-        let st = cmd.output().ok()?;
-        if !st.status.success() {
-            return None;
-        }
+        run_ok(&mut cmd);
         out
     };
     let mut cmd = Command::new("tshark");
@@ -300,7 +297,7 @@ fn tshark_records(dir: &Path, files: &[String], ports: &[u16]) -> Option<Vec<Rec
     for p in ports {
         cmd.arg("-d").arg(format!("udp.port=={p},cflow"));
     }
-    let out = cmd.output().ok()?;
+    let out = run_ok(&mut cmd);
     let pdml = String::from_utf8_lossy(&out.stdout);
     let mut recs = Vec::new();
     let mut frame = 0usize;
@@ -713,4 +710,20 @@ fn corpus_truncated_and_mutated_never_panics() {
         }
     }
     println!("{decoded} truncated or mutated datagrams decoded without a panic");
+}
+
+/// Runs an external tool and returns its output; fails the test, with the tool's stderr,
+/// when it cannot run or exits unsuccessfully (an empty stdout must never pass for "nothing
+/// found").
+fn run_ok(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} could not run: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} exited with {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }

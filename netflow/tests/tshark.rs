@@ -175,7 +175,7 @@ fn tshark_flows(pcap: &Path, ports: &[u16], skip_frames: usize) -> Vec<String> {
     for p in ports {
         cmd.arg("-d").arg(format!("udp.port=={p},cflow"));
     }
-    let out = cmd.output().unwrap();
+    let out = run_ok(&mut cmd);
     let j: Json = serde_json::from_slice(&out.stdout).unwrap_or(Json::Arr(vec![]));
     let mut flows = Vec::new();
     if let Json::Arr(frames) = j {
@@ -439,4 +439,20 @@ fn encoder_output_matches_tshark() {
     assert_eq!(missing(&want, &theirs), Vec::<String>::new());
     assert_eq!(theirs.len(), want.len());
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Runs an external tool and returns its output; fails the test, with the tool's stderr,
+/// when it cannot run or exits unsuccessfully (an empty stdout must never pass for "nothing
+/// found").
+fn run_ok(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} could not run: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} exited with {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }

@@ -367,7 +367,7 @@ fn flow_samples_match_tshark() {
         for p in ports {
             cmd.args(["-d", &format!("udp.port=={p},sflow")]);
         }
-        let out = cmd.output().unwrap();
+        let out = run_ok(&mut cmd);
         let frames: Node = serde_json::from_slice(&out.stdout).unwrap();
         let Node::Arr(frames) = frames else {
             panic!("tshark output")
@@ -451,4 +451,20 @@ fn flow_samples_match_tshark() {
     }
     println!("total: flow samples {total}, mismatches {total_bad}");
     assert_eq!(total_bad, 0);
+}
+
+/// Runs an external tool and returns its output; fails the test, with the tool's stderr,
+/// when it cannot run or exits unsuccessfully (an empty stdout must never pass for "nothing
+/// found").
+fn run_ok(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} could not run: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} exited with {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
