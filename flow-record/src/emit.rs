@@ -453,7 +453,7 @@ impl EmitPlan {
                 }
                 EmitTimes::SysUptime { boot } => {
                     let ms = u64::try_from(t.unix_millis()).unwrap_or(0);
-                    let t = Timestamp::from_unix_millis(ms);
+                    let t = Timestamp::from_unix_millis_u64(ms);
                     let up = t.unix_millis().saturating_sub(boot.unix_millis()) as u32;
                     put(o, up.to_be_bytes())
                 }
@@ -557,7 +557,7 @@ mod tests {
 
     fn time() -> BoxedStrategy<Timestamp> {
         prop_oneof![
-            (0u64..4_000_000_000_000).prop_map(Timestamp::from_unix_millis),
+            (0i64..4_000_000_000_000).prop_map(Timestamp::from_unix_millis),
             any::<i64>().prop_map(Timestamp::from_unix_nanos),
         ]
         .boxed()

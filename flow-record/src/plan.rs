@@ -414,10 +414,10 @@ fn fill(step: &Step, d: &[u8], time: &TimeContext, r: &mut FlowRecord) {
             Some(t) => r.end = Some(t),
             None => general(step, d, time, r),
         },
-        Slot::StartMillis => r.start = Some(crate::Timestamp::from_unix_millis(be(d))),
-        Slot::EndMillis => r.end = Some(crate::Timestamp::from_unix_millis(be(d))),
-        Slot::StartSecs => r.start = Some(crate::Timestamp::from_unix_secs(be(d) as u32)),
-        Slot::EndSecs => r.end = Some(crate::Timestamp::from_unix_secs(be(d) as u32)),
+        Slot::StartMillis => r.start = Some(crate::Timestamp::from_unix_millis_u64(be(d))),
+        Slot::EndMillis => r.end = Some(crate::Timestamp::from_unix_millis_u64(be(d))),
+        Slot::StartSecs => r.start = Some(crate::Timestamp::from_unix_secs(be(d) as i64)),
+        Slot::EndSecs => r.end = Some(crate::Timestamp::from_unix_secs(be(d) as i64)),
         Slot::General => general(step, d, time, r),
     }
 }
