@@ -25,7 +25,7 @@ use crate::xdr::{Address, Opaque, Writer, Xdr};
 pub const DEFAULT_HEADER_BYTES: usize = 128;
 
 fn encode_err(what: &'static str) -> Error {
-    Error::Encode { what, value: 0 }
+    Error::OutOfRange { what, value: 0 }
 }
 
 /// Builds the packet headers a [`FlowRecord`] describes: Ethernet (MACs, zero when absent),
@@ -77,7 +77,7 @@ pub fn build_header(rec: &FlowRecord) -> Result<Vec<u8>> {
         _ => return Err(encode_err("addresses of different families")),
     };
     let vlan = |v: u16| {
-        VlanId::try_new(v).map_err(|_| Error::Encode {
+        VlanId::try_new(v).map_err(|_| Error::OutOfRange {
             what: "VLAN id",
             value: u64::from(v),
         })
@@ -187,7 +187,7 @@ pub fn flow_sample(
 ) -> Result<FlowSample> {
     let mut header = build_header(rec)?;
     let frame_length = match rec.octets {
-        Some(o) => u32::try_from(o).map_err(|_| Error::Encode {
+        Some(o) => u32::try_from(o).map_err(|_| Error::OutOfRange {
             what: "frame length",
             value: o,
         })?,
@@ -318,12 +318,12 @@ impl Exporter {
 
     /// Queues a sample. When it does not fit in the current datagram, that datagram is
     /// finished (stamped with `uptime_ms`) and returned, and the sample starts the next one.
-    /// A sample that cannot fit in any datagram is an [`Error::Encode`].
+    /// A sample that cannot fit in any datagram is an [`Error::OutOfRange`].
     pub fn push(&mut self, sample: Sample, uptime_ms: u32) -> Result<Option<Vec<u8>>> {
         let len = sample.xdr_len();
         let header = header_len(&self.agent);
         if header + len > self.mtu {
-            return Err(Error::Encode {
+            return Err(Error::OutOfRange {
                 what: "sample larger than the MTU",
                 value: len as u64,
             });

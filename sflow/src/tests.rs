@@ -212,7 +212,7 @@ fn every_known_record_format_decodes_and_rejects_bad_lengths() {
             let mut longer = body.to_vec();
             longer.extend([0; 4]);
             match decode(&longer) {
-                Err(Error::ContentLength { offset: 100, .. }) => {}
+                Err(Error::BadContentLength { offset: 100, .. }) => {}
                 other => panic!("format {f}: {other:?}"),
             }
         }
@@ -264,7 +264,7 @@ fn bad_record_is_skipped_by_declared_length() {
     assert_eq!(out.errors.len(), 1);
     assert!(matches!(
         out.errors[0],
-        Error::ContentLength {
+        Error::BadContentLength {
             format: 1001,
             declared: 20,
             content: 16,
@@ -309,13 +309,13 @@ fn datagram_view_fixture() {
     b[3] = 4;
     assert!(matches!(
         Datagram::new_checked(&b[..]),
-        Err(Error::Version { version: 4, .. })
+        Err(Error::BadVersion { version: 4, .. })
     ));
     b[3] = 5;
     b[7] = 9;
     assert!(matches!(
         Datagram::new_checked(&b[..]),
-        Err(Error::AddressType {
+        Err(Error::BadAddressType {
             offset: 4,
             value: 9
         })
@@ -403,7 +403,7 @@ fn exporter_packs_up_to_the_mtu_with_sequences() {
         format: 9,
         data: Opaque(vec![0; 500]),
     };
-    assert!(matches!(ex.push(big, 0), Err(Error::Encode { .. })));
+    assert!(matches!(ex.push(big, 0), Err(Error::OutOfRange { .. })));
 }
 
 #[test]
@@ -614,7 +614,7 @@ fn static_record_fixtures() {
     // fit in 16: an error for that record, at the record's offset.
     assert!(matches!(
         CounterData::parse(&sw, 40),
-        Err(Error::ContentLength {
+        Err(Error::BadContentLength {
             offset: 40,
             format: 1001,
             declared: 16,

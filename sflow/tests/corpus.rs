@@ -22,7 +22,7 @@ fn corpus_decodes_without_errors() {
         for udp in common::udp_payloads(&bytes) {
             let d = match Datagram::new_checked(&udp.payload[..]) {
                 Ok(d) => d,
-                Err(Error::Version { .. }) => {
+                Err(Error::BadVersion { .. }) => {
                     not_sflow += 1;
                     continue;
                 }

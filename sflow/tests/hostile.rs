@@ -79,7 +79,7 @@ fn record_length_past_the_sample() {
     assert_eq!(out.flows.len(), 2, "both samples still decode");
     assert_eq!(out.flows[1].vlan, Some(20), "the next sample is intact");
     assert!(
-        matches!(out.errors.as_slice(), [Error::Length { length: 400, what, .. }] if what.contains("record")),
+        matches!(out.errors.as_slice(), [Error::BadLength { length: 400, what, .. }] if what.contains("record")),
         "{:?}",
         out.errors
     );
@@ -99,7 +99,7 @@ fn record_content_longer_than_declared_is_skipped_by_its_length() {
     assert!(
         matches!(
             out.errors.as_slice(),
-            [Error::ContentLength { format: 1001, .. }]
+            [Error::BadContentLength { format: 1001, .. }]
         ),
         "{:?}",
         out.errors
@@ -126,7 +126,7 @@ fn bad_version_and_address_type() {
     assert!(
         matches!(
             decode(&d),
-            Err(Error::Version {
+            Err(Error::BadVersion {
                 version: 4,
                 offset: 0
             })
@@ -139,7 +139,7 @@ fn bad_version_and_address_type() {
     assert!(
         matches!(
             decode(&d),
-            Err(Error::AddressType {
+            Err(Error::BadAddressType {
                 value: 9,
                 offset: 4
             })
@@ -161,7 +161,7 @@ fn sample_length_past_the_datagram_keeps_the_samples_before_it() {
     assert!(
         matches!(
             out.errors.as_slice(),
-            [Error::Length {
+            [Error::BadLength {
                 length: 100_000,
                 ..
             }]
