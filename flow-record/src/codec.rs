@@ -90,6 +90,55 @@ impl<F: FnMut(&FlowRecord)> Sink for F {
     }
 }
 
+/// A [`Sink`] that keeps everything it gets, errors as the codec's own type `E`
+/// (`flowwire_netflow::Error`, ...): the simple way to decode when allocating per record is
+/// fine, in tests above all. Counter samples are counted, not kept (their detail is borrowed).
+#[derive(Debug, Clone)]
+pub struct Collect<E> {
+    /// The flows, in order.
+    pub flows: Vec<FlowRecord>,
+    /// The options records, in order.
+    pub options: Vec<OptionsRecord>,
+    /// Counter samples seen.
+    pub counters: usize,
+    /// The template events, in order.
+    pub templates: Vec<TemplateEvent>,
+    /// The errors of type `E`, in order.
+    pub errors: Vec<E>,
+}
+
+impl<E> Default for Collect<E> {
+    fn default() -> Self {
+        Collect {
+            flows: Vec::new(),
+            options: Vec::new(),
+            counters: 0,
+            templates: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl<E: std::error::Error + Clone + 'static> Sink for Collect<E> {
+    fn flow(&mut self, flow: &FlowRecord) {
+        self.flows.push(flow.clone());
+    }
+    fn options(&mut self, options: &OptionsRecord) {
+        self.options.push(options.clone());
+    }
+    fn counters(&mut self, _: &CounterSample<'_>) {
+        self.counters += 1;
+    }
+    fn template(&mut self, event: &TemplateEvent) {
+        self.templates.push(*event);
+    }
+    fn error(&mut self, error: &DecodeError<'_>) {
+        if let Some(e) = error.downcast_ref::<E>() {
+            self.errors.push(e.clone());
+        }
+    }
+}
+
 /// A decoder of one protocol family, keeping per-exporter state (templates, sequence numbers,
 /// what options data said). See the module docs.
 pub trait Decoder {

@@ -150,9 +150,7 @@ pub struct ExporterOptions {
 }
 
 fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b)
-        .trim_end_matches('\0')
-        .to_owned()
+    String::from_utf8_lossy(b).trim_end_matches('\0').to_owned()
 }
 
 impl ExporterOptions {
@@ -329,7 +327,10 @@ mod tests {
         for ix in 1..=2u32 {
             let mut v = OptionsValues::default();
             v.observe(FieldId::iana(ie::INGRESS_INTERFACE), &Value::Unsigned32(ix));
-            v.observe(FieldId::iana(ie::INTERFACE_NAME), &Value::String(b"eth0\0\0"));
+            v.observe(
+                FieldId::iana(ie::INTERFACE_NAME),
+                &Value::String(b"eth0\0\0"),
+            );
             let l = e.learn(&v, &limits);
             assert_eq!(l.over_limit, ix == 2);
         }
