@@ -10,7 +10,7 @@
 
 use std::hint::black_box;
 
-use flowwire_sflow::convert::{Counters, DatagramInfo, flow_sample_into};
+use flowwire_sflow::convert::{Counters, DatagramInfo, flow_record_into};
 use flowwire_sflow::record::FlowRecord;
 use flowwire_sflow::repr::{DatagramRepr, FlowData};
 use flowwire_sflow::session::Session;
@@ -63,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
         match view {
             SampleView::Flow(f) => {
                 records(f.records, true);
-                black_box(flow_sample_into(&info, &f, &mut flow, &mut errors));
+                black_box(flow_record_into(&info, &f, &mut flow, &mut errors));
             }
             SampleView::Counters(c) => {
                 records(c.records, false);

@@ -1,4 +1,4 @@
-//! Times [`flowwire_sflow::convert::flow_sample_into`] (best of N runs, ns per flow sample) on
+//! Times [`flowwire_sflow::convert::flow_record_into`] (best of N runs, ns per flow sample) on
 //! generated samples (a 128-byte Ethernet/IPv4/TCP-or-UDP raw header and an extended switch
 //! record, like the `benches` crate's) and on the pcap files given as arguments.
 //!
@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use flowwire_record::FlowRecord;
-use flowwire_sflow::convert::{DatagramInfo, flow_sample_into};
+use flowwire_sflow::convert::{DatagramInfo, flow_record_into};
 use flowwire_sflow::encode::Exporter;
 use flowwire_sflow::repr::{ExtendedSwitch, FlowData, FlowSample, Sample, SampledHeader};
 use flowwire_sflow::wire::{Datagram, Interface, SampleView, SourceId};
@@ -100,7 +100,7 @@ fn time(datagrams: &[Vec<u8>], runs: usize) -> (f64, usize) {
                 for s in d.samples() {
                     if let Ok(SampleView::Flow(fs)) = s.and_then(|s| s.view()) {
                         errors.clear();
-                        black_box(flow_sample_into(&info, &fs, &mut rec, &mut errors));
+                        black_box(flow_record_into(&info, &fs, &mut rec, &mut errors));
                         n += 1;
                     }
                 }

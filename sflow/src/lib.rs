@@ -24,7 +24,7 @@
 //!   802.1Q/QinQ, MPLS, IPv4, IPv6 and its extension headers, TCP, UDP, ICMP, and one level of
 //!   VXLAN / Geneve / GRE / IP-in-IP inner headers); a cut header yields what it holds.
 //! - [`convert`]: flow samples to [`record::FlowRecord`] (allocation-free into a reused
-//!   record: [`convert::flow_sample_into`]) and counter samples to [`convert::Counters`];
+//!   record: [`convert::flow_record_into`]) and counter samples to [`convert::Counters`];
 //!   [`convert::decode`] does a whole datagram.
 //! - [`session`]: datagram and sample sequence tracking per agent and source, bounded.
 //! - [`encode`]: [`record::FlowRecord`] to a flow sample with a raw header built from its
@@ -118,6 +118,7 @@ pub use convert::{Counters, Decoded, decode};
 pub use error::{Error, Result};
 pub use flowwire_record as record;
 pub use repr::{CounterData, DatagramRepr, FlowData, Sample};
+pub use session::{Session, SessionConfig};
 pub use wire::Datagram;
 pub use xdr::Xdr;
 

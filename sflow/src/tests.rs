@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 use crate::Error;
-use crate::convert::{self, DatagramInfo, flow_sample_into};
+use crate::convert::{self, DatagramInfo, flow_record_into};
 use crate::encode::{self, Exporter};
 use crate::repr::*;
 use crate::session::{AgentKey, SampleKind, Session};
@@ -426,7 +426,7 @@ fn session_is_bounded_and_sees_restarts() {
     for a in 1..=3 {
         s.observe(&Datagram::new_checked(&dg(a, 1, 10)[..]).unwrap());
     }
-    assert_eq!(s.evicted_agents, 1);
+    assert_eq!(s.stats().evicted_agents, 1);
     s.observe(&Datagram::new_checked(&dg(3, 2, 20)[..]).unwrap());
     s.observe(&Datagram::new_checked(&dg(3, 1, 5)[..]).unwrap());
     let key = AgentKey {
@@ -474,7 +474,7 @@ fn counters_serialize_with_every_field() {
 }
 
 #[test]
-fn flow_sample_into_reuses_the_record() {
+fn flow_record_into_reuses_the_record() {
     let rec = FlowRecord {
         src_addr: Some("192.0.2.1".parse().unwrap()),
         dst_addr: Some("192.0.2.2".parse().unwrap()),
@@ -497,7 +497,7 @@ fn flow_sample_into_reuses_the_record() {
         let Ok(SampleView::Flow(f)) = s.unwrap().view() else {
             panic!()
         };
-        let h = flow_sample_into(&dg, &f, &mut out, &mut Vec::new()).unwrap();
+        let h = flow_record_into(&dg, &f, &mut out, &mut Vec::new()).unwrap();
         assert_eq!(h.outer.dst_port, Some(5353));
     }
     assert_eq!(out.vlan, None, "cleared");
@@ -666,8 +666,8 @@ fn overstated_record_count() {
 
 /// The conversion of a flow sample as it was before the in-place reads (owned `FlowData`
 /// for the fixed-size records, the `etherparse` header path, `FlowRecord::clear` and
-/// `push_extra`): the reference `flow_sample_into` is checked against.
-fn reference_flow_sample_into(
+/// `push_extra`): the reference `flow_record_into` is checked against.
+fn reference_flow_record_into(
     dg: &DatagramInfo,
     f: &crate::wire::FlowSampleView<'_>,
     out: &mut FlowRecord,
@@ -817,11 +817,11 @@ fn raw_header(g: &mut Gen) -> Vec<u8> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
-    /// `flow_sample_into` (fast header path, in-place record reads, precomputed extras)
+    /// `flow_record_into` (fast header path, in-place record reads, precomputed extras)
     /// gives exactly what the owned-`FlowData` / `etherparse` path gives: the same record,
     /// header and errors, on generated samples, also with a byte changed or cut short.
     #[test]
-    fn flow_sample_into_equals_the_reference(seed in any::<u64>(), damage in any::<u64>()) {
+    fn flow_record_into_equals_the_reference(seed in any::<u64>(), damage in any::<u64>()) {
         let mut g = Gen(seed);
         let mut records: Vec<FlowData> =
             (0..g.below(4)).map(|_| FlowData::generate(&mut g)).collect();
@@ -872,8 +872,8 @@ proptest! {
                 flowwire_record::OwnedValue::Unsigned64(1),
             ));
             let (mut ea, mut eb) = (Vec::new(), Vec::new());
-            let ha = flow_sample_into(&dg, &f, &mut a, &mut ea);
-            let hb = reference_flow_sample_into(&dg, &f, &mut b, &mut eb);
+            let ha = flow_record_into(&dg, &f, &mut a, &mut ea);
+            let hb = reference_flow_record_into(&dg, &f, &mut b, &mut eb);
             prop_assert_eq!(&a, &b);
             prop_assert_eq!(ha, hb);
             prop_assert_eq!(ea, eb);

@@ -117,7 +117,7 @@ fn vxlan_inner_header_from_a_real_capture() {
         panic!("flow sample expected")
     };
     let mut rec = flowwire_sflow::record::FlowRecord::default();
-    let h = flowwire_sflow::convert::flow_sample_into(&dg, &f, &mut rec, &mut Vec::new()).unwrap();
+    let h = flowwire_sflow::convert::flow_record_into(&dg, &f, &mut rec, &mut Vec::new()).unwrap();
     assert_eq!(
         h.tunnel,
         Some(flowwire_sflow::header::Tunnel::Vxlan { vni: 100 })

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use flowwire_sflow::convert::{DatagramInfo, flow_sample_into};
+use flowwire_sflow::convert::{DatagramInfo, flow_record_into};
 use flowwire_sflow::record::{FlowRecord, ProtocolKind};
 use flowwire_sflow::repr::CounterData;
 use flowwire_sflow::wire::{Datagram, SampleView};
@@ -304,7 +304,7 @@ fn ours(payload: &[u8]) -> Option<Vec<Cmp>> {
         let Ok(Ok(SampleView::Flow(f))) = s.map(|s| s.view()) else {
             continue;
         };
-        let h = flow_sample_into(&dg, &f, &mut rec, &mut errors);
+        let h = flow_record_into(&dg, &f, &mut rec, &mut errors);
         let v6_first_fragment = h.is_some_and(|h| {
             h.outer.fragmented && h.outer.flow_label.is_some() && h.outer.src_port.is_some()
         });
