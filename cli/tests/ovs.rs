@@ -1,5 +1,34 @@
-//! `flowwire ovs validate` and `apply --dry-run` need no OVS.
+//! `flowwire ovs`: `validate` and `apply --dry-run` need no OVS; the other commands run
+//! against a throwaway ovsdb-server (skipped, with the reason printed, when Open vSwitch is
+//! not installed).
+
+#[path = "../../ovs/tests/common/mod.rs"]
+mod common;
+
+use std::path::PathBuf;
+
 use assert_cmd::Command;
+use common::OvsdbServer;
+
+const ALL3: &str = r#"apiVersion: operator.openshift.io/v1
+kind: Network
+metadata:
+  name: cluster
+spec:
+  exportNetworkFlows:
+    netFlow:
+      collectors: ["192.168.1.99:2056", "192.168.1.100:2056"]
+    sFlow:
+      collectors: ["192.168.1.99:6343"]
+    ipfix:
+      collectors: ["192.168.1.99:4739"]
+"#;
+
+fn tempdir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fw-cli-ovs-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
 
 fn flowwire() -> Command {
     Command::cargo_bin("flowwire").unwrap()
@@ -38,4 +67,208 @@ fn dry_run_prints_ovs_vsctl() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("ovs-vsctl"), "{text}");
     assert!(text.contains("10.0.0.1:6343"), "{text}");
+}
+
+#[test]
+fn validate_warnings_formats_and_input_errors() {
+    let dir = tempdir("validate");
+    let ok = dir.join("ok.yaml");
+    std::fs::write(
+        &ok,
+        "spec:\n  exportNetworkFlows:\n    netFlow:\n      collectors: [\"1.2.3.4:2056\", \"1.2.3.4:2056\"]\n",
+    )
+    .unwrap();
+    let out = flowwire()
+        .args(["ovs", "validate", "-f"])
+        .arg(&ok)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stdout.contains("netFlow: 1.2.3.4:2056\n"), "{stdout}");
+    assert!(stdout.contains("sFlow: not configured\n"), "{stdout}");
+    assert!(
+        stderr.contains("warning: spec.exportNetworkFlows.netFlow.collectors[1]"),
+        "{stderr}"
+    );
+    let out = flowwire()
+        .args(["ovs", "validate", "--format", "yaml", "-f"])
+        .arg(&ok)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("kind: Network")
+    );
+
+    // Unreadable file and bad options: input errors, one line, exit 2.
+    let out = flowwire()
+        .args(["ovs", "validate", "-f", "/nonexistent/x.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("flowwire ovs: cannot read /nonexistent/x.yaml"),
+        "{stderr}"
+    );
+    let opts = dir.join("opts.yaml");
+    std::fs::write(&opts, "ipfix: {cache_active_timeout: 5000}\n").unwrap();
+    let out = flowwire()
+        .args(["ovs", "validate", "-f"])
+        .arg(&ok)
+        .arg("--options")
+        .arg(&opts)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("ipfix.cache_active_timeout: 5000"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unreachable_db_exits_1_and_dry_run_goes_offline() {
+    let spec = "netFlow: {collectors: [\"1.2.3.4:2056\"]}\n";
+    let out = flowwire()
+        .args([
+            "ovs",
+            "apply",
+            "-f",
+            "-",
+            "--db",
+            "unix:/nonexistent/db.sock",
+        ])
+        .write_stdin(spec)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("OVSDB unix:/nonexistent/db.sock: connect"),
+        "{stderr}"
+    );
+    let out = flowwire()
+        .args(["ovs", "apply", "-f", "-", "--db", "bogus"])
+        .write_stdin(spec)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = flowwire()
+        .args(["ovs", "apply", "--dry-run", "-f", "-"])
+        .args(["--db", "unix:/nonexistent/db.sock"])
+        .write_stdin(spec)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("# could not read the current state"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-- clear Bridge br-int sflow ipfix"),
+        "{stdout}"
+    );
+}
+
+/// The whole command set against a real ovsdb-server.
+#[test]
+fn commands_against_ovsdb_server() {
+    let Some(s) = OvsdbServer::start("commands_against_ovsdb_server") else {
+        return;
+    };
+    s.vsctl_ok(&["add-br", "br-int"]);
+    let file = s.path().join("network.yaml");
+    std::fs::write(&file, ALL3).unwrap();
+    let db = s.db();
+    let run = |args: &[&str]| -> (String, String) {
+        let out = flowwire()
+            .arg("ovs")
+            .args(args)
+            .args(["--db", &db])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(out.status.success(), "ovs {args:?}: {stdout}{stderr}");
+        println!("$ flowwire ovs {}\n{stdout}{stderr}", args.join(" "));
+        (stdout, stderr)
+    };
+    let f = file.to_str().unwrap();
+    let (dry, _) = run(&["apply", "-f", f, "--dry-run"]);
+    assert!(dry.contains("create NetFlow"), "{dry}");
+    assert!(s.list("NetFlow").is_empty(), "dry run wrote nothing");
+
+    let (applied, _) = run(&["apply", "-f", f]);
+    assert!(
+        applied.contains("applied in one transaction (next_cfg 1); not waiting"),
+        "{applied}"
+    );
+    let (again, _) = run(&["apply", "-f", f]);
+    assert!(
+        again.starts_with("bridge br-int: up to date (netFlow, sFlow, ipfix)\nnothing written\n"),
+        "{again}"
+    );
+
+    let (shown, _) = run(&["show"]);
+    assert!(shown.contains("  active_timeout       60\n"), "{shown}");
+
+    // show --format yaml gives a Network object that apply accepts back with no change.
+    let (yaml, _) = run(&["show", "--format", "yaml"]);
+    let (json, _) = run(&["show", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["spec"]["exportNetworkFlows"]["sFlow"]["collectors"],
+        serde_json::json!(["192.168.1.99:6343"])
+    );
+    let back = s.path().join("back.yaml");
+    std::fs::write(&back, &yaml).unwrap();
+    let (re, _) = run(&["apply", "-f", back.to_str().unwrap()]);
+    assert!(re.contains("nothing written"), "{re}");
+
+    // diff against another desired state: after the text, or on stderr for yaml/json.
+    let other = s.path().join("other.yaml");
+    std::fs::write(
+        &other,
+        "spec:\n  exportNetworkFlows:\n    netFlow:\n      collectors: [\"192.168.1.99:2056\"]\n",
+    )
+    .unwrap();
+    let (diff, _) = run(&["show", "-f", other.to_str().unwrap()]);
+    assert!(
+        diff.contains("\ndiff (current -> desired):\nbridge br-int:\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("- sFlow: detach"), "{diff}");
+    let (_, diff) = run(&["show", "--format", "yaml", "-f", other.to_str().unwrap()]);
+    assert!(diff.contains("- sFlow: detach"), "{diff}");
+
+    let (dry_clear, _) = run(&["clear", "--dry-run"]);
+    assert!(
+        dry_clear.contains("-- clear Bridge br-int netflow sflow ipfix"),
+        "{dry_clear}"
+    );
+    run(&["clear"]);
+    let (shown, _) = run(&["show"]);
+    assert!(shown.contains("netFlow: not configured"), "{shown}");
+    assert!(s.list("NetFlow").is_empty());
+
+    // A missing bridge is not an input error: exit 1.
+    let out = flowwire()
+        .args(["ovs", "show", "--bridge", "br-nope", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("\"br-nope\" not found")
+    );
 }

@@ -1,5 +1,6 @@
 //! Read, apply and clear a bridge's flow export over OVSDB.
 
+use std::fmt;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,75 @@ use crate::options::ExportOptions;
 use crate::ovsdb::{Client, Endpoint, OPEN_VSWITCH_DB, op};
 use crate::plan::Plan;
 use crate::rows::{CurrentExport, DesiredExport, SchemaInfo, read_operations};
-use crate::spec::{Protocol, ValidSpec};
+use crate::spec::{Network, Protocol, ValidSpec, ValidateOptions, load_spec};
+
+/// A validated spec with its options: everything [`Configurator::apply`] needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredConfig {
+    /// The collectors (and any warnings found while validating them).
+    pub spec: ValidSpec,
+    /// The bridge and the per-protocol settings.
+    pub options: ExportOptions,
+}
+
+impl DesiredConfig {
+    /// Validate a spec document and, when given, an options document (`(text, name)`;
+    /// `name` labels messages). `bridge` overrides the options' bridge. Every problem of
+    /// the spec is reported at once; the options are checked after the override.
+    pub fn load(
+        spec_text: &str,
+        spec_name: &str,
+        options: Option<(&str, &str)>,
+        validate: &ValidateOptions,
+        bridge: Option<&str>,
+    ) -> Result<DesiredConfig, Error> {
+        let (_, spec) = load_spec(spec_text, spec_name, validate)?;
+        let mut options = match options {
+            Some((text, name)) => ExportOptions::from_text(text, name)?,
+            None => ExportOptions::default(),
+        };
+        if let Some(b) = bridge {
+            b.clone_into(&mut options.bridge);
+        }
+        options.validate()?;
+        Ok(DesiredConfig { spec, options })
+    }
+}
+
+/// What a bridge exports, as `show` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowReport {
+    /// The rows the bridge points at.
+    pub current: CurrentExport,
+}
+
+impl ShowReport {
+    /// The `Network` object the bridge's state corresponds to (see
+    /// [`CurrentExport::to_network`]).
+    pub fn network(&self) -> Network {
+        self.current.to_network()
+    }
+}
+
+impl fmt::Display for ShowReport {
+    /// The bridge and, per protocol, its row's UUID and every managed column, one per line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.current;
+        writeln!(f, "bridge {} ({})", c.bridge, c.bridge_uuid)?;
+        for p in Protocol::ALL {
+            match c.get(p) {
+                None => writeln!(f, "{}: not configured", p.spec_field())?,
+                Some(r) => {
+                    writeln!(f, "{}: {} row {}", p.spec_field(), p.table(), r.uuid)?;
+                    for (col, v) in r.row.ordered() {
+                        writeln!(f, "  {col:<20} {v}")?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
 
 /// What an apply or clear did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +127,13 @@ impl Configurator {
             .client
             .transact(OPEN_VSWITCH_DB, read_operations(bridge, &self.schema))?;
         CurrentExport::from_results(bridge, &results, &self.schema)
+    }
+
+    /// What `bridge` exports, for display.
+    pub fn show(&mut self, bridge: &str) -> Result<ShowReport, Error> {
+        Ok(ShowReport {
+            current: self.read(bridge)?,
+        })
     }
 
     /// The rows `spec` + `opts` ask for, restricted to the server's schema.

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::error::Error;
 use crate::options::{ExportOptions, IpfixOptions, NetFlowOptions, SFlowOptions};
 use crate::ovsdb::op;
-use crate::spec::{Protocol, ValidSpec};
+use crate::spec::{CollectorConfig, ExportNetworkFlows, Network, Protocol, ValidSpec};
 
 /// The OVSDB type of a managed column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -546,6 +546,24 @@ impl CurrentExport {
     /// The raw targets as stored (including any that this crate would not accept).
     pub fn targets(&self, p: Protocol) -> Option<BTreeSet<String>> {
         self.get(p).map(|r| r.row.targets())
+    }
+
+    /// The `Network` object these rows correspond to, which `apply` accepts back.
+    ///
+    /// Targets are shown exactly as OVS stores them (sorted), even ones this crate's
+    /// validation would refuse, so nothing on the bridge is hidden.
+    pub fn to_network(&self) -> Network {
+        let mut model = ExportNetworkFlows::default();
+        let mut any = false;
+        for p in Protocol::ALL {
+            if let Some(t) = self.targets(p) {
+                any = true;
+                *model.get_mut(p) = Some(CollectorConfig {
+                    collectors: Some(t.into_iter().collect()),
+                });
+            }
+        }
+        Network::cluster(any.then_some(model))
     }
 
     /// The options these rows implement; protocols without a row keep the defaults.

@@ -12,7 +12,7 @@ use flowwire_ovs::configurator::row_uuids;
 use flowwire_ovs::ovsdb::{Client, Endpoint, op};
 use flowwire_ovs::rows::DesiredExport;
 use flowwire_ovs::spec::{ValidateOptions, load_spec};
-use flowwire_ovs::{Configurator, Error, ExportOptions, Plan, Protocol, ValidSpec};
+use flowwire_ovs::{Configurator, DesiredConfig, Error, ExportOptions, Plan, Protocol, ValidSpec};
 use serde_json::{Value, json};
 
 const T: Duration = Duration::from_secs(10);
@@ -437,126 +437,51 @@ fn tcp_endpoint_and_named_uuid_insert() {
 }
 
 #[test]
-fn cli_functions_against_the_server() {
-    use flowwire_ovs::cli::{self, ApplyArgs, ClearArgs, Connection, Format, ShowArgs};
-    let Some(s) = server_with_bridge("cli_functions_against_the_server") else {
+fn show_report_and_network_round_trip() {
+    let Some(s) = server_with_bridge("show_report_and_network_round_trip") else {
         return;
     };
-    let file = s.path().join("network.yaml");
-    std::fs::write(&file, ALL3).unwrap();
-    let conn = Connection {
-        db: s.db(),
-        ..Default::default()
-    };
-    let dry = cli::run_apply(&ApplyArgs {
-        conn: conn.clone(),
-        file: file.clone(),
-        dry_run: true,
-        ..Default::default()
-    })
-    .unwrap();
-    println!(
-        "$ flowwire ovs apply -f network.yaml --dry-run\n{}",
-        dry.stdout
+    let mut c = Configurator::connect(&s.db(), T).unwrap();
+    let empty = c.show("br-int").unwrap();
+    let text = empty.to_string();
+    assert!(text.starts_with("bridge br-int ("), "{text}");
+    assert!(text.contains("netFlow: not configured\n"), "{text}");
+    assert_eq!(empty.network().spec.export_network_flows, None);
+
+    let desired =
+        DesiredConfig::load(ALL3, "all3", None, &ValidateOptions::default(), None).unwrap();
+    c.apply(&desired.spec, &desired.options, None).unwrap();
+    let report = c.show("br-int").unwrap();
+    let text = report.to_string();
+    println!("{text}");
+    let uuid = report.current.get(Protocol::NetFlow).unwrap().uuid.clone();
+    assert!(
+        text.contains(&format!("netFlow: NetFlow row {uuid}\n")),
+        "{text}"
     );
-    assert!(dry.stdout.contains("create NetFlow"));
-    assert!(s.list("NetFlow").is_empty(), "dry run wrote nothing");
-
-    let applied = cli::run_apply(&ApplyArgs {
-        conn: conn.clone(),
-        file: file.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs apply -f network.yaml\n{}", applied.stdout);
-    assert!(applied.stdout.contains("applied in one transaction"));
-
-    let again = cli::run_apply(&ApplyArgs {
-        conn: conn.clone(),
-        file: file.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    println!(
-        "$ flowwire ovs apply -f network.yaml   # again\n{}",
-        again.stdout
+    assert!(text.contains("  active_timeout       60\n"), "{text}");
+    assert!(
+        text.contains("  agent                \"ovn-k8s-mp0\"\n"),
+        "{text}"
     );
-    assert!(again.stdout.contains("nothing written"));
 
-    let shown = cli::run_show(&ShowArgs {
-        conn: conn.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs show\n{}", shown.stdout);
-    assert!(shown.stdout.contains("active_timeout       60"));
-
-    // show --format yaml gives a Network object that apply accepts back with no change.
-    let yaml = cli::run_show(&ShowArgs {
-        conn: conn.clone(),
-        format: Format::Yaml,
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs show --format yaml\n{}", yaml.stdout);
-    let js = cli::run_show(&ShowArgs {
-        conn: conn.clone(),
-        format: Format::Json,
-        ..Default::default()
-    })
-    .unwrap();
-    let v: Value = serde_json::from_str(&js.stdout).unwrap();
+    // The Network object, as YAML and as JSON, is accepted back with nothing to change.
+    for shown in [
+        report.network().to_yaml().unwrap(),
+        report.network().to_json().unwrap(),
+    ] {
+        let back =
+            DesiredConfig::load(&shown, "shown", None, &ValidateOptions::default(), None).unwrap();
+        assert!(
+            c.plan(&back.spec, &back.options).unwrap().is_empty(),
+            "{shown}"
+        );
+    }
+    let v: Value = serde_json::from_str(&report.network().to_json().unwrap()).unwrap();
     assert_eq!(
         v["spec"]["exportNetworkFlows"]["sFlow"]["collectors"],
         json!(["192.168.1.99:6343"])
     );
-    let back = s.path().join("back.yaml");
-    std::fs::write(&back, &yaml.stdout).unwrap();
-    let re = cli::run_apply(&ApplyArgs {
-        conn: conn.clone(),
-        file: back,
-        ..Default::default()
-    })
-    .unwrap();
-    assert!(re.stdout.contains("nothing written"), "{}", re.stdout);
-
-    // diff against another desired state
-    let other = s.path().join("other.yaml");
-    std::fs::write(
-        &other,
-        "spec:\n  exportNetworkFlows:\n    netFlow:\n      collectors: [\"192.168.1.99:2056\"]\n",
-    )
-    .unwrap();
-    let diff = cli::run_show(&ShowArgs {
-        conn: conn.clone(),
-        file: Some(other),
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs show -f other.yaml\n{}", diff.stdout);
-    assert!(diff.stdout.contains("- sFlow: detach"));
-
-    let dry_clear = cli::run_clear(&ClearArgs {
-        conn: conn.clone(),
-        dry_run: true,
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs clear --dry-run\n{}", dry_clear.stdout);
-    let cleared = cli::run_clear(&ClearArgs {
-        conn: conn.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs clear\n{}", cleared.stdout);
-    let shown = cli::run_show(&ShowArgs {
-        conn,
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs show\n{}", shown.stdout);
-    assert!(shown.stdout.contains("netFlow: not configured"));
-    assert!(s.list("NetFlow").is_empty());
 }
 
 #[test]
