@@ -16,7 +16,7 @@ use flowwire_ovs::ovsdb::DEFAULT_DB;
 use flowwire_ovs::rows::{DesiredExport, SchemaInfo};
 use flowwire_ovs::spec::Network;
 use flowwire_ovs::{
-    Configurator, DesiredConfig, Diagnostics, Error, Outcome, Plan, Protocol, ValidSpec,
+    Configurator, DesiredConfig, Diagnostics, Error, Outcome, Overrides, Plan, Protocol, ValidSpec,
     ValidateOptions,
 };
 
@@ -77,6 +77,7 @@ enum OutFormat {
 struct SpecArgs {
     options: Option<PathBuf>,
     allow_ipv6: bool,
+    force_sample_all: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +99,9 @@ enum OvsCommand {
         /// Accept [addr]:port IPv6 collectors (OVS takes them; the operator's CRD does not).
         #[arg(long)]
         allow_ipv6: bool,
+        /// Accept an IPFIX or sFlow sampling of 1 (every packet), which can overload ovs-vswitchd.
+        #[arg(long)]
+        force_sample_all: bool,
         #[command(flatten)]
         conn: ConnArgs,
     },
@@ -115,6 +119,9 @@ enum OvsCommand {
         /// Accept IPv6 collectors in the desired spec.
         #[arg(long)]
         allow_ipv6: bool,
+        /// Accept an IPFIX or sFlow sampling of 1 (every packet), which can overload ovs-vswitchd.
+        #[arg(long)]
+        force_sample_all: bool,
         #[command(flatten)]
         conn: ConnArgs,
     },
@@ -140,6 +147,9 @@ enum OvsCommand {
         /// Accept IPv6 collectors.
         #[arg(long)]
         allow_ipv6: bool,
+        /// Accept an IPFIX or sFlow sampling of 1 (every packet), which can overload ovs-vswitchd.
+        #[arg(long)]
+        force_sample_all: bool,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: OutFormat,
@@ -161,12 +171,14 @@ pub(crate) fn run(args: OvsArgs) -> ExitCode {
             wait,
             dry_run,
             allow_ipv6,
+            force_sample_all,
             conn,
         } => apply(
             &file,
             &SpecArgs {
                 options,
                 allow_ipv6,
+                force_sample_all,
             },
             wait,
             dry_run,
@@ -177,12 +189,14 @@ pub(crate) fn run(args: OvsArgs) -> ExitCode {
             options,
             format,
             allow_ipv6,
+            force_sample_all,
             conn,
         } => show(
             file.as_deref(),
             &SpecArgs {
                 options,
                 allow_ipv6,
+                force_sample_all,
             },
             format,
             &conn,
@@ -196,12 +210,14 @@ pub(crate) fn run(args: OvsArgs) -> ExitCode {
             file,
             options,
             allow_ipv6,
+            force_sample_all,
             format,
         } => validate(
             &file,
             &SpecArgs {
                 options,
                 allow_ipv6,
+                force_sample_all,
             },
             format,
         ),
@@ -249,7 +265,10 @@ fn load_desired(
         &ValidateOptions {
             allow_ipv6: spec.allow_ipv6,
         },
-        bridge,
+        &Overrides {
+            bridge: bridge.map(str::to_owned),
+            force_sample_all: spec.force_sample_all,
+        },
     )
 }
 

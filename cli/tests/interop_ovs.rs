@@ -481,6 +481,8 @@ fn ovs_exports_netflow_sflow_ipfix_to_flowwire_listen() {
             "--wait",
             "--timeout",
             "20",
+            // sampling 1 (every packet): a few pings are enough on a test bridge.
+            "--force-sample-all",
         ])
         .output()
         .unwrap();

@@ -272,3 +272,53 @@ fn commands_against_ovsdb_server() {
             .contains("\"br-nope\" not found")
     );
 }
+
+#[test]
+fn sampling_every_packet_needs_force_sample_all() {
+    let dir = tempdir("force");
+    let spec = dir.join("spec.yaml");
+    std::fs::write(&spec, "ipfix: {collectors: [\"10.0.0.1:4739\"]}\n").unwrap();
+    let opts = dir.join("opts.yaml");
+    std::fs::write(&opts, "ipfix: {sampling: 1}\n").unwrap();
+    let validate = |force: bool| {
+        let mut c = flowwire();
+        c.args(["ovs", "validate", "-f"])
+            .arg(&spec)
+            .arg("--options")
+            .arg(&opts);
+        if force {
+            c.arg("--force-sample-all");
+        }
+        c.output().unwrap()
+    };
+    let out = validate(false);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("flowwire ovs: error: ipfix.sampling: 1: samples every packet"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let out = validate(true);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("ipfix: 10.0.0.1:4739")
+    );
+    // apply refuses it the same way before connecting anywhere.
+    let out = flowwire()
+        .args(["ovs", "apply", "--dry-run", "-f"])
+        .arg(&spec)
+        .arg("--options")
+        .arg(&opts)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -18,7 +18,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| flowwire_ovs::ovsdb::DEFAULT_DB.to_owned());
 
     let text = std::fs::read_to_string(&file)?;
-    let desired = DesiredConfig::load(&text, &file, None, &ValidateOptions::default(), None)?;
+    let desired = DesiredConfig::load(
+        &text,
+        &file,
+        None,
+        &ValidateOptions::default(),
+        &Default::default(),
+    )?;
     let mut ovs = Configurator::connect(&db, Duration::from_secs(10))?;
     let outcome = ovs.apply(&desired.spec, &desired.options, None)?;
     println!("{}", outcome.plan);

@@ -22,25 +22,35 @@ pub struct DesiredConfig {
     pub options: ExportOptions,
 }
 
+/// Settings given outside the options document (on a command line) that take precedence.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// The bridge, instead of the options' `bridge`.
+    pub bridge: Option<String>,
+    /// Accept sampling every packet ([`ExportOptions::force_sample_all`]).
+    pub force_sample_all: bool,
+}
+
 impl DesiredConfig {
     /// Validate a spec document and, when given, an options document (`(text, name)`;
-    /// `name` labels messages). `bridge` overrides the options' bridge. Every problem of
-    /// the spec is reported at once; the options are checked after the override.
+    /// `name` labels messages), with `overrides` applied to the options. Every problem of
+    /// the spec is reported at once; the options are checked after the overrides.
     pub fn load(
         spec_text: &str,
         spec_name: &str,
         options: Option<(&str, &str)>,
         validate: &ValidateOptions,
-        bridge: Option<&str>,
+        overrides: &Overrides,
     ) -> Result<DesiredConfig, Error> {
         let (_, spec) = load_spec(spec_text, spec_name, validate)?;
         let mut options = match options {
-            Some((text, name)) => ExportOptions::from_text(text, name)?,
+            Some((text, name)) => ExportOptions::from_text_unchecked(text, name)?,
             None => ExportOptions::default(),
         };
-        if let Some(b) = bridge {
+        if let Some(b) = &overrides.bridge {
             b.clone_into(&mut options.bridge);
         }
+        options.force_sample_all |= overrides.force_sample_all;
         options.validate()?;
         Ok(DesiredConfig { spec, options })
     }

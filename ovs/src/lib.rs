@@ -83,7 +83,7 @@ pub mod plan;
 pub mod rows;
 pub mod spec;
 
-pub use configurator::{Configurator, DesiredConfig, Outcome, ShowReport};
+pub use configurator::{Configurator, DesiredConfig, Outcome, Overrides, ShowReport};
 pub use error::{Diagnostic, Diagnostics, Error, OvsdbError, Severity};
 pub use options::{ExportOptions, IpfixOptions, NetFlowOptions, SFlowOptions};
 pub use plan::{Change, Plan};

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Diagnostic, Diagnostics, Error};
 use crate::options::{ExportOptions, IpfixOptions, NetFlowOptions, SFlowOptions};
 use crate::ovsdb::op;
 use crate::spec::{CollectorConfig, ExportNetworkFlows, Network, Protocol, ValidSpec};
@@ -233,13 +233,39 @@ impl ExporterRow {
     }
 }
 
-/// Which columns the server's schema has, per managed table.
+/// Which columns the server's schema has, per managed table, and the integer ranges it
+/// declares.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SchemaInfo {
     /// The schema's `version`, e.g. `8.3.1`.
     pub version: String,
     /// Table → its column names.
     pub columns: HashMap<String, HashSet<String>>,
+    /// `Table.column` → the (`minInteger`, `maxInteger`) of an integer column that declares
+    /// either (the missing one is `i64::MIN` or `i64::MAX`).
+    pub int_ranges: HashMap<String, (i64, i64)>,
+}
+
+/// The integer range a column's `type` declares, if it declares one.
+fn int_range(column: &Value) -> Option<(i64, i64)> {
+    let key = match column.get("type")? {
+        Value::Object(t) => t.get("key")?,
+        _ => return None,
+    };
+    let Value::Object(key) = key else {
+        return None;
+    };
+    if key.get("type").and_then(Value::as_str) != Some("integer") {
+        return None;
+    }
+    let (min, max) = (key.get("minInteger"), key.get("maxInteger"));
+    if min.is_none() && max.is_none() {
+        return None;
+    }
+    Some((
+        min.and_then(Value::as_i64).unwrap_or(i64::MIN),
+        max.and_then(Value::as_i64).unwrap_or(i64::MAX),
+    ))
 }
 
 impl SchemaInfo {
@@ -251,17 +277,28 @@ impl SchemaInfo {
             .unwrap_or("?")
             .to_owned();
         let mut columns = HashMap::new();
+        let mut int_ranges = HashMap::new();
         if let Some(tables) = schema.get("tables").and_then(Value::as_object) {
             for (t, def) in tables {
-                let cols = def
-                    .get("columns")
-                    .and_then(Value::as_object)
+                let defs = def.get("columns").and_then(Value::as_object);
+                for (c, r) in defs
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(c, d)| Some((c, int_range(d)?)))
+                {
+                    int_ranges.insert(format!("{t}.{c}"), r);
+                }
+                let cols = defs
                     .map(|c| c.keys().cloned().collect())
                     .unwrap_or_default();
                 columns.insert(t.clone(), cols);
             }
         }
-        SchemaInfo { version, columns }
+        SchemaInfo {
+            version,
+            columns,
+            int_ranges,
+        }
     }
 
     /// A schema that has every managed column (for planning without a server).
@@ -279,7 +316,13 @@ impl SchemaInfo {
         SchemaInfo {
             version: "any".into(),
             columns,
+            int_ranges: HashMap::new(),
         }
+    }
+
+    /// The integer range the schema declares for `table.column`, if any.
+    pub fn int_range(&self, table: &str, column: &str) -> Option<(i64, i64)> {
+        self.int_ranges.get(&format!("{table}.{column}")).copied()
     }
 
     /// Whether `table` has `column`.
@@ -316,13 +359,15 @@ fn index(p: Protocol) -> usize {
 
 impl DesiredExport {
     /// Build the rows from a validated spec and options, keeping only the columns the
-    /// server's schema has; an option set for a missing column is an error.
+    /// server's schema has; an option set for a missing column is an error, and so is an
+    /// integer outside the range the schema declares ([`Error::Invalid`], naming the option).
     pub fn new(
         spec: &ValidSpec,
         opts: &ExportOptions,
         schema: &SchemaInfo,
     ) -> Result<DesiredExport, Error> {
         let mut rows: [Option<ExporterRow>; 3] = [None, None, None];
+        let mut out_of_range = Vec::new();
         for p in Protocol::ALL {
             let Some(targets) = spec.targets(p) else {
                 continue;
@@ -332,6 +377,27 @@ impl DesiredExport {
             let mut kept = BTreeMap::new();
             for (c, v) in cols {
                 if schema.has(p.table(), c) {
+                    let int = match &v {
+                        ColumnValue::Int(i) | ColumnValue::OptInt(Some(i)) => Some(*i),
+                        _ => None,
+                    };
+                    if let (Some(i), Some((min, max))) = (int, schema.int_range(p.table(), c))
+                        && !(min..=max).contains(&i)
+                    {
+                        let range = if max == i64::MAX {
+                            format!("at least {min}")
+                        } else {
+                            format!("{min}-{max}")
+                        };
+                        out_of_range.push(Diagnostic::error(
+                            format!("{}.{c}", p.spec_field()),
+                            i.to_string(),
+                            format!(
+                                "must be {range} (the server's Open_vSwitch schema {})",
+                                schema.version
+                            ),
+                        ));
+                    }
                     kept.insert(c, v);
                 } else if !v.is_unset() {
                     return Err(Error::Unsupported {
@@ -348,6 +414,9 @@ impl DesiredExport {
                     columns: kept,
                 });
             }
+        }
+        if !out_of_range.is_empty() {
+            return Err(Error::Invalid(Diagnostics(out_of_range)));
         }
         Ok(DesiredExport {
             bridge: opts.bridge.clone(),
@@ -748,5 +817,40 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn integer_ranges_come_from_the_servers_schema() {
+        let schema = SchemaInfo::from_schema(&json!({
+            "version": "9.9.9",
+            "tables": {"IPFIX": {"columns": {
+                "targets": {"type": {"key": "string", "min": 0, "max": "unlimited"}},
+                "sampling": {"type": {"key": {"type": "integer", "minInteger": 1,
+                    "maxInteger": 4294967295_i64}, "min": 0, "max": 1}},
+                "cache_active_timeout": {"type": {"key": {"type": "integer",
+                    "minInteger": 0, "maxInteger": 100}, "min": 0, "max": 1}},
+                "obs_domain_id": {"type": {"key": "integer", "min": 0, "max": 1}}
+            }}}
+        }));
+        assert_eq!(schema.int_range("IPFIX", "sampling"), Some((1, 4294967295)));
+        assert_eq!(schema.int_range("IPFIX", "obs_domain_id"), None);
+        let (_, spec) = crate::spec::load_spec(
+            "ipfix: {collectors: [\"1.2.3.4:4739\"]}\n",
+            "t",
+            &Default::default(),
+        )
+        .unwrap();
+        // Default cache_active_timeout 60 fits 0-100.
+        assert!(DesiredExport::new(&spec, &ExportOptions::default(), &schema).is_ok());
+        let mut o = ExportOptions::default();
+        o.ipfix.cache_active_timeout = Some(101);
+        let Err(Error::Invalid(d)) = DesiredExport::new(&spec, &o, &schema) else {
+            panic!()
+        };
+        assert_eq!(
+            d.to_string(),
+            "error: ipfix.cache_active_timeout: 101: must be 0-100 (the server's \
+             Open_vSwitch schema 9.9.9)"
+        );
     }
 }

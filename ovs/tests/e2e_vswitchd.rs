@@ -354,6 +354,8 @@ fn vswitchd_exports_to_our_collectors() {
     opts.sflow.polling = Some(1);
     opts.ipfix.sampling = Some(1);
     opts.ipfix.obs_domain_id = Some(IPFIX_DOMAIN);
+    // Every packet, so a few pings are enough: fine on a test bridge, refused by default.
+    opts.force_sample_all = true;
 
     let mut c = Configurator::connect(&vs.db.db(), Duration::from_secs(20)).unwrap();
     let out = c

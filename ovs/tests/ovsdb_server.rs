@@ -306,6 +306,16 @@ fn errors_from_the_server() {
         assert!(s.list("IPFIX").is_empty());
     }
 
+    // The server's integer ranges are read (and checked when planning).
+    assert_eq!(
+        c.schema().int_range("IPFIX", "cache_active_timeout"),
+        Some((0, 4200))
+    );
+    assert_eq!(
+        c.schema().int_range("NetFlow", "active_timeout"),
+        Some((-1, i64::MAX))
+    );
+
     // Missing bridge.
     let other = ExportOptions {
         bridge: "br-nope".into(),
@@ -452,8 +462,14 @@ fn show_report_and_network_round_trip() {
     assert!(text.contains("netFlow: not configured\n"), "{text}");
     assert_eq!(empty.network().spec.export_network_flows, None);
 
-    let desired =
-        DesiredConfig::load(ALL3, "all3", None, &ValidateOptions::default(), None).unwrap();
+    let desired = DesiredConfig::load(
+        ALL3,
+        "all3",
+        None,
+        &ValidateOptions::default(),
+        &Default::default(),
+    )
+    .unwrap();
     c.apply(&desired.spec, &desired.options, None).unwrap();
     let report = c.show("br-int").unwrap();
     let text = report.to_string();
@@ -474,8 +490,14 @@ fn show_report_and_network_round_trip() {
         report.network().to_yaml().unwrap(),
         report.network().to_json().unwrap(),
     ] {
-        let back =
-            DesiredConfig::load(&shown, "shown", None, &ValidateOptions::default(), None).unwrap();
+        let back = DesiredConfig::load(
+            &shown,
+            "shown",
+            None,
+            &ValidateOptions::default(),
+            &Default::default(),
+        )
+        .unwrap();
         assert!(
             c.plan(&back.spec, &back.options).unwrap().is_empty(),
             "{shown}"
