@@ -565,3 +565,52 @@ fn shared_row_is_not_modified() {
     let out = c.apply(&b, &ExportOptions::default(), None).unwrap();
     assert_eq!(out.after.get(Protocol::NetFlow).unwrap().uuid, mine.uuid);
 }
+
+#[test]
+fn monitor_reports_changes_made_by_ovs_vsctl() {
+    let Some(s) = server_with_bridge("monitor_reports_changes_made_by_ovs_vsctl") else {
+        return;
+    };
+    let mut cl = Client::connect(&Endpoint::parse(&s.db()).unwrap(), T).unwrap();
+    let initial = cl
+        .monitor(
+            "Open_vSwitch",
+            json!("fw"),
+            json!({"Bridge": {"columns": ["name", "netflow"]}}),
+        )
+        .unwrap();
+    let rows = initial["Bridge"].as_object().unwrap();
+    assert_eq!(rows.len(), 1);
+    let (uuid, row) = rows.iter().next().unwrap();
+    assert_eq!(row["new"]["name"], "br-int");
+    assert!(
+        cl.next_notification(Duration::from_millis(200))
+            .unwrap()
+            .is_none()
+    );
+
+    s.vsctl_ok(&[
+        "--",
+        "--id=@n",
+        "create",
+        "NetFlow",
+        "targets=\"1.1.1.1:1\"",
+        "--",
+        "set",
+        "Bridge",
+        "br-int",
+        "netflow=@n",
+    ]);
+    let n = cl
+        .next_notification(Duration::from_secs(5))
+        .unwrap()
+        .expect("an update within 5 s");
+    assert_eq!(n.method, "update");
+    assert_eq!(n.params[0], "fw");
+    let change = &n.params[1]["Bridge"][uuid];
+    // A modification: "old" has the changed column's previous value.
+    assert_eq!(change["old"]["netflow"], json!(["set", []]));
+    assert_eq!(change["new"]["netflow"][0], "uuid");
+    // The connection stays usable for transactions.
+    cl.echo().unwrap();
+}
