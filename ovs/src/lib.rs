@@ -16,7 +16,9 @@
 //!   updated in place so their UUIDs and OVS's exporter state survive), or the equivalent
 //!   `ovs-vsctl` command;
 //! - [`configurator`]: read / apply / clear / show against a server, with typed results
-//!   ([`Outcome`], [`ShowReport`]) for a front end to print.
+//!   ([`Outcome`], [`ShowReport`]) for a front end to print;
+//! - [`watch`]: the [`watch::Reconciler`] that keeps a bridge matching the spec (OVSDB
+//!   `monitor`, spec files followed, reconnection), as an operator would.
 //!
 //! The `flowwire ovs apply|show|clear|validate` commands of the `flowwire` binary are a thin
 //! layer over these.
@@ -82,6 +84,7 @@ pub mod ovsdb;
 pub mod plan;
 pub mod rows;
 pub mod spec;
+pub mod watch;
 
 pub use configurator::{Configurator, DesiredConfig, Outcome, Overrides, ShowReport};
 pub use error::{Diagnostic, Diagnostics, Error, OvsdbError, Severity};

@@ -349,6 +349,12 @@ impl Client {
         })
     }
 
+    /// `false` once a call failed in a way that leaves the connection unusable (closed,
+    /// timed out waiting for a reply, garbled); a new client must be connected then.
+    pub fn is_usable(&self) -> bool {
+        !self.broken
+    }
+
     fn usable(&self) -> Result<(), Error> {
         if self.broken {
             Err(self.protocol("connection unusable after an earlier failure"))
