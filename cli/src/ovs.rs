@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -15,6 +17,7 @@ use flowwire_ovs::options::DEFAULT_BRIDGE;
 use flowwire_ovs::ovsdb::DEFAULT_DB;
 use flowwire_ovs::rows::{DesiredExport, SchemaInfo};
 use flowwire_ovs::spec::Network;
+use flowwire_ovs::watch::{DesiredSource, Reconciler, SpecFiles};
 use flowwire_ovs::{
     Configurator, DesiredConfig, Diagnostics, Error, Outcome, Overrides, Plan, Protocol, ValidSpec,
     ValidateOptions,
@@ -94,8 +97,13 @@ enum OvsCommand {
         #[arg(long)]
         wait: bool,
         /// Print the equivalent ovs-vsctl command instead of changing anything.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "watch")]
         dry_run: bool,
+        /// After applying, keep OVS matching the spec until SIGINT/SIGTERM: follow edits of
+        /// the file (and of --options) and undo changes made to the bridge's export in OVSDB;
+        /// one log line per correction.
+        #[arg(long)]
+        watch: bool,
         /// Accept [addr]:port IPv6 collectors (OVS takes them; the operator's CRD does not).
         #[arg(long)]
         allow_ipv6: bool,
@@ -170,20 +178,22 @@ pub(crate) fn run(args: OvsArgs) -> ExitCode {
             options,
             wait,
             dry_run,
+            watch,
             allow_ipv6,
             force_sample_all,
             conn,
-        } => apply(
-            &file,
-            &SpecArgs {
+        } => {
+            let spec = SpecArgs {
                 options,
                 allow_ipv6,
                 force_sample_all,
-            },
-            wait,
-            dry_run,
-            &conn,
-        ),
+            };
+            if watch {
+                watch_apply(&file, &spec, wait, &conn)
+            } else {
+                apply(&file, &spec, wait, dry_run, &conn).map_err(Failure::Ovs)
+            }
+        }
         OvsCommand::Show {
             file,
             options,
@@ -200,12 +210,13 @@ pub(crate) fn run(args: OvsArgs) -> ExitCode {
             },
             format,
             &conn,
-        ),
+        )
+        .map_err(Failure::Ovs),
         OvsCommand::Clear {
             wait,
             dry_run,
             conn,
-        } => clear(wait, dry_run, &conn),
+        } => clear(wait, dry_run, &conn).map_err(Failure::Ovs),
         OvsCommand::Validate {
             file,
             options,
@@ -220,7 +231,8 @@ pub(crate) fn run(args: OvsArgs) -> ExitCode {
                 force_sample_all,
             },
             format,
-        ),
+        )
+        .map_err(Failure::Ovs),
     };
     match result {
         Ok(report) => {
@@ -228,11 +240,102 @@ pub(crate) fn run(args: OvsArgs) -> ExitCode {
             eprint!("{}", report.stderr);
             ExitCode::SUCCESS
         }
-        Err(e) => {
+        Err(Failure::Ovs(e)) => {
             eprintln!("flowwire ovs: {e}");
             ExitCode::from(if e.is_input_error() { 2 } else { 1 })
         }
+        Err(Failure::Usage(m)) => {
+            eprintln!("flowwire ovs: {m}");
+            ExitCode::from(2)
+        }
     }
+}
+
+/// Why a command failed.
+#[derive(Debug)]
+enum Failure {
+    /// From the library; input errors exit with 2, the rest with 1.
+    Ovs(Error),
+    /// A combination of arguments that cannot work (exit 2).
+    Usage(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Ovs(e)
+    }
+}
+
+/// Now, as an RFC 3339 UTC time with milliseconds, for log lines.
+fn log_time() -> String {
+    let now = flowwire::Timestamp::now();
+    let secs = u32::try_from(now.unix_secs()).unwrap_or(u32::MAX);
+    let whole = flowwire::Timestamp::from_unix_secs(secs).to_rfc3339();
+    format!(
+        "{}.{:03}Z",
+        whole.trim_end_matches('Z'),
+        now.subsec_nanos() / 1_000_000
+    )
+}
+
+/// `flowwire ovs apply --watch`: apply (printing what `apply` prints, failing the same way),
+/// then keep the bridge matching the spec until SIGINT or SIGTERM, one log line per event
+/// on standard output.
+fn watch_apply(
+    file: &Path,
+    spec: &SpecArgs,
+    wait: bool,
+    conn: &ConnArgs,
+) -> Result<Report, Failure> {
+    if file == Path::new("-") {
+        return Err(Failure::Usage(
+            "--watch follows a file: give -f FILE, not standard input".to_owned(),
+        ));
+    }
+    let mut files = SpecFiles::new(
+        file,
+        spec.options.clone(),
+        ValidateOptions {
+            allow_ipv6: spec.allow_ipv6,
+        },
+        Overrides {
+            bridge: conn.bridge.clone(),
+            force_sample_all: spec.force_sample_all,
+        },
+    );
+    let desired = files.load()?;
+    eprint!("{}", warnings_text(&desired.spec));
+    let mut cfg = Configurator::connect(&conn.db, conn.timeout())?;
+    let outcome = cfg.apply(
+        &desired.spec,
+        &desired.options,
+        wait.then_some(conn.timeout()),
+    )?;
+    drop(cfg);
+    let mut first = String::new();
+    describe_outcome(&mut first, &outcome, wait);
+    print!("{first}");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .map_err(|e| Failure::Usage(format!("installing the signal handler: {e}")))?;
+    }
+    println!(
+        "{} watching {} and bridge {} on {} (SIGINT or SIGTERM stops)",
+        log_time(),
+        files.describe(),
+        desired.options.bridge,
+        conn.db
+    );
+    let mut reconciler = Reconciler::new(&conn.db)?
+        .timeout(conn.timeout())
+        .wait_for_vswitchd(wait.then_some(conn.timeout()))
+        .with_stop_flag(stop);
+    reconciler.run(desired, &mut files, &mut |event| {
+        println!("{} {event}", log_time());
+    });
+    Ok(Report::default())
 }
 
 /// A file's text and its name for messages; `-` is standard input.

@@ -322,3 +322,175 @@ fn sampling_every_packet_needs_force_sample_all() {
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Lines of a child's standard output as they come, with the time each arrived.
+struct Lines {
+    rx: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Lines {
+    fn of(out: std::process::ChildStdout) -> Lines {
+        use std::io::BufRead;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines {
+            rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The first line containing every one of `want` within `limit` from now.
+    fn expect(&mut self, limit: std::time::Duration, want: &[&str]) -> String {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(line) => {
+                    println!("{line}");
+                    self.seen.push(line.clone());
+                    if want.iter().all(|w| line.contains(w)) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line with {want:?} within {limit:?}; output so far:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn apply_watch_corrects_follows_and_stops_on_sigterm() {
+    use std::process::Stdio;
+    use std::time::Duration;
+    const TEST: &str = "apply_watch_corrects_follows_and_stops_on_sigterm";
+    let Some(kill) = common::find_program("kill") else {
+        eprintln!("SKIPPED {TEST}: `kill` not found");
+        return;
+    };
+    let Some(mut s) = OvsdbServer::start(TEST) else {
+        return;
+    };
+    s.vsctl_ok(&["add-br", "br-int"]);
+    let spec = s.path().join("network.yaml");
+    let write = |sflow: &str| {
+        std::fs::write(
+            &spec,
+            format!(
+                "spec:\n  exportNetworkFlows:\n    sFlow:\n      collectors: [\"{sflow}\"]\n    \
+                 ipfix:\n      collectors: [\"10.0.0.9:4739\"]\n"
+            ),
+        )
+        .unwrap()
+    };
+    write("10.0.0.9:6343");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flowwire"))
+        .args(["ovs", "apply", "--watch", "-f"])
+        .arg(&spec)
+        .args(["--db", &s.db()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Lines::of(child.stdout.take().unwrap());
+    let two = Duration::from_secs(2);
+    lines.expect(two, &["applied in one transaction"]);
+    lines.expect(two, &["watching", "bridge br-int"]);
+    lines.expect(
+        two,
+        &["checked (start): bridge br-int up to date (sFlow, ipfix)"],
+    );
+
+    // Drift: undone within 2 s, logged on one line saying what drifted and what was written.
+    s.vsctl_ok(&["clear", "Bridge", "br-int", "ipfix"]);
+    lines.expect(
+        two,
+        &[
+            "corrected drift (Bridge br-int ipfix changed",
+            "ipfix missing; wrote new IPFIX row",
+        ],
+    );
+    assert_eq!(s.list("IPFIX").len(), 1);
+
+    // An edit of the file: followed within 2 s.
+    write("10.0.0.10:6343");
+    lines.expect(
+        two,
+        &[
+            "corrected spec changed",
+            "sFlow.targets [\"10.0.0.9:6343\"] (want [\"10.0.0.10:6343\"])",
+        ],
+    );
+    assert_eq!(
+        s.list("sFlow")[0]["targets"],
+        serde_json::json!("10.0.0.10:6343")
+    );
+
+    // An invalid edit: refused, the state kept.
+    write("10.0.0.10:0");
+    lines.expect(two, &["refused, keeping the last good one", "10.0.0.10:0"]);
+    let sflow = s.list("sFlow");
+    assert_eq!(sflow[0]["targets"], serde_json::json!("10.0.0.10:6343"));
+
+    // ovsdb-server killed and restarted on the same database file.
+    s.kill();
+    lines.expect(two, &["no connection to"]);
+    std::thread::sleep(Duration::from_millis(500));
+    s.restart();
+    lines.expect(two, &["connected to"]);
+    lines.expect(
+        two,
+        &["checked (reconnected): bridge br-int up to date (sFlow, ipfix)"],
+    );
+
+    // SIGTERM: "stopped", exit 0.
+    let out = std::process::Command::new(kill)
+        .args(["-TERM", &child.id().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kill: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    lines.expect(two, &["stopped"]);
+    let deadline = std::time::Instant::now() + two;
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn apply_watch_needs_a_file() {
+    let out = flowwire()
+        .args(["ovs", "apply", "--watch", "-f", "-"])
+        .write_stdin("netFlow: {collectors: [\"1.2.3.4:2056\"]}\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("--watch follows a file"), "{err}");
+    let out = flowwire()
+        .args(["ovs", "apply", "--watch", "--dry-run", "-f", "x.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
