@@ -504,8 +504,14 @@ fn show(
         _ => network_text(&report.network(), format)?,
     };
     let mut stderr = String::new();
+    if format != OutFormat::Text {
+        // The text has them; YAML/JSON must stay a loadable Network object.
+        for w in &report.warnings {
+            let _ = writeln!(stderr, "warning: {w}");
+        }
+    }
     if let Some(d) = desired {
-        stderr = warnings_text(&d.spec);
+        stderr.push_str(&warnings_text(&d.spec));
         let plan = Plan::new(&cfg.desired(&d.spec, &d.options)?, &report.current);
         let diff = format!("diff (current -> desired):\n{plan}\n");
         if format == OutFormat::Text {

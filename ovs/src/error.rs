@@ -245,6 +245,14 @@ pub enum Error {
         /// The value as JSON text.
         value: String,
     },
+    /// Asking ovs-vswitchd over a bridge's OpenFlow management socket failed.
+    #[error("OpenFlow {socket}: {message}")]
+    OpenFlow {
+        /// The socket, `unix:PATH`.
+        socket: String,
+        /// What went wrong.
+        message: String,
+    },
     /// Serializing output failed.
     #[error("cannot serialize output: {0}")]
     Output(String),

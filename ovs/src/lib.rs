@@ -17,6 +17,8 @@
 //!   `ovs-vsctl` command;
 //! - [`configurator`]: read / apply / clear / show against a server, with typed results
 //!   ([`Outcome`], [`ShowReport`]) for a front end to print;
+//! - [`health`]: what ovs-vswitchd reports about the exporters (configuration applied or
+//!   pending, IPFIX counters) and collector addresses that cannot work;
 //! - [`watch`]: the [`watch::Reconciler`] that keeps a bridge matching the spec (OVSDB
 //!   `monitor`, spec files followed, reconnection), as an operator would.
 //!
@@ -79,6 +81,7 @@
 
 pub mod configurator;
 mod error;
+pub mod health;
 pub mod options;
 pub mod ovsdb;
 pub mod plan;

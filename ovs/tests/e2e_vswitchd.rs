@@ -401,6 +401,54 @@ fn vswitchd_exports_to_our_collectors() {
         ipfix.data_sets
     );
 
+    // show: ovs-vswitchd applied the configuration and reports the IPFIX exporter's
+    // counters, the same ones ovs-ofctl dump-ipfix-bridge prints (read after ours, so at
+    // least as large).
+    let report = c.show(&br).unwrap();
+    println!("{report}");
+    assert!(report.config.unwrap().applied(), "{report}");
+    let stats = match &report.ipfix_stats {
+        Some(Ok(s)) => *s,
+        other => panic!("no IPFIX counters: {other:?}"),
+    };
+    assert!(
+        stats.sampled_packets > 0 && stats.ipv4_packets > 0,
+        "{stats}"
+    );
+    assert!(stats.sent_packets > 0, "{stats}");
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("ipfix collector 127.0.0.1:")),
+        "{:?}",
+        report.warnings
+    );
+    match common::find_program("ovs-ofctl") {
+        None => eprintln!("not cross-checked: `ovs-ofctl` not found"),
+        Some(_) => {
+            let mgmt = format!("unix:{}/{br}.mgmt", vs.db.dir.display());
+            let text = sh("ovs-ofctl", &["dump-ipfix-bridge", &mgmt]).unwrap();
+            let field = |name: &str| -> u64 {
+                let at = text
+                    .find(&format!("{name}="))
+                    .unwrap_or_else(|| panic!("{name} in {text}"));
+                text[at + name.len() + 1..]
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("{name} in {text}"))
+            };
+            assert!(
+                field("sampled pkts") >= stats.sampled_packets,
+                "{text} vs {stats}"
+            );
+            assert!(field("ipv4 ok") >= stats.ipv4_packets, "{text} vs {stats}");
+            assert!(field("tx pkts") >= stats.sent_packets, "{text} vs {stats}");
+            assert!(field(" flows") >= stats.total_flows, "{text} vs {stats}");
+        }
+    }
+
     // Idempotent against a live vswitchd too.
     assert!(
         c.apply(&spec, &opts, Some(Duration::from_secs(20)))

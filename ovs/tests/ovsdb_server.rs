@@ -484,6 +484,50 @@ fn show_report_and_network_round_trip() {
         text.contains("  agent                \"ovn-k8s-mp0\"\n"),
         "{text}"
     );
+    // No ovs-vswitchd here: the change is pending and there are no IPFIX counters.
+    let cfg = report.config.unwrap();
+    assert!(!cfg.applied());
+    assert!(
+        text.contains("ovs-vswitchd: configuration pending (cur_cfg 0 < next_cfg 1)"),
+        "{text}"
+    );
+    assert!(
+        matches!(&report.ipfix_stats, Some(Err(e)) if e.contains("br-int.mgmt: connect")),
+        "{:?}",
+        report.ipfix_stats
+    );
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+
+    // external_ids are shown; loopback and shared collectors are warned about.
+    let ipfix_uuid = report.current.get(Protocol::Ipfix).unwrap().uuid.clone();
+    s.vsctl_ok(&["set", "IPFIX", &ipfix_uuid, "external_ids:owner=test"]);
+    let local = spec(
+        "netFlow: {collectors: [\"127.0.0.1:2056\"]}\nipfix: {collectors: [\"10.1.2.3:2056\"]}\n\
+         sFlow: {collectors: [\"10.1.2.3:2056\"]}\n",
+    );
+    c.apply(&local, &desired.options, None).unwrap();
+    let r = c.show("br-int").unwrap();
+    println!("{r}");
+    assert!(
+        r.to_string()
+            .contains("  external_ids         {owner=\"test\"}\n"),
+        "{r}"
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.starts_with("netFlow collector 127.0.0.1:2056: a loopback address")),
+        "{:?}",
+        r.warnings
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.starts_with("collector 10.1.2.3:2056 receives sFlow and ipfix")),
+        "{:?}",
+        r.warnings
+    );
+    c.apply(&desired.spec, &desired.options, None).unwrap();
 
     // The Network object, as YAML and as JSON, is accepted back with nothing to change.
     for shown in [
