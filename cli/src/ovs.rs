@@ -81,6 +81,7 @@ struct SpecArgs {
     options: Option<PathBuf>,
     allow_ipv6: bool,
     force_sample_all: bool,
+    flow_sample_collector_set: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +111,10 @@ enum OvsCommand {
         /// Accept an IPFIX or sFlow sampling of 1 (every packet), which can overload ovs-vswitchd.
         #[arg(long)]
         force_sample_all: bool,
+        /// Beyond the operator's spec: keep a Flow_Sample_Collector_Set with this id on the
+        /// bridge, pointing at the spec's IPFIX collectors, for OpenFlow sample() actions.
+        #[arg(long, value_name = "ID")]
+        flow_sample_collector_set: Option<u32>,
         #[command(flatten)]
         conn: ConnArgs,
     },
@@ -130,6 +135,10 @@ enum OvsCommand {
         /// Accept an IPFIX or sFlow sampling of 1 (every packet), which can overload ovs-vswitchd.
         #[arg(long)]
         force_sample_all: bool,
+        /// Beyond the operator's spec: keep a Flow_Sample_Collector_Set with this id on the
+        /// bridge, pointing at the spec's IPFIX collectors, for OpenFlow sample() actions.
+        #[arg(long, value_name = "ID")]
+        flow_sample_collector_set: Option<u32>,
         #[command(flatten)]
         conn: ConnArgs,
     },
@@ -158,6 +167,10 @@ enum OvsCommand {
         /// Accept an IPFIX or sFlow sampling of 1 (every packet), which can overload ovs-vswitchd.
         #[arg(long)]
         force_sample_all: bool,
+        /// Beyond the operator's spec: keep a Flow_Sample_Collector_Set with this id on the
+        /// bridge, pointing at the spec's IPFIX collectors, for OpenFlow sample() actions.
+        #[arg(long, value_name = "ID")]
+        flow_sample_collector_set: Option<u32>,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: OutFormat,
@@ -181,12 +194,14 @@ pub(crate) fn run(args: OvsArgs) -> ExitCode {
             watch,
             allow_ipv6,
             force_sample_all,
+            flow_sample_collector_set,
             conn,
         } => {
             let spec = SpecArgs {
                 options,
                 allow_ipv6,
                 force_sample_all,
+                flow_sample_collector_set,
             };
             if watch {
                 watch_apply(&file, &spec, wait, &conn)
@@ -200,6 +215,7 @@ pub(crate) fn run(args: OvsArgs) -> ExitCode {
             format,
             allow_ipv6,
             force_sample_all,
+            flow_sample_collector_set,
             conn,
         } => show(
             file.as_deref(),
@@ -207,6 +223,7 @@ pub(crate) fn run(args: OvsArgs) -> ExitCode {
                 options,
                 allow_ipv6,
                 force_sample_all,
+                flow_sample_collector_set,
             },
             format,
             &conn,
@@ -222,6 +239,7 @@ pub(crate) fn run(args: OvsArgs) -> ExitCode {
             options,
             allow_ipv6,
             force_sample_all,
+            flow_sample_collector_set,
             format,
         } => validate(
             &file,
@@ -229,6 +247,7 @@ pub(crate) fn run(args: OvsArgs) -> ExitCode {
                 options,
                 allow_ipv6,
                 force_sample_all,
+                flow_sample_collector_set,
             },
             format,
         )
@@ -301,6 +320,7 @@ fn watch_apply(
         Overrides {
             bridge: conn.bridge.clone(),
             force_sample_all: spec.force_sample_all,
+            flow_sample_collector_set: spec.flow_sample_collector_set,
         },
     );
     let desired = files.load()?;
@@ -371,6 +391,7 @@ fn load_desired(
         &Overrides {
             bridge: bridge.map(str::to_owned),
             force_sample_all: spec.force_sample_all,
+            flow_sample_collector_set: spec.flow_sample_collector_set,
         },
     )
 }

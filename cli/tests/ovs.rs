@@ -250,12 +250,29 @@ fn commands_against_ovsdb_server() {
     let (_, diff) = run(&["show", "--format", "yaml", "-f", other.to_str().unwrap()]);
     assert!(diff.contains("- sFlow: detach"), "{diff}");
 
+    // Per-flow sampling, behind its flag.
+    let (fs, _) = run(&["apply", "-f", f, "--flow-sample-collector-set", "7"]);
+    assert!(
+        fs.contains("+ flow sampling: new Flow_Sample_Collector_Set id 7"),
+        "{fs}"
+    );
+    let (shown, _) = run(&["show"]);
+    assert!(
+        shown.contains("flow sampling: Flow_Sample_Collector_Set id 7 row "),
+        "{shown}"
+    );
+
     let (dry_clear, _) = run(&["clear", "--dry-run"]);
     assert!(
         dry_clear.contains("-- clear Bridge br-int netflow sflow ipfix"),
         "{dry_clear}"
     );
+    assert!(
+        dry_clear.contains("-- destroy Flow_Sample_Collector_Set "),
+        "{dry_clear}"
+    );
     run(&["clear"]);
+    assert!(s.list("Flow_Sample_Collector_Set").is_empty());
     let (shown, _) = run(&["show"]);
     assert!(shown.contains("netFlow: not configured"), "{shown}");
     assert!(s.list("NetFlow").is_empty());

@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::error::{Error, OvsdbError};
+use crate::error::{Diagnostic, Diagnostics, Error, OvsdbError};
 use crate::health::{ConfigState, IpfixStats};
 use crate::options::ExportOptions;
 use crate::ovsdb::{Client, Endpoint, OPEN_VSWITCH_DB, op};
 use crate::plan::Plan;
-use crate::rows::{CurrentExport, DesiredExport, SchemaInfo, read_operations};
+use crate::rows::{CurrentExport, DesiredExport, FlowSampleWant, SchemaInfo, read_operations};
 use crate::spec::{Network, Protocol, ValidSpec, ValidateOptions, load_spec};
 
 /// A validated spec with its options: everything [`Configurator::apply`] needs.
@@ -31,6 +31,9 @@ pub struct Overrides {
     pub bridge: Option<String>,
     /// Accept sampling every packet ([`ExportOptions::force_sample_all`]).
     pub force_sample_all: bool,
+    /// Manage a `Flow_Sample_Collector_Set` with this id
+    /// ([`ExportOptions::flow_sample_collector_set`]).
+    pub flow_sample_collector_set: Option<u32>,
 }
 
 impl DesiredConfig {
@@ -53,6 +56,9 @@ impl DesiredConfig {
             b.clone_into(&mut options.bridge);
         }
         options.force_sample_all |= overrides.force_sample_all;
+        if overrides.flow_sample_collector_set.is_some() {
+            options.flow_sample_collector_set = overrides.flow_sample_collector_set;
+        }
         options.validate()?;
         Ok(DesiredConfig { spec, options })
     }
@@ -109,6 +115,30 @@ impl fmt::Display for ShowReport {
                         writeln!(f, "  {:<20} {}", "external_ids", map_text(ids))?;
                     }
                 }
+            }
+        }
+        for fs in &c.flow_samples {
+            let owner = if fs.ours { ", flowwire's" } else { "" };
+            write!(
+                f,
+                "flow sampling: {} id {} row {}{owner}",
+                crate::rows::FSCS,
+                fs.id,
+                fs.uuid
+            )?;
+            match &fs.ipfix {
+                Some(r) => writeln!(
+                    f,
+                    ", IPFIX row {} targets {}",
+                    r.uuid,
+                    r.row
+                        .targets()
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )?,
+                None => writeln!(f, ", no IPFIX row")?,
             }
         }
         if let Some(cfg) = &self.config {
@@ -260,9 +290,28 @@ impl Configurator {
     }
 
     /// What applying `spec` would change (reads, writes nothing).
+    ///
+    /// A `Flow_Sample_Collector_Set` asked for with an `id` that the bridge already has,
+    /// but that this crate did not create, is an error ([`Error::Invalid`]): it belongs to
+    /// someone else (OVN, ovn-kubernetes) and is not taken over.
     pub fn plan(&mut self, spec: &ValidSpec, opts: &ExportOptions) -> Result<Plan, Error> {
         let desired = self.desired(spec, opts)?;
         let current = self.read(&opts.bridge)?;
+        if let FlowSampleWant::Ensure { id, .. } = &desired.flow_sample
+            && let Some(other) = current.flow_samples.iter().find(|f| f.id == *id && !f.ours)
+        {
+            return Err(Error::Invalid(Diagnostics(vec![Diagnostic::error(
+                "flow_sample_collector_set",
+                id.to_string(),
+                format!(
+                    "bridge {} already has a {} with this id (row {}) that flowwire did not \
+                     create; choose another id",
+                    opts.bridge,
+                    crate::rows::FSCS,
+                    other.uuid
+                ),
+            )])));
+        }
         Ok(Plan::new(&desired, &current))
     }
 

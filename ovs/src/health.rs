@@ -368,6 +368,7 @@ mod tests {
             bridge_uuid: "b".into(),
             rows,
             raw_refs: [json!(null), json!(null), json!(null)],
+            flow_samples: Vec::new(),
         }
     }
 

@@ -40,6 +40,14 @@ pub struct ExportOptions {
     /// Accept `sampling: 1` (every packet) for IPFIX and sFlow, which is refused otherwise
     /// (default false; the command line's `--force-sample-all`).
     pub force_sample_all: bool,
+    /// Per-flow sampling, beyond the operator's spec: keep a `Flow_Sample_Collector_Set`
+    /// with this `id` on the bridge, pointing at its own IPFIX row with the spec's IPFIX
+    /// collectors (and `cache_active_timeout`/`cache_max_flows`), so that OpenFlow
+    /// `sample(collector_set_id=ID, ...)` actions (OVN's sampling, ovn-kubernetes's
+    /// observability) export there. Unset (default): such rows are left alone. Only rows
+    /// this crate created (external_ids `flowwire`) are ever changed or deleted; without
+    /// IPFIX collectors, and on `clear`, they are deleted.
+    pub flow_sample_collector_set: Option<u32>,
 }
 
 impl Default for ExportOptions {
@@ -50,6 +58,7 @@ impl Default for ExportOptions {
             sflow: SFlowOptions::default(),
             ipfix: IpfixOptions::default(),
             force_sample_all: false,
+            flow_sample_collector_set: None,
         }
     }
 }

@@ -48,6 +48,7 @@ use crate::configurator::{Configurator, DesiredConfig, Outcome, Overrides};
 use crate::error::Error;
 use crate::ovsdb::{Endpoint, OPEN_VSWITCH_DB};
 use crate::plan::{Change, Plan};
+use crate::rows::FSCS;
 use crate::spec::{Protocol, ValidateOptions};
 
 /// Where a [`Reconciler`] gets new versions of the desired state.
@@ -310,6 +311,17 @@ fn drift_text(plan: &Plan) -> String {
                     .map(ToString::to_string)
                     .unwrap_or_default()
             ),
+            Change::FlowSampleCreate { id, .. } => format!("flow sampling set {id} missing"),
+            Change::FlowSampleUpdate { id, columns, .. } => columns
+                .iter()
+                .map(|(col, old, new)| {
+                    format!("flow sampling set {id} IPFIX.{col} {old} (want {new})")
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            Change::FlowSampleRemove { id, .. } => {
+                format!("flow sampling set {id} not wanted")
+            }
         })
         .collect();
     parts.join(", ")
@@ -361,6 +373,38 @@ fn written_text(o: &Outcome) -> String {
             Change::Remove { protocol, .. } => {
                 format!("cleared Bridge {bridge} {}", protocol.bridge_column())
             }
+            Change::FlowSampleCreate { id, row } => {
+                let made = o.after.flow_samples.iter().find(|f| f.id == *id);
+                let cols: Vec<String> = row
+                    .ordered()
+                    .into_iter()
+                    .filter(|(_, v)| !v.is_unset())
+                    .map(|(c, v)| format!("{c}={v}"))
+                    .collect();
+                format!(
+                    "new {FSCS} id {id} (row {}) with IPFIX row {} {}",
+                    made.map_or("?", |f| short(&f.uuid)),
+                    made.and_then(|f| f.ipfix.as_ref())
+                        .map_or("?", |r| short(&r.uuid)),
+                    cols.join(" ")
+                )
+            }
+            Change::FlowSampleUpdate {
+                id,
+                ipfix_uuid,
+                columns,
+            } => {
+                let cols: Vec<String> = columns
+                    .iter()
+                    .map(|(c, _, new)| format!("{c}={new}"))
+                    .collect();
+                format!(
+                    "IPFIX row {} of flow sampling set {id} {}",
+                    short(ipfix_uuid),
+                    cols.join(" ")
+                )
+            }
+            Change::FlowSampleRemove { id, .. } => format!("deleted {FSCS} id {id}"),
         })
         .collect();
     parts.join(", ")
@@ -376,7 +420,7 @@ impl fmt::Display for Event {
             } => write!(
                 f,
                 "connected to {endpoint} (schema {schema_version}); monitoring Bridge {bridge} \
-                 and the NetFlow, sFlow, IPFIX tables"
+                 and the NetFlow, sFlow, IPFIX, {FSCS} tables"
             ),
             Event::Disconnected {
                 endpoint,
@@ -566,6 +610,12 @@ impl Reconciler {
         for p in Protocol::ALL {
             let cols: Vec<&str> = cfg.schema().managed(p).iter().map(|(c, _)| *c).collect();
             requests.insert(p.table().into(), json!({ "columns": cols }));
+        }
+        if cfg.schema().has(FSCS, "ipfix") {
+            requests.insert(
+                FSCS.into(),
+                json!({"columns": ["id", "bridge", "ipfix", "external_ids"]}),
+            );
         }
         cfg.client()
             .monitor(OPEN_VSWITCH_DB, json!(MONITOR_ID), Value::Object(requests))?;

@@ -118,16 +118,24 @@ fn sflow_flow_sample_of_pair(d: &[u8]) -> bool {
 /// set (id >= 256) of a known template counts when a record has sourceIPv4Address (8) and
 /// destinationIPv4Address (12) of the pinged pair. Options templates (set 3) are not
 /// remembered, so the exporter's statistics records never count.
-#[derive(Default)]
 struct Ipfix {
+    domain: u32,
     /// template id -> fields (IE id with the enterprise bit, length).
     templates: HashMap<u16, Vec<(u16, u16)>>,
     data_sets: usize,
 }
 
 impl Ipfix {
+    fn new(domain: u32) -> Ipfix {
+        Ipfix {
+            domain,
+            templates: HashMap::new(),
+            data_sets: 0,
+        }
+    }
+
     fn feed(&mut self, d: &[u8]) -> bool {
-        if be16(d, 0) != Some(10) || be32(d, 12) != Some(IPFIX_DOMAIN) {
+        if be16(d, 0) != Some(10) || be32(d, 12) != Some(self.domain) {
             return false;
         }
         let len = usize::from(be16(d, 2).unwrap_or(0)).min(d.len());
@@ -366,7 +374,7 @@ fn vswitchd_exports_to_our_collectors() {
 
     // Pings between the namespaces until every collector has a record of them.
     let (mut got_nf, mut got_sf, mut got_ipx) = (false, false, false);
-    let mut ipfix = Ipfix::default();
+    let mut ipfix = Ipfix::new(IPFIX_DOMAIN);
     let mut datagrams = [0usize; 3];
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut buf = vec![0u8; 65536];
@@ -457,8 +465,58 @@ fn vswitchd_exports_to_our_collectors() {
             .is_empty()
     );
 
-    // Clear, confirmed by vswitchd; afterwards traffic (which must still flow) produces no
-    // sFlow/IPFIX datagrams.
+    // Per-flow sampling: a Flow_Sample_Collector_Set made by apply, and an OpenFlow flow
+    // whose sample() action names it, export the pings under the action's domain.
+    let fscs = c.schema().has("Flow_Sample_Collector_Set", "ipfix");
+    let ofctl = common::find_program("ovs-ofctl").is_some();
+    if !(fscs && ofctl) {
+        eprintln!(
+            "per-flow sampling not checked: {}",
+            if fscs {
+                "`ovs-ofctl` not found"
+            } else {
+                "no Flow_Sample_Collector_Set in this schema"
+            }
+        );
+    } else {
+        const SET: u32 = 5;
+        const FLOW_DOMAIN: u32 = 77;
+        let mut with_set = opts.clone();
+        with_set.flow_sample_collector_set = Some(SET);
+        let out = c
+            .apply(&spec, &with_set, Some(Duration::from_secs(20)))
+            .unwrap();
+        println!("{}", out.plan);
+        let mgmt = format!("unix:{}/{br}.mgmt", vs.db.dir.display());
+        let flow = format!(
+            "priority=10,ip,actions=sample(probability=65535,collector_set_id={SET},\
+             obs_domain_id={FLOW_DOMAIN},obs_point_id=88),NORMAL"
+        );
+        if let Err(e) = sh("ovs-ofctl", &["add-flow", &mgmt, &flow]) {
+            panic!("adding the sampling flow: {e}");
+        }
+        let mut sampled = Ipfix::new(FLOW_DOMAIN);
+        let mut got = false;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !got && Instant::now() < deadline {
+            if let Err(e) = ping(&ip, &ping_prog, &nsa, "2") {
+                panic!("ping through {br} with the sampling flow: {e}");
+            }
+            drain(&ipx, &mut buf, |d| got |= sampled.feed(d));
+        }
+        assert!(
+            got,
+            "no IPFIX record of the pair under domain {FLOW_DOMAIN} (templates {}, data sets \
+             {})\nvswitchd log (tail):\n{}",
+            sampled.templates.len(),
+            sampled.data_sets,
+            vs.log_tail(30)
+        );
+        println!("flow sampling: records of the pinged pair under domain {FLOW_DOMAIN}");
+    }
+
+    // Clear, confirmed by vswitchd (the flow sampling set goes too); afterwards traffic
+    // (which must still flow) produces no sFlow/IPFIX datagrams.
     let out = c.clear(&br, Some(Duration::from_secs(20))).unwrap();
     assert!(out.confirmed);
     std::thread::sleep(Duration::from_millis(1500));

@@ -658,3 +658,159 @@ fn monitor_reports_changes_made_by_ovs_vsctl() {
     // The connection stays usable for transactions.
     cl.echo().unwrap();
 }
+
+#[test]
+fn flow_sample_collector_set_is_managed_when_asked() {
+    let Some(s) = server_with_bridge("flow_sample_collector_set_is_managed_when_asked") else {
+        return;
+    };
+    let mut c = Configurator::connect(&s.db(), T).unwrap();
+    if !c.schema().has("Flow_Sample_Collector_Set", "ipfix") {
+        eprintln!("SKIPPED: this OVS schema has no Flow_Sample_Collector_Set");
+        return;
+    }
+    let bridge_uuid = s
+        .vsctl_ok(&["get", "Bridge", "br-int", "_uuid"])
+        .trim()
+        .to_owned();
+    let opts = ExportOptions {
+        flow_sample_collector_set: Some(7),
+        ..Default::default()
+    };
+    let a = spec(ALL3);
+    let out = c.apply(&a, &opts, None).unwrap();
+    println!("{}", out.plan);
+    let fscs = s.list("Flow_Sample_Collector_Set");
+    assert_eq!(fscs.len(), 1);
+    assert_eq!(fscs[0]["id"], json!(7));
+    assert_eq!(fscs[0]["bridge"], json!(["uuid", bridge_uuid]));
+    assert_eq!(
+        fscs[0]["external_ids"],
+        json!(["map", [["flowwire", "exportNetworkFlows"]]])
+    );
+    let fscs_ipfix = fscs[0]["ipfix"][1].as_str().unwrap().to_owned();
+    let bridge_ipfix = s
+        .vsctl_ok(&["get", "Bridge", "br-int", "ipfix"])
+        .trim()
+        .to_owned();
+    assert_ne!(fscs_ipfix, bridge_ipfix, "its own IPFIX row");
+    let row = |u: &str| {
+        s.list("IPFIX")
+            .into_iter()
+            .find(|r| r["_uuid"][1] == u)
+            .unwrap()
+    };
+    let r = row(&fscs_ipfix);
+    assert_eq!(strings(&r["targets"]), set_of(&["192.168.1.99:4739"]));
+    assert_eq!(r["cache_active_timeout"], json!(60));
+    assert_eq!(
+        r["sampling"],
+        json!(["set", []]),
+        "sampling comes from sample actions"
+    );
+    // The bridge's own IPFIX row is not "shared" with it and keeps its sampling.
+    assert_eq!(row(&bridge_ipfix)["sampling"], json!(400));
+
+    // Idempotent.
+    let again = c.plan(&a, &opts).unwrap();
+    assert!(again.is_empty(), "{again}");
+    assert_eq!(again.flow_sample_unchanged, Some(7));
+    assert_eq!(
+        again.to_string(),
+        "bridge br-int: up to date (netFlow, sFlow, ipfix, flow sampling set 7)"
+    );
+
+    // New IPFIX collectors: its row is updated in place.
+    let b = spec(
+        "netFlow: {collectors: [\"192.168.1.99:2056\"]}\nipfix: {collectors: [\"10.0.0.7:4739\"]}\n",
+    );
+    let out = c.apply(&b, &opts, None).unwrap();
+    println!("{}", out.plan);
+    let fscs = s.list("Flow_Sample_Collector_Set");
+    assert_eq!(fscs[0]["ipfix"][1], fscs_ipfix.as_str());
+    assert_eq!(
+        strings(&row(&fscs_ipfix)["targets"]),
+        set_of(&["10.0.0.7:4739"])
+    );
+
+    // Someone else's set: never taken over, never touched.
+    s.vsctl_ok(&[
+        "--",
+        "--id=@br",
+        "get",
+        "Bridge",
+        "br-int",
+        "--",
+        "--id=@i",
+        "create",
+        "IPFIX",
+        "targets=\"10.9.9.9:4739\"",
+        "--",
+        "create",
+        "Flow_Sample_Collector_Set",
+        "id=9",
+        "bridge=@br",
+        "ipfix=@i",
+    ]);
+    let mut theirs = opts.clone();
+    theirs.flow_sample_collector_set = Some(9);
+    let shown = c.show("br-int").unwrap().to_string();
+    assert!(
+        shown.contains("flow sampling: Flow_Sample_Collector_Set id 9 row "),
+        "{shown}"
+    );
+    assert!(shown.contains(", flowwire's, IPFIX row "), "{shown}");
+    let e = c.apply(&b, &theirs, None).unwrap_err();
+    assert!(matches!(e, Error::Invalid(_)), "{e}");
+    assert!(e.to_string().contains("flowwire did not create"), "{e}");
+
+    // The id changes: the old set goes, the new one comes, in one transaction.
+    let mut eight = opts.clone();
+    eight.flow_sample_collector_set = Some(8);
+    let plan = c.plan(&b, &eight).unwrap();
+    println!("{plan}");
+    // Through ovs-vsctl this time: the dry run's commands do the same.
+    let argv = plan.vsctl_argv(&[format!("--db={}", s.db()), "--no-wait".into()]);
+    let out = Command::new(common::find_program("ovs-vsctl").unwrap())
+        .args(&argv[1..])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{argv:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(c.plan(&b, &eight).unwrap().is_empty());
+    let mut ids: Vec<i64> = s
+        .list("Flow_Sample_Collector_Set")
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [8, 9]);
+
+    // Without the option, sets are left alone; without IPFIX collectors ours goes; clear
+    // removes ours too; theirs stays throughout.
+    let no_ipfix = spec("netFlow: {collectors: [\"192.168.1.99:2056\"]}\n");
+    assert!(
+        c.plan(&no_ipfix, &ExportOptions::default())
+            .unwrap()
+            .changes
+            .iter()
+            .all(|ch| !matches!(ch, flowwire_ovs::Change::FlowSampleRemove { .. }))
+    );
+    c.apply(&no_ipfix, &eight, None).unwrap();
+    let ids: Vec<i64> = s
+        .list("Flow_Sample_Collector_Set")
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [9]);
+    c.apply(&b, &eight, None).unwrap();
+    assert_eq!(s.list("Flow_Sample_Collector_Set").len(), 2);
+    let out = c.clear("br-int", None).unwrap();
+    println!("{}", out.plan);
+    let left = s.list("Flow_Sample_Collector_Set");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["id"], json!(9));
+}
