@@ -825,3 +825,139 @@ fn session_and_exporter_are_send() {
     send::<flowwire_ipfix::Exporter>();
     send::<flowwire_ipfix::wire::stream::StreamBuffer>();
 }
+
+#[test]
+fn options_limits_are_counted_and_template_limits_reported() {
+    use flowwire_ipfix::record::options::OptionsLimits;
+    let mut s = Session::new(SessionConfig {
+        options: OptionsLimits {
+            max_samplers: 1,
+            max_interfaces: 1,
+        },
+        ..SessionConfig::default()
+    });
+    let o = TemplateRepr::options(
+        400,
+        1,
+        vec![FieldSpec::iana(ie::SAMPLER_ID, 1), FieldSpec::iana(34, 4)],
+    );
+    let rec = |id: u8| {
+        vec![
+            fv(
+                FieldSpec::iana(ie::SAMPLER_ID, 1),
+                OwnedValue::Unsigned8(id),
+            ),
+            fv(
+                FieldSpec::iana(34, 4),
+                OwnedValue::Unsigned32(10 * u32::from(id)),
+            ),
+        ]
+    };
+    let g = decode(
+        &mut s,
+        &msg(0, vec![options(vec![o]), data(400, vec![rec(1), rec(2)])]),
+        0,
+    );
+    assert_eq!(g.options.len(), 2);
+    assert_eq!(s.stats().options_over_limit, 1);
+    let st = s.domain_state(exporter(), 1).unwrap();
+    assert_eq!(st.options.sampler(1).map(|x| x.interval), Some(10));
+    assert!(st.options.sampler(2).is_none());
+    // The domain-wide sampling is the last announced, remembered or not.
+    assert_eq!(st.options.sampling.map(|x| x.interval), Some(20));
+
+    // A template the store refuses by a limit is a Refused event, not counted as learned.
+    let mut config = SessionConfig::default();
+    config.limits.max_templates_per_domain = 1;
+    let mut s = Session::new(config);
+    let t257 = TemplateRepr::new(257, vec![FieldSpec::iana(12, 4)]);
+    let mut g = Collect::default();
+    let summary = s.decode(
+        exporter(),
+        now(0),
+        &msg(0, vec![templates(vec![t256(), t257])]),
+        &mut g,
+    );
+    assert_eq!(summary.templates, 1);
+    assert_eq!(
+        g.templates,
+        [
+            event(256, false, TemplateAction::Learned),
+            event(257, false, TemplateAction::Refused)
+        ]
+    );
+    // Refreshed counts as a template of the summary too.
+    let summary = s.decode(
+        exporter(),
+        now(1),
+        &msg(0, vec![templates(vec![t256()])]),
+        &mut g,
+    );
+    assert_eq!(summary.templates, 1);
+    assert_eq!(
+        g.templates.last(),
+        Some(&event(256, false, TemplateAction::Refreshed))
+    );
+}
+
+#[test]
+fn expire_through_the_decoder_trait() {
+    let mut config = SessionConfig::default();
+    config.limits.template_lifetime = Some(Duration::from_secs(60));
+    let mut s = Session::new(config);
+    decode(&mut s, &msg(0, vec![templates(vec![t256()])]), 0);
+    fn expire<D: Decoder>(d: &mut D, at: Timestamp) -> usize {
+        d.expire(at)
+    }
+    assert_eq!(expire(&mut s, now(30)), 0);
+    assert_eq!(expire(&mut s, now(61)), 1);
+    assert!(s.template(exporter(), 1, 256).is_none());
+}
+
+#[test]
+fn errors_reach_the_sink_with_protocol_exporter_kind_and_offset() {
+    use flowwire_ipfix::record::codec::{DecodeError, ErrorKind, Sink};
+    #[derive(Default)]
+    struct Errors(Vec<(ProtocolKind, SocketAddr, ErrorKind, Option<usize>)>);
+    impl Sink for Errors {
+        fn flow(&mut self, _: &flowwire_ipfix::record::FlowRecord) {}
+        fn error(&mut self, e: &DecodeError<'_>) {
+            assert!(e.downcast_ref::<Error>().is_some());
+            self.0.push((e.protocol, e.exporter, e.kind(), e.offset()));
+        }
+    }
+    let mut s = Session::new(SessionConfig {
+        pending: None,
+        ..SessionConfig::default()
+    });
+    let mut errors = Errors::default();
+    let bytes = msg(
+        0,
+        vec![
+            data(256, vec![r256(1, 1)]),
+            SetRepr::new(SetContent::Raw {
+                set_id: 1,
+                body: vec![0; 4],
+            }),
+        ],
+    );
+    let summary = s.decode(exporter(), now(0), &bytes, &mut errors);
+    assert_eq!(summary.errors, 2);
+    assert_eq!(
+        errors.0,
+        [
+            (
+                ProtocolKind::Ipfix,
+                exporter(),
+                ErrorKind::MissingTemplate,
+                Some(16)
+            ),
+            (
+                ProtocolKind::Ipfix,
+                exporter(),
+                ErrorKind::Reserved,
+                Some(28)
+            ),
+        ]
+    );
+}
