@@ -9,9 +9,10 @@ mod common;
 use std::hint::black_box;
 use std::time::Instant;
 
-use flowwire_record::FlowRecord;
+use flowwire_record::codec::Exporter as _;
+use flowwire_record::{FlowRecord, Timestamp};
 use flowwire_sflow::convert::{DatagramInfo, flow_record_into};
-use flowwire_sflow::encode::Exporter;
+use flowwire_sflow::encode::{Exporter, ExporterConfig};
 use flowwire_sflow::repr::{ExtendedSwitch, FlowData, FlowSample, Sample, SampledHeader};
 use flowwire_sflow::wire::{Datagram, Interface, SampleView, SourceId};
 use flowwire_sflow::xdr::{Address, Opaque};
@@ -24,11 +25,10 @@ fn generated(samples: u32) -> Vec<Vec<u8>> {
         x ^= x << 17;
         x
     };
-    let mut ex = Exporter::new(
-        Address::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
-        0,
-        Exporter::DEFAULT_MTU,
-    );
+    let mut ex = Exporter::new(ExporterConfig {
+        agent: Address::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
+        ..ExporterConfig::default()
+    });
     let payload = vec![0x5au8; 1514];
     let mut out = Vec::new();
     for i in 0..samples {
@@ -72,11 +72,12 @@ fn generated(samples: u32) -> Vec<Vec<u8>> {
                 }),
             ],
         };
-        if let Some(d) = ex.push(Sample::Flow(s), 60_000 + i).unwrap() {
-            out.push(d);
-        }
+        let now = Timestamp::from_unix_millis(60_000 + i64::from(i));
+        ex.push_sample(&Sample::Flow(s), now, &mut |d: &[u8]| out.push(d.to_vec()))
+            .unwrap();
     }
-    out.extend(ex.flush(60_000 + samples).unwrap());
+    let now = Timestamp::from_unix_millis(60_000 + i64::from(samples));
+    ex.flush(now, &mut |d: &[u8]| out.push(d.to_vec())).unwrap();
     out
 }
 

@@ -4,12 +4,13 @@ use proptest::prelude::*;
 
 use crate::Error;
 use crate::convert::{self, DatagramInfo, flow_record_into};
-use crate::encode::{self, Exporter};
+use crate::encode::{self, Exporter, ExporterConfig};
 use crate::repr::*;
 use crate::session::{AgentKey, SampleKind, Session};
 use crate::wire::{Datagram, SampleView, SourceId};
 use crate::xdr::{Address, Gen, Opaque, Xdr};
-use flowwire_record::{FlowRecord, MacAddr, ProtocolKind};
+use flowwire_record::codec::Exporter as _;
+use flowwire_record::{FlowRecord, MacAddr, ProtocolKind, Timestamp};
 
 fn round_trip<T: Xdr + PartialEq + std::fmt::Debug>(x: &T) {
     let bytes = x.to_bytes().unwrap();
@@ -134,10 +135,17 @@ proptest! {
         rec.push_extra(convert::DROPS_FIELD, flowwire_record::Value::Unsigned64(3));
 
         let fs = encode::flow_sample(&rec, 7, SourceId { class: 0, index: 3 }, 128).unwrap();
-        let mut ex = Exporter::new(Address::V4([192, 0, 2, 9].into()), 4, 1400);
-        prop_assert!(ex.push(Sample::Flow(fs), 1000).unwrap().is_none());
-        let bytes = ex.flush(1000).unwrap().unwrap();
-        let decoded = convert::decode(&bytes).unwrap();
+        let mut ex = Exporter::new(ExporterConfig {
+            agent: Address::V4([192, 0, 2, 9].into()),
+            sub_agent_id: 4,
+            ..ExporterConfig::default()
+        });
+        let now = Timestamp::from_unix_millis(1000);
+        let mut out = Vec::new();
+        ex.push_sample(&Sample::Flow(fs), now, &mut |d: &[u8]| out.push(d.to_vec())).unwrap();
+        prop_assert!(out.is_empty());
+        ex.flush(now, &mut |d: &[u8]| out.push(d.to_vec())).unwrap();
+        let decoded = convert::decode(&out[0]).unwrap();
         prop_assert!(decoded.errors.is_empty(), "{:?}", decoded.errors);
         let got = &decoded.flows[0];
         prop_assert_eq!(got.agent, Some("192.0.2.9".parse().unwrap()));
@@ -341,7 +349,11 @@ fn sample_count_is_not_trusted() {
 
 #[test]
 fn exporter_packs_up_to_the_mtu_with_sequences() {
-    let mut ex = Exporter::new(Address::V4([10, 0, 0, 1].into()), 0, 400);
+    let mut ex = Exporter::new(ExporterConfig {
+        agent: Address::V4([10, 0, 0, 1].into()),
+        max_datagram_len: 400,
+        ..ExporterConfig::default()
+    });
     let mut out = Vec::new();
     for i in 0..50 {
         let src = SourceId {
@@ -361,9 +373,14 @@ fn exporter_packs_up_to_the_mtu_with_sequences() {
                 discards: 5,
             })],
         });
-        out.extend(ex.push(s, i).unwrap());
+        let now = Timestamp::from_unix_millis(i64::from(i));
+        ex.push_sample(&s, now, &mut |d: &[u8]| out.push(d.to_vec()))
+            .unwrap();
     }
-    out.extend(ex.flush(99).unwrap());
+    ex.flush(Timestamp::from_unix_millis(99), &mut |d: &[u8]| {
+        out.push(d.to_vec())
+    })
+    .unwrap();
     let mut session = Session::default();
     let mut total = 0;
     for (i, d) in out.iter().enumerate() {
@@ -403,7 +420,20 @@ fn exporter_packs_up_to_the_mtu_with_sequences() {
         format: 9,
         data: Opaque(vec![0; 500]),
     };
-    assert!(matches!(ex.push(big, 0), Err(Error::OutOfRange { .. })));
+    let pending = ex.pending();
+    assert!(matches!(
+        ex.push_sample(&big, Timestamp::default(), &mut |_: &[u8]| panic!()),
+        Err(Error::BufferTooSmall {
+            required: 536,
+            remaining: 400
+        })
+    ));
+    assert_eq!(
+        ex.pending(),
+        pending,
+        "the datagram being filled is left as it was"
+    );
+    assert_eq!(ex.stats().refused, 1);
 }
 
 #[test]
@@ -923,33 +953,51 @@ proptest! {
 
 /// Found by the `export_roundtrip` fuzz target: a record whose protocol is an IPv6 extension
 /// header number (0, the default when absent, among them) made etherparse's packet builder
-/// panic. Every protocol number now builds, under both address families, and the header
-/// decodes back to the same addresses (and the protocol where no extension header follows).
+/// panic. Every protocol number now builds, under both address families, raw IP or after
+/// Ethernet, and the header decodes back to the same addresses and protocol (59 when absent).
 #[test]
 fn every_protocol_number_builds_a_header() {
     for v6 in [false, true] {
-        for proto in (0..=255u8).map(Some).chain([None]) {
-            let (s, d) = if v6 {
-                ("2001:db8::1", "2001:db8::2")
-            } else {
-                ("192.0.2.1", "192.0.2.2")
-            };
-            let rec = FlowRecord {
-                src_addr: Some(s.parse().unwrap()),
-                dst_addr: Some(d.parse().unwrap()),
-                protocol: proto,
-                ..FlowRecord::new(ProtocolKind::Sflow5)
-            };
-            let bytes =
-                encode::build_header(&rec).unwrap_or_else(|e| panic!("{proto:?} v6={v6}: {e}"));
-            let info = crate::header::decode(crate::repr::header_protocol::ETHERNET, &bytes);
-            assert_eq!(info.outer.src_addr, rec.src_addr, "{proto:?} v6={v6}");
-            assert_eq!(info.outer.dst_addr, rec.dst_addr, "{proto:?} v6={v6}");
-            let p = proto.unwrap_or(0);
-            let extension =
-                v6 && matches!(p, 0 | 43 | 44 | 50 | 51 | 60 | 135 | 139 | 140 | 253 | 254);
-            if !extension {
-                assert_eq!(info.outer.protocol, Some(p), "v6={v6}");
+        for mac in [None, Some(MacAddr([2, 0, 0, 0, 0, 1]))] {
+            for proto in (0..=255u8).map(Some).chain([None]) {
+                let (s, d) = if v6 {
+                    ("2001:db8::1", "2001:db8::2")
+                } else {
+                    ("192.0.2.1", "192.0.2.2")
+                };
+                let rec = FlowRecord {
+                    src_addr: Some(s.parse().unwrap()),
+                    dst_addr: Some(d.parse().unwrap()),
+                    protocol: proto,
+                    src_mac: mac,
+                    ..FlowRecord::new(ProtocolKind::Sflow5)
+                };
+                let h = encode::sampled_header(&rec, 128)
+                    .unwrap_or_else(|e| panic!("{proto:?} v6={v6}: {e}"));
+                let raw = match v6 {
+                    false => crate::repr::header_protocol::IPV4,
+                    true => crate::repr::header_protocol::IPV6,
+                };
+                let expected = if mac.is_some() {
+                    crate::repr::header_protocol::ETHERNET
+                } else {
+                    raw
+                };
+                assert_eq!(h.protocol, expected);
+                assert_eq!(h.frame_length as usize, h.header.0.len());
+                let info = crate::header::decode(h.protocol, &h.header.0);
+                assert_eq!(info.outer.src_addr, rec.src_addr, "{proto:?} v6={v6}");
+                assert_eq!(info.outer.dst_addr, rec.dst_addr, "{proto:?} v6={v6}");
+                assert_eq!(info.outer.src_mac, mac);
+                assert_eq!(
+                    info.outer.protocol,
+                    Some(proto.unwrap_or(encode::NO_PROTOCOL)),
+                    "v6={v6}"
+                );
+                assert_eq!(
+                    info,
+                    crate::header::decode_reference(h.protocol, &h.header.0)
+                );
             }
         }
     }
