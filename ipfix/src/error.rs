@@ -2,7 +2,9 @@
 //!
 //! Every decode error carries the absolute byte offset (from the start of the buffer handed to
 //! the decoder: the UDP payload, the stream chunk or the file) where the offending unit starts,
-//! and the offending value.
+//! and the offending value. [`Error`] implements the contract's [`CodecError`], so a
+//! [`Sink`](flowwire_record::codec::Sink) gets its offset and protocol-neutral
+//! [`ErrorKind`] without knowing the type, and can downcast to it.
 
 use flowwire_record::ValueError;
 use flowwire_record::codec::{CodecError, ErrorKind};

@@ -12,8 +12,8 @@
 //! - [`session`]: the collector's state. A [`Session`] holds templates per (exporter,
 //!   observation domain) in flowwire-record's bounded
 //!   [`TemplateStore`](record::template_store::TemplateStore) (lifetimes, withdrawals, limits,
-//!   counters), buffers data that arrives before its template if asked to, tracks sequence
-//!   numbers, and learns what options data says (sampling, system init time, interface
+//!   counters), keeps data that arrives before its template until the template comes (by
+//!   default; bounded), tracks sequence numbers, and learns what options data says (sampling, system init time, interface
 //!   names, RFC 5610 [element types](type_info)). Records convert to
 //!   [`FlowRecord`](record::FlowRecord)s and [`OptionsRecord`](record::codec::OptionsRecord)s.
 //! - [`repr`]: owned messages, sets, templates, records and lists with `parse`,

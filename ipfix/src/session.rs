@@ -313,7 +313,8 @@ struct PendingMeta {
 type PendingKey = (SocketAddr, u32, u16);
 
 /// The IPFIX decoder: templates and per-domain state for every exporter. See the module
-/// docs.
+/// docs. `decode`, `accepts` and `expire` are the [`Decoder`] trait's (re-exported at the
+/// crate root): bring it into scope to call them.
 ///
 /// ```
 /// use flowwire_ipfix::record::{FlowRecord, Timestamp};
