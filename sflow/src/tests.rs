@@ -9,8 +9,12 @@ use crate::repr::*;
 use crate::session::{AgentKey, SampleKind, Session};
 use crate::wire::{Datagram, SampleView, SourceId};
 use crate::xdr::{Address, Gen, Opaque, Xdr};
-use flowwire_record::codec::Exporter as _;
+use flowwire_record::codec::{Decoder, Exporter as _};
 use flowwire_record::{FlowRecord, MacAddr, ProtocolKind, Timestamp};
+
+fn exporter() -> std::net::SocketAddr {
+    "192.0.2.1:6343".parse().unwrap()
+}
 
 fn round_trip<T: Xdr + PartialEq + std::fmt::Debug>(x: &T) {
     let bytes = x.to_bytes().unwrap();
@@ -387,20 +391,37 @@ fn exporter_packs_up_to_the_mtu_with_sequences() {
         assert!(d.len() <= 400);
         let v = Datagram::new_checked(&d[..]).unwrap();
         assert_eq!(v.sequence() as usize, i + 1);
-        session.observe(&v);
-        total += convert::decode(d).unwrap().counters.len();
+        let summary = session.decode(
+            exporter(),
+            Timestamp::default(),
+            d,
+            &mut |_: &FlowRecord| {},
+        );
+        total += summary.counters;
     }
     assert_eq!(total, 50);
     assert_eq!((session.lost_datagrams(), session.lost_samples()), (0, 0));
     // Dropping a datagram shows as loss of one datagram and its samples.
     let mut s2 = Session::default();
+    let mut s3 = Session::default();
     for (i, d) in out.iter().enumerate() {
         if i != 1 {
-            s2.observe(&Datagram::new_checked(&d[..]).unwrap());
+            s2.decode(
+                exporter(),
+                Timestamp::default(),
+                d,
+                &mut |_: &FlowRecord| {},
+            );
+            // `observe`, for callers walking the views themselves, tracks the same.
+            s3.observe(&Datagram::new_checked(&d[..]).unwrap());
         }
     }
     let lost_samples = Datagram::new_checked(&out[1][..]).unwrap().sample_count();
     assert_eq!(s2.lost_datagrams(), 1);
+    assert_eq!(
+        (s3.lost_datagrams(), s3.lost_samples()),
+        (s2.lost_datagrams(), s2.lost_samples())
+    );
     assert_eq!(s2.lost_samples(), u64::from(lost_samples));
     let key = AgentKey {
         agent: Some("10.0.0.1".parse().unwrap()),
@@ -454,11 +475,22 @@ fn session_is_bounded_and_sees_restarts() {
         .unwrap()
     };
     for a in 1..=3 {
-        s.observe(&Datagram::new_checked(&dg(a, 1, 10)[..]).unwrap());
+        s.decode(
+            exporter(),
+            Timestamp::default(),
+            &dg(a, 1, 10),
+            &mut |_: &FlowRecord| {},
+        );
     }
     assert_eq!(s.stats().evicted_agents, 1);
-    s.observe(&Datagram::new_checked(&dg(3, 2, 20)[..]).unwrap());
-    s.observe(&Datagram::new_checked(&dg(3, 1, 5)[..]).unwrap());
+    for (seq, uptime) in [(2, 20), (1, 5)] {
+        s.decode(
+            exporter(),
+            Timestamp::default(),
+            &dg(3, seq, uptime),
+            &mut |_: &FlowRecord| {},
+        );
+    }
     let key = AgentKey {
         agent: Some("10.0.0.3".parse().unwrap()),
         sub_agent_id: 0,
