@@ -6,9 +6,11 @@
 //! gateway (AS path, communities) / user / URL / MPLS, generic interface and Ethernet
 //! counters, and unknown records; it checks `parse(emit(x)) == x`.
 //!
-//! Mode 2 is the agent side: arbitrary flows go through `encode::flow_sample` and the
-//! MTU-packing `encode::Exporter`; every datagram decodes without errors, and the flows come
-//! back with their addresses, protocol, ports, interfaces and sampling rate.
+//! Mode 2 is the agent side: arbitrary flows (any fields, any extras) go through
+//! `encode::Exporter` (`codec::Exporter::push` / `flush`, arbitrary agent, size limit, header
+//! length, strictness, boot and times); every datagram fits the limit and decodes through a
+//! `Session` without errors, a refused record leaves the datagram being filled as it was,
+//! and every flow comes back exactly as `Exporter::restrict` says.
 #![no_main]
 
 use std::hint::black_box;
@@ -16,17 +18,20 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use arbitrary::{Result, Unstructured};
 use flowwire_fuzz::assert_same;
-use flowwire_sflow::encode::{self, Exporter};
-use flowwire_sflow::record::{FlowRecord, MacAddr, ProtocolKind};
+use flowwire_sflow::encode::{Exporter, ExporterConfig};
+use flowwire_sflow::record::codec::{DecodeError, Decoder, Exporter as _, Sink};
+use flowwire_sflow::record::{
+    ExtraField, FieldId, FlowRecord, MacAddr, OwnedValue, ProtocolKind, Timestamp,
+};
 use flowwire_sflow::repr::{
     AsPathSegment, CounterData, CounterSample, DatagramRepr, DiscardedPacket, EthernetCounters,
     ExtendedGateway, ExtendedMpls, ExtendedRouter, ExtendedSwitch, ExtendedUrl, ExtendedUser,
     FlowData, FlowSample, IfCounters, Sample, SampledEthernet, SampledHeader, SampledIpv4,
     SampledIpv6,
 };
-use flowwire_sflow::session::SampleKind;
 use flowwire_sflow::wire::{Interface, SourceId};
 use flowwire_sflow::xdr::{Address, Opaque, Xdr};
+use flowwire_sflow::{Error, Session};
 use libfuzzer_sys::fuzz_target;
 
 fn opaque(u: &mut Unstructured<'_>, max: usize) -> Result<Opaque> {
@@ -294,74 +299,139 @@ fn flow(u: &mut Unstructured<'_>) -> Result<FlowRecord> {
             IpAddr::V4(Ipv4Addr::from(u.arbitrary::<u32>()?))
         })
     };
-    let protocol = *u.choose(&[6u8, 17, 1, 58, 47, 132])?;
-    let ports = matches!(protocol, 6 | 17);
+    let opt_ip = |u: &mut Unstructured<'_>| -> Result<Option<IpAddr>> {
+        Ok(if u.arbitrary()? { Some(ip(u)?) } else { None })
+    };
+    let protocol = *u.choose(&[6u8, 17, 1, 58, 47, 132, 0, 59])?;
+    let mut extra = Vec::new();
+    for _ in 0..u.int_in_range(0..=3)? {
+        let id = *u.choose(&[310u16, 164, 82, 1])?;
+        extra.push(ExtraField::new(
+            FieldId::iana(id),
+            OwnedValue::Unsigned64(u.arbitrary()?),
+        ));
+    }
+    let time = |u: &mut Unstructured<'_>| -> Result<Option<Timestamp>> {
+        Ok(u.arbitrary::<Option<i64>>()?
+            .map(Timestamp::from_unix_nanos))
+    };
     Ok(FlowRecord {
-        src_addr: Some(ip(u)?),
-        dst_addr: Some(ip(u)?),
-        protocol: Some(protocol),
-        src_port: if ports { Some(u.arbitrary()?) } else { None },
-        dst_port: if ports { Some(u.arbitrary()?) } else { None },
-        tcp_flags: if protocol == 6 {
-            Some(u.int_in_range(0..=0xff)?)
-        } else {
-            None
-        },
-        octets: Some(u.int_in_range(64..=9000)?),
-        sampling_interval: Some(u.int_in_range(1..=u32::MAX)?),
-        in_if: Some(u.int_in_range(0..=0x3fff_ffff)?),
-        out_if: Some(u.int_in_range(0..=0x3fff_ffff)?),
-        ..FlowRecord::new(ProtocolKind::Sflow5)
+        src_addr: opt_ip(u)?,
+        dst_addr: opt_ip(u)?,
+        protocol: u.arbitrary::<bool>()?.then_some(protocol),
+        src_port: u.arbitrary()?,
+        dst_port: u.arbitrary()?,
+        tcp_flags: u.arbitrary()?,
+        tos: u.arbitrary()?,
+        flow_label: u.arbitrary::<Option<u32>>()?.map(|l| l & 0xf_ffff),
+        icmp_type: u.arbitrary()?,
+        icmp_code: u.arbitrary()?,
+        src_mac: u.arbitrary::<Option<[u8; 6]>>()?.map(MacAddr),
+        dst_mac: u.arbitrary::<Option<[u8; 6]>>()?.map(MacAddr),
+        vlan: u.arbitrary::<Option<u16>>()?.map(|v| v & 0xfff),
+        inner_vlan: u.arbitrary::<Option<u16>>()?.map(|v| v & 0xfff),
+        octets: u.arbitrary::<Option<u32>>()?.map(u64::from),
+        packets: u.arbitrary()?,
+        start: time(u)?,
+        end: time(u)?,
+        sampling_interval: u.arbitrary()?,
+        in_if: u.arbitrary()?,
+        out_if: u.arbitrary()?,
+        src_as: u.arbitrary()?,
+        dst_as: u.arbitrary()?,
+        next_hop: opt_ip(u)?,
+        bgp_next_hop: opt_ip(u)?,
+        src_mask: u.arbitrary()?,
+        dst_mask: u.arbitrary()?,
+        mpls_label: u.arbitrary::<Option<u32>>()?.map(|l| l & 0xf_ffff),
+        post_nat_src_addr: opt_ip(u)?,
+        post_nat_dst_port: u.arbitrary()?,
+        direction: u.arbitrary()?,
+        extra,
+        ..FlowRecord::new(ProtocolKind::Ipfix)
     })
 }
 
+/// Keeps the flows a session decodes; fails on any error.
+#[derive(Default)]
+struct Flows(Vec<FlowRecord>);
+
+impl Sink for Flows {
+    fn flow(&mut self, flow: &FlowRecord) {
+        self.0.push(flow.clone());
+    }
+    fn error(&mut self, e: &DecodeError<'_>) {
+        panic!("error decoding what the exporter wrote: {e}");
+    }
+}
+
 fn check_exporter(u: &mut Unstructured<'_>) -> Result<()> {
-    let agent = Address::V4(Ipv4Addr::new(10, 0, 0, 1));
-    let mtu = u.int_in_range(256..=1500)?;
-    let mut exporter = Exporter::new(agent, u.arbitrary()?, mtu);
+    let config = ExporterConfig {
+        agent: address(u)?,
+        sub_agent_id: u.arbitrary()?,
+        max_datagram_len: u.int_in_range(64..=1500)?,
+        header_bytes: u.int_in_range(0..=160)?,
+        strict: u.arbitrary()?,
+        boot: Timestamp::from_unix_nanos(u.arbitrary()?),
+    };
+    let mut exporter = Exporter::new(config);
     let mut sent = Vec::new();
     let mut datagrams = Vec::new();
+    let mut now = Timestamp::from_unix_nanos(u.arbitrary()?);
     for _ in 0..u.int_in_range(1..=12)? {
         let f = flow(u)?;
-        let source = SourceId {
-            class: 0,
-            index: u.int_in_range(0..=3)?,
-        };
-        let seq = exporter.next_sample_sequence(SampleKind::Flow, source);
-        let Ok(s) = encode::flow_sample(&f, seq, source, encode::DEFAULT_HEADER_BYTES) else {
-            continue;
-        };
-        match exporter.push(Sample::Flow(s), 60_000) {
-            Ok(Some(d)) => datagrams.push(d),
-            Ok(None) => {}
-            Err(e) => panic!("a valid flow sample does not fit the exporter: {e}\n{f:?}"),
+        now = now.add_nanos(u.int_in_range(0..=5_000_000_000)?);
+        let before = exporter.pending();
+        match exporter.push(&f, now, &mut |d: &[u8]| datagrams.push(d.to_vec())) {
+            Ok(()) => sent.push(f),
+            Err(Error::NotCarried { .. }) if config.strict => {
+                assert_eq!(exporter.pending(), before, "left as it was")
+            }
+            Err(Error::BufferTooSmall { .. }) => {
+                assert_eq!(exporter.pending(), before, "left as it was")
+            }
+            Err(e) => panic!("a valid flow refused: {e}\n{f:?}"),
         }
-        sent.push(f);
     }
-    if let Some(d) = exporter.flush(60_000).expect("flush") {
-        datagrams.push(d);
+    exporter
+        .flush(now, &mut |d: &[u8]| datagrams.push(d.to_vec()))
+        .expect("flush");
+    let stats = *exporter.stats();
+    assert_eq!(stats.records, sent.len() as u64);
+    assert_eq!(stats.datagrams, datagrams.len() as u64);
+    if config.strict {
+        assert_eq!(stats.fields_dropped, 0);
     }
-    let mut got = Vec::new();
+    let mut session = Session::default();
+    let mut got = Flows::default();
+    let from = "192.0.2.1:6343".parse().unwrap();
     for d in &datagrams {
         assert!(
-            d.len() <= mtu,
-            "datagram of {} bytes over the MTU {mtu}",
-            d.len()
+            d.len() <= config.max_datagram_len,
+            "datagram of {} bytes over the limit {}",
+            d.len(),
+            config.max_datagram_len
         );
-        let decoded = flowwire_sflow::decode(d).expect("an encoded datagram decodes");
-        assert!(decoded.errors.is_empty(), "errors: {:?}", decoded.errors);
-        got.extend(decoded.flows);
+        assert_eq!(session.decode(from, now, d, &mut got).messages, 1);
     }
-    assert_eq!(got.len(), sent.len(), "flows back");
-    for (s, g) in sent.iter().zip(&got) {
-        let key = |r: &FlowRecord| {
-            (
-                r.src_addr, r.dst_addr, r.protocol, r.src_port, r.dst_port, r.in_if, r.out_if,
-            )
+    assert_eq!(got.0.len(), sent.len(), "flows back");
+    for (s, g) in sent.iter().zip(got.0) {
+        assert_eq!(g.agent, config.agent.ip());
+        assert_eq!(g.domain, Some(config.sub_agent_id));
+        let bare = FlowRecord {
+            kind: None,
+            exporter: None,
+            agent: None,
+            domain: None,
+            sequence: None,
+            export_time: None,
+            ..g
         };
-        assert_eq!(key(s), key(g), "flow fields\nsent {s:?}\ngot {g:?}");
-        assert_eq!(s.sampling_interval, g.sampling_interval, "sampling rate");
-        assert_eq!(g.agent, Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))));
+        assert_same(
+            &bare,
+            &exporter.restrict(s),
+            &format!("decoded vs restrict\nsent {s:?}"),
+        );
     }
     Ok(())
 }
