@@ -7,30 +7,31 @@
 //! # What a flow sample carries
 //!
 //! sFlow describes one sampled packet, not a flow: one sample is one packet, with no times.
-//! [`restrict`](codec::Exporter::restrict) is the exact model of what [`crate::Session`] decodes back (checked
-//! by a property test over arbitrary records); this table says the same in words.
+//! [`restrict`](codec::Exporter::restrict) is the exact model of what [`crate::Session`]
+//! decodes back (checked by a property test over arbitrary records); this table says the same
+//! in words.
 //!
 //! | `FlowRecord` field | carried as | decoded back |
 //! |---|---|---|
 //! | `src_mac`, `dst_mac` | Ethernet header of the raw header record | as sent; the other one `00:00:00:00:00:00` when only one is set |
-//! | `vlan`, `inner_vlan` | 802.1Q tag (802.1ad + 802.1Q for both) in that Ethernet header; `vlan` also in extended_switch (1001) | as sent; `inner_vlan` only with `vlan` |
+//! | `vlan`, `inner_vlan` | 802.1Q tag (802.1ad + 802.1Q for both) in that Ethernet header; `vlan` also in extended_switch (1001) | as sent; `inner_vlan` only with `vlan`; with the Ethernet header cut off, `vlan` from extended_switch, where 0 means none |
 //! | `src_addr`, `dst_addr` | IPv4 or IPv6 header of the raw header record, when both are set and of one family | as sent |
-//! | `protocol` | that IP header | as sent; absent: 59 (no next header) |
+//! | `protocol` | that IP header (none without it, as for every field below down to `icmp_code`) | as sent; absent: 59 (no next header) |
 //! | `tos` | IPv4 ToS / IPv6 traffic class | as sent; absent: 0 |
 //! | `flow_label` | IPv6 header | IPv6: as sent, absent: 0; IPv4: not carried |
-//! | `src_port`, `dst_port` | TCP (6) or UDP (17) header | as sent; absent: 0 |
-//! | `tcp_flags` | TCP header (9 bits, NS included) | TCP: the low 9 bits, absent: 0 |
-//! | `icmp_type`, `icmp_code` | ICMP header (protocol 1 over IPv4, 58 over IPv6) | as sent; absent: 0 |
+//! | `src_port`, `dst_port` | TCP (6) or UDP (17) header | TCP, UDP: as sent, absent: 0; other protocols: not carried |
+//! | `tcp_flags` | TCP header (9 bits, NS included) | TCP: the low 9 bits, absent: 0; other protocols: not carried |
+//! | `icmp_type`, `icmp_code` | ICMP header (protocol 1 over IPv4, 58 over IPv6) | those: as sent, absent: 0; other protocols: not carried |
 //! | `octets` | the header record's frame length (at most 2^32 - 1) | as sent; absent: the synthesised header's length |
 //! | `packets` | — (a sample is one packet) | always 1 |
 //! | `sampling_interval` | the sample's sampling rate | as sent; absent: 1 |
-//! | `in_if`, `out_if` | the sample's input / output interface (format 0); `in_if` is also the sample's data source | as sent; absent: 0 |
+//! | `in_if`, `out_if` | the sample's input / output interface (format 0; an expanded sample when one needs more than 30 bits); `in_if` is also the sample's data source | as sent; absent: 0 |
 //! | `next_hop`, `src_mask`, `dst_mask` | extended_router (1002) | as sent; with any of the three, an absent mask is 0 |
 //! | `bgp_next_hop`, `src_as`, `dst_as` | extended_gateway (1003), `dst_as` as a one-AS path | as sent; with any of the three, an absent `src_as` is 0 |
 //! | `post_nat_src_addr`, `post_nat_dst_addr` | extended_nat (1007) | as sent |
 //! | `post_nat_src_port`, `post_nat_dst_port` | extended_nat_port (1020) | as sent; with one of them, the other is 0 |
 //! | `mpls_label` | extended_mpls (1006), as the input label stack | as sent |
-//! | extra 310 (`samplingPopulation`), 164 (`ignoredPacketTotalCount`) | the sample's pool and drops (32 bits each; the first of each) | always both, 0 when absent |
+//! | extra 310 (`samplingPopulation`), 164 (`ignoredPacketTotalCount`) | the sample's pool and drops: the first of each, when its value is a number that fits 32 bits | always both (unsigned32, unsigned64), 0 when absent |
 //! | `start`, `end`, `direction`, `end_reason`, `forwarding_status`, `sampling_algorithm`, every other extra | not carried | absent |
 //! | `kind`, `exporter`, `agent`, `domain`, `sequence`, `export_time` | the datagram's own: [`ExporterConfig::agent`], [`ExporterConfig::sub_agent_id`], sample numbering | (message context) |
 //!
