@@ -289,7 +289,7 @@ impl From<Error> for Failure {
 fn log_time() -> String {
     let now = flowwire::Timestamp::now();
     let secs = u32::try_from(now.unix_secs()).unwrap_or(u32::MAX);
-    let whole = flowwire::Timestamp::from_unix_secs(secs).to_rfc3339();
+    let whole = flowwire::Timestamp::from_unix_secs(i64::from(secs)).to_rfc3339();
     format!(
         "{}.{:03}Z",
         whole.trim_end_matches('Z'),

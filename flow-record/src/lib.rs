@@ -51,6 +51,8 @@
 pub mod codec;
 pub mod data_type;
 pub mod emit;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod mapping;
 pub mod options;
 pub mod pending;

@@ -37,7 +37,7 @@ impl FlowGenerator {
         FlowGenerator {
             kind,
             state: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5851_f42d_4c95_7f2d | 1,
-            clock: Timestamp::from_unix_millis(u64::try_from(start.unix_millis()).unwrap_or(0)),
+            clock: Timestamp::from_unix_millis(start.unix_millis()),
             pool: 0,
         }
     }

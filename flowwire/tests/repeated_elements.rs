@@ -5,8 +5,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use flowwire::ipfix::exporter::{Exporter as IpfixExporter, ExporterConfig as IpfixConfig};
-use flowwire::ipfix::session::{RecordContext, Session as IpfixSession, SessionConfig};
-use flowwire::ipfix::wire::data::DataRecord;
+use flowwire::ipfix::session::{Session as IpfixSession, SessionConfig};
+use flowwire::{Decoder, Exporter};
 use flowwire::record::mapping::TimeEncoding;
 use flowwire::record::registry::{FieldId, ie};
 use flowwire::record::{FlowRecord, OwnedValue, Timestamp};
@@ -89,18 +89,13 @@ fn decode_ipfix(msg: &[u8]) -> Vec<FlowRecord> {
     let exporter: SocketAddr = "192.0.2.1:4739".parse().unwrap();
     let mut session = IpfixSession::new(SessionConfig::default());
     let mut flows = Vec::new();
-    session
-        .decode(
-            exporter,
-            msg,
-            Timestamp::from_unix_secs(EXPORT_SECS),
-            &mut |c: &RecordContext<'_>, r: &DataRecord<'_, '_>| {
-                let mut f = FlowRecord::default();
-                c.to_flow_record(r, &mut f);
-                flows.push(f);
-            },
-        )
-        .unwrap();
+    let s = session.decode(
+        exporter,
+        Timestamp::from_unix_secs(EXPORT_SECS.into()),
+        msg,
+        &mut |f: &FlowRecord| flows.push(f.clone()),
+    );
+    assert_eq!(s.errors, 0);
     flows
 }
 
@@ -166,11 +161,14 @@ fn srv6_record_re_exports_to_the_same_bytes() {
         time_encoding: TimeEncoding::Milliseconds,
         ..IpfixConfig::default()
     });
+    let now = Timestamp::from_unix_secs(EXPORT_SECS.into());
+    let mut messages: Vec<Vec<u8>> = Vec::new();
     exporter
-        .flow(&flows[0], Timestamp::from_unix_secs(EXPORT_SECS))
+        .push(&flows[0], now, &mut |m| messages.push(m.to_vec()))
         .unwrap();
-    exporter.flush();
-    let messages: Vec<Vec<u8>> = exporter.drain().collect();
+    exporter
+        .flush(now, &mut |m| messages.push(m.to_vec()))
+        .unwrap();
     assert_eq!(
         messages,
         std::slice::from_ref(&original),
