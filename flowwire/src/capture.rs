@@ -79,7 +79,7 @@ impl Capture {
                 })?;
             return Ok(Capture::IpfixFile(IpfixFile::new(bytes)));
         }
-        let chained = std::io::Cursor::new(head).chain(reader);
+        let chained = Filling(std::io::Cursor::new(head).chain(reader), false);
         CaptureReader::new(chained).map(Capture::Packets)
     }
 
@@ -105,6 +105,32 @@ impl Capture {
             #[cfg(feature = "ipfix")]
             Capture::IpfixFile(f) => f.stats,
         }
+    }
+}
+
+/// A reader whose first read fills the buffer unless the input ends: the pcap parser detects
+/// the format from its first read, which must not stop at the octets read ahead to tell an
+/// IPFIX file from a capture. Later reads pass through (a live pipe is not held back).
+struct Filling<R>(R, bool);
+
+impl<R: Read> Read for Filling<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.1 {
+            return self.0.read(buf);
+        }
+        self.1 = true;
+        let mut n = 0;
+        while n < buf.len() {
+            let Some(rest) = buf.get_mut(n..) else { break };
+            match self.0.read(rest) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if n == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(n)
     }
 }
 
