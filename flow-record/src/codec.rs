@@ -264,8 +264,8 @@ pub trait CodecError: std::error::Error + Send + Sync + 'static {
 /// typed error (downcast with [`DecodeError::downcast_ref`] to match on its variants).
 #[derive(Clone, Copy)]
 pub struct DecodeError<'a> {
-    /// The protocol being decoded.
-    pub protocol: ProtocolKind,
+    /// The protocol being decoded (`None`: a datagram of no protocol the decoder knows).
+    pub protocol: Option<ProtocolKind>,
     /// The exporter the datagram came from.
     pub exporter: SocketAddr,
     /// The codec's error.
@@ -301,9 +301,12 @@ impl fmt::Debug for DecodeError<'_> {
 }
 
 impl fmt::Display for DecodeError<'_> {
-    /// `EXPORTER: PROTOCOL: ERROR`.
+    /// `EXPORTER: PROTOCOL: ERROR` (without the protocol when it is unknown).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: {}", self.exporter, self.protocol, self.error)
+        match self.protocol {
+            Some(p) => write!(f, "{}: {p}: {}", self.exporter, self.error),
+            None => write!(f, "{}: {}", self.exporter, self.error),
+        }
     }
 }
 

@@ -188,6 +188,7 @@ impl<'a> Arbitrary<'a> for FlowRecord {
             direction: opt(u, any)?,
             end_reason: opt(u, any)?,
             forwarding_status: opt(u, any)?,
+            mpls_label: opt(u, any)?,
             post_nat_src_addr: opt(u, addr)?,
             post_nat_dst_addr: opt(u, addr)?,
             post_nat_src_port: opt(u, any)?,

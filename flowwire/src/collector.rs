@@ -172,7 +172,8 @@ impl Collector {
     }
 
     fn tally(&mut self, exporter: SocketAddr, kind: ProtocolKind, s: &Summary) {
-        let full = !self.stats.contains_key(&(exporter, kind)) && self.stats.len() >= self.max_stats;
+        let full =
+            !self.stats.contains_key(&(exporter, kind)) && self.stats.len() >= self.max_stats;
         let t = if full {
             &mut self.overflow
         } else {
@@ -193,8 +194,7 @@ impl Decoder for Collector {
     }
 
     /// Hands the datagram to its protocol's session. A datagram of no known protocol is one
-    /// [`Unrecognized`] error (reported as NetFlow v9, the most common version on these
-    /// ports).
+    /// [`Unrecognized`] error, of no protocol.
     fn decode<S: Sink + ?Sized>(
         &mut self,
         exporter: SocketAddr,
@@ -207,7 +207,7 @@ impl Decoder for Collector {
                 head: datagram.iter().take(4).copied().collect(),
             };
             sink.error(&DecodeError {
-                protocol: ProtocolKind::Netflow9,
+                protocol: None,
                 exporter,
                 error: &e,
             });
@@ -358,7 +358,9 @@ pub fn read_capture(
             }
         }
         fn error(&mut self, error: &DecodeError<'_>) {
-            self.out.errors.push(format!("frame {}: {error}", self.frame));
+            self.out
+                .errors
+                .push(format!("frame {}: {error}", self.frame));
         }
     }
     let mut capture = crate::capture::open_capture(path)?;

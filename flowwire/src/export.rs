@@ -73,14 +73,12 @@ impl AnyExporter {
     pub fn new(kind: ProtocolKind, boot: Timestamp) -> Self {
         match kind {
             #[cfg(feature = "netflow")]
-            ProtocolKind::Netflow5 => {
-                AnyExporter::Netflow5(flowwire_netflow::V5Exporter::new(
-                    flowwire_netflow::V5ExporterConfig {
-                        boot: Some(boot),
-                        ..Default::default()
-                    },
-                ))
-            }
+            ProtocolKind::Netflow5 => AnyExporter::Netflow5(flowwire_netflow::V5Exporter::new(
+                flowwire_netflow::V5ExporterConfig {
+                    boot: Some(boot),
+                    ..Default::default()
+                },
+            )),
             #[cfg(feature = "netflow")]
             ProtocolKind::Netflow9 => AnyExporter::Netflow9(Box::new(
                 flowwire_netflow::V9Exporter::new(flowwire_netflow::V9ExporterConfig {

@@ -175,6 +175,8 @@
 
 pub mod error;
 pub mod exporter;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod repr;
 pub mod session;
 pub mod template;

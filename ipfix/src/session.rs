@@ -886,7 +886,7 @@ impl<S: Sink + ?Sized> Visitor for SinkVisitor<'_, S> {
 
     fn error(&mut self, error: &Error) {
         self.sink.error(&DecodeError {
-            protocol: ProtocolKind::Ipfix,
+            protocol: Some(ProtocolKind::Ipfix),
             exporter: self.exporter,
             error,
         });

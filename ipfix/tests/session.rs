@@ -923,7 +923,8 @@ fn errors_reach_the_sink_with_protocol_exporter_kind_and_offset() {
         fn flow(&mut self, _: &flowwire_ipfix::record::FlowRecord) {}
         fn error(&mut self, e: &DecodeError<'_>) {
             assert!(e.downcast_ref::<Error>().is_some());
-            self.0.push((e.protocol, e.exporter, e.kind(), e.offset()));
+            self.0
+                .push((e.protocol.unwrap(), e.exporter, e.kind(), e.offset()));
         }
     }
     let mut s = Session::new(SessionConfig {

@@ -105,6 +105,8 @@ pub use flowwire_record as record;
 
 pub mod error;
 pub mod exporter;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod repr;
 pub mod session;
 pub mod template;

@@ -789,7 +789,7 @@ impl<S: Sink + ?Sized> Visitor for ToSink<'_, S> {
 
     fn error(&mut self, error: &Error) {
         self.sink.error(&DecodeError {
-            protocol: self.protocol,
+            protocol: Some(self.protocol),
             exporter: self.exporter,
             error,
         });

@@ -131,6 +131,8 @@
 pub mod convert;
 pub mod encode;
 pub mod error;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod header;
 pub mod repr;
 pub mod session;

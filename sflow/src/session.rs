@@ -306,7 +306,7 @@ impl Decoder for Session {
             Ok(d) => d,
             Err(error) => {
                 sink.error(&DecodeError {
-                    protocol: ProtocolKind::Sflow5,
+                    protocol: Some(ProtocolKind::Sflow5),
                     exporter,
                     error: &error,
                 });
@@ -385,7 +385,7 @@ impl<S: Sink + ?Sized> Visit for ToSink<'_, S> {
 
     fn error(&mut self, error: Error) {
         self.sink.error(&DecodeError {
-            protocol: ProtocolKind::Sflow5,
+            protocol: Some(ProtocolKind::Sflow5),
             exporter: self.exporter,
             error: &error,
         });

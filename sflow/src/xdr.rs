@@ -453,6 +453,7 @@ impl<const N: usize> Xdr for [u8; N] {
 /// sent (strings are not required to be UTF-8 on the wire). With serde, valid UTF-8 is shown
 /// as a JSON string, anything else as an array of byte values.
 #[derive(Clone, PartialEq, Eq, Default, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Opaque(pub Vec<u8>);
 
 impl core::fmt::Debug for Opaque {
@@ -586,6 +587,7 @@ impl<T: Xdr> Xdr for Option<T> {
 
 /// An sFlow `address`: a type (0 unknown, 1 IPv4, 2 IPv6) then the address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Address {
@@ -669,6 +671,7 @@ macro_rules! xdr_struct {
     ) => {
         $(#[$m])*
         #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
         #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         pub struct $name {
             $( $(#[$fm])* pub $f: $t, )*

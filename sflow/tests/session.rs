@@ -42,7 +42,7 @@ impl Sink for Keep {
     fn error(&mut self, e: &DecodeError<'_>) {
         let own = e.downcast_ref::<Error>().expect("sFlow error").clone();
         self.errors
-            .push((e.protocol, e.exporter, e.offset(), e.kind(), own));
+            .push((e.protocol.unwrap(), e.exporter, e.offset(), e.kind(), own));
     }
 }
 
