@@ -11,8 +11,8 @@ use clap::{Args, ValueEnum};
 use flowwire::capture::{CaptureWriter, open_capture};
 use flowwire::collector::Collector;
 use flowwire::export::AnyExporter;
-use flowwire::{Decoder, Exporter};
 use flowwire::synth::FlowGenerator;
+use flowwire::{Decoder, Exporter};
 use flowwire::{FlowRecord, ProtocolKind, Timestamp};
 
 use crate::UserError;

@@ -497,12 +497,14 @@ fn every_element_of_the_corpus_is_kept() {
 mod arbitrary_templates {
     use super::*;
     use flowwire::ipfix::exporter::{Exporter as IpfixExporter, ExporterConfig as IpfixConfig};
-    use flowwire::ipfix::session::{RecordContext, Session as IpfixSession, Visitor as IpfixVisitor};
+    use flowwire::ipfix::session::{
+        RecordContext, Session as IpfixSession, Visitor as IpfixVisitor,
+    };
     use flowwire::ipfix::wire::data::DataRecord;
     use flowwire::netflow::exporter::{V9Exporter, V9ExporterConfig as V9Config};
-    use flowwire::{Decoder, Exporter};
     use flowwire::netflow::session::{Session as V9Session, SessionConfig as V9SessionConfig};
     use flowwire::record::mapping::TimeEncoding;
+    use flowwire::{Decoder, Exporter};
     use proptest::prelude::*;
 
     /// How a pool element's value is drawn.
@@ -586,7 +588,8 @@ mod arbitrary_templates {
             Gen::Millis => v = (u64::from(NOW_SECS) * 1000 - ms_ago).to_be_bytes().to_vec(),
             Gen::Secs => v = (NOW_SECS - (ms_ago / 1000) as u32).to_be_bytes().to_vec(),
             Gen::Nanos => {
-                let t = Timestamp::from_unix_secs(NOW_SECS.into()).add_nanos(-(ms_ago as i64) * 1_000_123);
+                let t = Timestamp::from_unix_secs(NOW_SECS.into())
+                    .add_nanos(-(ms_ago as i64) * 1_000_123);
                 v = t.to_ntp().unwrap().to_bits().to_be_bytes().to_vec();
             }
         }

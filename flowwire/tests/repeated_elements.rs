@@ -6,10 +6,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use flowwire::ipfix::exporter::{Exporter as IpfixExporter, ExporterConfig as IpfixConfig};
 use flowwire::ipfix::session::{Session as IpfixSession, SessionConfig};
-use flowwire::{Decoder, Exporter};
 use flowwire::record::mapping::TimeEncoding;
 use flowwire::record::registry::{FieldId, ie};
 use flowwire::record::{FlowRecord, OwnedValue, Timestamp};
+use flowwire::{Decoder, Exporter};
 
 const EXPORT_SECS: u32 = 1_700_000_000;
 
