@@ -6,7 +6,8 @@
 //! the years 2000-2100, and up to three extras that stay extras when decoded (a registry
 //! element with no typed field, with a value of its registered type, or an element of an
 //! unknown enterprise as octets). The message context (kind, exporter, domain, sequence,
-//! export time, agent) is left empty: a decoder sets it.
+//! export time, agent) is left empty: a decoder sets it. An input that runs out of bytes gives
+//! absent fields and zero octets rather than an error.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -62,14 +63,15 @@ impl<'a> Arbitrary<'a> for FieldId {
 }
 
 /// A value of `data_type`, from the fuzzer's bytes (natural length; 0-40 octets for
-/// variable-length types).
+/// variable-length types; zeros where the input runs out).
 pub fn value_of(u: &mut Unstructured<'_>, data_type: DataType) -> Result<OwnedValue> {
     let len = match data_type.natural_len() {
         Some(n) => n,
         None => u.int_in_range(0..=40)?,
     };
-    let bytes = u.bytes(len)?;
-    Ok(Value::decode_lenient(data_type, bytes).to_owned_value())
+    let mut bytes = u.bytes(len.min(u.len()))?.to_vec();
+    bytes.resize(len, 0);
+    Ok(Value::decode_lenient(data_type, &bytes).to_owned_value())
 }
 
 impl<'a> Arbitrary<'a> for OwnedValue {
