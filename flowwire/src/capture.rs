@@ -54,8 +54,8 @@ impl Capture {
     pub fn new(mut reader: impl Read + Send + 'static) -> Result<Self, CaptureError> {
         let mut head = [0u8; 2];
         let mut n = 0;
-        while n < head.len() {
-            match reader.read(&mut head[n..]) {
+        while let Some(rest) = head.get_mut(n..).filter(|r| !r.is_empty()) {
+            match reader.read(rest) {
                 Ok(0) => break,
                 Ok(k) => n += k,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}

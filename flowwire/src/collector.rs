@@ -366,10 +366,7 @@ pub fn read_capture(
     let mut capture = crate::capture::open_capture(path)?;
     let mut collector = Collector::default();
     let mut out = Decoded::default();
-    loop {
-        let Some(item) = capture.next_datagram() else {
-            break;
-        };
+    while let Some(item) = capture.next_datagram() {
         match item {
             Ok(d) => {
                 let mut keep = Keep {
