@@ -570,9 +570,10 @@ pub trait Exporter {
     /// The counters.
     fn stats(&self) -> &ExportStats;
 
-    /// `flow` as a collector will decode it from this exporter's datagrams, less what the
-    /// message around it says (kind, exporter, domain, sequence, export time): the fields
-    /// the protocol carries, in the form it carries them (times to its precision, values
-    /// a synthesised packet header always has).
-    fn restrict(&self, flow: &FlowRecord) -> FlowRecord;
+    /// `flow`, pushed at `now`, as a collector will decode it from this exporter's
+    /// datagrams, less what the message around it says (kind, exporter, domain, sequence,
+    /// export time): the fields the protocol carries, in the form it carries them (times to
+    /// its precision and within the window its headers allow around `now`, values a
+    /// synthesised packet header always has).
+    fn restrict(&self, flow: &FlowRecord, now: Timestamp) -> FlowRecord;
 }

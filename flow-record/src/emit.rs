@@ -234,8 +234,9 @@ pub enum EmitTimes {
     Absolute(TimeEncoding),
     /// NetFlow v9 FIRST_SWITCHED / LAST_SWITCHED (22 / 21, 4 octets): milliseconds since
     /// `boot`, taken from the millisecond time [`TimeEncoding::Milliseconds`] gives (times
-    /// before the Unix epoch count as the epoch), saturating at 0 for times before `boot`
-    /// and wrapping modulo 2^32 like the sysUptime counter.
+    /// before the Unix epoch count as the epoch), modulo 2^32 like the sysUptime counter (a
+    /// collector reads the difference from the header's uptime as signed, so times before
+    /// `boot` come back too).
     SysUptime {
         /// When the exporter's sysUptime was 0.
         boot: Timestamp,

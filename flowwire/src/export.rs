@@ -164,16 +164,16 @@ impl Exporter for AnyExporter {
         }
     }
 
-    fn restrict(&self, flow: &FlowRecord) -> FlowRecord {
+    fn restrict(&self, flow: &FlowRecord, now: Timestamp) -> FlowRecord {
         match self {
             #[cfg(feature = "netflow")]
-            AnyExporter::Netflow5(e) => e.restrict(flow),
+            AnyExporter::Netflow5(e) => e.restrict(flow, now),
             #[cfg(feature = "netflow")]
-            AnyExporter::Netflow9(e) => e.restrict(flow),
+            AnyExporter::Netflow9(e) => e.restrict(flow, now),
             #[cfg(feature = "ipfix")]
-            AnyExporter::Ipfix(e) => e.restrict(flow),
+            AnyExporter::Ipfix(e) => e.restrict(flow, now),
             #[cfg(feature = "sflow")]
-            AnyExporter::Sflow5(e) => e.restrict(flow),
+            AnyExporter::Sflow5(e) => e.restrict(flow, now),
             AnyExporter::Unavailable(..) => FlowRecord::default(),
         }
     }

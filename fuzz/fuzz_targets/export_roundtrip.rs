@@ -17,9 +17,7 @@
 //! and what came back, exported and decoded again, comes back unchanged (a first pass may lose
 //! what the protocol cannot say, a second loses nothing).
 //!
-//! `FLOWWIRE_FUZZ_SKIP_KNOWN=1` steps over the reported NetFlow time bugs (times outside the
-//! exporter's uptime window or after 2036-02-07: see fuzz/README.md) by comparing such flows
-//! without their times. `FLOWWIRE_FUZZ_DEBUG=1` prints the settings and each push.
+//! `FLOWWIRE_FUZZ_DEBUG=1` prints the settings and each push.
 #![no_main]
 
 use std::net::{IpAddr, SocketAddr};
@@ -31,13 +29,11 @@ use flowwire::record::mapping::TimeEncoding;
 use flowwire::{
     Collector, DecodeError, Decoder, Exporter, FlowRecord, ProtocolKind, Sink, Timestamp,
 };
-use flowwire_fuzz::{assert_same, skip_known};
+use flowwire_fuzz::assert_same;
 use libfuzzer_sys::fuzz_target;
 
 const EXPORTER: &str = "192.0.2.9:2055";
 const DAY_MS: i64 = 86_400_000;
-/// 2036-02-07T06:28:16Z, where the first NTP era ends.
-const NTP_ERA_END_MS: i64 = 2_085_978_496_000;
 
 /// `FLOWWIRE_FUZZ_DEBUG=1` prints the settings and each push's result (to read a crash).
 fn debugging() -> bool {
@@ -126,7 +122,7 @@ struct Pass {
 }
 
 /// Pushes `flows` through `exporter`, checking its counters.
-fn export<E: Exporter>(exporter: &mut E, input: &Input, flows: &[(FlowRecord, u8)]) -> Pass {
+fn export<E: Exporter>(exporter: &mut E, input: &Input, flows: &[(FlowRecord, u32)]) -> Pass {
     let mut datagrams = Vec::new();
     let mut accepted = Vec::with_capacity(flows.len());
     let mut restricted = Vec::new();
@@ -138,7 +134,7 @@ fn export<E: Exporter>(exporter: &mut E, input: &Input, flows: &[(FlowRecord, u8
             eprintln!("{f:?} -> {result:?}");
         }
         if result.is_ok() {
-            restricted.push(exporter.restrict(f));
+            restricted.push(exporter.restrict(f, now));
         }
         accepted.push(result.is_ok());
     }
@@ -256,39 +252,16 @@ fn same_key(kind: ProtocolKind, sent: &FlowRecord, got: &FlowRecord) {
     assert_eq!(want, have, "{kind:?} flow key");
 }
 
-/// Whether the times of `flow` or of `restricted` (where v5 puts the boot time for an absent
-/// one) fall where the reported NetFlow time bugs are: before the boot, after the push, 2^31
-/// ms or more before the last export, or from 2036-02-07 on.
-fn known_time_bug(
-    input: &Input,
-    flow: &FlowRecord,
-    restricted: &FlowRecord,
-    pushed: Timestamp,
-    last: Timestamp,
-) -> bool {
-    let times = [flow.start, flow.end, restricted.start, restricted.end];
-    matches!(input.kind, ProtocolKind::Netflow5 | ProtocolKind::Netflow9)
-        && times.into_iter().flatten().any(|t| {
-            t < input.boot
-                || t > pushed
-                || last.unix_millis() - t.unix_millis() >= 1 << 31
-                || t.unix_millis() >= NTP_ERA_END_MS
-        })
-}
-
-fn without_times(f: &FlowRecord) -> FlowRecord {
-    FlowRecord {
-        start: None,
-        end: None,
-        ..f.clone()
-    }
-}
-
 /// Both passes through exporters `make` builds.
 fn check<E: Exporter>(input: &Input, limit: usize, make: impl Fn() -> E) {
     let kind = input.kind;
     let mut first = make();
-    let pass = export(&mut first, input, &input.flows);
+    let flows: Vec<(FlowRecord, u32)> = input
+        .flows
+        .iter()
+        .map(|(f, s)| (f.clone(), u32::from(*s)))
+        .collect();
+    let pass = export(&mut first, input, &flows);
     let got = collect(&pass.datagrams, limit, kind, pass.end);
     let mut pushed = input.start;
     let sent: Vec<(&FlowRecord, Timestamp)> = input
@@ -301,41 +274,30 @@ fn check<E: Exporter>(input: &Input, limit: usize, make: impl Fn() -> E) {
         })
         .collect();
     assert_eq!(got.len(), sent.len(), "{kind:?}: flows decoded vs accepted");
-    let mut skipped = vec![false; got.len()];
     for (i, ((s, at), g)) in sent.iter().zip(&got).enumerate() {
         same_key(kind, s, g);
         let want = &pass.restricted[i];
-        let again = first.restrict(want);
-        if skip_known() && known_time_bug(input, s, want, *at, pass.end) {
-            skipped[i] = true;
-            assert_same(
-                &without_times(g),
-                &without_times(want),
-                &format!("{kind:?}: decoded vs restrict (times aside)\nsent {s:?}"),
-            );
-            assert_same(
-                &without_times(&again),
-                &without_times(want),
-                "restrict is idempotent (times aside)",
-            );
-        } else {
-            assert_same(
-                g,
-                want,
-                &format!("{kind:?}: decoded vs restrict\nsent {s:?}"),
-            );
-            assert_same(&again, want, "restrict is idempotent");
-        }
+        let again = first.restrict(want, *at);
+        assert_same(
+            g,
+            want,
+            &format!("{kind:?}: decoded vs restrict\nsent {s:?}"),
+        );
+        assert_same(&again, want, "restrict is idempotent");
     }
 
-    // The second pass: what came back, exported the same way (same times), decodes the same.
-    let steps = input
-        .flows
-        .iter()
-        .zip(&pass.accepted)
-        .filter(|(_, a)| **a)
-        .map(|((_, s), _)| *s);
-    let replay: Vec<(FlowRecord, u8)> = got.iter().cloned().zip(steps).collect();
+    // The second pass: what came back, exported the same way (each at the time it was first
+    // pushed: the steps of refused records are added to the next one's), decodes the same.
+    let mut steps = Vec::new();
+    let mut step = 0u32;
+    for ((_, s), a) in input.flows.iter().zip(&pass.accepted) {
+        step += u32::from(*s);
+        if *a {
+            steps.push(step);
+            step = 0;
+        }
+    }
+    let replay: Vec<(FlowRecord, u32)> = got.iter().cloned().zip(steps).collect();
     let mut second = make();
     let pass2 = export(&mut second, input, &replay);
     assert!(
@@ -344,16 +306,8 @@ fn check<E: Exporter>(input: &Input, limit: usize, make: impl Fn() -> E) {
     );
     let got2 = collect(&pass2.datagrams, limit, kind, pass2.end);
     assert_eq!(got2.len(), got.len(), "{kind:?}: second pass count");
-    for ((a, b), skip) in got.iter().zip(&got2).zip(&skipped) {
-        if *skip {
-            assert_same(
-                &without_times(a),
-                &without_times(b),
-                "export -> decode is stable",
-            );
-        } else {
-            assert_same(a, b, "export -> decode is stable after one pass");
-        }
+    for (a, b) in got.iter().zip(&got2) {
+        assert_same(a, b, "export -> decode is stable after one pass");
     }
 }
 

@@ -130,7 +130,7 @@ fn check_exporter(u: &mut Unstructured<'_>) -> Result<()> {
         };
         assert_same(
             &bare,
-            &exporter.restrict(s),
+            &exporter.restrict(s, now),
             &format!("decoded vs restrict\nsent {s:?}"),
         );
     }

@@ -34,7 +34,7 @@
 //! let mut decoded = got.flows[0].clone();
 //! (decoded.kind, decoded.exporter, decoded.domain, decoded.sequence, decoded.export_time) =
 //!     (None, None, None, None, None);
-//! assert_eq!(decoded, exporter.restrict(&flow));
+//! assert_eq!(decoded, exporter.restrict(&flow, now));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -828,7 +828,7 @@ impl codec::Exporter for Exporter {
         &self.stats
     }
 
-    fn restrict(&self, flow: &FlowRecord) -> FlowRecord {
+    fn restrict(&self, flow: &FlowRecord, _now: Timestamp) -> FlowRecord {
         let mut decoded = FlowRecord::default();
         let mut fields = Vec::new();
         mapping::fields_into(flow, self.config.time_encoding, &mut fields);
@@ -923,7 +923,10 @@ mod tests {
         e.flush(now, &mut |_: &[u8]| n += 1).unwrap();
         assert_eq!(n, 0);
         assert_eq!(e.stats().refused, 1);
-        assert_eq!(e.restrict(&FlowRecord::default()), FlowRecord::default());
+        assert_eq!(
+            e.restrict(&FlowRecord::default(), now),
+            FlowRecord::default()
+        );
     }
 
     /// Vendor fields of NetFlow v9 (ids above 32767) have no IPFIX form: left out and counted,
@@ -947,7 +950,7 @@ mod tests {
             (s.records, s.records_with_dropped_fields, s.fields_dropped),
             (1, 1, 1)
         );
-        let restricted = e.restrict(&r);
+        let restricted = e.restrict(&r, now);
         assert_eq!(restricted.src_port, Some(80));
         assert_eq!(restricted.extra.len(), 1);
         assert_eq!(restricted.extra[0].field, FieldId::iana(82));
@@ -975,7 +978,7 @@ mod tests {
             ..FlowRecord::default()
         };
         assert!(e.push(&only, now, &mut |_: &[u8]| ()).is_err());
-        assert_eq!(e.restrict(&only), FlowRecord::default());
+        assert_eq!(e.restrict(&only, now), FlowRecord::default());
     }
 
     #[derive(Debug, Clone)]

@@ -116,7 +116,7 @@ fn packs_into_messages_that_fit_and_decode_back() {
         assert_eq!(a.kind, Some(ProtocolKind::Ipfix));
         assert_eq!(a.domain, Some(9));
         let a = content(a);
-        assert_eq!(a, e.restrict(b));
+        assert_eq!(a, e.restrict(b, Timestamp::UNIX_EPOCH));
         let mut b = b.clone();
         b.kind = None;
         assert_eq!(a, b, "IPFIX carries these records whole");
@@ -313,7 +313,7 @@ proptest! {
         prop_assert_eq!(got.len(), sent.len());
         for (a, b) in got.into_iter().zip(&sent) {
             let a = content(a);
-            prop_assert_eq!(&a, &e.restrict(b));
+            prop_assert_eq!(&a, &e.restrict(b, Timestamp::UNIX_EPOCH));
             // Unknown enterprise elements come back by id without a name.
             let mut a = a;
             for x in &mut a.extra { x.name = None; }
@@ -349,11 +349,11 @@ proptest! {
         match pushed {
             Ok(()) => {
                 prop_assert_eq!(got.len(), 1);
-                prop_assert_eq!(content(got[0].clone()), e.restrict(&f));
+                prop_assert_eq!(content(got[0].clone()), e.restrict(&f, now));
             }
             Err(_) => {
                 prop_assert!(got.is_empty());
-                prop_assert_eq!(e.restrict(&f), FlowRecord::default());
+                prop_assert_eq!(e.restrict(&f, now), FlowRecord::default());
             }
         }
     }
@@ -379,7 +379,7 @@ fn times_to_the_precision_of_the_encoding() {
         };
         assert_eq!(
             Exporter::new(config.clone())
-                .restrict(&f)
+                .restrict(&f, Timestamp::UNIX_EPOCH)
                 .start
                 .map(|t| t.unix_nanos()),
             Some(want),

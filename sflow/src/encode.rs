@@ -672,7 +672,7 @@ fn dropped(r: &FlowRecord, m: &FlowRecord) -> (u64, Option<&'static str>) {
 /// assert_eq!(datagrams.len(), 1);
 /// // sFlow has no flow times: `start` was left out, and counted.
 /// assert_eq!(exporter.stats().fields_dropped, 1);
-/// assert_eq!(exporter.restrict(&flow).start, None);
+/// assert_eq!(exporter.restrict(&flow, now).start, None);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -900,7 +900,7 @@ impl codec::Exporter for Exporter {
     /// The fields of `flow` as [`crate::Session`] decodes them from this exporter's
     /// datagrams, as the table in the [module docs](self) says; kind, exporter, agent,
     /// domain, sequence and export time unset. Meaningless for a record `push` refuses.
-    fn restrict(&self, flow: &FlowRecord) -> FlowRecord {
+    fn restrict(&self, flow: &FlowRecord, _now: Timestamp) -> FlowRecord {
         model(flow, self.config.header_bytes)
     }
 }

@@ -90,7 +90,7 @@
 //! // What the exporter says a collector gets back, less the message context.
 //! let mut bare = got.clone();
 //! (bare.kind, bare.exporter, bare.agent, bare.domain, bare.sequence) = (None, None, None, None, None);
-//! assert_eq!(bare, exporter.restrict(&flow));
+//! assert_eq!(bare, exporter.restrict(&flow, now));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

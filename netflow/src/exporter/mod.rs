@@ -40,7 +40,28 @@ pub use v9::{V9Exporter, V9ExporterConfig};
 use flowwire_record::mapping::{self, TimeContext, TimeEncoding};
 use flowwire_record::plan::reread;
 use flowwire_record::registry::Registry;
-use flowwire_record::{FlowRecord, Value};
+use flowwire_record::{FlowRecord, Timestamp, Value};
+
+/// How far from the export time a sysUptime-relative time may be and still decode to itself:
+/// collectors read the 32-bit difference from the header's sysUptime as signed (±24.8 days,
+/// which is what makes the 49.7-day wrap harmless); 24 days leaves most of a day for
+/// datagrams flushed after their records were pushed.
+pub(crate) const TIME_WINDOW_MS: i64 = 24 * 86_400_000;
+
+/// `t` as a sysUptime-relative time carries it when pushed at `now`: to the millisecond
+/// (floor), within [`TIME_WINDOW_MS`] of `now`.
+pub(crate) fn carried_time(t: Timestamp, now: Timestamp) -> Timestamp {
+    let now_ms = now.unix_millis();
+    Timestamp::from_unix_millis(
+        t.unix_millis()
+            .clamp(now_ms - TIME_WINDOW_MS, now_ms + TIME_WINDOW_MS),
+    )
+}
+
+/// Whether `t` is outside the window a sysUptime-relative time can carry around `now`.
+pub(crate) fn out_of_window(t: Option<Timestamp>, now: Timestamp) -> bool {
+    t.is_some_and(|t| (t.unix_millis() - now.unix_millis()).abs() > TIME_WINDOW_MS)
+}
 
 /// The flow without what the message around it says (kind, exporter, agent, domain,
 /// sequence, export time): the part an exporter carries.
@@ -61,7 +82,9 @@ pub(crate) fn content(flow: &FlowRecord) -> FlowRecord {
 /// repeated-element rule ([`mapping::apply_all`]).
 pub(crate) fn as_decoded(record: &FlowRecord, registry: &Registry) -> FlowRecord {
     let mut fields = Vec::new();
-    mapping::fields_into(record, TimeEncoding::Nanoseconds, &mut fields);
+    // Milliseconds: the times were cut to them already, and NTP nanoseconds would wrap in
+    // 2036.
+    mapping::fields_into(record, TimeEncoding::Milliseconds, &mut fields);
     let owned: Vec<_> = fields
         .iter()
         .filter_map(|(f, v)| Some((*f, reread(*f, v, registry)?)))

@@ -8,7 +8,7 @@
 //! | `src_addr`, `dst_addr`, `next_hop` | IPv4 only (IPv6: the record is refused) | the address; 0.0.0.0 when absent |
 //! | `in_if`, `out_if` | 16 bits (above 65535: refused) | the index; 0 when absent |
 //! | `packets`, `octets` | 32 bits | the count (above 2^32 - 1: saturated, counted as dropped); 0 when absent |
-//! | `start`, `end` | First / Last, ms of sysUptime | to the millisecond (floor); absent or before the boot time: the boot time |
+//! | `start`, `end` | First / Last, ms of sysUptime (wrapping like the counter, so times before the boot time are carried too) | to the millisecond (floor), within 24 days of the push (a time further away is moved to that limit and counted as dropped); absent: the time of the push |
 //! | `src_port`, `dst_port`, `protocol`, `tos`, `src_mask`, `dst_mask` | as they are | the value; 0 when absent |
 //! | `tcp_flags` | 8 bits | the low 8 bits (higher ones dropped and counted); 0 when absent |
 //! | `src_as`, `dst_as` | 16 bits | the AS; above 65535 AS_TRANS (23456), counted as dropped; 0 when absent |
@@ -115,13 +115,10 @@ impl V5Exporter {
         self.boot.unwrap_or_default()
     }
 
-    /// Milliseconds of sysUptime at `t`; times before the boot time count as the boot time.
-    fn uptime(&self, t: Option<Timestamp>) -> u32 {
-        t.map_or(0, |t| {
-            t.unix_millis()
-                .saturating_sub(self.boot().unix_millis())
-                .max(0) as u32
-        })
+    /// Milliseconds of sysUptime at `t`, modulo 2^32 like the counter (collectors read the
+    /// difference from the header's uptime as signed, so times before the boot time work).
+    fn uptime(&self, t: Timestamp) -> u32 {
+        t.unix_millis().wrapping_sub(self.boot().unix_millis()) as u32
     }
 
     fn max_records(&self) -> usize {
@@ -129,7 +126,7 @@ impl V5Exporter {
     }
 
     /// The v5 record of a flow, what it had to leave out, or why it cannot be sent.
-    fn fit(&self, r: &FlowRecord) -> Result<Fit> {
+    fn fit(&self, r: &FlowRecord, now: Timestamp) -> Result<Fit> {
         let mut dropped = 0u64;
         let mut what = None;
         let mut drop = |n: u64, w: &'static str| {
@@ -203,6 +200,14 @@ impl V5Exporter {
         .count()
             + r.extra.len();
         drop(uncarried as u64, "a field NetFlow v5 has no place for");
+        drop(
+            [r.start, r.end]
+                .iter()
+                .filter(|t| super::out_of_window(**t, now))
+                .count() as u64,
+            "a time more than 24 days from the export time",
+        );
+        let time = |t: Option<Timestamp>| self.uptime(super::carried_time(t.unwrap_or(now), now));
         let record = V5RecordRepr {
             src_addr: v4(r.src_addr, "IPv6 source address in NetFlow v5")?,
             dst_addr: v4(r.dst_addr, "IPv6 destination address in NetFlow v5")?,
@@ -211,8 +216,8 @@ impl V5Exporter {
             output: if16(r.out_if)?,
             packets: sat32(r.packets),
             octets: sat32(r.octets),
-            first: self.uptime(r.start),
-            last: self.uptime(r.end),
+            first: time(r.start),
+            last: time(r.end),
             src_port: r.src_port.unwrap_or(0),
             dst_port: r.dst_port.unwrap_or(0),
             pad1: 0,
@@ -240,7 +245,7 @@ impl V5Exporter {
         // The header carries nanoseconds, sysUptime milliseconds: stamp both at the same
         // whole millisecond, or every record's times decode shifted by the rest.
         let now = Timestamp::from_unix_millis(now.unix_millis());
-        let uptime = self.uptime(Some(now));
+        let uptime = self.uptime(now);
         let mut p = V5Packet::new_unchecked(&mut self.buf[..]);
         p.set_version(VERSION);
         p.set_count(self.count as u16);
@@ -279,7 +284,7 @@ impl Exporter for V5Exporter {
         if self.boot.is_none() {
             self.boot = Some(now);
         }
-        let fit = match self.fit(flow) {
+        let fit = match self.fit(flow, now) {
             Ok(f) => f,
             Err(e) => {
                 self.stats.refused += 1;
@@ -324,13 +329,8 @@ impl Exporter for V5Exporter {
         &self.stats
     }
 
-    fn restrict(&self, r: &FlowRecord) -> FlowRecord {
-        let boot_ms = self.boot.map_or(0, |b| b.unix_millis());
-        let time = |t: Option<Timestamp>| {
-            Some(Timestamp::from_unix_millis(
-                t.map_or(boot_ms, |t| t.unix_millis().max(boot_ms)),
-            ))
-        };
+    fn restrict(&self, r: &FlowRecord, now: Timestamp) -> FlowRecord {
+        let time = |t: Option<Timestamp>| Some(super::carried_time(t.unwrap_or(now), now));
         let v4 = |a: Option<IpAddr>| Some(a.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
         let (mode, interval) = match r.sampling_interval.map(u16::try_from) {
             Some(Ok(i)) if i <= 0x3fff => (
@@ -448,7 +448,7 @@ mod tests {
                 &mut |f: &FlowRecord| got.push(super::super::content(f)),
             );
         }
-        assert_eq!(got, [e.restrict(&a), e.restrict(&b)]);
+        assert_eq!(got, [e.restrict(&a, now), e.restrict(&b, now)]);
         let mut strict = V5Exporter::new(V5ExporterConfig {
             strict: true,
             ..V5ExporterConfig::default()

@@ -12,7 +12,7 @@
 //! | `FlowRecord` | on the wire | decoded back |
 //! |---|---|---|
 //! | every typed field but `start`, `end`, `mpls_label` | its IANA element, natural length | the same value |
-//! | `start`, `end` | FIRST/LAST_SWITCHED (22/21), ms of sysUptime | to the millisecond (floor); times before the boot time as the boot time |
+//! | `start`, `end` | FIRST/LAST_SWITCHED (22/21), ms of sysUptime (wrapping like the counter, so times before the boot time are carried too) | to the millisecond (floor), within 24 days of the push (a time further away is moved to that limit and counted as dropped) |
 //! | `sampling_interval` | samplingInterval (34) | the same |
 //! | `mpls_label` | only through an extra `mplsTopLabelStackSection` (70) | the label of that extra |
 //! | extras of IANA elements (enterprise 0, NetFlow v9 vendor ids) | as they are, in order | the same, by the rule of [`mapping::apply`] |
@@ -183,8 +183,12 @@ impl V9Exporter {
 
     /// Fields of `record` v9 cannot carry: enterprise extras, and an MPLS label without the
     /// stack entry (70) it is written as.
-    fn uncarried(record: &FlowRecord) -> (u64, Option<&'static str>) {
+    fn uncarried(record: &FlowRecord, now: Timestamp) -> (u64, Option<&'static str>) {
         let enterprise = record.extra.iter().filter(|e| e.field.pen != 0).count() as u64;
+        let far = [record.start, record.end]
+            .iter()
+            .filter(|t| super::out_of_window(**t, now))
+            .count() as u64;
         let label = u64::from(
             record.mpls_label.is_some()
                 && record
@@ -195,10 +199,12 @@ impl V9Exporter {
             Some("an enterprise-specific element")
         } else if label > 0 {
             Some("an MPLS label without its stack entry (element 70)")
+        } else if far > 0 {
+            Some("a time more than 24 days from the export time")
         } else {
             None
         };
-        (enterprise + label, what)
+        (enterprise + label + far, what)
     }
 
     /// Adds a record; see [`Exporter::push`].
@@ -216,11 +222,27 @@ impl V9Exporter {
         if self.boot.is_none() {
             self.boot = Some(now);
         }
-        let (dropped, what) = Self::uncarried(record);
+        let (dropped, what) = Self::uncarried(record, now);
         if let (true, Some(what)) = (self.config.strict, what) {
             self.stats.refused += 1;
             return Err(Error::NotCarried { what });
         }
+        // Times too far from the export time for sysUptime are moved to the window's edge (a
+        // copy of the record, on this rare path only).
+        let moved;
+        let record = if [record.start, record.end]
+            .iter()
+            .any(|t| super::out_of_window(*t, now))
+        {
+            moved = FlowRecord {
+                start: record.start.map(|t| super::carried_time(t, now)),
+                end: record.end.map(|t| super::carried_time(t, now)),
+                ..record.clone()
+            };
+            &moved
+        } else {
+            record
+        };
         let key = emit::layout_key(record);
         let pushed = if key & emit::EXTRA_BIT == 0 && !self.general_only() {
             self.push_planned(key, record, now, out)
@@ -586,14 +608,10 @@ impl Exporter for V9Exporter {
         &self.stats
     }
 
-    fn restrict(&self, flow: &FlowRecord) -> FlowRecord {
-        let boot_ms = self.boot.map_or(i64::MIN, |b| b.unix_millis());
-        let ms = |t: Option<Timestamp>| {
-            t.map(|t| Timestamp::from_unix_millis(t.unix_millis().max(boot_ms)))
-        };
+    fn restrict(&self, flow: &FlowRecord, now: Timestamp) -> FlowRecord {
         let mut carried = FlowRecord {
-            start: ms(flow.start),
-            end: ms(flow.end),
+            start: flow.start.map(|t| super::carried_time(t, now)),
+            end: flow.end.map(|t| super::carried_time(t, now)),
             mpls_label: None,
             ..crate::exporter::content(flow)
         };
