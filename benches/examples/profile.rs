@@ -1,7 +1,10 @@
 //! A small driver for profiling one path under `valgrind --tool=callgrind` (see
 //! `benches/profile.sh`): `profile <path> [repetitions]`, where path is one of
 //! `v9-decode`, `ipfix-decode`, `v9-views`, `ipfix-views`, `v9-encode`, `ipfix-encode`,
-//! `sflow-decode`. Uses the same generated packets as the comparison bench.
+//! `sflow-decode`. Uses the same generated packets and the same calls as the comparison
+//! bench: v9 through `Decoder::decode` with a closure sink, IPFIX through `decode_records` and
+//! `RecordContext::flow_record_into`, the exporters through `codec::Exporter::push`/`flush`
+//! into a closure that only reads each message, sFlow through `convert::flow_record_into`.
 use std::hint::black_box;
 use std::net::SocketAddr;
 
@@ -12,6 +15,7 @@ use flowwire_ipfix::wire::message::Message;
 use flowwire_ipfix::wire::set::SetKind;
 use flowwire_netflow::wire::v9_flowset::FlowSetKind;
 use flowwire_netflow::wire::v9_packet::V9Packet;
+use flowwire_record::codec::{Decoder as _, Exporter as _};
 use flowwire_record::{FlowRecord, Timestamp};
 
 /// The measured loop: `valgrind --toggle-collect='profile::hot*'` counts only what runs in
@@ -32,9 +36,9 @@ fn main() {
     let v9 = netflow9(64, 7);
     let ix = ipfix(64, 7);
     let mut v9s = flowwire_netflow::Session::default();
-    v9s.decode(exporter, now, &v9.template, |_| {});
-    let mut ixs = flowwire_ipfix::session::Session::new(Default::default());
-    let _ = ixs.decode(exporter, &ix.template, now, &mut |_: &RecordContext<'_>,
+    v9s.decode(exporter, now, &v9.template, &mut |_: &FlowRecord| {});
+    let mut ixs = flowwire_ipfix::session::Session::default();
+    ixs.decode_records(exporter, now, &ix.template, &mut |_: &RecordContext<'_>,
                                                           _: &DataRecord<
         '_,
         '_,
@@ -43,16 +47,18 @@ fn main() {
     let mut sum = 0u64;
     let mut v9_records = Vec::new();
     for p in &v9.data {
-        v9s.decode(exporter, now, p, |r| v9_records.push(r.clone()));
+        v9s.decode(exporter, now, p, &mut |r: &FlowRecord| {
+            v9_records.push(r.clone())
+        });
     }
     let mut ix_records = Vec::new();
     for p in &ix.data {
-        let _ = ixs.decode(
+        ixs.decode_records(
             exporter,
-            p,
             now,
+            p,
             &mut |c: &RecordContext<'_>, r: &DataRecord<'_, '_>| {
-                c.to_flow_record(r, &mut rec);
+                c.flow_record_into(r, &mut rec);
                 ix_records.push(rec.clone());
             },
         );
@@ -60,32 +66,31 @@ fn main() {
     let v9t = v9s.template(exporter, 1, 256).cloned().expect("template");
     let ixt = ixs.template(exporter, 1, 256).cloned().expect("template");
     let sf = sflow(1400, 5);
-    let boot = Timestamp::from_unix_millis(1_700_000_100_000 - 3_700_000);
-    let v9_config = flowwire_netflow::ExporterConfig {
+    let v9_config = flowwire_netflow::V9ExporterConfig {
         template_refresh_packets: u32::MAX,
         template_refresh_interval: std::time::Duration::from_secs(1 << 30),
+        boot: Some(Timestamp::from_unix_millis(1_700_000_100_000 - 3_700_000)),
         ..Default::default()
     };
-    let mut v9x = flowwire_netflow::V9Exporter::new(v9_config, boot);
-    let mut ixx = flowwire_ipfix::exporter::Exporter::new(Default::default());
-    let mut out = Vec::new();
+    let mut v9x = flowwire_netflow::V9Exporter::new(v9_config);
+    let mut ixx = flowwire_ipfix::Exporter::new(Default::default());
     let mut errors = Vec::new();
     match path.as_str() {
         "v9-decode" => hot(reps, || {
             for p in &v9.data {
-                v9s.decode(exporter, now, black_box(p), |r| {
+                v9s.decode(exporter, now, black_box(p), &mut |r: &FlowRecord| {
                     sum = sum.wrapping_add(r.octets.unwrap_or(0))
                 });
             }
         }),
         "ipfix-decode" => hot(reps, || {
             for p in &ix.data {
-                let _ = ixs.decode(exporter, black_box(p), now, &mut |c: &RecordContext<'_>,
+                ixs.decode_records(exporter, now, black_box(p), &mut |c: &RecordContext<'_>,
                                                                       r: &DataRecord<
                     '_,
                     '_,
                 >| {
-                    c.to_flow_record(r, &mut rec);
+                    c.flow_record_into(r, &mut rec);
                     sum = sum.wrapping_add(rec.octets.unwrap_or(0));
                 });
             }
@@ -123,22 +128,21 @@ fn main() {
             }
         }),
         "v9-encode" => hot(reps, || {
-            out.clear();
+            let mut out = |m: &[u8]| sum = sum.wrapping_add(black_box(m).len() as u64);
             for r in &v9_records {
                 v9x.push(black_box(r), now, &mut out).expect("encodable");
             }
-            v9x.flush(now, &mut out);
-            sum = sum.wrapping_add(out.len() as u64);
+            v9x.flush(now, &mut out).expect("encodable");
         }),
         "ipfix-encode" => hot(reps, || {
+            let mut out = |m: &[u8]| sum = sum.wrapping_add(black_box(m).len() as u64);
             for r in &ix_records {
-                ixx.flow(black_box(r), now).expect("encodable");
+                ixx.push(black_box(r), now, &mut out).expect("encodable");
             }
-            ixx.flush();
-            sum = sum.wrapping_add(ixx.drain().count() as u64);
+            ixx.flush(now, &mut out).expect("encodable");
         }),
         "sflow-decode" => hot(reps, || {
-            use flowwire_sflow::convert::{DatagramInfo, flow_sample_into};
+            use flowwire_sflow::convert::{DatagramInfo, flow_record_into};
             use flowwire_sflow::wire::{Datagram, SampleView};
             for d in &sf.datagrams {
                 let Ok(d) = Datagram::new_checked(black_box(&d[..])) else {
@@ -148,7 +152,7 @@ fn main() {
                 for s in d.samples() {
                     if let Ok(SampleView::Flow(fs)) = s.and_then(|s| s.view()) {
                         errors.clear();
-                        flow_sample_into(&info, &fs, &mut rec, &mut errors);
+                        flow_record_into(&info, &fs, &mut rec, &mut errors);
                         sum = sum.wrapping_add(rec.octets.unwrap_or(0));
                     }
                 }

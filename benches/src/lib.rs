@@ -508,18 +508,20 @@ pub const SFLOW_HEADER_BYTES: usize = 128;
 /// extended switch record, packed by `flowwire_sflow`'s exporter into datagrams of at most
 /// 1400 bytes (7 samples each).
 pub fn sflow(samples: usize, seed: u64) -> SflowPackets {
-    use flowwire_sflow::encode::Exporter;
+    use flowwire_record::Timestamp;
+    use flowwire_sflow::encode::{Exporter, ExporterConfig};
     use flowwire_sflow::repr::{ExtendedSwitch, FlowData, FlowSample, Sample, SampledHeader};
     use flowwire_sflow::wire::{Interface, SourceId};
     use flowwire_sflow::xdr::{Address, Opaque};
 
     let mut rng = Rng::new(seed);
-    let mut exporter = Exporter::new(
-        Address::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
-        0,
-        Exporter::DEFAULT_MTU,
-    );
-    let mut datagrams = Vec::new();
+    // Booted at the epoch, so the uptime field reads the push time in milliseconds.
+    let mut exporter = Exporter::new(ExporterConfig {
+        agent: Address::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
+        max_datagram_len: 1400,
+        ..ExporterConfig::default()
+    });
+    let mut datagrams: Vec<Vec<u8>> = Vec::new();
     let mut flows = Vec::new();
     let payload = vec![0x5au8; 1514];
     for i in 0..samples {
@@ -562,12 +564,13 @@ pub fn sflow(samples: usize, seed: u64) -> SflowPackets {
                 }),
             ],
         };
-        if let Some(d) = exporter
-            .push(Sample::Flow(sample), 60_000 + i as u32)
-            .expect("fits")
-        {
-            datagrams.push(d);
-        }
+        exporter
+            .push_sample(
+                &Sample::Flow(sample),
+                Timestamp::from_unix_millis(60_000 + i as i64),
+                &mut |d| datagrams.push(d.to_vec()),
+            )
+            .expect("fits");
         flows.push(SflowFlow {
             src: f.src,
             dst: f.dst,
@@ -580,8 +583,11 @@ pub fn sflow(samples: usize, seed: u64) -> SflowPackets {
             out_if: f.out_if,
         });
     }
-    if let Some(d) = exporter.flush(60_000 + samples as u32).expect("fits") {
-        datagrams.push(d);
-    }
+    flowwire_record::codec::Exporter::flush(
+        &mut exporter,
+        Timestamp::from_unix_millis(60_000 + samples as i64),
+        &mut |d| datagrams.push(d.to_vec()),
+    )
+    .expect("fits");
     SflowPackets { datagrams, flows }
 }

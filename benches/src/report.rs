@@ -271,10 +271,10 @@ impl Results {
             (
                 self.ratio(
                     "decode sflow",
-                    "flowwire flow_sample_into FlowRecord",
+                    "flowwire flow_record_into FlowRecord",
                     "flowparser-sflow",
                 ),
-                il("decode sflow: flow_sample_into / flowparser-sflow".into()),
+                il("decode sflow: flow_record_into / flowparser-sflow".into()),
             ),
         );
         rows

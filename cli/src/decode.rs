@@ -1,14 +1,12 @@
 //! `flowwire decode`: decode captures (pcap, pcapng, raw IPFIX files) to flows.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Read, Write};
-use std::net::SocketAddr;
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use flowwire::Timestamp;
-use flowwire::capture::{CaptureError, CaptureReader};
-use flowwire::collector::{Collector, Event};
+use flowwire::capture::{Capture, CaptureError, open_capture};
+use flowwire::collector::{Collector, detect};
+use flowwire::{CounterSample, DecodeError, Decoder, FlowRecord, OptionsRecord, Sink};
 
 use crate::UserError;
 use crate::output::{Format, Printer, RecordType};
@@ -48,45 +46,59 @@ struct Totals {
     flows: u64,
 }
 
-enum Input {
-    Capture(CaptureReader),
-    Ipfix(Vec<u8>),
-}
-
-fn open(path: &PathBuf) -> Result<Input, UserError> {
+fn open(path: &PathBuf) -> Result<Capture, UserError> {
     let name = path.display().to_string();
-    let mut bytes = Vec::new();
-    let reader: Box<dyn Read + Send> = if name == "-" {
-        io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .map_err(|e| UserError(format!("reading standard input: {e}")))?;
-        Box::new(io::Cursor::new(bytes.clone()))
-    } else {
-        let mut f = File::open(path).map_err(|e| UserError(format!("{name}: {e}")))?;
-        let mut head = [0u8; 2];
-        let n = f
-            .read(&mut head)
-            .map_err(|e| UserError(format!("{name}: {e}")))?;
-        if n == 2 && head == [0, 10] {
-            let mut all = head.to_vec();
-            f.read_to_end(&mut all)
-                .map_err(|e| UserError(format!("{name}: {e}")))?;
-            return Ok(Input::Ipfix(all));
-        }
-        let f = File::open(path).map_err(|e| UserError(format!("{name}: {e}")))?;
-        Box::new(f)
-    };
-    if bytes.starts_with(&[0, 10]) {
-        return Ok(Input::Ipfix(bytes));
-    }
-    match CaptureReader::new(reader) {
-        Ok(r) => Ok(Input::Capture(r)),
+    match open_capture(path) {
+        Ok(c) => Ok(c),
         Err(CaptureError::NotACapture) => Err(UserError(format!(
             "{name}: not a capture (pcap, pcapng) or an IPFIX file"
         ))),
         Err(CaptureError::Empty) => Err(UserError(format!("{name}: empty file"))),
+        Err(CaptureError::Io { source, .. }) => Err(UserError(format!("{name}: {source}"))),
         Err(e) => Err(UserError(format!("{name}: {e}"))),
+    }
+}
+
+/// Where decoded records go: the printer, the totals, error lines.
+struct Out<'a, W: Write> {
+    printer: &'a mut Printer<W>,
+    totals: &'a mut Totals,
+    name: &'a str,
+    frame: u64,
+    quiet: bool,
+    error_seen: bool,
+}
+
+impl<W: Write> Out<'_, W> {
+    fn keep(&mut self, r: io::Result<()>) {
+        if let Err(e) = r
+            && self.printer.io_error.is_none()
+        {
+            self.printer.io_error = Some(e);
+        }
+    }
+}
+
+impl<W: Write> Sink for Out<'_, W> {
+    fn flow(&mut self, flow: &FlowRecord) {
+        self.totals.flows += 1;
+        let r = self.printer.flow(flow);
+        self.keep(r);
+    }
+    fn counters(&mut self, counters: &CounterSample<'_>) {
+        let r = self.printer.counters(counters);
+        self.keep(r);
+    }
+    fn options(&mut self, options: &OptionsRecord) {
+        let r = self.printer.options(options);
+        self.keep(r);
+    }
+    fn error(&mut self, error: &DecodeError<'_>) {
+        self.totals.errors += 1;
+        self.error_seen = true;
+        if !self.quiet {
+            eprintln!("flowwire: {}: frame {}: {error}", self.name, self.frame);
+        }
     }
 }
 
@@ -108,96 +120,57 @@ pub(crate) fn run(args: DecodeArgs) -> Result<std::process::ExitCode, UserError>
     let stderr_tty = io::stderr().is_terminal();
     let mut failed_strict = false;
 
-    'files: for (name, input) in inputs {
+    'files: for (name, mut capture) in inputs {
         let progress = stderr_tty.then(|| {
             let p = indicatif::ProgressBar::new_spinner();
             p.set_message(name.clone());
             p
         });
-        let mut input_errors = 0u64;
-        let mut on_datagram =
-            |frame: u64, src: SocketAddr, time: Timestamp, payload: &[u8]| -> bool {
-                totals.datagrams += 1;
-                if let Some(p) = &progress
-                    && totals.datagrams.is_multiple_of(4096)
-                {
-                    p.set_position(totals.datagrams);
-                }
-                let mut strict_hit = false;
-                let kind = collector.feed(src, time, payload, |e| {
-                    if let Event::Error(err) = &e {
-                        totals.errors += 1;
-                        if !args.quiet {
-                            eprintln!("flowwire: {name}: frame {frame}: {err}");
-                        }
-                        strict_hit = true;
-                        return;
-                    }
-                    if let Event::Flow(_) = &e {
-                        totals.flows += 1;
-                    }
-                    if printer.io_error.is_none()
-                        && let Err(err) = printer.event(&e)
+        while let Some(item) = capture.next_datagram() {
+            match item {
+                Ok(d) => {
+                    if !args.port.is_empty()
+                        && !args.port.contains(&d.src.port())
+                        && !args.port.contains(&d.dst.port())
                     {
-                        printer.io_error = Some(err);
+                        totals.skipped_port += 1;
+                        continue;
                     }
-                });
-                if kind.is_none() {
-                    totals.unrecognized += 1;
-                }
-                !(args.strict && strict_hit) && printer.io_error.is_none()
-            };
-        match input {
-            Input::Ipfix(bytes) => {
-                let exporter: SocketAddr = ([0, 0, 0, 0], 0).into();
-                let mut n = 0u64;
-                for message in flowwire::ipfix::wire::message::MessageIter::new(&bytes, 0) {
-                    let msg = match message {
-                        Ok(m) => m,
-                        Err(e) => {
-                            eprintln!("flowwire: {name}: {e}; stopping");
-                            input_errors += 1;
-                            break;
-                        }
+                    totals.datagrams += 1;
+                    if let Some(p) = &progress
+                        && totals.datagrams.is_multiple_of(4096)
+                    {
+                        p.set_position(totals.datagrams);
+                    }
+                    if detect(d.payload).is_none() {
+                        totals.unrecognized += 1;
+                    }
+                    let mut out = Out {
+                        printer: &mut printer,
+                        totals: &mut totals,
+                        name: &name,
+                        frame: d.frame,
+                        quiet: args.quiet,
+                        error_seen: false,
                     };
-                    n += 1;
-                    let export = Timestamp::from_unix_secs(msg.export_time());
-                    if !on_datagram(n, exporter, export, msg.into_inner()) {
-                        failed_strict = args.strict;
+                    collector.decode(d.src, d.time, d.payload, &mut out);
+                    let error_seen = out.error_seen;
+                    if (args.strict && error_seen) || printer.io_error.is_some() {
+                        failed_strict = args.strict && error_seen;
                         break 'files;
                     }
                 }
-            }
-            Input::Capture(mut reader) => {
-                while let Some(item) = reader.next_datagram() {
-                    match item {
-                        Ok(d) => {
-                            if !args.port.is_empty()
-                                && !args.port.contains(&d.src.port())
-                                && !args.port.contains(&d.dst.port())
-                            {
-                                totals.skipped_port += 1;
-                                continue;
-                            }
-                            if !on_datagram(d.frame, d.src, d.time, d.payload) {
-                                failed_strict = args.strict;
-                                break 'files;
-                            }
-                        }
-                        Err(e) if e.is_fatal() => {
-                            eprintln!("flowwire: {name}: {e}; decoded what came before");
-                            input_errors += 1;
-                        }
-                        Err(e) => {
-                            if !args.quiet {
-                                eprintln!("flowwire: {name}: {e}");
-                            }
-                        }
+                Err(e) if e.is_fatal() => {
+                    eprintln!("flowwire: {name}: {e}; decoded what came before");
+                    totals.errors += 1;
+                }
+                Err(e) => {
+                    if !args.quiet {
+                        eprintln!("flowwire: {name}: {e}");
                     }
                 }
             }
         }
-        totals.errors += input_errors;
         if let Some(p) = progress {
             p.finish_and_clear();
         }

@@ -8,10 +8,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use flowwire::capture::{CaptureReader, CaptureWriter};
-use flowwire::collector::{Collector, Event};
-use flowwire::export::Exporter;
+use flowwire::capture::{CaptureWriter, open_capture};
+use flowwire::collector::Collector;
+use flowwire::export::AnyExporter;
 use flowwire::synth::FlowGenerator;
+use flowwire::{Decoder, Exporter};
 use flowwire::{FlowRecord, ProtocolKind, Timestamp};
 
 use crate::UserError;
@@ -89,7 +90,7 @@ pub(crate) struct ConvertArgs {
     rate: u64,
 }
 
-enum Sink {
+enum Output {
     Pcap {
         writer: CaptureWriter<BufWriter<File>>,
         src: SocketAddr,
@@ -103,19 +104,19 @@ enum Sink {
     },
 }
 
-impl Sink {
+impl Output {
     fn open(
         pcap: Option<&PathBuf>,
         to: Option<&str>,
         kind: ProtocolKind,
         rate: u64,
-    ) -> Result<Sink, UserError> {
+    ) -> Result<Output, UserError> {
         if let Some(path) = pcap {
             let name = path.display().to_string();
             let file = File::create(path).map_err(|e| UserError(format!("{name}: {e}")))?;
             let writer = CaptureWriter::new(BufWriter::new(file))
                 .map_err(|e| UserError(format!("{name}: {e}")))?;
-            return Ok(Sink::Pcap {
+            return Ok(Output::Pcap {
                 writer,
                 src: SocketAddr::from(([127, 0, 0, 1], 40_000)),
                 dst: SocketAddr::from(([127, 0, 0, 1], default_port(kind))),
@@ -139,7 +140,7 @@ impl Sink {
         socket
             .connect(dst)
             .map_err(|e| UserError(format!("cannot reach {dst}: {e}")))?;
-        Ok(Sink::Udp {
+        Ok(Output::Udp {
             socket,
             pace: (rate > 0).then(|| Duration::from_secs_f64(1.0 / rate as f64)),
             next: Instant::now(),
@@ -148,7 +149,7 @@ impl Sink {
 
     fn send(&mut self, time: Timestamp, datagram: &[u8]) -> Result<(), UserError> {
         match self {
-            Sink::Pcap {
+            Output::Pcap {
                 writer,
                 src,
                 dst,
@@ -156,7 +157,7 @@ impl Sink {
             } => writer
                 .write(time, *src, *dst, datagram)
                 .map_err(|e| UserError(format!("{path}: {e}"))),
-            Sink::Udp { socket, pace, next } => {
+            Output::Udp { socket, pace, next } => {
                 if let Some(pace) = pace {
                     let now = Instant::now();
                     if *next > now {
@@ -175,7 +176,7 @@ impl Sink {
     }
 
     fn finish(self) -> Result<(), UserError> {
-        if let Sink::Pcap { writer, path, .. } = self {
+        if let Output::Pcap { writer, path, .. } = self {
             writer
                 .finish()
                 .map_err(|e| UserError(format!("{path}: {e}")))?;
@@ -188,37 +189,37 @@ fn export_all(
     kind: ProtocolKind,
     flows: impl Iterator<Item = (FlowRecord, Timestamp)>,
     boot: Timestamp,
-    sink: &mut Sink,
+    sink: &mut Output,
 ) -> Result<(u64, u64, u64), UserError> {
-    let mut exporter = Exporter::new(kind, boot);
-    let mut datagrams = Vec::new();
-    let (mut n_flows, mut n_datagrams, mut skipped) = (0u64, 0u64, 0u64);
+    let mut exporter = AnyExporter::new(kind, boot);
+    let (mut n_flows, mut skipped) = (0u64, 0u64);
     let mut last = boot;
+    let mut sent: Result<u64, UserError> = Ok(0);
+    let mut send = |now: Timestamp, d: &[u8]| {
+        if let Ok(n) = &mut sent {
+            match sink.send(now, d) {
+                Ok(()) => *n += 1,
+                Err(e) => sent = Err(e),
+            }
+        }
+    };
     for (flow, now) in flows {
         last = now;
-        match exporter.push(&flow, now, &mut datagrams) {
+        // A refused record (one the protocol cannot carry) leaves the others as they were.
+        match exporter.push(&flow, now, &mut |d| send(now, d)) {
             Ok(()) => n_flows += 1,
-            Err(flowwire::export::ExportError::NotV5(_)) => skipped += 1,
-            Err(e) => return Err(UserError(format!("encoding: {e}"))),
-        }
-        for d in datagrams.drain(..) {
-            sink.send(now, &d)?;
-            n_datagrams += 1;
+            Err(_) => skipped += 1,
         }
     }
     exporter
-        .flush(last, &mut datagrams)
+        .flush(last, &mut |d| send(last, d))
         .map_err(|e| UserError(format!("encoding: {e}")))?;
-    for d in datagrams.drain(..) {
-        sink.send(last, &d)?;
-        n_datagrams += 1;
-    }
-    Ok((n_flows, n_datagrams, skipped))
+    Ok((n_flows, sent?, skipped))
 }
 
 pub(crate) fn generate(args: GenerateArgs) -> Result<std::process::ExitCode, UserError> {
     let kind = ProtocolKind::from(args.protocol);
-    let mut sink = Sink::open(args.pcap.as_ref(), args.to.as_deref(), kind, args.rate)?;
+    let mut sink = Output::open(args.pcap.as_ref(), args.to.as_deref(), kind, args.rate)?;
     // A capture is reproducible: its clock starts at a fixed time. Live traffic uses now.
     let start = if args.pcap.is_some() {
         Timestamp::from_unix_secs(1_700_000_000)
@@ -245,10 +246,10 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<std::process::ExitCode, UserE
         let name = path.display().to_string();
         readers.push((
             name.clone(),
-            CaptureReader::open(path).map_err(|e| UserError(format!("{name}: {e}")))?,
+            open_capture(path).map_err(|e| UserError(format!("{name}: {e}")))?,
         ));
     }
-    let mut sink = Sink::open(args.pcap.as_ref(), args.send.as_deref(), kind, args.rate)?;
+    let mut sink = Output::open(args.pcap.as_ref(), args.send.as_deref(), kind, args.rate)?;
     // Decode everything first (in order), then re-encode: flows keep their capture times.
     let mut collector = Collector::default();
     let mut flows: Vec<(FlowRecord, Timestamp)> = Vec::new();
@@ -258,11 +259,10 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<std::process::ExitCode, UserE
             match item {
                 Ok(d) => {
                     let time = d.time;
-                    collector.feed(d.src, d.time, d.payload, |e| match e {
-                        Event::Flow(f) => flows.push((f.clone(), time)),
-                        Event::Error(_) => errors += 1,
-                        _ => {}
+                    let s = collector.decode(d.src, d.time, d.payload, &mut |f: &FlowRecord| {
+                        flows.push((f.clone(), time))
                     });
+                    errors += s.errors as u64;
                 }
                 Err(e) if e.is_fatal() => eprintln!("flowwire: {name}: {e}"),
                 Err(_) => errors += 1,

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use flowwire::ProtocolKind;
-use flowwire::Timestamp;
-use flowwire::collector::{Collector, Event, ExporterStats};
+use flowwire::collector::{Collector, ExporterStats};
+use flowwire::{
+    CounterSample, DecodeError, Decoder, FlowRecord, OptionsRecord, ProtocolKind, Sink, Timestamp,
+};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::UserError;
@@ -181,6 +182,40 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
     }
 }
 
+/// Decoded records to the printer, errors to stderr.
+struct ToPrinter<'p> {
+    printer: &'p mut Printer<Vec<u8>>,
+    quiet: bool,
+}
+
+impl ToPrinter<'_> {
+    fn keep(&mut self, r: io::Result<()>) {
+        if let Err(e) = r {
+            self.printer.io_error.get_or_insert(e);
+        }
+    }
+}
+
+impl Sink for ToPrinter<'_> {
+    fn flow(&mut self, flow: &FlowRecord) {
+        let r = self.printer.flow(flow);
+        self.keep(r);
+    }
+    fn counters(&mut self, counters: &CounterSample<'_>) {
+        let r = self.printer.counters(counters);
+        self.keep(r);
+    }
+    fn options(&mut self, options: &OptionsRecord) {
+        let r = self.printer.options(options);
+        self.keep(r);
+    }
+    fn error(&mut self, error: &DecodeError<'_>) {
+        if !self.quiet {
+            eprintln!("flowwire: {error}");
+        }
+    }
+}
+
 fn receive(
     socket: UdpSocket,
     shared: &Shared,
@@ -222,17 +257,15 @@ fn receive(
             Ok((n, src)) => {
                 let total = shared.received.fetch_add(1, Ordering::Relaxed) + 1;
                 let payload = buf.get(..n).unwrap_or_default();
-                collector.feed(src, Timestamp::now(), payload, |e| {
-                    if let Event::Error(err) = &e {
-                        if !quiet {
-                            eprintln!("flowwire: {err}");
-                        }
-                        return;
-                    }
-                    if let Err(err) = printer.event(&e) {
-                        printer.io_error.get_or_insert(err);
-                    }
-                });
+                collector.decode(
+                    src,
+                    Timestamp::now(),
+                    payload,
+                    &mut ToPrinter {
+                        printer: &mut printer,
+                        quiet,
+                    },
+                );
                 if printer.out.len() > (1 << 15) {
                     flush(&mut printer)?;
                 }

@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 
 use clap::ValueEnum;
-use flowwire::collector::Event;
 use flowwire::record::FlowRecord;
+use flowwire::{CounterSample, Counters, OptionsRecord};
 
 /// How records are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -242,31 +242,40 @@ impl<W: Write> Printer<W> {
         self.out.write_all(b"\n")
     }
 
-    pub(crate) fn event(&mut self, e: &Event<'_>) -> io::Result<()> {
-        match e {
-            Event::Flow(f) if self.wants(RecordType::Flow) => match self.format {
-                Format::Jsonl => self.json(f),
-                Format::Csv => {
-                    self.header()?;
-                    flow_csv(&mut self.out, f, &mut self.line)
-                }
-                Format::Table => {
-                    self.header()?;
-                    flow_table(&mut self.out, f, &mut self.line)
-                }
-            },
-            // Counters and options have no flat form: JSON in every format.
-            Event::Counters(c)
-                if self.wants(RecordType::Counters) && self.format == Format::Jsonl =>
-            {
+    /// Prints a flow, if flows are wanted.
+    pub(crate) fn flow(&mut self, f: &FlowRecord) -> io::Result<()> {
+        if !self.wants(RecordType::Flow) {
+            return Ok(());
+        }
+        match self.format {
+            Format::Jsonl => self.json(f),
+            Format::Csv => {
+                self.header()?;
+                flow_csv(&mut self.out, f, &mut self.line)
+            }
+            Format::Table => {
+                self.header()?;
+                flow_table(&mut self.out, f, &mut self.line)
+            }
+        }
+    }
+
+    /// Prints a counter sample (JSON only: counters have no flat form).
+    pub(crate) fn counters(&mut self, c: &CounterSample<'_>) -> io::Result<()> {
+        match c.detail::<Counters>() {
+            Some(c) if self.wants(RecordType::Counters) && self.format == Format::Jsonl => {
                 self.json(c)
             }
-            Event::Options(o)
-                if self.wants(RecordType::Options) && self.format == Format::Jsonl =>
-            {
-                self.json(o)
-            }
             _ => Ok(()),
+        }
+    }
+
+    /// Prints an options record (JSON only: options have no flat form).
+    pub(crate) fn options(&mut self, o: &OptionsRecord) -> io::Result<()> {
+        if self.wants(RecordType::Options) && self.format == Format::Jsonl {
+            self.json(o)
+        } else {
+            Ok(())
         }
     }
 }

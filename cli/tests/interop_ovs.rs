@@ -37,16 +37,21 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Run a program found with [`find`]; `Err` says why (not found, could not run, or its exit
+/// status and output).
 fn sh(prog: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(prog)
+    let path = find(prog).ok_or_else(|| format!("`{prog}` not found"))?;
+    let out = Command::new(&path)
         .args(args)
         .output()
-        .map_err(|e| format!("{prog}: {e}"))?;
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(format!(
-            "{prog} {args:?}: {}",
+            "{prog} {args:?}: {}: {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr).trim()
         ))
     }
@@ -72,18 +77,20 @@ impl Reaper {
 
 impl Drop for Reaper {
     fn drop(&mut self) {
-        if let Some(c) = &self.0 {
-            let _ = Command::new("kill")
-                .args(["-TERM", &c.id().to_string()])
-                .status();
+        // No panics here (a failing test may be unwinding): report and go on.
+        if let Some(c) = &self.0
+            && let Err(e) = sh("kill", &["-TERM", &c.id().to_string()])
+        {
+            eprintln!("cleanup: SIGTERM to {}: {e}", self.1);
         }
         if self.wait_exit(Duration::from_secs(5)) {
             return;
         }
         if let Some(c) = &mut self.0 {
             eprintln!("{}: did not exit on SIGTERM, killing it", self.1);
-            let _ = c.kill();
-            let _ = c.wait();
+            if let Err(e) = c.kill().and_then(|()| c.wait().map(drop)) {
+                eprintln!("cleanup: killing {}: {e}", self.1);
+            }
         }
     }
 }
@@ -93,7 +100,7 @@ impl Drop for Reaper {
 struct Ovs {
     dir: PathBuf,
     vsctl: PathBuf,
-    appctl: Option<PathBuf>,
+    appctl: PathBuf,
     vswitchd: Option<Reaper>,
     server: Option<Reaper>,
 }
@@ -119,11 +126,12 @@ impl Ovs {
 
     fn start() -> Result<Ovs, String> {
         let need = |p: &str| find(p).ok_or_else(|| format!("{p} not installed"));
-        let (server, tool, vsctl, vswitchd) = (
+        let (server, tool, vsctl, vswitchd, appctl) = (
             need("ovsdb-server")?,
             need("ovsdb-tool")?,
             need("ovs-vsctl")?,
             need("ovs-vswitchd")?,
+            need("ovs-appctl")?,
         );
         let schema = PathBuf::from("/usr/share/openvswitch/vswitch.ovsschema");
         if !schema.is_file() {
@@ -136,7 +144,7 @@ impl Ovs {
         let mut ovs = Ovs {
             dir: dir.clone(),
             vsctl,
-            appctl: find("ovs-appctl"),
+            appctl,
             vswitchd: None,
             server: None,
         };
@@ -196,30 +204,80 @@ impl Ovs {
             ));
         quiet(&mut c);
         ovs.vswitchd = Some(Reaper(Some(c.spawn().unwrap()), "ovs-vswitchd"));
+        // Ready when it answers on its control socket; an early exit is reported at once.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(Reaper(Some(c), _)) = &mut ovs.vswitchd
+                && let Ok(Some(status)) = c.try_wait()
+            {
+                return Err(format!(
+                    "ovs-vswitchd exited ({status}):\n{}",
+                    tail(&ovs.log(), 20)
+                ));
+            }
+            match ovs.appctl(&["version"]) {
+                Ok(_) => break,
+                Err(e) if Instant::now() > deadline => {
+                    return Err(format!("ovs-vswitchd not answering after 10 s: {e}"));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
         Ok(ovs)
+    }
+
+    fn appctl(&self, args: &[&str]) -> Result<String, String> {
+        let out = Command::new(&self.appctl)
+            .arg("-t")
+            .arg(self.dir.join("ovs-vswitchd.ctl"))
+            .arg("--timeout=5")
+            .args(args)
+            .output()
+            .map_err(|e| format!("{}: {e}", self.appctl.display()))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(format!(
+                "ovs-appctl {args:?}: {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
     }
 }
 
 impl Drop for Ovs {
     fn drop(&mut self) {
-        if let Ok(out) = String::from_utf8(self.vsctl(false, &["list-br"]).stdout) {
-            for br in out.lines() {
-                let _ = self.vsctl(true, &["--if-exists", "del-br", br]);
+        // No panics here (a failing test may be unwinding): report and go on.
+        let list = self.vsctl(false, &["list-br"]);
+        if !list.status.success() {
+            eprintln!(
+                "cleanup: ovs-vsctl list-br: {}",
+                String::from_utf8_lossy(&list.stderr).trim()
+            );
+        }
+        for br in String::from_utf8_lossy(&list.stdout).lines() {
+            let out = self.vsctl(true, &["--if-exists", "del-br", br]);
+            if !out.status.success() {
+                eprintln!(
+                    "cleanup: ovs-vsctl del-br {br}: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
             }
         }
-        if let (Some(appctl), Some(_)) = (&self.appctl, &self.vswitchd) {
-            let _ = Command::new(appctl)
-                .arg("-t")
-                .arg(self.dir.join("ovs-vswitchd.ctl"))
-                .args(["--timeout=5", "exit", "--cleanup"])
-                .output();
+        if self.vswitchd.is_some() {
+            if let Err(e) = self.appctl(&["exit", "--cleanup"]) {
+                eprintln!("cleanup: {e}");
+            }
             if let Some(v) = &mut self.vswitchd {
                 v.wait_exit(Duration::from_secs(5));
             }
         }
         self.vswitchd = None; // SIGTERM/SIGKILL if still running
         self.server = None;
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Err(e) = std::fs::remove_dir_all(&self.dir) {
+            eprintln!("cleanup: remove {}: {e}", self.dir.display());
+        }
     }
 }
 
@@ -232,11 +290,16 @@ struct Net {
 
 impl Drop for Net {
     fn drop(&mut self) {
+        // No panics here (a failing test may be unwinding): report and go on.
         for l in &self.links {
-            let _ = sh("ip", &["link", "del", l]);
+            if let Err(e) = sh("ip", &["link", "del", l]) {
+                eprintln!("cleanup: {e}");
+            }
         }
         for ns in &self.namespaces {
-            let _ = sh("ip", &["netns", "del", ns]);
+            if let Err(e) = sh("ip", &["netns", "del", ns]) {
+                eprintln!("cleanup: {e}");
+            }
         }
     }
 }
@@ -249,8 +312,12 @@ fn free_udp_port() -> u16 {
         .port()
 }
 
-fn in_ns(ns: &str, args: &[&str]) -> Result<String, String> {
-    let mut all = vec!["netns", "exec", ns];
+/// Run a program found with [`find`] inside a namespace (by absolute path, so `ip netns
+/// exec` does not look it up again).
+fn in_ns(ns: &str, prog: &str, args: &[&str]) -> Result<String, String> {
+    let path = find(prog).ok_or_else(|| format!("`{prog}` not found"))?;
+    let path = path.to_str().ok_or("program path is not UTF-8")?;
+    let mut all = vec!["netns", "exec", ns, path];
     all.extend_from_slice(args);
     sh("ip", &all)
 }
@@ -262,9 +329,12 @@ fn ovs_exports_netflow_sflow_ipfix_to_flowwire_listen() {
         println!("skipped {TEST}: needs root (network namespaces, veth pairs, AF_PACKET)");
         return;
     }
-    for p in ["ip", "ping", "bash"] {
+    for p in ["ip", "ping", "bash", "kill"] {
         if find(p).is_none() {
-            println!("skipped {TEST}: {p} not installed");
+            println!(
+                "skipped {TEST}: `{p}` not found on PATH ({}) or in the sbin directories",
+                std::env::var("PATH").unwrap_or_default()
+            );
             return;
         }
     }
@@ -316,21 +386,28 @@ fn ovs_exports_netflow_sflow_ipfix_to_flowwire_listen() {
                 "link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", ns,
             ],
         )
-        .and_then(|_| {
-            net.links.push(host.clone());
-            sh("ip", &["link", "set", host, "up"])
-        })
-        .and_then(|_| in_ns(ns, &["ip", "addr", "add", &addr, "dev", "eth0"]))
-        .and_then(|_| in_ns(ns, &["ip", "link", "set", "eth0", "up"]))
-        .and_then(|_| in_ns(ns, &["ip", "link", "set", "lo", "up"]));
+        .map(|_| net.links.push(host.clone()));
         if let Err(e) = setup {
-            println!("skipped {TEST}: cannot set up veth pairs: {e}");
+            println!("skipped {TEST}: cannot create veth pairs: {e}");
             return;
         }
+        // `ip -n NS`: no second lookup of `ip` on PATH.
+        for args in [
+            &["link", "set", host, "up"][..],
+            &["-n", ns, "addr", "add", &addr, "dev", "eth0"],
+            &["-n", ns, "link", "set", "eth0", "up"],
+            &["-n", ns, "link", "set", "lo", "up"],
+        ] {
+            if let Err(e) = sh("ip", args) {
+                panic!("setting up {ns}: {e}");
+            }
+        }
         // The userspace datapath does not complete partial checksums: without this TCP
-        // stalls (ICMP and our UDP would pass anyway).
-        if find("ethtool").is_some() {
-            let _ = in_ns(ns, &["ethtool", "-K", "eth0", "tx", "off"]);
+        // stalls (ICMP and our UDP would pass anyway, so ethtool is optional).
+        if find("ethtool").is_some()
+            && let Err(e) = in_ns(ns, "ethtool", &["-K", "eth0", "tx", "off"])
+        {
+            panic!("turning off tx checksum offload in {ns}: {e}");
         }
         let out = ovs.vsctl(true, &["add-port", &br, host]);
         assert!(
@@ -404,6 +481,8 @@ fn ovs_exports_netflow_sflow_ipfix_to_flowwire_listen() {
             "--wait",
             "--timeout",
             "20",
+            // sampling 1 (every packet): a few pings are enough on a test bridge.
+            "--force-sample-all",
         ])
         .output()
         .unwrap();
@@ -416,22 +495,37 @@ fn ovs_exports_netflow_sflow_ipfix_to_flowwire_listen() {
     );
 
     // Traffic between the namespaces: pings and UDP datagrams to port 5999, a few rounds.
+    // The first ping must get through (retried while the bridge learns), else nothing
+    // below can work and the failure says so.
+    let ping = |count: &str| {
+        in_ns(
+            &nsa,
+            "ping",
+            &["-n", "-c", count, "-i", "0.2", "-W", "1", NS_B_ADDR],
+        )
+    };
+    let mut first = ping("1");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while first.is_err() && Instant::now() < deadline {
+        first = ping("1");
+    }
+    if let Err(e) = first {
+        panic!(
+            "no IPv4 traffic crosses bridge {br}: ping {NS_A_ADDR} -> {NS_B_ADDR} failed: {e}\n\
+             vswitchd log (tail):\n{}",
+            tail(&ovs.log(), 30)
+        );
+    }
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(8) {
-        let _ = in_ns(
-            &nsa,
-            &["ping", "-c", "3", "-i", "0.2", "-W", "1", NS_B_ADDR],
-        );
-        let _ = in_ns(
-            &nsa,
-            &[
-                "bash",
-                "-c",
-                &format!(
-                    "for i in 1 2 3; do echo flowwire > /dev/udp/{NS_B_ADDR}/{UDP_PORT}; done"
-                ),
-            ],
-        );
+        if let Err(e) = ping("3") {
+            panic!("ping through {br} stopped working: {e}");
+        }
+        let udp =
+            format!("for i in 1 2 3; do echo flowwire > /dev/udp/{NS_B_ADDR}/{UDP_PORT}; done");
+        if let Err(e) = in_ns(&nsa, "bash", &["-c", &udp]) {
+            panic!("sending UDP to {NS_B_ADDR}:{UDP_PORT}: {e}");
+        }
     }
     assert!(
         listen.wait_exit(Duration::from_secs(15)),

@@ -234,8 +234,9 @@ pub enum EmitTimes {
     Absolute(TimeEncoding),
     /// NetFlow v9 FIRST_SWITCHED / LAST_SWITCHED (22 / 21, 4 octets): milliseconds since
     /// `boot`, taken from the millisecond time [`TimeEncoding::Milliseconds`] gives (times
-    /// before the Unix epoch count as the epoch), saturating at 0 for times before `boot`
-    /// and wrapping modulo 2^32 like the sysUptime counter.
+    /// before the Unix epoch count as the epoch), modulo 2^32 like the sysUptime counter (a
+    /// collector reads the difference from the header's uptime as signed, so times before
+    /// `boot` come back too).
     SysUptime {
         /// When the exporter's sysUptime was 0.
         boot: Timestamp,
@@ -453,7 +454,7 @@ impl EmitPlan {
                 }
                 EmitTimes::SysUptime { boot } => {
                     let ms = u64::try_from(t.unix_millis()).unwrap_or(0);
-                    let t = Timestamp::from_unix_millis(ms);
+                    let t = Timestamp::from_unix_millis_u64(ms);
                     let up = t.unix_millis().saturating_sub(boot.unix_millis()) as u32;
                     put(o, up.to_be_bytes())
                 }
@@ -557,7 +558,7 @@ mod tests {
 
     fn time() -> BoxedStrategy<Timestamp> {
         prop_oneof![
-            (0u64..4_000_000_000_000).prop_map(Timestamp::from_unix_millis),
+            (0i64..4_000_000_000_000).prop_map(Timestamp::from_unix_millis),
             any::<i64>().prop_map(Timestamp::from_unix_nanos),
         ]
         .boxed()

@@ -48,9 +48,13 @@
     )
 )]
 
+pub mod codec;
 pub mod data_type;
 pub mod emit;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod mapping;
+pub mod options;
 pub mod pending;
 pub mod plan;
 mod record;
@@ -65,6 +69,10 @@ pub mod testing;
 mod time;
 mod value;
 
+pub use codec::{
+    Collect, CounterSample, DecodeError, Decoder, ErrorKind, ExportStats, Exporter, KeyPolicy,
+    OptionsRecord, Sink, Summary, TemplateEvent,
+};
 pub use data_type::{DataType, Semantics, Status, Units};
 pub use record::{ExtraField, FlowRecord, ProtocolKind};
 pub use registry::{FieldId, InformationElement};

@@ -356,6 +356,23 @@ pub fn apply(record: &mut FlowRecord, field: FieldId, value: Value<'_>, time: &T
     }
 }
 
+/// Applies a record's elements in wire order as a compiled [`RecordPlan`](crate::plan::RecordPlan)
+/// does: [`apply`] per element, except that where the elements carry both address families of
+/// a field, an all-zero address is the unused family and goes to the extras; then
+/// [`finish`]. The general form of decoding, for elements that are not in a template.
+pub fn apply_all(record: &mut FlowRecord, fields: &[(FieldId, Value<'_>)], time: &TimeContext) {
+    for (field, value) in fields {
+        let dual = crate::plan::other_family(*field)
+            .is_some_and(|other| fields.iter().any(|(f, _)| *f == other));
+        if dual && value.as_ip().is_some_and(|a| a.is_unspecified()) {
+            record.push_extra(*field, *value);
+        } else {
+            apply(record, *field, *value, time);
+        }
+    }
+    finish(record);
+}
+
 fn ip(v: &Value<'_>) -> Option<IpAddr> {
     v.as_ip()
 }

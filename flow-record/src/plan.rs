@@ -27,7 +27,7 @@ use crate::data_type::DataType;
 use crate::mapping::{self, Targets, TimeContext};
 use crate::record::FlowRecord;
 use crate::registry::{FieldId, Registry};
-use crate::value::{Value, ValueError};
+use crate::value::{OwnedValue, Value, ValueError};
 
 /// The length IPFIX and NetFlow v9 (H3C) templates use to say "variable length".
 pub const VARIABLE_LENGTH: u16 = 65535;
@@ -97,7 +97,7 @@ struct Step {
 }
 
 /// The element of the other address family that fills the same typed slot.
-fn other_family(field: FieldId) -> Option<FieldId> {
+pub(crate) fn other_family(field: FieldId) -> Option<FieldId> {
     if field.pen != 0 {
         return None;
     }
@@ -414,10 +414,10 @@ fn fill(step: &Step, d: &[u8], time: &TimeContext, r: &mut FlowRecord) {
             Some(t) => r.end = Some(t),
             None => general(step, d, time, r),
         },
-        Slot::StartMillis => r.start = Some(crate::Timestamp::from_unix_millis(be(d))),
-        Slot::EndMillis => r.end = Some(crate::Timestamp::from_unix_millis(be(d))),
-        Slot::StartSecs => r.start = Some(crate::Timestamp::from_unix_secs(be(d) as u32)),
-        Slot::EndSecs => r.end = Some(crate::Timestamp::from_unix_secs(be(d) as u32)),
+        Slot::StartMillis => r.start = Some(crate::Timestamp::from_unix_millis_u64(be(d))),
+        Slot::EndMillis => r.end = Some(crate::Timestamp::from_unix_millis_u64(be(d))),
+        Slot::StartSecs => r.start = Some(crate::Timestamp::from_unix_secs(be(d) as i64)),
+        Slot::EndSecs => r.end = Some(crate::Timestamp::from_unix_secs(be(d) as i64)),
         Slot::General => general(step, d, time, r),
     }
 }
@@ -440,4 +440,17 @@ pub fn decode_field(data_type: DataType, bytes: &[u8]) -> Value<'_> {
         Err(ValueError::InvalidBoolean { .. }) => Value::OctetArray(bytes),
         Err(_) => Value::decode_lenient(data_type, bytes),
     }
+}
+
+/// A value as a collector reads it back after it was written at its natural length: decoded
+/// by the element's registered type (a value of another type becomes what those octets mean
+/// for the element, an over-long one is kept as octets). For models of what an exporter's
+/// datagrams decode to.
+pub fn reread(field: FieldId, value: &Value<'_>, registry: &Registry) -> Option<OwnedValue> {
+    let mut bytes = vec![0u8; value.natural_len()];
+    match value.as_bytes() {
+        Some(b) => bytes.copy_from_slice(b),
+        None => value.emit(&mut bytes).ok()?,
+    }
+    Some(decode_field(registry.data_type(field), &bytes).to_owned_value())
 }

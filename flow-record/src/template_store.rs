@@ -623,7 +623,7 @@ mod tests {
     }
 
     fn t(s: u32) -> Timestamp {
-        Timestamp::from_unix_secs(s)
+        Timestamp::from_unix_secs(i64::from(s))
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub fn varied_record(layout: u64, seed: u64) -> FlowRecord {
     r.tcp_flags = on(6).then(|| n() as u16);
     r.octets = on(7).then(&mut n);
     r.packets = on(8).then(&mut n);
-    r.start = on(9).then(|| Timestamp::from_unix_millis(1_699_000_000_000 + n() % 10_000_000_000));
+    r.start =
+        on(9).then(|| Timestamp::from_unix_millis_u64(1_699_000_000_000 + n() % 10_000_000_000));
     r.end = on(10).then(|| Timestamp::from_unix_nanos(n() as i64));
     r.in_if = on(11).then(|| n() as u32);
     r.out_if = on(12).then(|| n() as u32);
@@ -99,7 +100,7 @@ pub fn typical_record(i: u32) -> FlowRecord {
         tcp_flags: Some(0x1b),
         octets: Some(u64::from(i) * 1500),
         packets: Some(u64::from(i % 100) + 1),
-        start: Some(Timestamp::from_unix_millis(
+        start: Some(Timestamp::from_unix_millis_u64(
             1_699_999_000_000 + u64::from(i),
         )),
         end: Some(Timestamp::from_unix_millis(1_700_000_000_000)),

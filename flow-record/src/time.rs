@@ -24,9 +24,10 @@ impl Timestamp {
         Timestamp(nanos)
     }
 
-    /// From whole seconds since the Unix epoch.
-    pub const fn from_unix_secs(secs: u32) -> Self {
-        Timestamp(secs as i64 * 1_000_000_000)
+    /// From whole seconds since the Unix epoch (negative: before it); saturates outside
+    /// the representable range.
+    pub const fn from_unix_secs(secs: i64) -> Self {
+        Timestamp(secs.saturating_mul(1_000_000_000))
     }
 
     /// From seconds and nanoseconds since the Unix epoch (NetFlow v5's unix_secs/unix_nsecs);
@@ -35,13 +36,27 @@ impl Timestamp {
         Timestamp(secs as i64 * 1_000_000_000 + nanos as i64)
     }
 
-    /// From milliseconds since the Unix epoch; saturates past year 2262.
-    pub const fn from_unix_millis(millis: u64) -> Self {
+    /// From milliseconds since the Unix epoch (negative: before it); saturates outside the
+    /// representable range (years 1678 to 2262).
+    pub const fn from_unix_millis(millis: i64) -> Self {
+        Timestamp(millis.saturating_mul(1_000_000))
+    }
+
+    /// From microseconds since the Unix epoch (negative: before it); saturates outside the
+    /// representable range.
+    pub const fn from_unix_micros(micros: i64) -> Self {
+        Timestamp(micros.saturating_mul(1_000))
+    }
+
+    /// From an unsigned wire count of milliseconds since the Unix epoch (dateTimeMilliseconds);
+    /// saturates past year 2262.
+    pub const fn from_unix_millis_u64(millis: u64) -> Self {
         Timestamp(clamp_i128(millis as i128 * 1_000_000))
     }
 
-    /// From microseconds since the Unix epoch; saturates past year 2262.
-    pub const fn from_unix_micros(micros: u64) -> Self {
+    /// From an unsigned wire count of microseconds since the Unix epoch; saturates past year
+    /// 2262.
+    pub const fn from_unix_micros_u64(micros: u64) -> Self {
         Timestamp(clamp_i128(micros as i128 * 1_000))
     }
 

@@ -488,8 +488,8 @@ impl<'a> Value<'a> {
     #[inline]
     pub fn as_timestamp(&self) -> Option<Timestamp> {
         match *self {
-            Value::DateTimeSeconds(s) => Some(Timestamp::from_unix_secs(s)),
-            Value::DateTimeMilliseconds(ms) => Some(Timestamp::from_unix_millis(ms)),
+            Value::DateTimeSeconds(s) => Some(Timestamp::from_unix_secs(i64::from(s))),
+            Value::DateTimeMilliseconds(ms) => Some(Timestamp::from_unix_millis_u64(ms)),
             Value::DateTimeMicroseconds(n) => Some(n.to_timestamp_micros()),
             Value::DateTimeNanoseconds(n) => Some(n.to_timestamp()),
             _ => None,

@@ -1,4 +1,10 @@
-//! Reading UDP datagrams out of pcap and pcapng captures, for tests and offline decoding.
+//! Reading UDP datagrams out of pcap and pcapng captures and IPFIX files, for tests and
+//! offline decoding.
+//!
+//! [`open_capture`] takes any of them — pcap, pcapng, or an IPFIX file (RFC 5655: IPFIX
+//! messages back to back, as nProbe and `ipfixcol2` write them), told apart by their first
+//! octets — and yields datagrams the same way: a [`Capture`]. For an IPFIX file each message
+//! is one datagram, stamped with its export time and frame numbers counting messages.
 //!
 //! [`CaptureReader`] walks a capture (format auto-detected) in frame order and yields each UDP
 //! datagram with its frame number, capture time and addresses. It understands the link types
@@ -31,6 +37,188 @@ use pcap_parser::data::{PacketData, get_packetdata};
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{Linktype, PcapBlockOwned, PcapError};
+
+/// A capture of any kind flowwire reads; see [`open_capture`].
+#[derive(Debug)]
+pub enum Capture {
+    /// A pcap or pcapng capture.
+    Packets(CaptureReader),
+    /// An IPFIX file (RFC 5655).
+    #[cfg(feature = "ipfix")]
+    IpfixFile(IpfixFile),
+}
+
+impl Capture {
+    /// Reads a capture (pcap, pcapng or IPFIX file) from any reader: the whole input when it
+    /// is an IPFIX file, block by block otherwise.
+    pub fn new(mut reader: impl Read + Send + 'static) -> Result<Self, CaptureError> {
+        let mut head = [0u8; 2];
+        let mut n = 0;
+        while let Some(rest) = head.get_mut(n..).filter(|r| !r.is_empty()) {
+            match reader.read(rest) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(CaptureError::Io {
+                        path: "input".into(),
+                        source,
+                    });
+                }
+            }
+        }
+        let head = head.get(..n).unwrap_or_default().to_vec();
+        #[cfg(feature = "ipfix")]
+        if head == [0, 10] {
+            let mut bytes = head;
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|source| CaptureError::Io {
+                    path: "input".into(),
+                    source,
+                })?;
+            return Ok(Capture::IpfixFile(IpfixFile::new(bytes)));
+        }
+        let chained = Filling(std::io::Cursor::new(head).chain(reader), false);
+        CaptureReader::new(chained).map(Capture::Packets)
+    }
+
+    /// Reads a capture held in memory.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CaptureError> {
+        Self::new(std::io::Cursor::new(bytes.to_vec()))
+    }
+
+    /// The next datagram (for an IPFIX file, the next message), a per-frame error (reading
+    /// goes on), or a fatal error (the last item). `None` at the end.
+    pub fn next_datagram(&mut self) -> Option<Result<Datagram<'_>, CaptureError>> {
+        match self {
+            Capture::Packets(r) => r.next_datagram(),
+            #[cfg(feature = "ipfix")]
+            Capture::IpfixFile(f) => f.next_datagram(),
+        }
+    }
+
+    /// What has been read so far (for an IPFIX file: messages as frames and datagrams).
+    pub fn stats(&self) -> CaptureStats {
+        match self {
+            Capture::Packets(r) => *r.stats(),
+            #[cfg(feature = "ipfix")]
+            Capture::IpfixFile(f) => f.stats,
+        }
+    }
+}
+
+/// A reader whose first read fills the buffer unless the input ends: the pcap parser detects
+/// the format from its first read, which must not stop at the octets read ahead to tell an
+/// IPFIX file from a capture. Later reads pass through (a live pipe is not held back).
+struct Filling<R>(R, bool);
+
+impl<R: Read> Read for Filling<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.1 {
+            return self.0.read(buf);
+        }
+        self.1 = true;
+        let mut n = 0;
+        while n < buf.len() {
+            let Some(rest) = buf.get_mut(n..) else { break };
+            match self.0.read(rest) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if n == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Opens a capture file of any kind flowwire reads: pcap, pcapng or an IPFIX file (RFC 5655),
+/// told apart by their first octets; `-` reads standard input.
+///
+/// ```no_run
+/// let mut capture = flowwire::capture::open_capture("export.ipfix")?;
+/// while let Some(item) = capture.next_datagram() {
+///     let d = item?;
+///     println!("message {} exported {}: {} bytes", d.frame, d.time, d.payload.len());
+/// }
+/// # Ok::<(), flowwire::capture::CaptureError>(())
+/// ```
+pub fn open_capture(path: impl AsRef<Path>) -> Result<Capture, CaptureError> {
+    let path = path.as_ref();
+    if path.as_os_str() == "-" {
+        return Capture::new(std::io::stdin());
+    }
+    let file = File::open(path).map_err(|source| CaptureError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Capture::new(file)
+}
+
+/// The messages of an IPFIX file (RFC 5655), split by the IPFIX crate's message framing.
+#[cfg(feature = "ipfix")]
+#[derive(Debug)]
+pub struct IpfixFile {
+    bytes: Vec<u8>,
+    offset: usize,
+    stats: CaptureStats,
+    done: bool,
+}
+
+#[cfg(feature = "ipfix")]
+impl IpfixFile {
+    /// The file's bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        IpfixFile {
+            bytes,
+            offset: 0,
+            stats: CaptureStats::default(),
+            done: false,
+        }
+    }
+
+    /// The next message as a datagram from 0.0.0.0:0, stamped with its export time; a
+    /// message that does not frame (a bad length, a cut file) is a fatal error that says
+    /// where and what was available.
+    pub fn next_datagram(&mut self) -> Option<Result<Datagram<'_>, CaptureError>> {
+        if self.done {
+            return None;
+        }
+        let rest = self.bytes.get(self.offset..).unwrap_or_default();
+        let Some(item) = flowwire_ipfix::wire::message::MessageIter::new(rest, self.offset).next()
+        else {
+            self.done = true;
+            return None;
+        };
+        match item {
+            Ok(m) => {
+                let len = m.as_bytes().len();
+                let start = self.offset;
+                self.offset += len;
+                self.stats.frames += 1;
+                self.stats.datagrams += 1;
+                let any = SocketAddr::from(([0, 0, 0, 0], 0));
+                let payload = self.bytes.get(start..start + len).unwrap_or_default();
+                Some(Ok(Datagram {
+                    frame: self.stats.frames,
+                    time: Timestamp::from_unix_secs(i64::from(m.export_time())),
+                    src: any,
+                    dst: any,
+                    payload,
+                }))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(CaptureError::Malformed {
+                    frame: self.stats.frames,
+                    reason: format!("IPFIX file: {e}"),
+                }))
+            }
+        }
+    }
+}
 
 /// The largest capture block the reader accepts (a frame of up to 1 MiB).
 const READ_BUFFER: usize = 1 << 20;

@@ -1,63 +1,72 @@
 //! flowwire: decode and encode the network flow export protocols — NetFlow v5 and v9, IPFIX
 //! and sFlow v5 — with one dependency.
 //!
-//! - [`Collector`]: give it `(exporter, datagram)` pairs from a UDP socket or a capture; it
-//!   recognises the protocol, keeps template state per exporter (bounded, expiring, counted)
-//!   and hands out [`FlowRecord`]s, sFlow counter samples, options data and typed errors.
-//! - [`capture`] (feature `pcap`): read pcap/pcapng files in tests and tools;
-//!   [`collector::read_capture`] decodes a whole capture in one call.
-//! - [`export::Exporter`]: [`FlowRecord`]s in, export datagrams of any of the four protocols
-//!   out; [`synth::FlowGenerator`] makes realistic test flows.
-//! - The codecs themselves, for zero-copy views and owned representations: [`netflow`],
-//!   [`ipfix`], [`sflow`] (each a default-on feature), and the protocol-neutral core
-//!   [`record`].
+//! Every codec keeps one contract ([`record::codec`], re-exported here):
+//!
+//! - a [`Decoder`] — [`netflow::Session`], [`ipfix::Session`], [`sflow::Session`], and the
+//!   multi-protocol [`Collector`] that picks one by the datagram's version — takes
+//!   `decode(exporter, now, datagram, sink)` and hands everything to your [`Sink`]: flows as
+//!   [`FlowRecord`]s, options data, sFlow counter samples ([`Counters`]), template events and
+//!   errors with their byte offsets; a closure `FnMut(&FlowRecord)` is a sink;
+//! - an [`Exporter`] — NetFlow v5 and v9, IPFIX, sFlow, or [`export::AnyExporter`] — takes
+//!   `push(flow, now, out)` and hands each datagram to `out`, counting (or refusing, when
+//!   strict) what its protocol cannot carry.
+//!
+//! Also: [`capture`] (feature `pcap`) reads pcap, pcapng and IPFIX files
+//! ([`capture::open_capture`]), [`collector::read_capture`] decodes a whole capture in one
+//! call, [`synth`] makes realistic test flows and turns fuzzer bytes into valid export
+//! datagrams.
 //!
 //! A collector in a few lines:
 //!
 //! ```no_run
 //! use std::net::UdpSocket;
-//! use flowwire::{Collector, Event, Timestamp};
+//! use flowwire::{Collector, Decoder, FlowRecord, Timestamp};
 //!
 //! let socket = UdpSocket::bind("0.0.0.0:2055")?;
 //! let mut collector = Collector::default();
 //! let mut buf = [0u8; 65_535];
 //! loop {
 //!     let (n, exporter) = socket.recv_from(&mut buf)?;
-//!     collector.feed(exporter, Timestamp::now(), &buf[..n], |event| match event {
-//!         Event::Flow(flow) => println!("{}", serde_json::to_string(flow).unwrap()),
-//!         Event::Error(e) => eprintln!("{e}"),
-//!         _ => {}
+//!     collector.decode(exporter, Timestamp::now(), &buf[..n], &mut |flow: &FlowRecord| {
+//!         println!("{}", serde_json::to_string(flow).unwrap())
 //!     });
 //! }
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
-//! Checking an exporter in a test, and making export traffic:
+//! Code written against the contract works for every protocol:
 //!
 //! ```
-//! use flowwire::export::Exporter;
+//! use flowwire::export::AnyExporter;
 //! use flowwire::synth::FlowGenerator;
-//! use flowwire::{Collector, Event, ProtocolKind, Timestamp};
+//! use flowwire::{Decoder, Exporter, FlowRecord, ProtocolKind, Timestamp};
+//!
+//! /// Flows decoded from `datagrams` by a fresh decoder of type `D`.
+//! fn count<D: Decoder + Default>(datagrams: &[Vec<u8>], now: Timestamp) -> usize {
+//!     let mut decoder = D::default();
+//!     let mut flows = 0;
+//!     for d in datagrams {
+//!         decoder.decode("192.0.2.1:2055".parse().unwrap(), now, d, &mut |_: &FlowRecord| flows += 1);
+//!     }
+//!     flows
+//! }
 //!
 //! let now = Timestamp::from_unix_secs(1_700_000_000);
-//! let flows: Vec<_> = FlowGenerator::new(ProtocolKind::Netflow9, 1, now).take(100).collect();
-//! let mut exporter = Exporter::new(ProtocolKind::Netflow9, now);
-//! let mut datagrams = Vec::new();
-//! for f in &flows {
-//!     exporter.push(f, now, &mut datagrams)?;
+//! for kind in [ProtocolKind::Netflow9, ProtocolKind::Ipfix, ProtocolKind::Sflow5] {
+//!     let mut exporter = AnyExporter::new(kind, now);
+//!     let mut datagrams = Vec::new();
+//!     for f in FlowGenerator::new(kind, 1, now).take(100) {
+//!         exporter.push(&f, now, &mut |d| datagrams.push(d.to_vec()))?;
+//!     }
+//!     exporter.flush(now, &mut |d| datagrams.push(d.to_vec()))?;
+//!     let decoded = match kind {
+//!         ProtocolKind::Netflow9 => count::<flowwire::netflow::Session>(&datagrams, now),
+//!         ProtocolKind::Ipfix => count::<flowwire::ipfix::Session>(&datagrams, now),
+//!         _ => count::<flowwire::sflow::Session>(&datagrams, now),
+//!     };
+//!     assert_eq!(decoded, 100);
 //! }
-//! exporter.flush(now, &mut datagrams)?;
-//!
-//! let mut collector = Collector::default();
-//! let mut decoded = 0;
-//! for d in &datagrams {
-//!     collector.feed("192.0.2.1:2055".parse().unwrap(), now, d, |e| {
-//!         if let Event::Flow(_) = e {
-//!             decoded += 1;
-//!         }
-//!     });
-//! }
-//! assert_eq!(decoded, 100);
 //! # Ok::<(), flowwire::export::ExportError>(())
 //! ```
 #![forbid(unsafe_code)]
@@ -80,9 +89,16 @@ pub mod collector;
 pub mod export;
 pub mod synth;
 
-pub use collector::{Collector, CollectorConfig, CollectorError, Event};
+pub use collector::{Collector, CollectorConfig};
 pub use flowwire_record as record;
+pub use flowwire_record::codec::{
+    Collect, CounterSample, DecodeError, Decoder, ErrorKind, ExportStats, Exporter, KeyPolicy,
+    OptionsRecord, Sink, Summary, TemplateAction, TemplateEvent,
+};
 pub use flowwire_record::{FlowRecord, ProtocolKind, Timestamp, Value};
+/// An sFlow counter sample, as [`CounterSample::detail`] gives it for sFlow.
+#[cfg(feature = "sflow")]
+pub use flowwire_sflow::convert::Counters;
 
 /// The IPFIX codec.
 #[cfg(feature = "ipfix")]

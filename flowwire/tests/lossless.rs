@@ -269,104 +269,51 @@ fn datagrams(path: &Path) -> Vec<(SocketAddr, Timestamp, Vec<u8>)> {
 
 mod v9 {
     use super::*;
-    use flowwire::netflow::session::{Session, SessionConfig};
-    use flowwire::netflow::wire::v9_flowset::FlowSetKind;
-    use flowwire::netflow::wire::v9_packet::V9Packet;
+    use flowwire::netflow::session::{RecordContext, Session, SessionConfig, Visitor};
+    use flowwire::netflow::wire::v9_data::DataRecord;
 
-    /// The data set template ids of a v9 datagram, each with whether a template set earlier in
-    /// the datagram defines it.
-    fn data_sets(payload: &[u8]) -> Vec<(u16, bool)> {
-        let Ok(p) = V9Packet::new_checked(payload) else {
-            return Vec::new();
-        };
-        let mut defined = Vec::new();
-        let mut out = Vec::new();
-        for set in p.flowsets().flatten() {
-            match set.kind() {
-                FlowSetKind::Template => {
-                    defined.extend(set.templates().flatten().map(|t| t.template_id()))
-                }
-                FlowSetKind::OptionsTemplate => {
-                    defined.extend(set.options_templates().flatten().map(|t| t.template_id()))
-                }
-                FlowSetKind::Data(id) => out.push((id, defined.contains(&id))),
-                FlowSetKind::Reserved(_) => {}
+    struct Checker<'a> {
+        fig: &'a mut Figures,
+        failure: Option<String>,
+        flow: FlowRecord,
+        on: bool,
+    }
+
+    impl Visitor for Checker<'_> {
+        fn data(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
+            if !self.on || self.failure.is_some() || record.template().is_options() {
+                return;
+            }
+            ctx.flow_record_into(record, &mut self.flow);
+            let fields: Vec<(FieldId, Value<'_>)> = record
+                .fields()
+                .filter(|(spec, _)| !spec.scope)
+                .map(|(spec, v)| (FieldId::iana(spec.field_type), v))
+                .collect();
+            if let Err(e) = check(&fields, &ctx.time, &self.flow, self.fig) {
+                self.failure = Some(format!("{e}\n{:?}", self.flow));
             }
         }
-        out
     }
 
     /// Decodes `files` in order through one session; checks the records of the last.
     pub(super) fn check_files(files: &[PathBuf]) -> Result<Figures, String> {
         let mut session = Session::new(SessionConfig {
-            pending: None,
             limits: long_lived(),
             ..SessionConfig::default()
         });
         let mut fig = Figures::default();
         for (n, path) in files.iter().enumerate() {
-            let last = n + 1 == files.len();
+            let mut checker = Checker {
+                fig: &mut fig,
+                failure: None,
+                flow: FlowRecord::default(),
+                on: n + 1 == files.len(),
+            };
             for (frame, (src, now, payload)) in datagrams(path).into_iter().enumerate() {
-                if payload.get(..2) != Some(&[0, 9]) {
-                    session.decode(src, now, &payload, |_| {});
-                    continue;
-                }
-                let Ok(p) = V9Packet::new_checked(payload.as_slice()) else {
-                    session.decode(src, now, &payload, |_| {});
-                    continue;
-                };
-                let known_before: Vec<bool> = data_sets(&payload)
-                    .into_iter()
-                    .map(|(id, here)| here || session.template(src, p.source_id(), id).is_some())
-                    .collect();
-                let mut flows = Vec::new();
-                session.decode(src, now, &payload, |f| flows.push(f.clone()));
-                if !last {
-                    continue;
-                }
-                let time = TimeContext {
-                    export_time: Some(Timestamp::from_unix_secs(p.unix_secs())),
-                    sys_uptime_ms: Some(p.sys_uptime()),
-                    system_init_time: None,
-                };
-                let mut flows = flows.into_iter();
-                let mut set_no = 0;
-                for set in p.flowsets().flatten() {
-                    let FlowSetKind::Data(id) = set.kind() else {
-                        continue;
-                    };
-                    let known = known_before.get(set_no).copied().unwrap_or(false);
-                    set_no += 1;
-                    let Some(t) = session.template(src, p.source_id(), id) else {
-                        continue;
-                    };
-                    if !known || t.is_options() {
-                        continue;
-                    }
-                    for r in set.data_records(t).flatten() {
-                        let fields: Vec<(FieldId, Value<'_>)> = r
-                            .fields()
-                            .filter(|(spec, _)| !spec.scope)
-                            .map(|(spec, v)| (FieldId::iana(spec.field_type), v))
-                            .collect();
-                        let Some(flow) = flows.next() else {
-                            return Err(format!(
-                                "{}: frame {}: the session gave fewer records than the views",
-                                path.display(),
-                                frame + 1
-                            ));
-                        };
-                        check(&fields, &time, &flow, &mut fig).map_err(|e| {
-                            format!("{}: frame {}: {e}\n{flow:?}", path.display(), frame + 1)
-                        })?;
-                    }
-                }
-                if flows.next().is_some() {
-                    return Err(format!(
-                        "{}: frame {}: the session gave more records than the views",
-                        path.display(),
-                        frame + 1
-                    ));
+                session.decode_records(src, now, &payload, &mut checker);
+                if let Some(e) = checker.failure.take() {
+                    return Err(format!("{}: frame {}: {e}", path.display(), frame + 1));
                 }
             }
         }
@@ -387,11 +334,11 @@ mod ipfix {
     }
 
     impl Visitor for Checker<'_> {
-        fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
+        fn data(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
             if !self.on || self.failure.is_some() || record.template().is_options() {
                 return;
             }
-            ctx.to_flow_record(record, &mut self.flow);
+            ctx.flow_record_into(record, &mut self.flow);
             let mut time = ctx.time;
             if let Some(t) = record
                 .get(FieldId::iana(ie::SYSTEM_INIT_TIME_MILLISECONDS))
@@ -423,7 +370,7 @@ mod ipfix {
                 on: n + 1 == files.len(),
             };
             for (frame, (src, now, payload)) in datagrams(path).into_iter().enumerate() {
-                let _ = session.decode(src, &payload, now, &mut checker);
+                session.decode_records(src, now, &payload, &mut checker);
                 if let Some(e) = checker.failure.take() {
                     return Err(format!("{}: frame {}: {e}", path.display(), frame + 1));
                 }
@@ -550,11 +497,14 @@ fn every_element_of_the_corpus_is_kept() {
 mod arbitrary_templates {
     use super::*;
     use flowwire::ipfix::exporter::{Exporter as IpfixExporter, ExporterConfig as IpfixConfig};
-    use flowwire::ipfix::session::{RecordContext, Session as IpfixSession};
+    use flowwire::ipfix::session::{
+        RecordContext, Session as IpfixSession, Visitor as IpfixVisitor,
+    };
     use flowwire::ipfix::wire::data::DataRecord;
-    use flowwire::netflow::exporter::{ExporterConfig as V9Config, V9Exporter};
+    use flowwire::netflow::exporter::{V9Exporter, V9ExporterConfig as V9Config};
     use flowwire::netflow::session::{Session as V9Session, SessionConfig as V9SessionConfig};
     use flowwire::record::mapping::TimeEncoding;
+    use flowwire::{Decoder, Exporter};
     use proptest::prelude::*;
 
     /// How a pool element's value is drawn.
@@ -638,7 +588,8 @@ mod arbitrary_templates {
             Gen::Millis => v = (u64::from(NOW_SECS) * 1000 - ms_ago).to_be_bytes().to_vec(),
             Gen::Secs => v = (NOW_SECS - (ms_ago / 1000) as u32).to_be_bytes().to_vec(),
             Gen::Nanos => {
-                let t = Timestamp::from_unix_secs(NOW_SECS).add_nanos(-(ms_ago as i64) * 1_000_123);
+                let t = Timestamp::from_unix_secs(NOW_SECS.into())
+                    .add_nanos(-(ms_ago as i64) * 1_000_123);
                 v = t.to_ntp().unwrap().to_bits().to_be_bytes().to_vec();
             }
         }
@@ -743,36 +694,48 @@ mod arbitrary_templates {
         r
     }
 
+    struct Keep {
+        check: bool,
+        out: Vec<FlowRecord>,
+        failure: Option<String>,
+    }
+
+    impl IpfixVisitor for Keep {
+        fn data(&mut self, c: &RecordContext<'_>, r: &DataRecord<'_, '_>) {
+            let mut f = FlowRecord::default();
+            c.flow_record_into(r, &mut f);
+            if self.check {
+                let fields: Vec<(FieldId, Value<'_>)> = r
+                    .raw_fields()
+                    .map(|x| (x.spec.field_id(), x.value()))
+                    .collect();
+                let mut fig = Figures::default();
+                if let Err(e) = check(&fields, &c.time, &f, &mut fig) {
+                    self.failure = Some(e);
+                }
+            }
+            self.out.push(f);
+        }
+    }
+
     fn decode_ipfix(msgs: &[Vec<u8>], check_with: Option<&[(FieldId, u16)]>) -> Vec<FlowRecord> {
         let mut session = IpfixSession::new(Default::default());
-        let mut out = Vec::new();
-        let mut failure = None;
+        let mut keep = Keep {
+            check: check_with.is_some(),
+            out: Vec::new(),
+            failure: None,
+        };
         for m in msgs {
-            session
-                .decode(
-                    exporter(),
-                    m,
-                    Timestamp::from_unix_secs(NOW_SECS),
-                    &mut |c: &RecordContext<'_>, r: &DataRecord<'_, '_>| {
-                        let mut f = FlowRecord::default();
-                        c.to_flow_record(r, &mut f);
-                        if check_with.is_some() {
-                            let fields: Vec<(FieldId, Value<'_>)> = r
-                                .raw_fields()
-                                .map(|x| (x.spec.field_id(), x.value()))
-                                .collect();
-                            let mut fig = Figures::default();
-                            if let Err(e) = check(&fields, &c.time, &f, &mut fig) {
-                                failure = Some(e);
-                            }
-                        }
-                        out.push(f);
-                    },
-                )
-                .unwrap();
+            let s = session.decode_records(
+                exporter(),
+                Timestamp::from_unix_secs(NOW_SECS.into()),
+                m,
+                &mut keep,
+            );
+            assert_eq!(s.errors, 0);
         }
-        assert_eq!(failure, None, "{check_with:?}");
-        out
+        assert_eq!(keep.failure, None, "{check_with:?}");
+        keep.out
     }
 
     proptest! {
@@ -788,9 +751,10 @@ mod arbitrary_templates {
                 time_encoding: TimeEncoding::Nanoseconds,
                 ..IpfixConfig::default()
             });
-            e.flow(&first[0], Timestamp::from_unix_secs(NOW_SECS)).unwrap();
-            e.flush();
-            let msgs: Vec<Vec<u8>> = e.drain().collect();
+            let now = Timestamp::from_unix_secs(NOW_SECS.into());
+            let mut msgs: Vec<Vec<u8>> = Vec::new();
+            e.push(&first[0], now, &mut |m| msgs.push(m.to_vec())).unwrap();
+            e.flush(now, &mut |m| msgs.push(m.to_vec())).unwrap();
             let again = decode_ipfix(&msgs, None);
             prop_assert_eq!(content(again[0].clone()), content(first[0].clone()));
         }
@@ -801,11 +765,11 @@ mod arbitrary_templates {
             sub_ms in 0u32..1_000_000_000,
         ) {
             let uptime = 86_400_000;
-            let now = Timestamp::from_unix_secs(NOW_SECS);
+            let now = Timestamp::from_unix_secs(NOW_SECS.into());
             let packet = v9_packet(&fields, &values, uptime);
             let mut session = V9Session::new(V9SessionConfig::default());
             let mut first = Vec::new();
-            session.decode(exporter(), now, &packet, |f| first.push(f.clone()));
+            session.decode(exporter(), now, &packet, &mut |f: &FlowRecord| first.push(f.clone()));
             prop_assert_eq!(first.len(), 1);
             // The views' elements against the record.
             let p = flowwire::netflow::wire::v9_packet::V9Packet::new_checked(packet.as_slice()).unwrap();
@@ -825,13 +789,16 @@ mod arbitrary_templates {
             }
             // Re-export at any instant (sub-second parts included), decode, compare.
             let later = now.add_nanos(i64::from(sub_ms));
-            let mut e = V9Exporter::new(V9Config::default(), now.add_millis(-i64::from(uptime)));
-            let mut out = Vec::new();
-            e.push(&first[0], later, &mut out).unwrap();
-            e.flush(later, &mut out);
+            let mut e = V9Exporter::new(V9Config {
+                boot: Some(now.add_millis(-i64::from(uptime))),
+                ..V9Config::default()
+            });
+            let mut out: Vec<Vec<u8>> = Vec::new();
+            e.push(&first[0], later, &mut |p| out.push(p.to_vec())).unwrap();
+            e.flush(later, &mut |p| out.push(p.to_vec())).unwrap();
             let mut again = Vec::new();
             for p in &out {
-                session.decode("192.0.2.2:2055".parse().unwrap(), later, p, |f| again.push(f.clone()));
+                session.decode("192.0.2.2:2055".parse().unwrap(), later, p, &mut |f: &FlowRecord| again.push(f.clone()));
             }
             prop_assert_eq!(again.len(), 1);
             prop_assert_eq!(content(again[0].clone()), content(first[0].clone()));

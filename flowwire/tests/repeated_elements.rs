@@ -5,11 +5,11 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use flowwire::ipfix::exporter::{Exporter as IpfixExporter, ExporterConfig as IpfixConfig};
-use flowwire::ipfix::session::{RecordContext, Session as IpfixSession, SessionConfig};
-use flowwire::ipfix::wire::data::DataRecord;
+use flowwire::ipfix::session::{Session as IpfixSession, SessionConfig};
 use flowwire::record::mapping::TimeEncoding;
 use flowwire::record::registry::{FieldId, ie};
 use flowwire::record::{FlowRecord, OwnedValue, Timestamp};
+use flowwire::{Decoder, Exporter};
 
 const EXPORT_SECS: u32 = 1_700_000_000;
 
@@ -89,18 +89,13 @@ fn decode_ipfix(msg: &[u8]) -> Vec<FlowRecord> {
     let exporter: SocketAddr = "192.0.2.1:4739".parse().unwrap();
     let mut session = IpfixSession::new(SessionConfig::default());
     let mut flows = Vec::new();
-    session
-        .decode(
-            exporter,
-            msg,
-            Timestamp::from_unix_secs(EXPORT_SECS),
-            &mut |c: &RecordContext<'_>, r: &DataRecord<'_, '_>| {
-                let mut f = FlowRecord::default();
-                c.to_flow_record(r, &mut f);
-                flows.push(f);
-            },
-        )
-        .unwrap();
+    let s = session.decode(
+        exporter,
+        Timestamp::from_unix_secs(EXPORT_SECS.into()),
+        msg,
+        &mut |f: &FlowRecord| flows.push(f.clone()),
+    );
+    assert_eq!(s.errors, 0);
     flows
 }
 
@@ -166,11 +161,14 @@ fn srv6_record_re_exports_to_the_same_bytes() {
         time_encoding: TimeEncoding::Milliseconds,
         ..IpfixConfig::default()
     });
+    let now = Timestamp::from_unix_secs(EXPORT_SECS.into());
+    let mut messages: Vec<Vec<u8>> = Vec::new();
     exporter
-        .flow(&flows[0], Timestamp::from_unix_secs(EXPORT_SECS))
+        .push(&flows[0], now, &mut |m| messages.push(m.to_vec()))
         .unwrap();
-    exporter.flush();
-    let messages: Vec<Vec<u8>> = exporter.drain().collect();
+    exporter
+        .flush(now, &mut |m| messages.push(m.to_vec()))
+        .unwrap();
     assert_eq!(
         messages,
         std::slice::from_ref(&original),
@@ -178,4 +176,91 @@ fn srv6_record_re_exports_to_the_same_bytes() {
     );
     // And the re-exported message decodes to the same record.
     assert_eq!(decode_ipfix(&messages[0]), flows);
+}
+
+/// NetFlow v9 and IPFIX read the sampling elements one way (flowwire_record::sampling):
+/// options data announcing 34, 305+306, 305 alone or 309+310 gives the same interval to the
+/// flows of both protocols.
+#[test]
+fn v9_and_ipfix_agree_on_sampling() {
+    use flowwire::{Decoder, FlowRecord};
+    // (element, value) pairs of one options record, and the interval they mean.
+    let cases: [(&[(u16, u32)], u32); 5] = [
+        (&[(ie::SAMPLING_INTERVAL, 100)], 100),
+        (
+            &[
+                (ie::SAMPLING_PACKET_INTERVAL, 1),
+                (ie::SAMPLING_PACKET_SPACE, 99),
+            ],
+            100,
+        ),
+        (
+            &[
+                (ie::SAMPLING_PACKET_INTERVAL, 2),
+                (ie::SAMPLING_PACKET_SPACE, 198),
+            ],
+            100,
+        ),
+        (&[(ie::SAMPLING_PACKET_INTERVAL, 64)], 64),
+        (
+            &[(ie::SAMPLING_SIZE, 10), (ie::SAMPLING_POPULATION, 1000)],
+            100,
+        ),
+    ];
+    let set = |id: u16, body: Vec<u8>| {
+        let mut s = id.to_be_bytes().to_vec();
+        s.extend(((body.len() + 4) as u16).to_be_bytes());
+        s.extend(body);
+        s
+    };
+    for (fields, want) in cases {
+        // The options record: scope = the observation domain / system, then the fields.
+        let mut values = Vec::new();
+        for (_, v) in fields {
+            values.extend(v.to_be_bytes());
+        }
+        // IPFIX: options template 300 (scope: observationDomainId), data template 256
+        // (sourceIPv4Address), the options record, a flow.
+        let mut ot = vec![1, 44, 0, (fields.len() + 1) as u8, 0, 1, 0, 149, 0, 4];
+        for (id, _) in fields {
+            ot.extend(id.to_be_bytes());
+            ot.extend(4u16.to_be_bytes());
+        }
+        let mut od = 7u32.to_be_bytes().to_vec();
+        od.extend(&values);
+        let mut m = vec![0, 10, 0, 0];
+        m.extend(EXPORT_SECS.to_be_bytes());
+        m.extend([0, 0, 0, 0, 0, 0, 0, 7]);
+        m.extend(set(3, ot));
+        m.extend(set(2, vec![1, 0, 0, 1, 0, 8, 0, 4]));
+        m.extend(set(300, od.clone()));
+        m.extend(set(256, vec![10, 0, 0, 1]));
+        let n = m.len() as u16;
+        m[2..4].copy_from_slice(&n.to_be_bytes());
+        // NetFlow v9: options template 300 (scope: system, 4 octets), the same fields.
+        let mut v9ot = vec![1, 44, 0, 4, 0, (4 * fields.len()) as u8, 0, 1, 0, 4];
+        for (id, _) in fields {
+            v9ot.extend(id.to_be_bytes());
+            v9ot.extend(4u16.to_be_bytes());
+        }
+        let mut p = vec![0, 9, 0, 4, 0, 0, 0, 1];
+        p.extend(EXPORT_SECS.to_be_bytes());
+        p.extend([0, 0, 0, 0, 0, 0, 0, 7]);
+        p.extend(set(1, v9ot));
+        p.extend(set(0, vec![1, 0, 0, 1, 0, 8, 0, 4]));
+        p.extend(set(300, od));
+        p.extend(set(256, vec![10, 0, 0, 1]));
+        let now = Timestamp::from_unix_secs(EXPORT_SECS.into());
+        let from: SocketAddr = "192.0.2.1:2055".parse().unwrap();
+        let mut ipfix_flows = Vec::new();
+        flowwire::ipfix::Session::default().decode(from, now, &m, &mut |f: &FlowRecord| {
+            ipfix_flows.push(f.sampling_interval)
+        });
+        let mut v9_flows = Vec::new();
+        flowwire::netflow::Session::default().decode(from, now, &p, &mut |f: &FlowRecord| {
+            v9_flows.push(f.sampling_interval)
+        });
+        assert_eq!(ipfix_flows, [Some(want)], "IPFIX {fields:?}");
+        assert_eq!(v9_flows, [Some(want)], "v9 {fields:?}");
+    }
 }

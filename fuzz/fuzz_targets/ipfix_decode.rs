@@ -1,7 +1,10 @@
 //! IPFIX: the session decoder and the raw wire views never panic on any bytes.
 //!
 //! The input is one datagram (or stream chunk). It goes through a [`Session`] with pending
-//! data kept (twice, so the second pass uses the templates the first learned), through the
+//! data kept (twice, so the second pass uses the templates the first learned), once through
+//! `decode_records` (every record converted as a flow and as an options record, lists
+//! opened) and once through `Decoder::decode` into a sink (the summary must agree with what
+//! each was handed, and both ways must count the same records), through the
 //! [`StreamBuffer`] framing in two chunks, and through the views directly: messages, sets,
 //! template records and their field specifiers, every data set split by every template the
 //! datagram defines, each field's value, and RFC 6313 lists opened recursively
@@ -10,11 +13,13 @@
 
 use std::hint::black_box;
 
+use flowwire_ipfix::Decoder;
 use flowwire_ipfix::Error;
+use flowwire_ipfix::record::codec::{DecodeError, OptionsRecord, Sink, TemplateEvent};
 use flowwire_ipfix::record::pending::PendingLimits;
 use flowwire_ipfix::record::registry::Registry;
 use flowwire_ipfix::record::{DataType, FlowRecord, Timestamp};
-use flowwire_ipfix::session::{RecordContext, Session, SessionConfig, TemplateEvent, Visitor};
+use flowwire_ipfix::session::{RecordContext, Session, SessionConfig, Visitor};
 use flowwire_ipfix::template::{DEFAULT_MAX_FIELDS, Template};
 use flowwire_ipfix::wire::data::DataRecord;
 use flowwire_ipfix::wire::message::MessageIter;
@@ -27,22 +32,51 @@ struct Counting {
     records: usize,
     errors: usize,
     flow: FlowRecord,
+    options: OptionsRecord,
 }
 
 impl Visitor for Counting {
-    fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
+    fn data(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
         self.records += 1;
-        ctx.to_flow_record(record, &mut self.flow);
-        black_box(ctx.sampling_for(record));
+        ctx.flow_record_into(record, &mut self.flow);
+        ctx.options_record_into(record, &mut self.options);
+        black_box(
+            ctx.domain_state()
+                .map(|s| s.options.sampling_for(&self.flow)),
+        );
         walk_record(record, &|id| ctx.template(id), ctx.registry);
-        black_box(&self.flow);
+        black_box((&self.flow, &self.options));
     }
-    fn error(&mut self, error: Error) {
+    fn error(&mut self, error: &Error) {
         self.errors += 1;
         black_box(error);
     }
-    fn template(&mut self, event: TemplateEvent) {
+    fn template(&mut self, event: &TemplateEvent) {
         black_box(event);
+    }
+}
+
+/// What `Decoder::decode` hands out, counted.
+#[derive(Default)]
+struct Handed {
+    flows: usize,
+    options: usize,
+    errors: usize,
+}
+
+impl Sink for Handed {
+    fn flow(&mut self, flow: &FlowRecord) {
+        self.flows += 1;
+        black_box(flow);
+    }
+    fn options(&mut self, options: &OptionsRecord) {
+        self.options += 1;
+        black_box(options);
+    }
+    fn error(&mut self, error: &DecodeError<'_>) {
+        self.errors += 1;
+        assert!(error.downcast_ref::<Error>().is_some(), "an IPFIX error");
+        black_box((error.offset(), error.kind()));
     }
 }
 
@@ -98,18 +132,30 @@ fn walk_record<'t>(
 fuzz_target!(|data: &[u8]| {
     let exporter = "192.0.2.1:4739".parse().unwrap();
     let now = Timestamp::from_unix_secs(1_700_000_000);
-    let mut session = Session::new(SessionConfig {
+    let config = SessionConfig {
         pending: Some(PendingLimits::default()),
         ..SessionConfig::default()
-    });
+    };
+    let mut session = Session::new(config.clone());
+    let mut contract = Session::new(config);
     for _ in 0..2 {
         let mut v = Counting::default();
-        if let Ok(summary) = session.decode(exporter, data, now, &mut v) {
-            assert_eq!(summary.records, v.records, "records handed out vs summary");
-            assert_eq!(summary.errors, v.errors, "errors handed out vs summary");
-        }
+        let summary = session.decode_records(exporter, now, data, &mut v);
+        assert_eq!(
+            summary.flows + summary.options,
+            v.records,
+            "records handed out vs summary"
+        );
+        assert_eq!(summary.errors, v.errors, "errors handed out vs summary");
+        let mut h = Handed::default();
+        let s2 = contract.decode(exporter, now, data, &mut h);
+        assert_eq!(
+            (s2.flows, s2.options, s2.errors),
+            (h.flows, h.options, h.errors)
+        );
+        assert_eq!(s2, summary, "decode and decode_records agree");
     }
-    black_box(session.stats());
+    black_box((session.stats(), Session::accepts(data)));
 
     let mid = data.len() / 2;
     let mut stream = StreamBuffer::new();

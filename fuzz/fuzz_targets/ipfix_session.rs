@@ -7,10 +7,11 @@
 //! interfaces, samplers and learned (RFC 5610) elements. After every datagram:
 //!
 //! - the store's accounted memory stays within its byte limit (plus a fixed slack for the
-//!   exporter table); exporters, domains per exporter, templates per domain, interfaces per
-//!   domain and learned elements stay within their limits;
+//!   exporter table); exporters, domains per exporter, templates per domain, interfaces and
+//!   samplers per domain and learned elements stay within their limits;
 //! - every counter (session, store, pending) only grows; the summary agrees with what the
-//!   visitor was handed, and the session's `errors` grew by the errors handed out;
+//!   sink was handed (flows, options records, errors), and the session's `errors` grew by
+//!   the errors handed out;
 //! - the templates held equal learned - withdrawn - expired - evicted.
 #![no_main]
 
@@ -21,34 +22,36 @@ use std::time::Duration;
 use flowwire_fuzz::{
     STORE_SLACK, assert_monotonic, exporter, pending_counters, steps, store_counters,
 };
-use flowwire_ipfix::Error;
+use flowwire_ipfix::Decoder;
+use flowwire_ipfix::record::codec::{DecodeError, OptionsRecord, Sink, TemplateEvent};
+use flowwire_ipfix::record::options::OptionsLimits;
 use flowwire_ipfix::record::pending::PendingLimits;
 use flowwire_ipfix::record::template_store::StoreLimits;
 use flowwire_ipfix::record::{FlowRecord, Timestamp};
-use flowwire_ipfix::session::{
-    KeyPolicy, RecordContext, Session, SessionConfig, SessionStats, TemplateEvent, Visitor,
-};
-use flowwire_ipfix::wire::data::DataRecord;
+use flowwire_ipfix::session::{KeyPolicy, Session, SessionConfig, SessionStats};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Default)]
 struct Counting {
-    records: usize,
+    flows: usize,
+    options: usize,
     errors: usize,
-    flow: FlowRecord,
 }
 
-impl Visitor for Counting {
-    fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
-        self.records += 1;
-        ctx.to_flow_record(record, &mut self.flow);
-        black_box(&self.flow);
+impl Sink for Counting {
+    fn flow(&mut self, flow: &FlowRecord) {
+        self.flows += 1;
+        black_box(flow);
     }
-    fn error(&mut self, error: Error) {
+    fn options(&mut self, options: &OptionsRecord) {
+        self.options += 1;
+        black_box(options);
+    }
+    fn error(&mut self, error: &DecodeError<'_>) {
         self.errors += 1;
-        black_box(error);
+        black_box(error.offset());
     }
-    fn template(&mut self, event: TemplateEvent) {
+    fn template(&mut self, event: &TemplateEvent) {
         black_box(event);
     }
 }
@@ -64,11 +67,14 @@ fn session_counters(s: &SessionStats) -> Vec<(&'static str, u64)> {
         ("errors", s.errors),
         ("lenient_values", s.lenient_values),
         ("elements_learned", s.elements_learned),
+        ("templates_retyped", s.templates_retyped),
+        ("options_over_limit", s.options_over_limit),
         ("sequence_gaps", s.sequence_gaps),
     ]
 }
 
 const MAX_INTERFACES: usize = 4;
+const MAX_SAMPLERS: usize = 4;
 const MAX_LEARNED: usize = 8;
 
 fuzz_target!(|data: &[u8]| {
@@ -95,8 +101,10 @@ fuzz_target!(|data: &[u8]| {
             max_bytes: 4096,
             max_age_nanos: 30_000_000_000,
         }),
-        max_interfaces_per_domain: MAX_INTERFACES,
-        max_samplers_per_domain: 4,
+        options: OptionsLimits {
+            max_samplers: MAX_SAMPLERS,
+            max_interfaces: MAX_INTERFACES,
+        },
         max_learned_elements: MAX_LEARNED,
     };
     let mut session = Session::new(config);
@@ -110,17 +118,16 @@ fuzz_target!(|data: &[u8]| {
             black_box(session.expire(now));
         }
         let mut v = Counting::default();
-        let result = session.decode(exporter(step.exporter), step.bytes, now, &mut v);
+        let summary = session.decode(exporter(step.exporter), now, step.bytes, &mut v);
         let stats = *session.stats();
-        if let Ok(summary) = result {
-            assert_eq!(summary.records, v.records, "records handed out vs summary");
-            assert_eq!(summary.errors, v.errors, "errors handed out vs summary");
-            assert_eq!(
-                stats.errors,
-                before_session.errors + v.errors as u64,
-                "errors counted vs handed out"
-            );
-        }
+        assert_eq!(summary.flows, v.flows, "flows handed out vs summary");
+        assert_eq!(summary.options, v.options, "options handed out vs summary");
+        assert_eq!(summary.errors, v.errors, "errors handed out vs summary");
+        assert_eq!(
+            stats.errors,
+            before_session.errors + v.errors as u64,
+            "errors counted vs handed out"
+        );
         assert_monotonic(
             "session",
             &session_counters(&before_session),
@@ -156,8 +163,12 @@ fuzz_target!(|data: &[u8]| {
             *domains.entry(*e).or_default() += 1;
             assert!(d.template_count() <= limits.max_templates_per_domain);
             assert!(
-                d.state.interfaces().count() <= MAX_INTERFACES,
+                d.state.options.interfaces().count() <= MAX_INTERFACES,
                 "interfaces per domain"
+            );
+            assert!(
+                d.state.options.samplers().count() <= MAX_SAMPLERS,
+                "samplers per domain"
             );
             held += d.template_count();
         }

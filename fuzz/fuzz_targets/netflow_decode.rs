@@ -1,36 +1,119 @@
 //! NetFlow v5/v9: the session decoder and the raw wire views never panic on any bytes.
 //!
 //! The input is one datagram. It goes through a default [`Session`] (twice, so the second pass
-//! sees the templates the first one learned and replays pending data), through
-//! [`decode_v5`], and through the zero-copy views directly: the v5 packet and its records, the
-//! v9 packet, its FlowSets, template and options template records, and every data FlowSet
-//! split by each template defined in the datagram.
+//! sees the templates the first one learned and replays pending data) with `decode_records`
+//! (every v9 record converted with `flow_record_into` and `options_record_into`, every v5
+//! record with `V5Context::flow_record_into`) and, on a second session, through
+//! `Decoder::decode` into a sink: each summary agrees with what was handed out, and both ways
+//! count the same. Then through [`decode_v5`], and through the zero-copy views directly: the
+//! v5 packet and its records, the v9 packet, its FlowSets, template and options template
+//! records, and every data FlowSet split by each template defined in the datagram.
 #![no_main]
 
 use std::hint::black_box;
 
-use flowwire_netflow::record::Timestamp;
+use flowwire_netflow::record::codec::{DecodeError, Decoder, OptionsRecord, Sink, TemplateEvent};
 use flowwire_netflow::record::registry::Registry;
-use flowwire_netflow::session::Session;
+use flowwire_netflow::record::{FlowRecord, Timestamp};
+use flowwire_netflow::session::{RecordContext, Session, Visitor};
 use flowwire_netflow::template::Template;
+use flowwire_netflow::wire::v9_data::DataRecord;
 use flowwire_netflow::wire::v9_flowset::FlowSetKind;
-use flowwire_netflow::{V5Packet, V9Packet, decode_v5};
+use flowwire_netflow::{Error, V5Context, V5Packet, V5Record, V9Packet, decode_v5};
 use libfuzzer_sys::fuzz_target;
+
+/// What `decode_records` hands out, counted (data records split into flows and options).
+#[derive(Default)]
+struct Counting {
+    flows: usize,
+    options: usize,
+    errors: usize,
+    flow: FlowRecord,
+    options_record: OptionsRecord,
+}
+
+impl Visitor for Counting {
+    fn data(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
+        if record.template().is_options() {
+            self.options += 1;
+        } else {
+            self.flows += 1;
+        }
+        ctx.flow_record_into(record, &mut self.flow);
+        ctx.options_record_into(record, &mut self.options_record);
+        black_box(
+            ctx.domain_state()
+                .map(|s| s.options.sampling_for(&self.flow)),
+        );
+        for (spec, v) in record.fields() {
+            black_box((spec, v));
+        }
+        black_box((&self.flow, &self.options_record));
+    }
+    fn v5(&mut self, ctx: &V5Context, record: &V5Record<&[u8]>) {
+        self.flows += 1;
+        ctx.flow_record_into(record, &mut self.flow);
+        black_box(&self.flow);
+    }
+    fn error(&mut self, error: &Error) {
+        self.errors += 1;
+        black_box(error);
+    }
+    fn template(&mut self, event: &TemplateEvent) {
+        black_box(event);
+    }
+}
+
+/// What `Decoder::decode` hands out, counted.
+#[derive(Default)]
+struct Handed {
+    flows: usize,
+    options: usize,
+    errors: usize,
+}
+
+impl Sink for Handed {
+    fn flow(&mut self, flow: &FlowRecord) {
+        self.flows += 1;
+        black_box(flow);
+    }
+    fn options(&mut self, options: &OptionsRecord) {
+        self.options += 1;
+        black_box(options);
+    }
+    fn error(&mut self, error: &DecodeError<'_>) {
+        self.errors += 1;
+        assert!(error.downcast_ref::<Error>().is_some(), "a NetFlow error");
+        black_box((error.offset(), error.kind(), error.to_string()));
+    }
+    fn template(&mut self, event: &TemplateEvent) {
+        black_box(event);
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let exporter = "192.0.2.1:2055".parse().unwrap();
     let now = Timestamp::from_unix_secs(1_700_000_000);
     let mut session = Session::default();
+    let mut contract = Session::default();
     for _ in 0..2 {
-        let mut n = 0usize;
-        let report = session.decode(exporter, now, data, |r| {
-            n += 1;
-            black_box(r);
-        });
-        assert_eq!(n, report.records, "records called back vs reported");
-        black_box(&report);
+        let mut v = Counting::default();
+        let summary = session.decode_records(exporter, now, data, &mut v);
+        assert_eq!(
+            (summary.flows, summary.options, summary.errors),
+            (v.flows, v.options, v.errors),
+            "records handed out vs summary"
+        );
+        let mut h = Handed::default();
+        let s2 = contract.decode(exporter, now, data, &mut h);
+        assert_eq!(
+            (s2.flows, s2.options, s2.errors),
+            (h.flows, h.options, h.errors),
+            "handed to the sink vs summary"
+        );
+        assert_eq!(s2, summary, "decode and decode_records agree");
     }
-    black_box(session.stats());
+    black_box((session.stats(), Session::accepts(data)));
 
     black_box(decode_v5(data, Some(exporter)).ok());
 

@@ -8,8 +8,10 @@
 //! - the store's accounted memory stays within its byte limit (plus a fixed slack for the
 //!   exporter table), exporters / domains / templates within their limits;
 //! - every counter (session, store, pending) only grows (but `sequence_lost`, which a late
-//!   packet lowers), `datagrams` by exactly one, `errors`
-//!   by the errors reported, `flow_records` by the records called back;
+//!   packet lowers), `datagrams` by exactly one, `errors` by the errors handed to the sink,
+//!   `flow_records` by the flows handed to it, `options_records` by the options records; the
+//!   summary agrees with what the sink was handed;
+//! - the exporter's options (samplers, interfaces) stay within `SessionConfig::options`;
 //! - the templates held equal learned - withdrawn - expired - evicted.
 #![no_main]
 
@@ -20,11 +22,43 @@ use std::time::Duration;
 use flowwire_fuzz::{
     STORE_SLACK, assert_monotonic, exporter, pending_counters, steps, store_counters,
 };
-use flowwire_netflow::record::Timestamp;
+use flowwire_netflow::record::codec::{
+    DecodeError, Decoder, KeyPolicy, OptionsRecord, Sink, TemplateEvent,
+};
+use flowwire_netflow::record::options::OptionsLimits;
 use flowwire_netflow::record::pending::PendingLimits;
 use flowwire_netflow::record::template_store::StoreLimits;
-use flowwire_netflow::session::{ExporterKeyPolicy, Session, SessionConfig, SessionStats};
+use flowwire_netflow::record::{FlowRecord, Timestamp};
+use flowwire_netflow::session::{Session, SessionConfig, SessionStats};
 use libfuzzer_sys::fuzz_target;
+
+#[derive(Default)]
+struct Counting {
+    flows: usize,
+    options: usize,
+    errors: usize,
+}
+
+impl Sink for Counting {
+    fn flow(&mut self, flow: &FlowRecord) {
+        self.flows += 1;
+        black_box(flow);
+    }
+    fn options(&mut self, options: &OptionsRecord) {
+        self.options += 1;
+        black_box(options);
+    }
+    fn error(&mut self, error: &DecodeError<'_>) {
+        self.errors += 1;
+        black_box(error.offset());
+    }
+    fn template(&mut self, event: &TemplateEvent) {
+        black_box(event);
+    }
+}
+
+const MAX_SAMPLERS: usize = 4;
+const MAX_INTERFACES: usize = 8;
 
 fn session_counters(s: &SessionStats) -> Vec<(&'static str, u64)> {
     vec![
@@ -37,6 +71,7 @@ fn session_counters(s: &SessionStats) -> Vec<(&'static str, u64)> {
         // Not `sequence_lost`: it goes down when a late packet fills a gap (by design).
         ("sequence_reordered", s.sequence_reordered),
         ("count_mismatches", s.count_mismatches),
+        ("options_over_limit", s.options_over_limit),
     ]
 }
 
@@ -54,17 +89,19 @@ fuzz_target!(|data: &[u8]| {
     let config = SessionConfig {
         limits,
         key_policy: if mode & 1 == 0 {
-            ExporterKeyPolicy::SocketAddr
+            KeyPolicy::AddressAndPort
         } else {
-            ExporterKeyPolicy::IpAddr
+            KeyPolicy::AddressOnly
         },
         pending: Some(PendingLimits {
             max_entries: 4,
             max_bytes: 4096,
             max_age_nanos: 30_000_000_000,
         }),
-        max_samplers: 4,
-        max_interface_names: 8,
+        options: OptionsLimits {
+            max_samplers: MAX_SAMPLERS,
+            max_interfaces: MAX_INTERFACES,
+        },
         max_v5_sequences: 4,
         ..SessionConfig::default()
     };
@@ -78,23 +115,27 @@ fuzz_target!(|data: &[u8]| {
         if step.expire {
             black_box(session.expire(now));
         }
-        let mut n = 0usize;
-        let report = session.decode(exporter(step.exporter), now, step.bytes, |r| {
-            n += 1;
-            black_box(r);
-        });
+        let mut v = Counting::default();
+        let summary = session.decode(exporter(step.exporter), now, step.bytes, &mut v);
         let stats = *session.stats();
-        assert_eq!(n, report.records, "records called back vs reported");
+        assert_eq!(summary.flows, v.flows, "flows handed out vs summary");
+        assert_eq!(summary.options, v.options, "options handed out vs summary");
+        assert_eq!(summary.errors, v.errors, "errors handed out vs summary");
         assert_eq!(stats.datagrams, before_session.datagrams + 1);
         assert_eq!(
             stats.errors,
-            before_session.errors + report.errors.len() as u64,
-            "errors counted vs reported"
+            before_session.errors + v.errors as u64,
+            "errors counted vs handed out"
         );
         assert_eq!(
             stats.flow_records,
-            before_session.flow_records + report.records as u64,
-            "flow records counted vs called back"
+            before_session.flow_records + v.flows as u64,
+            "flow records counted vs handed out"
+        );
+        assert_eq!(
+            stats.options_records,
+            before_session.options_records + v.options as u64,
+            "options records counted vs handed out"
         );
         assert_monotonic(
             "session",
@@ -123,6 +164,14 @@ fuzz_target!(|data: &[u8]| {
         for (e, _, d) in store.domains() {
             *domains.entry(*e).or_default() += 1;
             assert!(d.template_count() <= limits.max_templates_per_domain);
+            assert!(
+                d.state.options.interfaces().count() <= MAX_INTERFACES,
+                "interfaces per domain"
+            );
+            assert!(
+                d.state.options.samplers().count() <= MAX_SAMPLERS,
+                "samplers per domain"
+            );
             held += d.template_count();
         }
         assert!(

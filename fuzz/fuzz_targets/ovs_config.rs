@@ -4,10 +4,11 @@
 //!
 //! Checked: nothing panics; a spec that validates gives the same collectors once written
 //! back to the model and validated again, and plans an OVSDB transaction and an
-//! `ovs-vsctl` command; server answers that read as a bridge's state give back a spec, options
-//! and a plan against a desired state.
+//! `ovs-vsctl` command; server answers that read as a bridge's state give back a spec, options,
+//! collector warnings and a plan against a desired state.
 #![no_main]
 
+use flowwire_ovs::health::collector_warnings;
 use flowwire_ovs::ovsdb::Endpoint;
 use flowwire_ovs::rows::{CurrentExport, DesiredExport, SchemaInfo};
 use flowwire_ovs::spec::Protocol;
@@ -68,6 +69,8 @@ fn server(bytes: &[u8]) {
     };
     for schema in [SchemaInfo::everything(), schema] {
         if let Ok(current) = CurrentExport::from_results("br-int", results, &schema) {
+            // No route lookups (false): only the parsing and classification of targets.
+            std::hint::black_box(collector_warnings(&current, false));
             let spec = current.to_spec();
             let options = current.to_options();
             if let Ok(desired) = DesiredExport::new(&spec, &options, &schema) {

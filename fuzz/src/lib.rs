@@ -103,13 +103,6 @@ pub fn pending_counters(
 /// (bounded by `max_exporters`), and one new domain's overhead before it is weighed.
 pub const STORE_SLACK: usize = 8 << 10;
 
-/// Whether to step over the known, reported and not yet fixed bugs (so that a long run
-/// explores past them): set `FLOWWIRE_FUZZ_SKIP_KNOWN=1`. Unset (the default, and in CI),
-/// every check is strict and the reproducers in `fuzz/regressions/` crash.
-pub fn skip_known() -> bool {
-    static SKIP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *SKIP.get_or_init(|| std::env::var_os("FLOWWIRE_FUZZ_SKIP_KNOWN").is_some_and(|v| v != "0"))
-}
 
 /// Asserts `a == b`, where NaN floats (not equal to themselves) count as equal when their
 /// `Debug` forms are (the targets compare encoded bytes besides).

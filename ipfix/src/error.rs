@@ -2,49 +2,15 @@
 //!
 //! Every decode error carries the absolute byte offset (from the start of the buffer handed to
 //! the decoder: the UDP payload, the stream chunk or the file) where the offending unit starts,
-//! and the offending value.
+//! and the offending value. [`Error`] implements the contract's [`CodecError`], so a
+//! [`Sink`](flowwire_record::codec::Sink) gets its offset and protocol-neutral
+//! [`ErrorKind`] without knowing the type, and can downcast to it.
 
 use flowwire_record::ValueError;
+use flowwire_record::codec::{CodecError, ErrorKind};
 use flowwire_record::registry::FieldId;
 
-/// Why a template or options template record was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TemplateProblem {
-    /// A template id below 256 (only 2 and 3 are allowed, and only in withdrawals).
-    ReservedId,
-    /// A definition with no fields (field count 0 is only allowed for withdrawals).
-    NoFields,
-    /// Every record would be 0 octets long: peers loop forever on such templates.
-    ZeroLengthRecord,
-    /// More fields than the configured limit.
-    TooManyFields {
-        /// The limit.
-        max: usize,
-    },
-    /// An options template whose scope field count is 0 or larger than its field count.
-    BadScopeCount,
-    /// The smallest record would not fit in a message.
-    RecordTooLarge,
-    /// An all-templates withdrawal id that does not match the set kind.
-    WithdrawalMismatch,
-}
-
-impl core::fmt::Display for TemplateProblem {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            TemplateProblem::ReservedId => f.write_str("reserved template id"),
-            TemplateProblem::NoFields => f.write_str("no fields"),
-            TemplateProblem::ZeroLengthRecord => f.write_str("records would be 0 octets long"),
-            TemplateProblem::TooManyFields { max } => write!(f, "more than {max} fields"),
-            TemplateProblem::BadScopeCount => f.write_str("bad scope field count"),
-            TemplateProblem::RecordTooLarge => f.write_str("a record would not fit in a message"),
-            TemplateProblem::WithdrawalMismatch => {
-                f.write_str("all-templates withdrawal id does not match the set")
-            }
-        }
-    }
-}
+pub use flowwire_record::codec::TemplateProblem;
 
 /// Every error of decoding, encoding and session handling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -112,6 +78,16 @@ pub enum Error {
         /// Why.
         problem: TemplateProblem,
     },
+    /// A data set whose template is unknown, dropped: data before templates is not kept
+    /// ([`SessionConfig::pending`](crate::session::SessionConfig::pending) is `None`) or the
+    /// pending buffer refused it.
+    #[error("data set at offset {offset}: no template {template_id}, dropped")]
+    MissingTemplate {
+        /// Absolute offset of the data set.
+        offset: usize,
+        /// The template id (the set id).
+        template_id: u16,
+    },
     /// A data record that does not fit in what is left of its set.
     #[error(
         "record of template {template_id} at offset {offset} needs {needed} bytes, {available} left in the set"
@@ -174,42 +150,91 @@ pub enum Error {
         /// What is wrong.
         what: &'static str,
     },
+    /// A strict exporter refused a record with fields IPFIX cannot carry.
+    #[error("IPFIX cannot carry {what}")]
+    NotCarried {
+        /// What could not be carried.
+        what: &'static str,
+    },
 }
 
 impl Error {
     /// The absolute byte offset the error is about, for decode errors.
     pub fn offset(&self) -> Option<usize> {
-        match *self {
+        let mut e = *self;
+        e.offset_mut().map(|o| *o)
+    }
+
+    /// The offset of a decode error, to re-base it.
+    pub(crate) fn offset_mut(&mut self) -> Option<&mut usize> {
+        match self {
             Error::Truncated { offset, .. }
             | Error::BadVersion { offset, .. }
             | Error::BadMessageLength { offset, .. }
             | Error::BadSetLength { offset, .. }
             | Error::ReservedSetId { offset, .. }
             | Error::BadTemplate { offset, .. }
+            | Error::MissingTemplate { offset, .. }
             | Error::RecordTruncated { offset, .. }
             | Error::BadValue { offset, .. }
             | Error::BadList { offset, .. }
             | Error::ListTooDeep { offset, .. } => Some(offset),
-            Error::BufferTooSmall { .. } | Error::Encode { .. } | Error::Unencodable { .. } => None,
+            Error::BufferTooSmall { .. }
+            | Error::Encode { .. }
+            | Error::Unencodable { .. }
+            | Error::NotCarried { .. } => None,
         }
     }
 
-    /// The same error with `base` added to its offset (for an outer parser that knows where
-    /// the inner buffer starts).
-    pub fn add_offset(mut self, base: usize) -> Self {
-        match &mut self {
-            Error::Truncated { offset, .. }
-            | Error::BadVersion { offset, .. }
-            | Error::BadMessageLength { offset, .. }
-            | Error::BadSetLength { offset, .. }
-            | Error::ReservedSetId { offset, .. }
-            | Error::BadTemplate { offset, .. }
-            | Error::RecordTruncated { offset, .. }
-            | Error::BadValue { offset, .. }
-            | Error::BadList { offset, .. }
-            | Error::ListTooDeep { offset, .. } => *offset = offset.saturating_add(base),
-            Error::BufferTooSmall { .. } | Error::Encode { .. } | Error::Unencodable { .. } => {}
+    /// The same error with `by` added to its offset: for an outer parser that knows where
+    /// the inner buffer starts (a stream chunk in a file, say).
+    pub fn shifted(mut self, by: usize) -> Self {
+        if let Some(o) = self.offset_mut() {
+            *o = o.saturating_add(by);
         }
         self
+    }
+}
+
+impl CodecError for Error {
+    fn offset(&self) -> Option<usize> {
+        Error::offset(self)
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Truncated { .. } | Error::RecordTruncated { .. } => ErrorKind::Truncated,
+            Error::BadVersion { .. } => ErrorKind::Version,
+            Error::BadMessageLength { .. } | Error::BadSetLength { .. } => ErrorKind::Length,
+            Error::ReservedSetId { .. } => ErrorKind::Reserved,
+            Error::BadTemplate { .. } => ErrorKind::Template,
+            Error::MissingTemplate { .. } => ErrorKind::MissingTemplate,
+            Error::BadValue { .. } | Error::BadList { .. } | Error::ListTooDeep { .. } => {
+                ErrorKind::Value
+            }
+            Error::BufferTooSmall { .. }
+            | Error::Encode { .. }
+            | Error::Unencodable { .. }
+            | Error::NotCarried { .. } => ErrorKind::Other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_and_kinds() {
+        let e = Error::MissingTemplate {
+            offset: 20,
+            template_id: 256,
+        };
+        assert_eq!(CodecError::offset(&e), Some(20));
+        assert_eq!(e.kind(), ErrorKind::MissingTemplate);
+        assert_eq!(e.shifted(100).offset(), Some(120));
+        let e = Error::NotCarried { what: "x" };
+        assert_eq!((e.offset(), e.shifted(3)), (None, e));
+        assert_eq!(e.kind(), ErrorKind::Other);
     }
 }

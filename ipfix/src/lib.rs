@@ -12,24 +12,30 @@
 //! - [`session`]: the collector's state. A [`Session`] holds templates per (exporter,
 //!   observation domain) in flowwire-record's bounded
 //!   [`TemplateStore`](record::template_store::TemplateStore) (lifetimes, withdrawals, limits,
-//!   counters), buffers data that arrives before its template if asked to, tracks sequence
-//!   numbers, and learns what options data says (sampling, system init time, interface
-//!   names, RFC 5610 element types). Records convert to [`FlowRecord`](record::FlowRecord)s.
+//!   counters), keeps data that arrives before its template until the template comes (by
+//!   default; bounded), tracks sequence numbers, and learns what options data says (sampling, system init time, interface
+//!   names, RFC 5610 [element types](type_info)). Records convert to
+//!   [`FlowRecord`](record::FlowRecord)s and [`OptionsRecord`](record::codec::OptionsRecord)s.
 //! - [`repr`]: owned messages, sets, templates, records and lists with `parse`,
 //!   `buffer_len()` and `emit`; decoding then encoding gives back the same bytes.
-//! - [`exporter`]: packs records (raw values or `FlowRecord`s) into messages that fit a size
-//!   limit, with sequence numbers and template (re)sending.
+//! - [`exporter`]: packs records (`FlowRecord`s, or raw values of templates you define)
+//!   into messages that fit a size limit, with sequence numbers and template (re)sending.
 //!
-//! Errors are one [`Error`] enum with absolute byte offsets and the offending values. Nothing
+//! Errors are one [`Error`] enum with absolute byte offsets and the offending values
+//! (implementing [`CodecError`](record::codec::CodecError)). Nothing
 //! panics on any input: a bad set, template or record is reported and skipped by its length,
 //! and the rest of the message still decodes.
 //!
 //! # Decoding
 //!
+//! [`Session`] is the crate's [`Decoder`]: `decode(exporter, now, datagram, sink)` hands
+//! flows, options data, template events and errors to a [`Sink`]. A closure over
+//! `&FlowRecord` is a sink that takes the flows; [`Collect`] keeps everything.
+//!
 //! ```
+//! use flowwire_ipfix::record::codec::{DecodeError, OptionsRecord, Sink};
 //! use flowwire_ipfix::record::{FlowRecord, Timestamp};
-//! use flowwire_ipfix::session::{RecordContext, Session, SessionConfig};
-//! use flowwire_ipfix::wire::data::DataRecord;
+//! use flowwire_ipfix::{Decoder, Session};
 //!
 //! // One message: a template set defining template 256 (sourceIPv4Address, 4 octets;
 //! // octetDeltaCount reduced to 4 octets; interfaceName, variable length), then a data set
@@ -43,16 +49,65 @@
 //!     192, 0, 2, 2, 0, 0, 0, 40, 0, // 192.0.2.2, 40, ""
 //! ];
 //!
-//! let mut session = Session::new(SessionConfig::default());
+//! #[derive(Default)]
+//! struct Totals {
+//!     octets: u64,
+//!     flows: usize,
+//!     options: usize,
+//!     errors: usize,
+//! }
+//! impl Sink for Totals {
+//!     fn flow(&mut self, flow: &FlowRecord) {
+//!         self.octets += flow.octets.unwrap_or(0);
+//!         self.flows += 1;
+//!     }
+//!     fn options(&mut self, _: &OptionsRecord) {
+//!         self.options += 1;
+//!     }
+//!     fn error(&mut self, e: &DecodeError<'_>) {
+//!         eprintln!("{e} at offset {:?}", e.offset());
+//!         self.errors += 1;
+//!     }
+//! }
+//!
+//! let mut session = Session::default();
+//! let mut totals = Totals::default();
+//! let exporter = "192.0.2.9:4739".parse()?;
+//! let now = Timestamp::from_unix_secs(1_700_000_000);
+//! let summary = session.decode(exporter, now, msg, &mut totals);
+//! assert_eq!((totals.flows, totals.octets, totals.options, totals.errors), (2, 1540, 0, 0));
+//! assert_eq!((summary.messages, summary.flows, summary.templates), (1, 2, 1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! For the zero-copy records (to read fields a `FlowRecord` does not type, or RFC 6313
+//! lists), [`Session::decode_records`] hands each [`DataRecord`] to a [`Visitor`] with a
+//! [`RecordContext`], which converts it on demand:
+//!
+//! ```
+//! use flowwire_ipfix::record::{FlowRecord, Timestamp, Value};
+//! use flowwire_ipfix::record::registry::FieldId;
+//! use flowwire_ipfix::{DataRecord, RecordContext, Session};
+//! # let msg: &[u8] = &[
+//! #     0, 10, 0, 62, 0x65, 0x53, 0xf1, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+//! #     0, 2, 0, 20, 1, 0, 0, 3, 0, 8, 0, 4, 0, 1, 0, 4, 0, 82, 0xff, 0xff,
+//! #     1, 0, 0, 26, 192, 0, 2, 1, 0, 0, 5, 220, 4, b'e', b't', b'h', b'0',
+//! #     192, 0, 2, 2, 0, 0, 0, 40, 0,
+//! # ];
+//! let mut session = Session::default();
 //! let mut flow = FlowRecord::default(); // reused: no allocation per record
 //! let mut seen = Vec::new();
 //! let exporter = "192.0.2.9:4739".parse()?;
 //! let now = Timestamp::from_unix_secs(1_700_000_000);
-//! session.decode(exporter, msg, now, &mut |ctx: &RecordContext<'_>, rec: &DataRecord<'_, '_>| {
-//!     ctx.to_flow_record(rec, &mut flow);
-//!     seen.push((flow.src_addr.unwrap().to_string(), flow.octets.unwrap()));
-//! })?;
-//! assert_eq!(seen, [("192.0.2.1".to_string(), 1500), ("192.0.2.2".to_string(), 40)]);
+//! session.decode_records(exporter, now, msg, &mut |ctx: &RecordContext<'_>, rec: &DataRecord<'_, '_>| {
+//!     if rec.template().is_options() {
+//!         return;
+//!     }
+//!     let name = rec.get(FieldId::iana(82)); // borrowed from the datagram
+//!     ctx.flow_record_into(rec, &mut flow);
+//!     seen.push((flow.src_addr.unwrap().to_string(), name == Some(Value::String(b"eth0"))));
+//! });
+//! assert_eq!(seen, [("192.0.2.1".to_string(), true), ("192.0.2.2".to_string(), false)]);
 //! assert_eq!(session.store_stats().learned, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -94,8 +149,16 @@
 //! # Streams and files
 //!
 //! A datagram may hold several messages back to back, and so does an IPFIX file (RFC 5655):
-//! [`Session::decode`] decodes them all. For TCP, [`wire::stream::StreamBuffer`] reassembles
-//! messages split across reads.
+//! [`Decoder::decode`] decodes them all. For TCP, or a file read in chunks,
+//! [`wire::stream::StreamBuffer`] reassembles messages split across reads; hand each message
+//! to `decode`.
+//!
+//! # Encoding
+//!
+//! [`Exporter`] implements the contract's
+//! [`Exporter`](flowwire_record::codec::Exporter): `push(flow, now, out)` and
+//! `flush(now, out)` hand each finished message to `out`. See [`exporter`] for what it
+//! carries and the raw-template API.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 // Decoders face hostile bytes: outside tests, no unwrap, expect, panic or unchecked index,
@@ -112,15 +175,21 @@
 
 pub mod error;
 pub mod exporter;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod repr;
 pub mod session;
 pub mod template;
+pub mod type_info;
 pub mod wire;
 
 pub use error::{Error, TemplateProblem};
 pub use exporter::{Exporter, ExporterConfig};
 pub use flowwire_record as record;
-pub use session::{KeyPolicy, RecordContext, Session, SessionConfig, Visitor};
+pub use flowwire_record::codec::{Decoder, Sink, Summary};
+pub use session::{
+    Collect, DomainState, KeyPolicy, RecordContext, Session, SessionConfig, SessionStats, Visitor,
+};
 pub use template::Template;
 pub use wire::data::DataRecord;
 pub use wire::template::FieldSpec;

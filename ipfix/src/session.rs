@@ -1,90 +1,85 @@
-//! [`Session`]: the template state of a collector: templates per (exporter, observation
-//! domain), withdrawals, lifetimes, limits and counters; data that arrives before its
-//! template; sequence tracking; and what options data tells about the exporter (sampling,
-//! system init time, interface names, RFC 5610 type information).
+//! [`Session`]: the collector's state, and the decoder of the
+//! [codec contract](flowwire_record::codec): templates per (exporter, observation domain),
+//! withdrawals, lifetimes, limits and counters; data that arrives before its template;
+//! sequence tracking; and what options data tells about the exporter (sampling, system init
+//! time, interface names, RFC 5610 [type information](crate::type_info)).
 //!
-//! The templates live in flowwire-record's bounded
-//! [`TemplateStore`], keyed by
-//! [`ExporterKey`]. Whether the UDP source port is part of the key is a policy
-//! ([`KeyPolicy`]): RFC 7011 §8.4 scopes templates to the transport session (address and
-//! port), which is the default; exporters that send from a new source port now and then
+//! Two ways in:
+//!
+//! - [`Decoder::decode`]`(exporter, now, datagram, sink)` hands everything to a [`Sink`]:
+//!   flows as [`FlowRecord`]s (one reused scratch record, with the exporter's sampling
+//!   applied), options data as [`OptionsRecord`]s (scope fields in `scope`, the others in
+//!   `fields`), template events, and errors with their offsets. Options records never reach
+//!   [`Sink::flow`].
+//! - [`Session::decode_records`]`(exporter, now, datagram, visitor)` hands the zero-copy
+//!   [`DataRecord`]s (of data and options templates alike) to a [`Visitor`], with a
+//!   [`RecordContext`] that converts them ([`RecordContext::flow_record_into`],
+//!   [`RecordContext::options_record_into`]) and finds the templates that RFC 6313
+//!   subTemplateLists name ([`RecordContext::template`]). `Decoder::decode` is written on it.
+//!
+//! The templates live in flowwire-record's bounded [`TemplateStore`], keyed by the socket
+//! address [`KeyPolicy::key`] gives: RFC 7011 §8.4 scopes templates to the transport session
+//! (address and port), the default; exporters that send from a new source port now and then
 //! (some routers after a restart of their export process, NAT in between) need
 //! [`KeyPolicy::AddressOnly`].
+//!
+//! Data sets whose template is not known yet are kept (by default, within
+//! [`PendingLimits`]) and decoded when the template comes; with
+//! [`SessionConfig::pending`] `None`, or when the buffer refuses them, they are reported as
+//! [`Error::MissingTemplate`]. Data decoded later keeps the offsets of the datagram it came
+//! in.
 //!
 //! Template withdrawals (RFC 7011 §8.1) are honoured whatever the transport: RFC 7011 forbids
 //! sending them over UDP, but an exporter that does means it. A template refused as invalid
 //! (no fields, zero-length records, too many fields, a bad scope count, records larger than
-//! a message) is reported to the [`Visitor`] and counted, and the sets after it still decode.
+//! a message) is reported as an error and a [`TemplateAction::Invalid`] event, counted, and
+//! the sets after it still decode.
 //!
 //! Time is passed in (`now`): a capture replays with the template lifetimes it had.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use flowwire_record::codec::{
+    DecodeError, Decoder, OptionsRecord, Sink, Summary, TemplateAction, TemplateEvent,
+};
 use flowwire_record::mapping::TimeContext;
+use flowwire_record::options::{ExporterOptions, OptionsLimits, OptionsValues};
 use flowwire_record::pending::{PendingBuffer, PendingLimits, PendingStats};
-use flowwire_record::registry::{CustomElement, FieldId, Registry};
-use flowwire_record::sampling::SamplingElements;
+use flowwire_record::registry::{FieldId, Registry, ie};
 use flowwire_record::sequence::{SequenceEvent, SequenceTracker};
 use flowwire_record::template_store::{
     Domain, Insert, StoreLimits, StoreStats, TemplateCost, TemplateStore,
 };
-use flowwire_record::{DataType, FlowRecord, ProtocolKind, Semantics, Timestamp, Units, Value};
+use flowwire_record::{ExtraField, FlowRecord, ProtocolKind, Timestamp};
+
+pub use flowwire_record::codec::KeyPolicy;
 
 use crate::error::{Error, TemplateProblem};
 use crate::template::{DEFAULT_MAX_FIELDS, Template};
+use crate::type_info::TypeInfo;
+pub use crate::type_info::{data_type_code, data_type_from_code};
 use crate::wire::data::{DataRecord, RecordIter};
-use crate::wire::message::{Message, MessageIter};
+use crate::wire::message::{HEADER_LEN, Message, MessageIter, VERSION};
 use crate::wire::set::{OPTIONS_TEMPLATE_SET_ID, SetKind, TEMPLATE_SET_ID};
 use crate::wire::template::TemplateRecord;
-
-/// Whether the exporter's UDP source port is part of the template key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum KeyPolicy {
-    /// Address and port (RFC 7011's transport session; Wireshark, goflow2, libfixbuf).
-    #[default]
-    AddressAndPort,
-    /// Address only (pmacct, nfdump, akvorado): survives exporters changing source port.
-    AddressOnly,
-}
-
-/// The exporter part of the template key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ExporterKey {
-    /// Address and port.
-    Socket(SocketAddr),
-    /// Address only.
-    Addr(IpAddr),
-}
-
-impl KeyPolicy {
-    /// The key of an exporter under this policy.
-    pub fn key(self, exporter: SocketAddr) -> ExporterKey {
-        match self {
-            KeyPolicy::AddressAndPort => ExporterKey::Socket(exporter),
-            KeyPolicy::AddressOnly => ExporterKey::Addr(exporter.ip()),
-        }
-    }
-}
 
 /// Configuration of a [`Session`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionConfig {
-    /// How exporters are told apart.
+    /// How exporters are told apart (default: address and port).
     pub key_policy: KeyPolicy,
     /// Template store limits, including the template lifetime (default 30 minutes).
     pub limits: StoreLimits,
-    /// Fields per template; templates with more are rejected.
-    pub max_fields_per_template: usize,
     /// Keep data sets that arrive before their template, within these limits, and decode
-    /// them when it comes. `None` (the default): drop and count them.
+    /// them when it comes (default: `Some(PendingLimits::default())`). `None`: report them
+    /// as [`Error::MissingTemplate`] and drop them.
     pub pending: Option<PendingLimits>,
-    /// Interface names kept per domain.
-    pub max_interfaces_per_domain: usize,
-    /// Sampler / selector rates kept per domain.
-    pub max_samplers_per_domain: usize,
-    /// Elements learned from RFC 5610 type information, in all.
+    /// Samplers and interface names remembered per (exporter, domain).
+    pub options: OptionsLimits,
+    /// Fields per template; templates with more are refused (default 1,024).
+    pub max_fields_per_template: usize,
+    /// Elements learned from RFC 5610 type information, in all (default 4,096).
     pub max_learned_elements: usize,
 }
 
@@ -93,10 +88,9 @@ impl Default for SessionConfig {
         SessionConfig {
             key_policy: KeyPolicy::default(),
             limits: StoreLimits::default(),
+            pending: Some(PendingLimits::default()),
+            options: OptionsLimits::default(),
             max_fields_per_template: DEFAULT_MAX_FIELDS,
-            pending: None,
-            max_interfaces_per_domain: 4096,
-            max_samplers_per_domain: 256,
             max_learned_elements: 4096,
         }
     }
@@ -113,24 +107,6 @@ impl TemplateCost for StoredTemplate {
     }
 }
 
-/// An interface's name and description, from options data.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InterfaceInfo {
-    /// interfaceName (82).
-    pub name: Option<String>,
-    /// interfaceDescription (83).
-    pub description: Option<String>,
-}
-
-/// A sampling rate an exporter announced in options data.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Sampling {
-    /// One packet in this many.
-    pub interval: u32,
-    /// Sampling algorithm / sampler mode, when given (35 or 49).
-    pub algorithm: Option<u8>,
-}
-
 /// What a session knows of one (exporter, observation domain) besides its templates.
 #[derive(Debug, Default)]
 pub struct DomainState {
@@ -138,33 +114,12 @@ pub struct DomainState {
     /// could not be decoded (no template), tracking restarts at the next message, since
     /// how many records those sets held is unknown.
     pub sequence: SequenceTracker,
-    /// systemInitTimeMilliseconds (160), for flowStart/EndSysUpTime (22/21).
-    pub system_init_time: Option<Timestamp>,
-    /// The domain's sampling, from options data without a sampler/selector scope, or the last
-    /// one announced.
-    pub sampling: Option<Sampling>,
-    samplers: HashMap<u64, Sampling>,
-    interfaces: HashMap<u32, InterfaceInfo>,
+    /// What options data announced: sampling (per sampler / selector and domain-wide),
+    /// interface names, systemInitTimeMilliseconds (160) for flowStart/EndSysUpTime (22/21).
+    pub options: ExporterOptions,
     /// The last message had data sets without a template: how far it advanced the sequence
     /// is unknown.
     sequence_unknown: bool,
-}
-
-impl DomainState {
-    /// The sampling of a sampler (samplerId 48) or selector (selectorId 302).
-    pub fn sampler(&self, id: u64) -> Option<Sampling> {
-        self.samplers.get(&id).copied()
-    }
-
-    /// The name and description of an interface.
-    pub fn interface(&self, if_index: u32) -> Option<&InterfaceInfo> {
-        self.interfaces.get(&if_index)
-    }
-
-    /// Every interface known.
-    pub fn interfaces(&self) -> impl Iterator<Item = (u32, &InterfaceInfo)> {
-        self.interfaces.iter().map(|(k, v)| (*k, v))
-    }
 }
 
 /// Counters of a [`Session`] (template counters are in [`Session::store_stats`]).
@@ -181,7 +136,7 @@ pub struct SessionStats {
     pub options_records: u64,
     /// Template and options template records refused as invalid.
     pub templates_rejected: u64,
-    /// Data sets that arrived with no template for them (dropped or buffered).
+    /// Data sets that arrived with no template for them (kept pending or dropped).
     pub sets_without_template: u64,
     /// Errors reported (and skipped).
     pub errors: u64,
@@ -190,102 +145,73 @@ pub struct SessionStats {
     /// Element types learned from RFC 5610 type-information records.
     pub elements_learned: u64,
     /// Templates re-resolved because type information for their elements came after them
-    /// (also counted as replaced by the template store).
+    /// (also counted as replaced by the template store; not reported as template events).
     pub templates_retyped: u64,
+    /// Options records whose sampler or interface was not remembered, because the domain
+    /// already had [`OptionsLimits`]' worth.
+    pub options_over_limit: u64,
     /// Messages whose sequence number showed a gap.
     pub sequence_gaps: u64,
 }
 
-/// A template event, reported to [`Visitor::template`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TemplateEvent {
-    /// A template was stored (learned, replaced or refreshed) or refused by a limit.
-    Defined {
-        /// Template id.
-        id: u16,
-        /// Whether it is an options template.
-        options: bool,
-        /// What the store did.
-        outcome: Insert,
-    },
-    /// A template (or all of a kind, `all`) was withdrawn.
-    Withdrawn {
-        /// Template id (2 or 3 for all data or all options templates).
-        id: u16,
-        /// How many were removed.
-        removed: usize,
-    },
-}
-
-/// What a message's decoding hands to its caller, as it goes: records, errors that were
-/// skipped, template events. Every method but [`Visitor::record`] has an empty default.
+/// The low-level receiver of [`Session::decode_records`]: zero-copy data records as they
+/// are decoded, errors that were skipped, template events. Only [`Visitor::data`] must be
+/// written.
 ///
-/// Closures `FnMut(&RecordContext, &DataRecord)` are visitors that ignore errors.
+/// Closures `FnMut(&RecordContext, &DataRecord)` are visitors that ignore errors and events.
 pub trait Visitor {
-    /// A data record (of a data or options template).
-    fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>);
-    /// An error that was reported and skipped (the rest of the message still decodes).
-    fn error(&mut self, error: Error) {
+    /// A data record, of a data template or an options template
+    /// (`record.template().is_options()` tells). Convert it with
+    /// [`RecordContext::flow_record_into`] or [`RecordContext::options_record_into`], or read
+    /// its fields directly.
+    fn data(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>);
+
+    /// An error that was reported and skipped (the rest of the datagram still decodes).
+    fn error(&mut self, error: &Error) {
         let _ = error;
     }
-    /// A template was defined or withdrawn.
-    fn template(&mut self, event: TemplateEvent) {
+
+    /// A template was learned, refreshed, replaced, refused or withdrawn.
+    fn template(&mut self, event: &TemplateEvent) {
         let _ = event;
     }
 }
 
 impl<F: FnMut(&RecordContext<'_>, &DataRecord<'_, '_>)> Visitor for F {
-    fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
+    fn data(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
         self(ctx, record)
     }
 }
 
-/// A [`Visitor`] that keeps every data record as a [`FlowRecord`] and every error
-/// reported: the simple way to decode when allocating per record is fine.
+/// A [`Sink`] that keeps everything it is handed, owned: flows, options records, template
+/// events, and errors as this crate's [`Error`]. The simple way to decode when allocating
+/// per record is fine (tests, tools, small captures). flowwire-record's
+/// [`Collect`](flowwire_record::codec::Collect) for IPFIX.
 ///
 /// ```
-/// use flowwire_ipfix::session::{FlowCollector, Session, SessionConfig};
 /// use flowwire_ipfix::record::Timestamp;
+/// use flowwire_ipfix::{Collect, Decoder, Session};
+///
 /// let msg: &[u8] = &[
 ///     0, 10, 0, 36, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, // header
 ///     0, 2, 0, 12, 1, 0, 0, 1, 0, 2, 0, 1, // template 256: packetDeltaCount in 1 octet
 ///     1, 0, 0, 8, 3, 4, 5, 6, // four records
 /// ];
-/// let mut flows = FlowCollector::default();
-/// let mut session = Session::new(SessionConfig::default());
-/// session.decode("192.0.2.1:4739".parse()?, msg, Timestamp::from_unix_secs(0), &mut flows)?;
-/// let packets: Vec<_> = flows.flows.iter().map(|f| f.packets.unwrap()).collect();
+/// let mut got = Collect::default();
+/// let mut session = Session::default();
+/// session.decode("192.0.2.1:4739".parse()?, Timestamp::from_unix_secs(0), msg, &mut got);
+/// let packets: Vec<_> = got.flows.iter().map(|f| f.packets.unwrap()).collect();
 /// assert_eq!(packets, [3, 4, 5, 6]);
+/// assert!(got.errors.is_empty() && got.options.is_empty());
+/// assert_eq!(got.templates.len(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Default, Clone)]
-pub struct FlowCollector {
-    /// The records, in order.
-    pub flows: Vec<FlowRecord>,
-    /// The errors reported.
-    pub errors: Vec<Error>,
-    /// Also keep records of options templates (sampling, interface tables...).
-    pub include_options: bool,
-}
-
-impl Visitor for FlowCollector {
-    fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
-        if record.template().is_options() && !self.include_options {
-            return;
-        }
-        let mut f = FlowRecord::default();
-        ctx.to_flow_record(record, &mut f);
-        self.flows.push(f);
-    }
-    fn error(&mut self, error: Error) {
-        self.errors.push(error);
-    }
-}
+pub type Collect = flowwire_record::codec::Collect<Error>;
 
 type DomainOf = Domain<StoredTemplate, DomainState>;
 
 /// The context of a data record: where it came from and what the session knows of its
-/// exporter, for converting it to a [`FlowRecord`] and for decoding its lists.
+/// exporter, for converting it and for decoding its lists.
 #[derive(Debug, Clone, Copy)]
 pub struct RecordContext<'s> {
     /// The exporter's socket address.
@@ -294,83 +220,84 @@ pub struct RecordContext<'s> {
     pub domain: u32,
     /// The message's sequence number.
     pub sequence: u32,
-    /// The message's export time (Unix seconds).
-    pub export_time: u32,
+    /// The message's export time.
+    pub export_time: Timestamp,
     /// The times relative times are relative to.
     pub time: TimeContext,
-    /// The session's registry (built-in and learned elements).
+    /// The session's registry (built-in, registered and learned elements).
     pub registry: &'s Registry,
     state: Option<&'s DomainOf>,
 }
 
 impl<'s> RecordContext<'s> {
-    /// A template of the same (exporter, domain), e.g. for a subTemplateList.
+    /// A template of the same (exporter, domain): for the records of a subTemplateList or
+    /// subTemplateMultiList (RFC 6313).
     pub fn template(&self, id: u16) -> Option<&'s Template> {
         self.state.and_then(|d| d.peek(id)).map(|s| &*s.0)
     }
 
-    /// The domain's state (sampling, interfaces, sequence).
+    /// The domain's state (sequence tracking, what options data announced).
     pub fn domain_state(&self) -> Option<&'s DomainState> {
         self.state.map(|d| &d.state)
     }
 
-    /// The sampling that applies to a record: its own sampler/selector's, else the domain's.
-    pub fn sampling_for(&self, record: &DataRecord<'_, '_>) -> Option<Sampling> {
-        let state = self.domain_state()?;
-        if !state.samplers.is_empty() {
-            for f in record.raw_fields() {
-                let id = f.spec.field_id();
-                let found = (id == FieldId::iana(48) || id == FieldId::iana(302))
-                    .then(|| f.value().as_u64().and_then(|v| state.sampler(v)))
-                    .flatten();
-                if found.is_some() {
-                    return found;
-                }
-            }
-        }
-        state.sampling
-    }
-
     /// Converts a data record into `out` (cleared first; its `extra` capacity is reused, so
-    /// a template whose fields all have typed slots decodes without allocating).
+    /// a template whose fields all have typed slots converts without allocating).
     ///
     /// Every field goes through the template's compiled
-    /// [`RecordPlan`](flowwire_record::plan::RecordPlan) (as [`flowwire_record::mapping::apply`]
-    /// then [`flowwire_record::mapping::finish`] would); kind, exporter,
-    /// domain, sequence and export time are set, and the exporter's sampling applies when
-    /// the record carries none.
-    pub fn to_flow_record(&self, record: &DataRecord<'_, '_>, out: &mut FlowRecord) {
+    /// [`RecordPlan`](flowwire_record::plan::RecordPlan) (as
+    /// [`mapping::apply`](flowwire_record::mapping::apply) then
+    /// [`mapping::finish`](flowwire_record::mapping::finish) would, the repeated-element rule
+    /// included); kind, exporter, domain, sequence and export time are set, and the
+    /// exporter's announced sampling applies ([`ExporterOptions::apply`]) when the record
+    /// carries none. Meant for records of data templates; an options record converts too,
+    /// as if it were a flow.
+    pub fn flow_record_into(&self, record: &DataRecord<'_, '_>, out: &mut FlowRecord) {
         out.clear();
         out.kind = Some(ProtocolKind::Ipfix);
         out.exporter = Some(self.exporter);
         out.domain = Some(self.domain);
         out.sequence = Some(self.sequence);
-        out.export_time = Some(Timestamp::from_unix_secs(self.export_time));
+        out.export_time = Some(self.export_time);
         let mut time = self.time;
         if let Some(t) = record
             .template()
             .has_system_init_time()
-            .then(|| record.get(FieldId::iana(160)))
+            .then(|| record.get(FieldId::iana(ie::SYSTEM_INIT_TIME_MILLISECONDS)))
             .flatten()
             .and_then(|v| v.as_timestamp())
         {
             time.system_init_time = Some(t);
         }
-        // The template's compiled plan gives what [`mapping::apply`](flowwire_record::mapping::apply) per field and
-        // `mapping::finish` give (a template with both address families keeps the unused
-        // family's zeros in the extras), without per-field lookups. The record was split by
-        // this template, so the plan cannot run short.
+        // The record was cut by this template, so the plan cannot run short: an error would
+        // only leave fields unset.
         let _ = record
             .template()
             .plan()
             .decode(record.as_bytes(), &time, out);
-        let sampling = match out.sampling_interval {
-            None => self.sampling_for(record),
-            Some(_) => None,
-        };
-        if let Some(s) = sampling {
-            out.sampling_interval = Some(s.interval);
-            out.sampling_algorithm = out.sampling_algorithm.or(s.algorithm);
+        if let Some(state) = self.domain_state() {
+            state.options.apply(out);
+        }
+    }
+
+    /// Converts an options data record into `out` (cleared first): kind, exporter, domain
+    /// and template id, the scope fields in [`OptionsRecord::scope`], the others in
+    /// [`OptionsRecord::fields`], each as an [`ExtraField`] with its owned value. Allocates
+    /// the values (options data is rare next to flows).
+    pub fn options_record_into(&self, record: &DataRecord<'_, '_>, out: &mut OptionsRecord) {
+        out.clear();
+        out.kind = Some(ProtocolKind::Ipfix);
+        out.exporter = Some(self.exporter);
+        out.domain = Some(self.domain);
+        out.template_id = record.template().id();
+        let scope = usize::from(record.template().scope_field_count());
+        for (i, f) in record.raw_fields().enumerate() {
+            let e = ExtraField::new(f.spec.field_id(), f.value().to_owned_value());
+            if i < scope {
+                out.scope.push(e);
+            } else {
+                out.fields.push(e);
+            }
         }
     }
 }
@@ -383,52 +310,48 @@ struct PendingMeta {
     offset: usize,
 }
 
-type PendingKey = (ExporterKey, u32, u16);
+type PendingKey = (SocketAddr, u32, u16);
 
-/// What [`Session::decode`] did with one datagram / chunk.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DecodeSummary {
-    /// Messages decoded.
-    pub messages: usize,
-    /// Records handed to the visitor (data and options, replayed ones included).
-    pub records: usize,
-    /// Errors reported to the visitor.
-    pub errors: usize,
-    /// Data sets without a template.
-    pub sets_without_template: usize,
-}
-
-/// The IPFIX collector state: templates and per-domain state for every exporter.
+/// The IPFIX decoder: templates and per-domain state for every exporter. See the module
+/// docs. `decode`, `accepts` and `expire` are the [`Decoder`] trait's (re-exported at the
+/// crate root): bring it into scope to call them.
 ///
 /// ```
-/// use flowwire_ipfix::session::{RecordContext, Session, SessionConfig};
-/// use flowwire_ipfix::wire::data::DataRecord;
 /// use flowwire_ipfix::record::{FlowRecord, Timestamp};
+/// use flowwire_ipfix::{Decoder, Session};
 ///
 /// let msg: &[u8] = &[
 ///     0, 10, 0, 40, 0x65, 0x53, 0xf1, 0, 0, 0, 0, 0, 0, 0, 0, 1, // header, 40 bytes
 ///     0, 2, 0, 12, 1, 0, 0, 1, 0, 8, 0, 4, // template 256: sourceIPv4Address
 ///     1, 0, 0, 12, 192, 0, 2, 1, 192, 0, 2, 2, // two records
 /// ];
-/// let mut session = Session::new(SessionConfig::default());
-/// let mut flow = FlowRecord::default();
+/// let mut session = Session::default();
 /// let mut sources = Vec::new();
 /// let now = Timestamp::from_unix_secs(1_700_000_000);
-/// session.decode("192.0.2.9:4739".parse()?, msg, now, &mut |ctx: &RecordContext<'_>, rec: &DataRecord<'_, '_>| {
-///     ctx.to_flow_record(rec, &mut flow);
-///     sources.push(flow.src_addr.unwrap());
-/// })?;
+/// let summary = session.decode("192.0.2.9:4739".parse()?, now, msg, &mut |f: &FlowRecord| {
+///     sources.push(f.src_addr.unwrap());
+/// });
+/// assert_eq!((summary.flows, summary.templates, summary.errors), (2, 1, 0));
 /// assert_eq!(sources.len(), 2);
-/// assert_eq!(session.store_stats().learned, 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct Session {
     config: SessionConfig,
-    store: TemplateStore<ExporterKey, StoredTemplate, DomainState>,
+    store: TemplateStore<SocketAddr, StoredTemplate, DomainState>,
     registry: Registry,
     pending: Option<PendingBuffer<PendingKey, PendingMeta>>,
     stats: SessionStats,
+    /// Reused by [`Decoder::decode`] for every flow: no allocation per record.
+    flow: FlowRecord,
+    /// Reused by [`Decoder::decode`] for every options record.
+    options: OptionsRecord,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new(SessionConfig::default())
+    }
 }
 
 impl Session {
@@ -439,6 +362,8 @@ impl Session {
             pending: config.pending.map(PendingBuffer::new),
             registry: Registry::new(),
             stats: SessionStats::default(),
+            flow: FlowRecord::default(),
+            options: OptionsRecord::default(),
             config,
         }
     }
@@ -454,7 +379,7 @@ impl Session {
     }
 
     /// The template store's counters: learned, replaced, refreshed, withdrawn, expired,
-    /// evicted, rejected by a limit or as invalid.
+    /// evicted, refused by a limit or as invalid.
     pub fn store_stats(&self) -> &StoreStats {
         self.store.stats()
     }
@@ -464,7 +389,8 @@ impl Session {
         self.pending.as_ref().map(|p| p.stats())
     }
 
-    /// The registry: built-in elements plus those learned from RFC 5610 type information.
+    /// The registry: built-in elements plus those registered and learned from RFC 5610 type
+    /// information.
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
@@ -475,8 +401,8 @@ impl Session {
         &mut self.registry
     }
 
-    /// The template store (for inspection).
-    pub fn store(&self) -> &TemplateStore<ExporterKey, StoredTemplate, DomainState> {
+    /// The template store (for inspection), keyed by [`KeyPolicy::key`] of the exporter.
+    pub fn store(&self) -> &TemplateStore<SocketAddr, StoredTemplate, DomainState> {
         &self.store
     }
 
@@ -502,53 +428,45 @@ impl Session {
         self.store.remove_exporter(&key)
     }
 
-    /// Drops templates past their lifetime (and pending data past its age); returns how
-    /// many templates. [`Session::decode`] checks lifetimes on its own as it looks templates
-    /// up; call this now and then to free memory of exporters that went quiet.
-    pub fn expire(&mut self, now: Timestamp) -> usize {
-        if let Some(p) = &mut self.pending {
-            p.expire(now);
-        }
-        self.store.expire(now)
-    }
-
     /// Decodes a datagram (or a chunk of a file or stream holding whole messages) from
-    /// `exporter` received at `now`: learns its templates and hands every data record to the
-    /// visitor.
+    /// `exporter` received at `now`: learns its templates and options data, and hands every
+    /// data record (of data and options templates) to `visitor` without converting it.
     ///
-    /// A bad first message header is the returned error. Anything else that is wrong (a bad
-    /// set, template or record, bytes after the last message) is reported to
-    /// [`Visitor::error`] and skipped by its length; the rest still decodes.
-    pub fn decode<V: Visitor + ?Sized>(
+    /// Anything wrong (a bad message header, set, template or record, bytes after the last
+    /// message) is reported to [`Visitor::error`] and skipped by its length; the rest still
+    /// decodes. The [`Summary`] counts records of data templates as `flows` and of options
+    /// templates as `options`.
+    pub fn decode_records<V: Visitor + ?Sized>(
         &mut self,
         exporter: SocketAddr,
-        datagram: &[u8],
         now: Timestamp,
+        datagram: &[u8],
         visitor: &mut V,
-    ) -> Result<DecodeSummary, Error> {
-        let mut summary = DecodeSummary::default();
+    ) -> Summary {
+        let mut summary = Summary::default();
         if datagram.is_empty() {
-            return Err(Error::Truncated {
+            let e = Error::Truncated {
                 offset: 0,
-                needed: crate::wire::message::HEADER_LEN,
+                needed: HEADER_LEN,
                 available: 0,
                 what: "message header",
-            });
+            };
+            self.report(visitor, &mut summary, e);
+            return summary;
         }
-        for (i, m) in MessageIter::new(datagram, 0).enumerate() {
+        for m in MessageIter::new(datagram, 0) {
             match m {
                 Ok(m) => self.decode_message(exporter, &m, now, visitor, &mut summary),
-                Err(e) if i == 0 => return Err(e),
                 Err(e) => self.report(visitor, &mut summary, e),
             }
         }
-        Ok(summary)
+        summary
     }
 
-    fn report<V: Visitor + ?Sized>(&mut self, v: &mut V, s: &mut DecodeSummary, e: Error) {
+    fn report<V: Visitor + ?Sized>(&mut self, v: &mut V, s: &mut Summary, e: Error) {
         self.stats.errors += 1;
         s.errors += 1;
-        v.error(e);
+        v.error(&e);
     }
 
     fn decode_message<V: Visitor + ?Sized>(
@@ -557,7 +475,7 @@ impl Session {
         m: &Message<&[u8]>,
         now: Timestamp,
         visitor: &mut V,
-        summary: &mut DecodeSummary,
+        summary: &mut Summary,
     ) {
         self.stats.messages += 1;
         summary.messages += 1;
@@ -572,7 +490,7 @@ impl Session {
             now,
         };
         let mut records = 0usize;
-        let unknown_before = summary.sets_without_template;
+        let mut unknown = false;
         for set in m.sets() {
             self.stats.sets += 1;
             let set = match set {
@@ -586,14 +504,13 @@ impl Session {
                 SetKind::Template | SetKind::OptionsTemplate => {
                     for rec in set.templates() {
                         match rec {
-                            Ok(rec) => self.template_record(&header, &rec, now, visitor, summary),
+                            Ok(rec) => self.template_record(&header, &rec, visitor, summary),
                             Err(e) => self.report(visitor, summary, e),
                         }
                     }
                 }
                 SetKind::Data(id) => {
-                    let template = self.store.get(&key, domain, id, now).map(|s| s.0.clone());
-                    match template {
+                    match self.store.get(&key, domain, id, now).map(|s| s.0.clone()) {
                         Some(t) => {
                             records += self.data_set(
                                 &header,
@@ -605,16 +522,25 @@ impl Session {
                             );
                         }
                         None => {
+                            unknown = true;
                             self.stats.sets_without_template += 1;
-                            summary.sets_without_template += 1;
-                            if let Some(p) = &mut self.pending {
-                                let meta = PendingMeta {
-                                    exporter,
-                                    export_time: header.export_time,
-                                    sequence: header.sequence,
-                                    offset: set.body_offset(),
+                            summary.missing_templates += 1;
+                            let meta = PendingMeta {
+                                exporter,
+                                export_time: header.export_time,
+                                sequence: header.sequence,
+                                offset: set.body_offset(),
+                            };
+                            let kept = self
+                                .pending
+                                .as_mut()
+                                .is_some_and(|p| p.push((key, domain, id), meta, set.body(), now));
+                            if !kept {
+                                let e = Error::MissingTemplate {
+                                    offset: set.offset(),
+                                    template_id: id,
                                 };
-                                p.push((key, domain, id), meta, set.body(), now);
+                                self.report(visitor, summary, e);
                             }
                         }
                     }
@@ -628,7 +554,6 @@ impl Session {
                 }
             }
         }
-        let unknown = summary.sets_without_template > unknown_before;
         if let Some(d) = self.store.domain_mut(&key, domain) {
             let st = &mut d.state;
             if st.sequence_unknown {
@@ -650,23 +575,39 @@ impl Session {
         }
     }
 
+    fn event<V: Visitor + ?Sized>(
+        h: &Header,
+        visitor: &mut V,
+        template_id: u16,
+        options: bool,
+        action: TemplateAction,
+    ) {
+        visitor.template(&TemplateEvent {
+            protocol: ProtocolKind::Ipfix,
+            exporter: h.exporter,
+            domain: h.domain,
+            template_id,
+            options,
+            action,
+        });
+    }
+
     fn template_record<V: Visitor + ?Sized>(
         &mut self,
         h: &Header,
         rec: &TemplateRecord<'_>,
-        now: Timestamp,
         visitor: &mut V,
-        summary: &mut DecodeSummary,
+        summary: &mut Summary,
     ) {
         let id = rec.template_id();
+        let options = rec.is_options();
         if rec.is_withdrawal() {
-            let all = if rec.is_options() {
+            let all = if options {
                 OPTIONS_TEMPLATE_SET_ID
             } else {
                 TEMPLATE_SET_ID
             };
             let removed = if id == all {
-                let options = rec.is_options();
                 self.store
                     .withdraw_all(&h.key, h.domain, |t| t.0.is_options() == options)
             } else if id >= 256 {
@@ -683,9 +624,11 @@ impl Session {
                     problem,
                 };
                 self.report(visitor, summary, e);
+                Self::event(h, visitor, id, options, TemplateAction::Invalid);
                 return;
             };
-            visitor.template(TemplateEvent::Withdrawn { id, removed });
+            summary.withdrawn += removed;
+            Self::event(h, visitor, id, options, TemplateAction::Withdrawn);
             return;
         }
         let template =
@@ -695,30 +638,30 @@ impl Session {
                     self.stats.templates_rejected += 1;
                     self.store.note_invalid();
                     self.report(visitor, summary, e);
+                    Self::event(h, visitor, id, options, TemplateAction::Invalid);
                     return;
                 }
             };
-        let options = template.is_options();
         let template = Arc::new(template);
-        let outcome = self
-            .store
-            .insert(h.key, h.domain, id, StoredTemplate(template.clone()), now);
-        visitor.template(TemplateEvent::Defined {
-            id,
-            options,
-            outcome,
-        });
+        let outcome =
+            self.store
+                .insert(h.key, h.domain, id, StoredTemplate(template.clone()), h.now);
+        if outcome.is_stored() {
+            summary.templates += 1;
+        }
+        Self::event(h, visitor, id, options, outcome.into());
         if matches!(outcome, Insert::Learned | Insert::Replaced) {
             self.replay(h, &template, visitor, summary);
         }
     }
 
+    /// Decodes the data sets that were waiting for `template`.
     fn replay<V: Visitor + ?Sized>(
         &mut self,
         h: &Header,
         template: &Template,
         visitor: &mut V,
-        summary: &mut DecodeSummary,
+        summary: &mut Summary,
     ) {
         let Some(p) = &mut self.pending else {
             return;
@@ -745,31 +688,26 @@ impl Session {
         body: &[u8],
         offset: usize,
         visitor: &mut V,
-        summary: &mut DecodeSummary,
+        summary: &mut Summary,
     ) -> usize {
         if template.is_options() {
-            let mut learned = Vec::new();
-            for rec in RecordIter::new(body, offset, template).flatten() {
-                learned.extend(self.learn_options(h, &rec));
-            }
-            if !learned.is_empty() {
-                self.retype(h, &learned);
-            }
+            self.learn_options(h, template, body, offset);
         }
         let mut n = 0usize;
         let mut errors = 0usize;
         let mut lenient = 0u64;
         {
             let state = self.store.domain(&h.key, h.domain);
+            let export_time = Timestamp::from_unix_secs(i64::from(h.export_time));
             let ctx = RecordContext {
                 exporter: h.exporter,
                 domain: h.domain,
                 sequence: h.sequence,
-                export_time: h.export_time,
+                export_time,
                 time: TimeContext {
-                    export_time: Some(Timestamp::from_unix_secs(h.export_time)),
+                    export_time: Some(export_time),
                     sys_uptime_ms: None,
-                    system_init_time: state.and_then(|d| d.state.system_init_time),
+                    system_init_time: state.and_then(|d| d.state.options.system_init_time),
                 },
                 registry: &self.registry,
                 state,
@@ -781,11 +719,11 @@ impl Session {
                         if template.has_lenient_risk() {
                             lenient += rec.lenient_fields() as u64;
                         }
-                        visitor.record(&ctx, &rec);
+                        visitor.data(&ctx, &rec);
                     }
                     Err(e) => {
                         errors += 1;
-                        visitor.error(e);
+                        visitor.error(&e);
                     }
                 }
             }
@@ -795,11 +733,59 @@ impl Session {
         self.stats.lenient_values += lenient;
         if template.is_options() {
             self.stats.options_records += n as u64;
+            summary.options += n;
         } else {
             self.stats.data_records += n as u64;
+            summary.flows += n;
         }
-        summary.records += n;
         n
+    }
+
+    /// Learns what the records of an options data set say, before they are handed out:
+    /// sampling, interface names and the system init time through [`ExporterOptions::learn`],
+    /// element types through RFC 5610 [`TypeInfo`] (templates that use a newly described
+    /// element are re-typed).
+    fn learn_options(&mut self, h: &Header, template: &Template, body: &[u8], offset: usize) {
+        let mut described = Vec::new();
+        for rec in RecordIter::new(body, offset, template).flatten() {
+            let mut values = OptionsValues::default();
+            let mut info = TypeInfo::default();
+            for f in rec.raw_fields() {
+                let field = f.spec.field_id();
+                let value = f.value();
+                if !values.observe(field, &value) {
+                    info.observe(field, &value);
+                }
+            }
+            if let Some(field) = self.learn_type(&info) {
+                described.push(field);
+            }
+            let limits = self.config.options;
+            if let Some(d) = self.store.domain_mut(&h.key, h.domain)
+                && d.state.options.learn(&values, &limits).over_limit
+            {
+                self.stats.options_over_limit += 1;
+            }
+        }
+        if !described.is_empty() {
+            self.retype(h, &described);
+        }
+    }
+
+    /// Registers the element an RFC 5610 record describes; returns it if it is new or
+    /// changed.
+    fn learn_type(&mut self, info: &TypeInfo<'_>) -> Option<FieldId> {
+        let room = self.registry.custom_len() < self.config.max_learned_elements;
+        let element = info
+            .element()
+            .filter(|e| room || self.registry.get(e.field).is_some())?;
+        let field = element.field;
+        let changed = self.registry.register(element.clone()).as_ref() != Some(&element);
+        if !changed {
+            return None;
+        }
+        self.stats.elements_learned += 1;
+        Some(field)
     }
 
     /// Re-resolves the domain's templates that use elements just described by RFC 5610
@@ -834,208 +820,89 @@ impl Session {
             }
         }
     }
+}
 
-    /// Learns what an options record says; returns the element it described, if it is new
-    /// or changed.
-    fn learn_options(&mut self, h: &Header, rec: &DataRecord<'_, '_>) -> Option<FieldId> {
-        let mut sampling_elements = SamplingElements::default();
-        let mut init_time = None;
-        let mut if_index: Option<u32> = None;
-        let mut if_name: Option<&[u8]> = None;
-        let mut if_descr: Option<&[u8]> = None;
-        let mut ie = TypeInfo::default();
-        for f in rec.raw_fields() {
-            let id = f.spec.field_id();
-            if id.pen != 0 {
-                continue;
-            }
-            let v = f.value();
-            if sampling_elements.observe(id, &v) {
-                continue;
-            }
-            match id.id {
-                160 => init_time = v.as_timestamp(),
-                10 | 14 => {
-                    if_index = if_index.or_else(|| v.as_u64().and_then(|x| u32::try_from(x).ok()));
-                }
-                82 => if_name = v.as_bytes(),
-                83 => if_descr = v.as_bytes(),
-                303 => ie.id = v.as_u64().and_then(|x| u16::try_from(x).ok()),
-                346 => ie.pen = v.as_u64().and_then(|x| u32::try_from(x).ok()),
-                339 => ie.data_type = v.as_u64(),
-                341 => ie.name = v.as_bytes(),
-                344 => ie.semantics = v.as_u64(),
-                345 => ie.units = v.as_u64(),
-                _ => {}
-            }
-        }
-        let sampler_id = sampling_elements.sampler_id;
-        let sampling = sampling_elements.interval().map(|interval| Sampling {
-            interval,
-            algorithm: sampling_elements.algorithm,
-        });
-        let has_sampling = sampling.is_some();
-        let sampling = sampling.unwrap_or_default();
-        let room = self.registry.custom_len() < self.config.max_learned_elements;
-        let mut learned = None;
-        if let Some(info) = ie
-            .element()
-            .filter(|i| room || self.registry.get(i.field).is_some())
-        {
-            let field = info.field;
-            let changed = self.registry.register(info.clone()).as_ref() != Some(&info);
-            if changed {
-                self.stats.elements_learned += 1;
-                learned = Some(field);
-            }
-        }
-        if !(has_sampling || init_time.is_some() || if_name.is_some() || if_descr.is_some()) {
-            return learned;
-        }
-        let max_if = self.config.max_interfaces_per_domain;
-        let max_samplers = self.config.max_samplers_per_domain;
-        let Some(d) = self.store.domain_mut(&h.key, h.domain) else {
-            return learned;
+impl Decoder for Session {
+    /// An IPFIX message starts with version 10.
+    fn accepts(datagram: &[u8]) -> bool {
+        datagram.get(..2) == Some(&VERSION.to_be_bytes()[..])
+    }
+
+    /// Decodes through [`Session::decode_records`], converting records of data templates
+    /// into the session's scratch [`FlowRecord`] for [`Sink::flow`] and records of options
+    /// templates into its scratch [`OptionsRecord`] for [`Sink::options`].
+    fn decode<S: Sink + ?Sized>(
+        &mut self,
+        exporter: SocketAddr,
+        now: Timestamp,
+        datagram: &[u8],
+        sink: &mut S,
+    ) -> Summary {
+        // Taken out for the call (the visitor cannot borrow the session it is driven by) and
+        // put back, so that their capacity is reused: `take` allocates nothing.
+        let mut flow = core::mem::take(&mut self.flow);
+        let mut options = core::mem::take(&mut self.options);
+        let mut v = SinkVisitor {
+            sink,
+            exporter,
+            flow: &mut flow,
+            options: &mut options,
         };
-        let st = &mut d.state;
-        if let Some(t) = init_time {
-            st.system_init_time = Some(t);
+        let summary = self.decode_records(exporter, now, datagram, &mut v);
+        self.flow = flow;
+        self.options = options;
+        summary
+    }
+
+    /// Drops templates past their lifetime (and pending data past its age); returns how
+    /// many templates. Decoding checks lifetimes on its own as it looks templates up; call
+    /// this now and then to free the memory of exporters that went quiet.
+    fn expire(&mut self, now: Timestamp) -> usize {
+        if let Some(p) = &mut self.pending {
+            p.expire(now);
         }
-        if has_sampling && sampling.interval > 0 {
-            st.sampling = Some(sampling);
-            let room = st.samplers.len() < max_samplers;
-            if let Some(id) = sampler_id.filter(|id| room || st.samplers.contains_key(id)) {
-                st.samplers.insert(id, sampling);
-            }
+        self.store.expire(now)
+    }
+}
+
+/// [`Decoder::decode`]'s visitor: converts and hands on to the sink.
+struct SinkVisitor<'a, S: Sink + ?Sized> {
+    sink: &'a mut S,
+    exporter: SocketAddr,
+    flow: &'a mut FlowRecord,
+    options: &'a mut OptionsRecord,
+}
+
+impl<S: Sink + ?Sized> Visitor for SinkVisitor<'_, S> {
+    fn data(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
+        if record.template().is_options() {
+            ctx.options_record_into(record, self.options);
+            self.sink.options(self.options);
+        } else {
+            ctx.flow_record_into(record, self.flow);
+            self.sink.flow(self.flow);
         }
-        let room = st.interfaces.len() < max_if;
-        let named = if_name.is_some() || if_descr.is_some();
-        if let Some(ix) = if_index.filter(|ix| named && (room || st.interfaces.contains_key(ix))) {
-            let text = |b: &[u8]| Value::String(b).as_str().map(str::to_owned);
-            let e = st.interfaces.entry(ix).or_default();
-            if let Some(n) = if_name {
-                e.name = text(n);
-            }
-            if let Some(n) = if_descr {
-                e.description = text(n);
-            }
-        }
-        learned
+    }
+
+    fn error(&mut self, error: &Error) {
+        self.sink.error(&DecodeError {
+            protocol: Some(ProtocolKind::Ipfix),
+            exporter: self.exporter,
+            error,
+        });
+    }
+
+    fn template(&mut self, event: &TemplateEvent) {
+        self.sink.template(event);
     }
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Header {
     exporter: SocketAddr,
-    key: ExporterKey,
+    key: SocketAddr,
     domain: u32,
     export_time: u32,
     sequence: u32,
     now: Timestamp,
-}
-
-#[derive(Debug, Default)]
-struct TypeInfo<'a> {
-    id: Option<u16>,
-    pen: Option<u32>,
-    data_type: Option<u64>,
-    name: Option<&'a [u8]>,
-    semantics: Option<u64>,
-    units: Option<u64>,
-}
-
-impl TypeInfo<'_> {
-    fn element(&self) -> Option<CustomElement> {
-        let id = self.id?;
-        let data_type = data_type_from_code(self.data_type?)?;
-        let name = Value::String(self.name.unwrap_or_default())
-            .as_str()
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)?;
-        Some(CustomElement {
-            field: FieldId {
-                pen: self.pen.unwrap_or(0),
-                id,
-            },
-            name: name.into(),
-            data_type,
-            semantics: self.semantics.and_then(semantics_from_code),
-            units: self.units.and_then(units_from_code),
-        })
-    }
-}
-
-/// The abstract data type of an RFC 5610 informationElementDataType code (IANA registry
-/// "IPFIX Information Element Data Types").
-pub fn data_type_from_code(code: u64) -> Option<DataType> {
-    Some(match code {
-        0 => DataType::OctetArray,
-        1 => DataType::Unsigned8,
-        2 => DataType::Unsigned16,
-        3 => DataType::Unsigned32,
-        4 => DataType::Unsigned64,
-        5 => DataType::Signed8,
-        6 => DataType::Signed16,
-        7 => DataType::Signed32,
-        8 => DataType::Signed64,
-        9 => DataType::Float32,
-        10 => DataType::Float64,
-        11 => DataType::Boolean,
-        12 => DataType::MacAddress,
-        13 => DataType::String,
-        14 => DataType::DateTimeSeconds,
-        15 => DataType::DateTimeMilliseconds,
-        16 => DataType::DateTimeMicroseconds,
-        17 => DataType::DateTimeNanoseconds,
-        18 => DataType::Ipv4Address,
-        19 => DataType::Ipv6Address,
-        20 => DataType::BasicList,
-        21 => DataType::SubTemplateList,
-        22 => DataType::SubTemplateMultiList,
-        23 => DataType::Unsigned256,
-        _ => return None,
-    })
-}
-
-/// The RFC 5610 informationElementDataType code of a data type.
-pub fn data_type_code(t: DataType) -> u8 {
-    (0u8..=23)
-        .find(|&c| data_type_from_code(u64::from(c)) == Some(t))
-        .unwrap_or(0)
-}
-
-fn semantics_from_code(code: u64) -> Option<Semantics> {
-    Some(match code {
-        0 => Semantics::Default,
-        1 => Semantics::Quantity,
-        2 => Semantics::TotalCounter,
-        3 => Semantics::DeltaCounter,
-        4 => Semantics::Identifier,
-        5 => Semantics::Flags,
-        6 => Semantics::List,
-        7 => Semantics::SnmpCounter,
-        8 => Semantics::SnmpGauge,
-        _ => return None,
-    })
-}
-
-fn units_from_code(code: u64) -> Option<Units> {
-    Some(match code {
-        1 => Units::Bits,
-        2 => Units::Octets,
-        3 => Units::Packets,
-        4 => Units::Flows,
-        5 => Units::Seconds,
-        6 => Units::Milliseconds,
-        7 => Units::Microseconds,
-        8 => Units::Nanoseconds,
-        9 => Units::FourOctetWords,
-        10 => Units::Messages,
-        11 => Units::Hops,
-        12 => Units::Entries,
-        13 => Units::Frames,
-        14 => Units::Ports,
-        15 => Units::Inferred,
-        _ => return None,
-    })
 }

@@ -6,47 +6,54 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use flowwire_ipfix::exporter::{Exporter, ExporterConfig};
+use flowwire_ipfix::record::codec::Exporter as _;
+use flowwire_ipfix::record::mapping::TimeEncoding;
 use flowwire_ipfix::record::{FieldId, FlowRecord, ProtocolKind, Timestamp, Value};
 use flowwire_ipfix::repr::TemplateRepr;
-use flowwire_ipfix::session::{RecordContext, Session, SessionConfig};
-use flowwire_ipfix::wire::data::DataRecord;
 use flowwire_ipfix::wire::message::Message;
 use flowwire_ipfix::wire::set::SetKind;
 use flowwire_ipfix::wire::template::FieldSpec;
+use flowwire_ipfix::{Collect, Decoder, Session};
 use proptest::prelude::*;
 
 fn t(secs: u32) -> Timestamp {
-    Timestamp::from_unix_secs(1_700_000_000 + secs)
+    Timestamp::from_unix_secs(1_700_000_000 + i64::from(secs))
+}
+
+/// Everything the messages decode to, through the contract (no errors allowed).
+fn decode_both(messages: &[Vec<u8>]) -> Collect {
+    let mut session = Session::default();
+    let mut got = Collect::default();
+    for m in messages {
+        session.decode("192.0.2.1:4739".parse().unwrap(), t(0), m, &mut got);
+    }
+    assert!(got.errors.is_empty(), "{:?}", got.errors);
+    got
 }
 
 fn decode_all(messages: &[Vec<u8>]) -> Vec<FlowRecord> {
-    let mut session = Session::new(SessionConfig::default());
-    let mut out = Vec::new();
-    for m in messages {
-        session
-            .decode(
-                "192.0.2.1:4739".parse().unwrap(),
-                m,
-                t(0),
-                &mut |c: &RecordContext<'_>, r: &DataRecord<'_, '_>| {
-                    let mut f = FlowRecord::default();
-                    c.to_flow_record(r, &mut f);
-                    out.push(f);
-                },
-            )
-            .unwrap();
-    }
-    out
+    decode_both(messages).flows
 }
 
-/// The record without what the session adds from the message.
+/// The record without what the session adds from the message: what `restrict` models.
 fn content(mut f: FlowRecord) -> FlowRecord {
-    f.kind = Some(ProtocolKind::Ipfix);
+    f.kind = None;
     f.exporter = None;
     f.domain = None;
     f.sequence = None;
     f.export_time = None;
     f
+}
+
+/// Pushes every flow, flushes at `now`, and returns the messages.
+fn export(e: &mut Exporter, flows: &[FlowRecord], now: Timestamp) -> Vec<Vec<u8>> {
+    let mut messages = Vec::new();
+    let mut out = |m: &[u8]| messages.push(m.to_vec());
+    for f in flows {
+        e.push(f, now, &mut out).unwrap();
+    }
+    e.flush(now, &mut out).unwrap();
+    messages
 }
 
 fn flow(i: u32) -> FlowRecord {
@@ -62,7 +69,7 @@ fn flow(i: u32) -> FlowRecord {
     f.protocol = Some(6);
     f.octets = Some(1000 * u64::from(i));
     f.packets = Some(u64::from(i) + 1);
-    f.start = Some(Timestamp::from_unix_millis(
+    f.start = Some(Timestamp::from_unix_millis_u64(
         1_700_000_000_000 + u64::from(i),
     ));
     if i.rem_euclid(5) == 0 {
@@ -74,18 +81,21 @@ fn flow(i: u32) -> FlowRecord {
 #[test]
 fn packs_into_messages_that_fit_and_decode_back() {
     let config = ExporterConfig {
-        max_message_len: 300,
+        max_datagram_len: 300,
         observation_domain_id: 9,
         ..ExporterConfig::default()
     };
     let mut e = Exporter::new(config);
     let flows: Vec<FlowRecord> = (0..500).map(flow).collect();
-    for f in &flows {
-        e.flow(f, t(0)).unwrap();
-    }
-    e.flush();
-    let messages: Vec<Vec<u8>> = e.drain().collect();
+    let messages = export(&mut e, &flows, t(0));
     assert!(messages.len() > 10);
+    let stats = *e.stats();
+    assert_eq!((stats.records, stats.refused), (500, 0));
+    assert_eq!(stats.datagrams, messages.len() as u64);
+    assert_eq!(
+        stats.octets,
+        messages.iter().map(|m| m.len() as u64).sum::<u64>()
+    );
     let mut seq = 0u32;
     for m in &messages {
         assert!(m.len() <= 300, "{}", m.len());
@@ -103,7 +113,13 @@ fn packs_into_messages_that_fit_and_decode_back() {
     let got = decode_all(&messages);
     assert_eq!(got.len(), 500);
     for (a, b) in got.into_iter().zip(&flows) {
-        assert_eq!(content(a), *b);
+        assert_eq!(a.kind, Some(ProtocolKind::Ipfix));
+        assert_eq!(a.domain, Some(9));
+        let a = content(a);
+        assert_eq!(a, e.restrict(b, Timestamp::UNIX_EPOCH));
+        let mut b = b.clone();
+        b.kind = None;
+        assert_eq!(a, b, "IPFIX carries these records whole");
     }
 }
 
@@ -127,21 +143,14 @@ fn templates_first_and_refreshed() {
             .map(|s| s.unwrap().kind())
             .collect()
     };
-    e.flow(&flow(1), t(0)).unwrap();
-    e.flush();
-    e.flow(&flow(2), t(30)).unwrap();
-    e.flush();
-    e.flow(&flow(4), t(61)).unwrap();
-    e.flush();
-    let m: Vec<Vec<u8>> = e.drain().collect();
+    let mut m = export(&mut e, &[flow(1)], t(0));
+    m.extend(export(&mut e, &[flow(2)], t(30)));
+    m.extend(export(&mut e, &[flow(4)], t(61)));
     assert_eq!(kinds(&m[0]), vec![SetKind::Template, SetKind::Data(256)]);
     assert_eq!(kinds(&m[1]), vec![SetKind::Data(256)]);
     assert_eq!(kinds(&m[2]), vec![SetKind::Template, SetKind::Data(256)]);
     // A record of another shape gets its own template, sent before it.
-    e.flow(&flow(4), t(62)).unwrap();
-    e.flow(&flow(3), t(62)).unwrap();
-    e.flush();
-    let m: Vec<Vec<u8>> = e.drain().collect();
+    let m = export(&mut e, &[flow(4), flow(3)], t(62));
     assert_eq!(m.len(), 2);
     assert_eq!(kinds(&m[1])[0], SetKind::Template);
 }
@@ -160,8 +169,15 @@ fn options_templates_and_raw_records() {
         vec![FieldSpec::iana(8, 4), FieldSpec::iana(2, 8)],
     ))
     .unwrap();
-    e.record(300, &[Value::Unsigned32(1), Value::Unsigned32(64)], t(0))
-        .unwrap();
+    let mut m = Vec::new();
+    let mut out = |b: &[u8]| m.push(b.to_vec());
+    e.record(
+        300,
+        &[Value::Unsigned32(1), Value::Unsigned32(64)],
+        t(0),
+        &mut out,
+    )
+    .unwrap();
     e.record(
         301,
         &[
@@ -169,20 +185,34 @@ fn options_templates_and_raw_records() {
             Value::Unsigned64(5),
         ],
         t(0),
+        &mut out,
     )
     .unwrap();
-    assert!(e.record(301, &[Value::Unsigned64(5)], t(0)).is_err());
-    assert!(e.record(999, &[], t(0)).is_err());
     assert!(
-        e.record(301, &[Value::String(b"x"), Value::Unsigned64(5)], t(0))
+        e.record(301, &[Value::Unsigned64(5)], t(0), &mut out)
             .is_err()
     );
-    e.flush();
-    let m: Vec<Vec<u8>> = e.drain().collect();
-    let got = decode_all(&m);
-    assert_eq!(got.len(), 2);
-    assert_eq!(got[1].sampling_interval, Some(64), "options data applied");
-    assert_eq!(got[1].packets, Some(5));
+    assert!(e.record(999, &[], t(0), &mut out).is_err());
+    assert!(
+        e.record(
+            301,
+            &[Value::String(b"x"), Value::Unsigned64(5)],
+            t(0),
+            &mut out
+        )
+        .is_err()
+    );
+    e.flush(t(0), &mut out).unwrap();
+    assert_eq!((e.stats().records, e.stats().refused), (2, 3));
+    let got = decode_both(&m);
+    assert_eq!((got.options.len(), got.flows.len()), (1, 1));
+    assert_eq!(got.options[0].template_id, 300);
+    assert_eq!(
+        got.flows[0].sampling_interval,
+        Some(64),
+        "options data applied"
+    );
+    assert_eq!(got.flows[0].packets, Some(5));
     // Invalid templates are refused.
     assert!(
         e.define(TemplateRepr::new(302, vec![FieldSpec::iana(8, 0)]))
@@ -197,31 +227,26 @@ fn options_templates_and_raw_records() {
 #[test]
 fn withdrawals() {
     let mut e = Exporter::new(ExporterConfig::default());
-    e.flow(&flow(1), t(0)).unwrap();
-    e.withdraw(256, t(1)).unwrap();
-    assert!(e.withdraw(256, t(1)).is_err());
-    let m: Vec<Vec<u8>> = e.drain().collect();
+    let mut m = Vec::new();
+    let mut out = |b: &[u8]| m.push(b.to_vec());
+    e.push(&flow(1), t(0), &mut out).unwrap();
+    e.withdraw(256, t(1), &mut out).unwrap();
+    assert!(e.withdraw(256, t(1), &mut out).is_err());
     assert_eq!(m.len(), 2);
-    let mut session = Session::new(SessionConfig::default());
+    let mut session = Session::default();
     let exporter = "192.0.2.1:4739".parse().unwrap();
     let mut n = 0;
+    let mut summary = flowwire_ipfix::Summary::default();
     for msg in &m {
-        session
-            .decode(
-                exporter,
-                msg,
-                t(1),
-                &mut |_: &RecordContext<'_>, _: &DataRecord<'_, '_>| n += 1,
-            )
-            .unwrap();
+        summary += session.decode(exporter, t(1), msg, &mut |_: &FlowRecord| n += 1);
     }
     assert_eq!(n, 1);
+    assert_eq!((summary.withdrawn, summary.templates), (1, 1));
     assert_eq!(session.store_stats().withdrawn, 1);
     assert!(session.template(exporter, 0, 256).is_none());
     // The same shape again gets a new template, sent first.
-    e.flow(&flow(1), t(2)).unwrap();
-    e.flush();
-    let m = e.pop_message().unwrap();
+    let m = export(&mut e, &[flow(1)], t(2));
+    let m = &m[0];
     let kinds: Vec<SetKind> = Message::new_checked(&m[..])
         .unwrap()
         .sets()
@@ -255,7 +280,7 @@ fn arb_flow() -> impl Strategy<Value = FlowRecord> {
                 f.protocol = proto;
                 f.octets = octets;
                 f.packets = packets;
-                f.start = start.map(Timestamp::from_unix_millis);
+                f.start = start.map(Timestamp::from_unix_millis_u64);
                 f.vlan = vlan;
                 if let Some(n) = name {
                     f.push_extra(FieldId::enterprise(32473, 1), Value::OctetArray(&n));
@@ -270,27 +295,124 @@ proptest! {
 
     #[test]
     fn flow_records_round_trip(flows in proptest::collection::vec(arb_flow(), 1..40), mtu in 200usize..1500) {
-        let mut e = Exporter::new(ExporterConfig { max_message_len: mtu, ..ExporterConfig::default() });
+        let mut e = Exporter::new(ExporterConfig { max_datagram_len: mtu, ..ExporterConfig::default() });
         let mut sent = Vec::new();
+        let mut messages = Vec::new();
+        let mut out = |m: &[u8]| messages.push(m.to_vec());
         for f in &flows {
-            if e.flow(f, t(0)).is_ok() {
+            if e.push(f, t(0), &mut out).is_ok() {
                 sent.push(f.clone());
             }
         }
-        e.flush();
-        let messages: Vec<Vec<u8>> = e.drain().collect();
+        e.flush(t(0), &mut out).unwrap();
+        prop_assert_eq!(e.stats().records + e.stats().refused, flows.len() as u64);
         for m in &messages {
             prop_assert!(m.len() <= mtu);
         }
         let got = decode_all(&messages);
         prop_assert_eq!(got.len(), sent.len());
         for (a, b) in got.into_iter().zip(&sent) {
-            let mut a = content(a);
+            let a = content(a);
+            prop_assert_eq!(&a, &e.restrict(b, Timestamp::UNIX_EPOCH));
             // Unknown enterprise elements come back by id without a name.
+            let mut a = a;
             for x in &mut a.extra { x.name = None; }
             let mut b = b.clone();
+            b.kind = None;
             for x in &mut b.extra { x.name = None; }
             prop_assert_eq!(a, b);
         }
     }
+
+    /// `restrict` is what a collector decodes, whatever the time encoding and whatever the
+    /// record (varied layouts, extras included, times at any precision).
+    #[test]
+    fn restrict_is_what_a_collector_decodes(layout in any::<u64>(), seed in any::<u64>(), times in 0u8..3, now_ms in 0i64..4_000_000_000_000) {
+        let time_encoding = match times {
+            0 => TimeEncoding::Seconds,
+            1 => TimeEncoding::Milliseconds,
+            _ => TimeEncoding::Nanoseconds,
+        };
+        let mut e = Exporter::new(ExporterConfig { time_encoding, ..ExporterConfig::default() });
+        let mut f = flowwire_ipfix::record::testing::varied_record(layout, seed);
+        if seed % 3 == 0 {
+            f.push_extra(FieldId::iana(82), Value::String(b"eth0"));
+            f.push_extra(FieldId::enterprise(9, 12), Value::Unsigned32(7));
+            f.push_extra(FieldId::iana(40_000), Value::Unsigned8(1));
+        }
+        let now = Timestamp::from_unix_millis(now_ms);
+        let mut messages = Vec::new();
+        let mut out = |m: &[u8]| messages.push(m.to_vec());
+        let pushed = e.push(&f, now, &mut out);
+        e.flush(now, &mut out).unwrap();
+        let got = decode_all(&messages);
+        match pushed {
+            Ok(()) => {
+                prop_assert_eq!(got.len(), 1);
+                prop_assert_eq!(content(got[0].clone()), e.restrict(&f, now));
+            }
+            Err(_) => {
+                prop_assert!(got.is_empty());
+                prop_assert_eq!(e.restrict(&f, now), FlowRecord::default());
+            }
+        }
+    }
+}
+
+/// Times keep the precision of the configured encoding, for any `now`.
+#[test]
+fn times_to_the_precision_of_the_encoding() {
+    let start = Timestamp::from_unix_nanos(1_700_000_000_123_456_789);
+    let f = FlowRecord {
+        src_port: Some(1),
+        start: Some(start),
+        ..FlowRecord::default()
+    };
+    for (encoding, want) in [
+        (TimeEncoding::Seconds, 1_700_000_000_000_000_000),
+        (TimeEncoding::Milliseconds, 1_700_000_000_123_000_000),
+        (TimeEncoding::Nanoseconds, 1_700_000_000_123_456_789),
+    ] {
+        let config = ExporterConfig {
+            time_encoding: encoding,
+            ..ExporterConfig::default()
+        };
+        assert_eq!(
+            Exporter::new(config.clone())
+                .restrict(&f, Timestamp::UNIX_EPOCH)
+                .start
+                .map(|t| t.unix_nanos()),
+            Some(want),
+            "{encoding:?}"
+        );
+        for now in [t(0), Timestamp::from_unix_nanos(1_700_000_100_999_999_999)] {
+            let mut e = Exporter::new(config.clone());
+            let got = decode_all(&export(&mut e, std::slice::from_ref(&f), now));
+            assert_eq!(
+                got[0].start.map(|t| t.unix_nanos()),
+                Some(want),
+                "{encoding:?}"
+            );
+        }
+    }
+}
+
+/// A limit above what an IPFIX length can say is held at 65,535 octets.
+#[test]
+fn huge_limits_are_held_to_the_message_length_field() {
+    let mut e = Exporter::new(ExporterConfig {
+        max_datagram_len: 1 << 20,
+        ..ExporterConfig::default()
+    });
+    let flows: Vec<FlowRecord> = (0..5000).map(flow).collect();
+    let messages = export(&mut e, &flows, t(0));
+    assert!(messages.len() > 1);
+    assert!(messages.iter().all(|m| m.len() <= 65535));
+    for m in &messages {
+        assert_eq!(
+            usize::from(Message::new_checked(&m[..]).unwrap().length()),
+            m.len()
+        );
+    }
+    assert_eq!(decode_all(&messages).len(), 5000);
 }

@@ -3,30 +3,13 @@
 
 use std::net::SocketAddr;
 
-use flowwire_ipfix::record::{FlowRecord, Timestamp};
+use flowwire_ipfix::record::Timestamp;
 use flowwire_ipfix::session::{RecordContext, Session, SessionConfig, Visitor};
 use flowwire_ipfix::wire::data::DataRecord;
-use flowwire_ipfix::{Error, TemplateProblem};
+use flowwire_ipfix::{Collect, Decoder, Error, TemplateProblem};
 
 fn exporter() -> SocketAddr {
     "192.0.2.1:4739".parse().unwrap()
-}
-
-#[derive(Default)]
-struct Got {
-    flows: Vec<FlowRecord>,
-    errors: Vec<Error>,
-}
-
-impl Visitor for Got {
-    fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
-        let mut f = FlowRecord::default();
-        ctx.to_flow_record(record, &mut f);
-        self.flows.push(f);
-    }
-    fn error(&mut self, error: Error) {
-        self.errors.push(error);
-    }
 }
 
 /// A message (header filled in) holding `sets`.
@@ -64,15 +47,16 @@ fn good_record(last: u8) -> Vec<u8> {
     vec![10, 0, 0, 1, 10, 0, 0, last, 0, 0, 0, 5]
 }
 
-fn decode(s: &mut Session, m: &[u8]) -> Result<Got, Error> {
-    let mut g = Got::default();
-    s.decode(
+fn decode(s: &mut Session, m: &[u8]) -> Collect {
+    let mut g = Collect::default();
+    let summary = s.decode(
         exporter(),
-        m,
         Timestamp::from_unix_secs(1_700_000_000),
+        m,
         &mut g,
-    )?;
-    Ok(g)
+    );
+    assert_eq!(summary.errors, g.errors.len());
+    g
 }
 
 #[test]
@@ -82,7 +66,7 @@ fn zero_length_set_stops_cleanly_after_the_good_ones() {
     m.extend_from_slice(&[1, 0, 0, 0]);
     let len = m.len() as u16;
     m[2..4].copy_from_slice(&len.to_be_bytes());
-    let g = decode(&mut s, &m).unwrap();
+    let g = decode(&mut s, &m);
     assert_eq!(g.flows.len(), 1);
     assert!(
         matches!(g.errors.as_slice(), [Error::BadSetLength { offset, length: 0, .. }] if *offset == m.len() - 4),
@@ -99,7 +83,7 @@ fn set_longer_than_the_message() {
     m.extend_from_slice(&good_record(2));
     let len = m.len() as u16;
     m[2..4].copy_from_slice(&len.to_be_bytes());
-    let g = decode(&mut s, &m).unwrap();
+    let g = decode(&mut s, &m);
     assert!(g.flows.is_empty());
     assert!(
         matches!(
@@ -118,7 +102,7 @@ fn template_with_no_fields_field_length_zero_and_65535_fields() {
     // a refused template and the next one is still learned.
     let mut body = template(300, &[(8, 0), (12, 0)]);
     body.extend_from_slice(&template(256, GOOD));
-    let g = decode(&mut s, &msg(&[set(2, &body)])).unwrap();
+    let g = decode(&mut s, &msg(&[set(2, &body)]));
     assert!(
         matches!(
             g.errors.as_slice(),
@@ -131,14 +115,14 @@ fn template_with_no_fields_field_length_zero_and_65535_fields() {
         "{:?}",
         g.errors
     );
-    let g = decode(&mut s, &msg(&[set(256, &good_record(9))])).unwrap();
+    let g = decode(&mut s, &msg(&[set(256, &good_record(9))]));
     assert_eq!(g.flows.len(), 1, "the neighbour template was learned");
 
     // 65535 fields claimed, 1 present.
     let mut body = 257u16.to_be_bytes().to_vec();
     body.extend_from_slice(&u16::MAX.to_be_bytes());
     body.extend_from_slice(&[0, 8, 0, 4]);
-    let g = decode(&mut s, &msg(&[set(2, &body)])).unwrap();
+    let g = decode(&mut s, &msg(&[set(2, &body)]));
     assert!(!g.errors.is_empty(), "refused");
     assert!(
         g.errors.iter().all(|e| matches!(
@@ -158,7 +142,7 @@ fn options_scope_count_larger_than_field_count() {
     let mut s = Session::new(SessionConfig::default());
     // Options template 258: 1 field, scope count 3.
     let body = [1, 2, 0, 1, 0, 3, 0, 144, 0, 4];
-    let g = decode(&mut s, &msg(&[set(3, &body)])).unwrap();
+    let g = decode(&mut s, &msg(&[set(3, &body)]));
     assert!(
         matches!(
             g.errors.as_slice(),
@@ -180,7 +164,7 @@ fn varlen_prefix_past_the_end_of_the_record() {
     let tpl = set(2, &template(256, &[(8, 4), (82, 65535)]));
     // One good record (empty name), then one whose name claims 200 octets.
     let data = set(256, &[10, 0, 0, 1, 0, 10, 0, 0, 2, 200, b'e', b't', b'h']);
-    let g = decode(&mut s, &msg(&[tpl, data])).unwrap();
+    let g = decode(&mut s, &msg(&[tpl, data]));
     assert_eq!(g.flows.len(), 1, "the record before it decodes");
     assert!(
         matches!(
@@ -197,17 +181,15 @@ fn varlen_prefix_past_the_end_of_the_record() {
 
 #[test]
 fn data_before_its_template_and_reserved_set_ids() {
+    let m = msg(&[
+        set(256, &good_record(2)),
+        set(5, &[0; 4]),
+        set(2, &template(256, GOOD)),
+    ]);
+    // Kept (the default), and decoded when the template comes later in the message.
     let mut s = Session::new(SessionConfig::default());
-    let g = decode(
-        &mut s,
-        &msg(&[
-            set(256, &good_record(2)),
-            set(5, &[0; 4]),
-            set(2, &template(256, GOOD)),
-        ]),
-    )
-    .unwrap();
-    assert!(g.flows.is_empty());
+    let g = decode(&mut s, &m);
+    assert_eq!(g.flows.len(), 1);
     assert!(
         matches!(
             g.errors.as_slice(),
@@ -220,35 +202,63 @@ fn data_before_its_template_and_reserved_set_ids() {
         g.errors
     );
     assert_eq!(s.stats().sets_without_template, 1);
+    // Not kept: dropped and reported.
+    let mut s = Session::new(SessionConfig {
+        pending: None,
+        ..SessionConfig::default()
+    });
+    let g = decode(&mut s, &m);
+    assert!(g.flows.is_empty());
+    assert_eq!(
+        g.errors,
+        [
+            Error::MissingTemplate {
+                offset: 16,
+                template_id: 256
+            },
+            Error::ReservedSetId {
+                set_id: 5,
+                offset: 32
+            }
+        ]
+    );
 }
 
 #[test]
 fn bad_headers() {
     let mut s = Session::new(SessionConfig::default());
     assert!(matches!(
-        decode(&mut s, &[0, 9, 0, 16]),
-        Err(Error::BadVersion {
+        decode(&mut s, &[0, 9, 0, 16]).errors[..],
+        [Error::BadVersion {
             version: 9,
             offset: 0
-        }) | Err(Error::Truncated { .. })
+        }] | [Error::Truncated { .. }]
     ));
     let mut m = msg(&[]);
     m[1] = 9;
     assert!(matches!(
-        decode(&mut s, &m),
-        Err(Error::BadVersion {
+        decode(&mut s, &m).errors[..],
+        [Error::BadVersion {
             version: 9,
             offset: 0
-        })
+        }]
     ));
+    assert!(!Session::accepts(&m));
+    assert!(Session::accepts(&msg(&[])));
     let mut m = msg(&[set(2, &template(256, GOOD))]);
     m[2..4].copy_from_slice(&4000u16.to_be_bytes());
+    let g = decode(&mut s, &m);
     assert!(matches!(
-        decode(&mut s, &m),
-        Err(Error::BadMessageLength { length: 4000, .. })
+        g.errors[..],
+        [Error::BadMessageLength { length: 4000, .. }]
     ));
+    assert_eq!(s.stats().messages, 0);
     for cut in 0..16 {
-        assert!(decode(&mut s, &msg(&[])[..cut]).is_err(), "cut {cut}");
+        assert_eq!(
+            decode(&mut s, &msg(&[])[..cut]).errors.len(),
+            1,
+            "cut {cut}"
+        );
     }
 }
 
@@ -297,19 +307,18 @@ fn sub_template_lists_nested_a_thousand_deep_are_refused_not_recursed() {
 
     struct Walker(Vec<Result<usize, Error>>);
     impl Visitor for Walker {
-        fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
+        fn data(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
             self.0.push(walk(ctx, record, 0));
         }
     }
     let mut s = Session::new(SessionConfig::default());
     let mut w = Walker(Vec::new());
-    s.decode(
+    s.decode_records(
         exporter(),
-        &m,
         Timestamp::from_unix_secs(1_700_000_000),
+        &m,
         &mut w,
-    )
-    .unwrap();
+    );
     assert_eq!(w.0.len(), 1);
     assert!(
         matches!(w.0[0], Err(Error::ListTooDeep { depth, .. }) if depth == flowwire_ipfix::wire::data::MAX_LIST_DEPTH + 1),

@@ -13,6 +13,7 @@ use flowwire_ipfix::template::Template;
 use flowwire_ipfix::wire::data::DataRecord;
 use flowwire_ipfix::wire::list::{BasicList, SubTemplateList, SubTemplateMultiList};
 use flowwire_ipfix::wire::template::FieldSpec;
+use flowwire_ipfix::{Collect, Decoder};
 use proptest::prelude::*;
 
 /// A kind of field: its specifier and a strategy for values that decode back equal.
@@ -261,19 +262,25 @@ proptest! {
         let mut errors = 0;
         struct V<'a>(&'a mut usize, &'a mut usize);
         impl flowwire_ipfix::session::Visitor for V<'_> {
-            fn record(&mut self, _: &RecordContext<'_>, r: &DataRecord<'_, '_>) {
+            fn data(&mut self, _: &RecordContext<'_>, r: &DataRecord<'_, '_>) {
                 *self.0 += 1;
                 if r.check().is_err() { *self.1 += 1; }
             }
-            fn error(&mut self, _: flowwire_ipfix::Error) { *self.1 += 1; }
+            fn error(&mut self, _: &flowwire_ipfix::Error) { *self.1 += 1; }
         }
-        session.decode("192.0.2.1:1".parse().unwrap(), &bytes, Timestamp::from_unix_secs(0), &mut V(&mut n, &mut errors)).unwrap();
+        session.decode_records("192.0.2.1:1".parse().unwrap(), Timestamp::from_unix_secs(0), &bytes, &mut V(&mut n, &mut errors));
         let want: usize = m.sets.iter().map(|s| match &s.content {
             SetContent::Data { records, .. } => records.len(),
             _ => 0,
         }).sum();
         prop_assert_eq!(n, want);
         prop_assert_eq!(errors, 0);
+        // Through the contract: flows and options records, apart.
+        let mut got = Collect::default();
+        let summary = Session::default().decode("192.0.2.1:1".parse().unwrap(), Timestamp::from_unix_secs(0), &bytes, &mut got);
+        prop_assert_eq!(summary.flows + summary.options, want);
+        prop_assert_eq!((got.flows.len(), got.options.len()), (summary.flows, summary.options));
+        prop_assert!(got.errors.is_empty());
     }
 
     #[test]
@@ -323,7 +330,10 @@ proptest! {
                 let _ = f.sub_template_multi_list();
             }
         };
-        let _ = session.decode("192.0.2.1:1".parse().unwrap(), &bytes, Timestamp::from_unix_secs(0), &mut sink);
+        session.decode_records("192.0.2.1:1".parse().unwrap(), Timestamp::from_unix_secs(0), &bytes, &mut sink);
+        let mut got = Collect::default();
+        let summary = Session::default().decode("192.0.2.1:1".parse().unwrap(), Timestamp::from_unix_secs(0), &bytes, &mut got);
+        prop_assert_eq!(summary.errors, got.errors.len());
         let _ = MessageRepr::parse_bytes(&bytes);
     }
 
@@ -337,9 +347,11 @@ proptest! {
         let mut session = Session::new(SessionConfig::default());
         let mut sink = |c: &RecordContext<'_>, r: &DataRecord<'_, '_>| {
             let mut f = flowwire_ipfix::record::FlowRecord::default();
-            c.to_flow_record(r, &mut f);
+            c.flow_record_into(r, &mut f);
         };
-        let _ = session.decode("192.0.2.1:1".parse().unwrap(), &bytes, Timestamp::from_unix_secs(0), &mut sink);
+        session.decode_records("192.0.2.1:1".parse().unwrap(), Timestamp::from_unix_secs(0), &bytes, &mut sink);
+        let mut got = Collect::default();
+        Session::default().decode("192.0.2.1:1".parse().unwrap(), Timestamp::from_unix_secs(0), &bytes, &mut got);
         if let Ok(parsed) = MessageRepr::parse_bytes(&bytes) {
             // What parses re-encodes to the same bytes (those the header's length covers).
             let len = usize::from(u16::from_be_bytes([bytes[2], bytes[3]]));

@@ -5,24 +5,23 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use flowwire_ipfix::Error;
-use flowwire_ipfix::TemplateProblem;
-use flowwire_ipfix::record::pending::PendingLimits;
-use flowwire_ipfix::record::{FieldId, FlowRecord, OwnedValue, Timestamp, Value};
+use flowwire_ipfix::record::codec::{TemplateAction, TemplateEvent};
+use flowwire_ipfix::record::registry::ie;
+use flowwire_ipfix::record::{FieldId, OwnedValue, ProtocolKind, Timestamp, Value};
 use flowwire_ipfix::repr::{
     BasicListRepr, DataRecordRepr, FieldValue, MessageRepr, SetContent, SetRepr,
     SubTemplateListRepr, TemplateRepr,
 };
-use flowwire_ipfix::session::{
-    KeyPolicy, RecordContext, Session, SessionConfig, TemplateEvent, Visitor,
-};
 use flowwire_ipfix::wire::data::DataRecord;
 use flowwire_ipfix::wire::template::FieldSpec;
+use flowwire_ipfix::{
+    Collect, Decoder, Error, KeyPolicy, RecordContext, Session, SessionConfig, TemplateProblem,
+};
 
 const T0: u32 = 1_700_000_000;
 
 fn now(offset: u32) -> Timestamp {
-    Timestamp::from_unix_secs(T0 + offset)
+    Timestamp::from_unix_secs(i64::from(T0 + offset))
 }
 
 fn exporter() -> SocketAddr {
@@ -77,31 +76,25 @@ fn r256(last: u8, octets: u64) -> Vec<FieldValue> {
     ]
 }
 
-#[derive(Default)]
-struct Got {
-    flows: Vec<FlowRecord>,
-    errors: Vec<Error>,
-    events: Vec<TemplateEvent>,
-}
-
-impl Visitor for Got {
-    fn record(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
-        let mut f = FlowRecord::default();
-        ctx.to_flow_record(record, &mut f);
-        self.flows.push(f);
-    }
-    fn error(&mut self, error: Error) {
-        self.errors.push(error);
-    }
-    fn template(&mut self, event: TemplateEvent) {
-        self.events.push(event);
-    }
-}
-
-fn decode(s: &mut Session, bytes: &[u8], at: u32) -> Got {
-    let mut g = Got::default();
-    s.decode(exporter(), bytes, now(at), &mut g).unwrap();
+/// Everything the session hands out for one datagram; the summary must agree with it.
+fn decode(s: &mut Session, bytes: &[u8], at: u32) -> Collect {
+    let mut g = Collect::default();
+    let summary = s.decode(exporter(), now(at), bytes, &mut g);
+    assert_eq!(summary.flows, g.flows.len());
+    assert_eq!(summary.options, g.options.len());
+    assert_eq!(summary.errors, g.errors.len());
     g
+}
+
+fn event(template_id: u16, options: bool, action: TemplateAction) -> TemplateEvent {
+    TemplateEvent {
+        protocol: ProtocolKind::Ipfix,
+        exporter: exporter(),
+        domain: 1,
+        template_id,
+        options,
+        action,
+    }
 }
 
 #[test]
@@ -125,6 +118,11 @@ fn template_then_data_and_flow_record_context() {
     assert_eq!(f.exporter, Some(exporter()));
     assert_eq!((f.domain, f.sequence), (Some(1), Some(7)));
     assert_eq!(f.export_time, Some(now(0)));
+    assert_eq!(f.kind, Some(ProtocolKind::Ipfix));
+    assert_eq!(
+        g.templates,
+        vec![event(256, false, TemplateAction::Learned)]
+    );
     assert_eq!(s.store_stats().learned, 1);
     assert_eq!(s.stats().data_records, 2);
     assert!(s.remove_exporter(exporter()));
@@ -154,21 +152,22 @@ fn withdrawals_single_and_all() {
         1,
     );
     assert_eq!(
-        g.events,
-        vec![TemplateEvent::Withdrawn {
-            id: 256,
-            removed: 1
-        }]
+        g.templates,
+        vec![event(256, false, TemplateAction::Withdrawn)]
     );
+    // Kept for a template 256 that may come again.
     let g = decode(&mut s, &msg(0, vec![data(256, vec![r256(1, 1)])]), 1);
-    assert!(g.flows.is_empty());
+    assert!(g.flows.is_empty() && g.errors.is_empty());
     assert_eq!(s.stats().sets_without_template, 1);
+    assert_eq!(s.pending_stats().unwrap().buffered, 1);
     // All data templates: the options template stays.
-    decode(
-        &mut s,
+    let summary = s.decode(
+        exporter(),
+        now(2),
         &msg(0, vec![templates(vec![TemplateRepr::withdrawal(2)])]),
-        2,
+        &mut Collect::default(),
     );
+    assert_eq!(summary.withdrawn, 1);
     assert_eq!(s.store().template_count(), 1);
     assert!(s.template(exporter(), 1, 300).is_some());
     // All options templates.
@@ -192,6 +191,7 @@ fn withdrawals_single_and_all() {
             ..
         }]
     ));
+    assert_eq!(g.templates, vec![event(3, false, TemplateAction::Invalid)]);
 }
 
 #[test]
@@ -265,6 +265,18 @@ fn bad_templates_are_rejected_and_the_rest_decodes() {
         ]
     );
     assert_eq!(g.flows.len(), 1);
+    assert_eq!(
+        g.templates
+            .iter()
+            .map(|e| (e.template_id, e.action))
+            .collect::<Vec<_>>(),
+        [
+            (258, TemplateAction::Invalid),
+            (259, TemplateAction::Invalid),
+            (260, TemplateAction::Invalid),
+            (256, TemplateAction::Learned)
+        ]
+    );
     assert_eq!(s.stats().templates_rejected, 3);
     assert_eq!(s.store_stats().rejected_invalid, 3);
 }
@@ -274,17 +286,30 @@ fn data_before_template_dropped_or_buffered() {
     let early = msg(0, vec![data(256, vec![r256(1, 1), r256(2, 2)])]);
     let tpl = msg(2, vec![templates(vec![t256()])]);
 
-    let mut s = Session::new(SessionConfig::default());
-    assert!(decode(&mut s, &early, 0).flows.is_empty());
+    let mut s = Session::new(SessionConfig {
+        pending: None,
+        ..SessionConfig::default()
+    });
+    let mut g = Collect::default();
+    let summary = s.decode(exporter(), now(0), &early, &mut g);
+    assert!(g.flows.is_empty());
+    assert_eq!((summary.missing_templates, summary.errors), (1, 1));
+    assert_eq!(
+        g.errors,
+        [Error::MissingTemplate {
+            offset: 16,
+            template_id: 256
+        }]
+    );
     assert!(decode(&mut s, &tpl, 1).flows.is_empty());
     assert_eq!(s.stats().sets_without_template, 1);
 
-    let config = SessionConfig {
-        pending: Some(PendingLimits::default()),
-        ..SessionConfig::default()
-    };
-    let mut s = Session::new(config);
-    assert!(decode(&mut s, &early, 0).flows.is_empty());
+    // Kept by default.
+    let mut s = Session::default();
+    let mut g = Collect::default();
+    let summary = s.decode(exporter(), now(0), &early, &mut g);
+    assert!(g.flows.is_empty() && g.errors.is_empty());
+    assert_eq!((summary.missing_templates, summary.errors), (1, 0));
     let g = decode(&mut s, &tpl, 1);
     assert_eq!(g.flows.len(), 2, "replayed when the template came");
     assert_eq!(g.flows[1].src_addr, Some("10.0.0.2".parse().unwrap()));
@@ -340,11 +365,11 @@ fn stream_split_anywhere_decodes_the_same() {
     for chunk in [1, 2, 3, 7, 16, 50, 1000] {
         let mut s = Session::new(SessionConfig::default());
         let mut buf = StreamBuffer::new();
-        let mut got = Got::default();
+        let mut got = Collect::default();
         for c in stream.chunks(chunk) {
             buf.push(c);
             while let Some(m) = buf.next_message() {
-                s.decode(exporter(), m.unwrap(), now(0), &mut got).unwrap();
+                s.decode(exporter(), now(0), m.unwrap(), &mut got);
             }
         }
         assert_eq!(got.flows.len(), 9, "chunk {chunk}");
@@ -463,22 +488,48 @@ fn options_data_sampling_init_time_and_interfaces() {
     );
     assert!(g.errors.is_empty(), "{:?}", g.errors);
     assert_eq!(s.stats().options_records, 3);
-    let flow = &g.flows[3];
+    // Options records are handed over as such, never as flows.
+    assert_eq!((g.options.len(), g.flows.len()), (3, 2));
+    let o = &g.options[0];
+    assert_eq!(
+        (o.kind, o.exporter, o.domain, o.template_id),
+        (Some(ProtocolKind::Ipfix), Some(exporter()), Some(1), 400)
+    );
+    let ids =
+        |f: &[flowwire_ipfix::record::ExtraField]| f.iter().map(|e| e.field.id).collect::<Vec<_>>();
+    assert_eq!(ids(&o.scope), [ie::EXPORTING_PROCESS_ID]);
+    assert_eq!(
+        ids(&o.fields),
+        [ie::SAMPLING_INTERVAL, ie::SYSTEM_INIT_TIME_MILLISECONDS]
+    );
+    assert_eq!(o.fields[0].value, OwnedValue::Unsigned32(100));
+    assert_eq!(o.scope[0].name.as_deref(), Some("exportingProcessId"));
+    let flow = &g.flows[0];
     assert_eq!(
         flow.sampling_interval,
         Some(10),
         "last announced applies domain-wide"
     );
-    assert_eq!(flow.start, Some(Timestamp::from_unix_millis(init + 1_000)));
-    assert_eq!(flow.end, Some(Timestamp::from_unix_millis(init + 2_500)));
-    assert_eq!(g.flows[4].sampling_interval, Some(10), "selector 7");
+    assert_eq!(
+        flow.start,
+        Some(Timestamp::from_unix_millis_u64(init + 1_000))
+    );
+    assert_eq!(
+        flow.end,
+        Some(Timestamp::from_unix_millis_u64(init + 2_500))
+    );
+    assert_eq!(g.flows[1].sampling_interval, Some(10), "selector 7");
     let st = s.domain_state(exporter(), 1).unwrap();
-    let eth = st.interface(3).unwrap();
+    assert_eq!(st.options.sampler(7).map(|x| x.interval), Some(10));
+    let eth = st.options.interface(3).unwrap();
     assert_eq!(
         (eth.name.as_deref(), eth.description.as_deref()),
         (Some("eth0"), Some(""))
     );
-    assert_eq!(st.system_init_time, Some(Timestamp::from_unix_millis(init)));
+    assert_eq!(
+        st.options.system_init_time,
+        Some(Timestamp::from_unix_millis_u64(init))
+    );
 }
 
 #[test]
@@ -620,6 +671,7 @@ fn bad_sets_are_reported_with_offsets_and_skipped() {
     );
     let g = decode(&mut s, &bytes, 0);
     assert_eq!(g.flows.len(), 1, "the reserved set is skipped");
+    assert_eq!(g.errors[0].offset(), Some(32));
     assert_eq!(
         g.errors,
         vec![Error::ReservedSetId {
@@ -640,12 +692,11 @@ fn bad_sets_are_reported_with_offsets_and_skipped() {
             ..
         })
     ));
-    // A bad first header is the returned error.
-    let mut g = Got::default();
-    assert!(matches!(
-        s.decode(exporter(), &bytes[..10], now(0), &mut g),
-        Err(Error::Truncated { offset: 0, .. })
-    ));
+    // A bad first header is reported like any other error.
+    let g = decode(&mut s, &bytes[..10], 0);
+    assert!(matches!(g.errors[..], [Error::Truncated { offset: 0, .. }]));
+    let g = decode(&mut s, &[], 0);
+    assert!(matches!(g.errors[..], [Error::Truncated { offset: 0, .. }]));
 }
 
 #[test]
@@ -664,12 +715,11 @@ fn truncation_at_every_length_never_panics() {
             b[2..4].copy_from_slice(&(len as u16).to_be_bytes());
         }
         let mut s = Session::new(SessionConfig::default());
-        let mut g = Got::default();
-        let r = s.decode(exporter(), &b, now(0), &mut g);
+        let g = decode(&mut s, &b, 0);
         // Cuts at a set boundary (16: header only, 32: after the template set) are whole
         // messages; every other cut is an error, never a panic.
         let whole = [16, 32].contains(&len);
-        assert!(r.is_err() || !g.errors.is_empty() || whole, "len {len}");
+        assert!(!g.errors.is_empty() || whole, "len {len}");
     }
 }
 
@@ -683,9 +733,9 @@ fn key_policy_and_concatenated_messages() {
             key_policy: policy,
             ..SessionConfig::default()
         });
-        let mut g = Got::default();
-        s.decode(exporter(), &tpl, now(0), &mut g).unwrap();
-        s.decode(other_port, &dat, now(0), &mut g).unwrap();
+        let mut g = Collect::default();
+        s.decode(exporter(), now(0), &tpl, &mut g);
+        s.decode(other_port, now(0), &dat, &mut g);
         assert_eq!(g.flows.len(), want, "{policy:?}");
     }
     let mut both = tpl.clone();
@@ -744,13 +794,7 @@ fn structured_data_lists() {
     );
     let mut s = Session::new(SessionConfig::default());
     let mut seen = Vec::new();
-    s.decode(exporter(), &bytes, now(0), &mut |ctx: &RecordContext<
-        '_,
-    >,
-                                               rec: &DataRecord<
-        '_,
-        '_,
-    >| {
+    let mut visit = |ctx: &RecordContext<'_>, rec: &DataRecord<'_, '_>| {
         if rec.template().id() != 256 {
             return;
         }
@@ -768,8 +812,9 @@ fn structured_data_lists() {
                 seen.push(a.to_string());
             }
         }
-    })
-    .unwrap();
+    };
+    let summary = s.decode_records(exporter(), now(0), &bytes, &mut visit);
+    assert_eq!((summary.flows, summary.errors), (1, 0));
     assert_eq!(seen, ["80", "443", "10.0.0.1", "10.0.0.2", "10.0.0.3"]);
 }
 
@@ -779,4 +824,141 @@ fn session_and_exporter_are_send() {
     send::<Session>();
     send::<flowwire_ipfix::Exporter>();
     send::<flowwire_ipfix::wire::stream::StreamBuffer>();
+}
+
+#[test]
+fn options_limits_are_counted_and_template_limits_reported() {
+    use flowwire_ipfix::record::options::OptionsLimits;
+    let mut s = Session::new(SessionConfig {
+        options: OptionsLimits {
+            max_samplers: 1,
+            max_interfaces: 1,
+        },
+        ..SessionConfig::default()
+    });
+    let o = TemplateRepr::options(
+        400,
+        1,
+        vec![FieldSpec::iana(ie::SAMPLER_ID, 1), FieldSpec::iana(34, 4)],
+    );
+    let rec = |id: u8| {
+        vec![
+            fv(
+                FieldSpec::iana(ie::SAMPLER_ID, 1),
+                OwnedValue::Unsigned8(id),
+            ),
+            fv(
+                FieldSpec::iana(34, 4),
+                OwnedValue::Unsigned32(10 * u32::from(id)),
+            ),
+        ]
+    };
+    let g = decode(
+        &mut s,
+        &msg(0, vec![options(vec![o]), data(400, vec![rec(1), rec(2)])]),
+        0,
+    );
+    assert_eq!(g.options.len(), 2);
+    assert_eq!(s.stats().options_over_limit, 1);
+    let st = s.domain_state(exporter(), 1).unwrap();
+    assert_eq!(st.options.sampler(1).map(|x| x.interval), Some(10));
+    assert!(st.options.sampler(2).is_none());
+    // The domain-wide sampling is the last announced, remembered or not.
+    assert_eq!(st.options.sampling.map(|x| x.interval), Some(20));
+
+    // A template the store refuses by a limit is a Refused event, not counted as learned.
+    let mut config = SessionConfig::default();
+    config.limits.max_templates_per_domain = 1;
+    let mut s = Session::new(config);
+    let t257 = TemplateRepr::new(257, vec![FieldSpec::iana(12, 4)]);
+    let mut g = Collect::default();
+    let summary = s.decode(
+        exporter(),
+        now(0),
+        &msg(0, vec![templates(vec![t256(), t257])]),
+        &mut g,
+    );
+    assert_eq!(summary.templates, 1);
+    assert_eq!(
+        g.templates,
+        [
+            event(256, false, TemplateAction::Learned),
+            event(257, false, TemplateAction::Refused)
+        ]
+    );
+    // Refreshed counts as a template of the summary too.
+    let summary = s.decode(
+        exporter(),
+        now(1),
+        &msg(0, vec![templates(vec![t256()])]),
+        &mut g,
+    );
+    assert_eq!(summary.templates, 1);
+    assert_eq!(
+        g.templates.last(),
+        Some(&event(256, false, TemplateAction::Refreshed))
+    );
+}
+
+#[test]
+fn expire_through_the_decoder_trait() {
+    let mut config = SessionConfig::default();
+    config.limits.template_lifetime = Some(Duration::from_secs(60));
+    let mut s = Session::new(config);
+    decode(&mut s, &msg(0, vec![templates(vec![t256()])]), 0);
+    fn expire<D: Decoder>(d: &mut D, at: Timestamp) -> usize {
+        d.expire(at)
+    }
+    assert_eq!(expire(&mut s, now(30)), 0);
+    assert_eq!(expire(&mut s, now(61)), 1);
+    assert!(s.template(exporter(), 1, 256).is_none());
+}
+
+#[test]
+fn errors_reach_the_sink_with_protocol_exporter_kind_and_offset() {
+    use flowwire_ipfix::record::codec::{DecodeError, ErrorKind, Sink};
+    #[derive(Default)]
+    struct Errors(Vec<(ProtocolKind, SocketAddr, ErrorKind, Option<usize>)>);
+    impl Sink for Errors {
+        fn flow(&mut self, _: &flowwire_ipfix::record::FlowRecord) {}
+        fn error(&mut self, e: &DecodeError<'_>) {
+            assert!(e.downcast_ref::<Error>().is_some());
+            self.0
+                .push((e.protocol.unwrap(), e.exporter, e.kind(), e.offset()));
+        }
+    }
+    let mut s = Session::new(SessionConfig {
+        pending: None,
+        ..SessionConfig::default()
+    });
+    let mut errors = Errors::default();
+    let bytes = msg(
+        0,
+        vec![
+            data(256, vec![r256(1, 1)]),
+            SetRepr::new(SetContent::Raw {
+                set_id: 1,
+                body: vec![0; 4],
+            }),
+        ],
+    );
+    let summary = s.decode(exporter(), now(0), &bytes, &mut errors);
+    assert_eq!(summary.errors, 2);
+    assert_eq!(
+        errors.0,
+        [
+            (
+                ProtocolKind::Ipfix,
+                exporter(),
+                ErrorKind::MissingTemplate,
+                Some(16)
+            ),
+            (
+                ProtocolKind::Ipfix,
+                exporter(),
+                ErrorKind::Reserved,
+                Some(28)
+            ),
+        ]
+    );
 }

@@ -2,6 +2,9 @@
 //! the start of the datagram) where the problem was found and the offending value.
 
 use flowwire_record::ValueError;
+pub use flowwire_record::codec::TemplateProblem;
+use flowwire_record::codec::{CodecError, ErrorKind};
+use flowwire_record::registry::FieldId;
 
 /// Everything that can go wrong decoding or encoding NetFlow v5 and v9.
 ///
@@ -63,42 +66,16 @@ pub enum Error {
         /// The id.
         set_id: u16,
     },
-    /// A template (or options template) id below 256.
-    #[error("template id {template_id} at offset {offset} is below 256")]
-    BadTemplateId {
+    /// A template or options template refused: an id below 256, no fields, zero-length
+    /// records, a scope or option length that is not a multiple of 4.
+    #[error("template {template_id} at offset {offset} refused: {problem}")]
+    BadTemplate {
         /// Absolute offset of the template record.
         offset: usize,
         /// The id.
         template_id: u16,
-    },
-    /// A template with no fields.
-    #[error("template {template_id} at offset {offset} has no fields")]
-    EmptyTemplate {
-        /// Absolute offset of the template record.
-        offset: usize,
-        /// The id.
-        template_id: u16,
-    },
-    /// A template whose records would be zero bytes long (all fields of length 0): data
-    /// sets of it could not be iterated without spinning, so it is rejected.
-    #[error("template {template_id} at offset {offset} describes zero-length records")]
-    ZeroLengthTemplate {
-        /// Absolute offset of the template record.
-        offset: usize,
-        /// The id.
-        template_id: u16,
-    },
-    /// An options template whose scope or option length is not a multiple of 4.
-    #[error("options template {template_id} at offset {offset}: bad {what} length {length}")]
-    BadOptionsLength {
-        /// Absolute offset of the options template record.
-        offset: usize,
-        /// The id.
-        template_id: u16,
-        /// `"scope"` or `"option"`.
-        what: &'static str,
-        /// The length found.
-        length: u16,
+        /// What is wrong with it.
+        problem: TemplateProblem,
     },
     /// A data FlowSet for which no template is known (yet).
     #[error("no template {template_id} for the data FlowSet at offset {offset}")]
@@ -120,29 +97,96 @@ pub enum Error {
         /// The length the prefix claims.
         length: usize,
     },
-    /// Encoding: the output buffer is too short.
-    #[error("output buffer too short: {required} bytes required, {remaining} remaining")]
-    BufferTooShort {
+    /// Encoding: the output buffer is too small.
+    #[error("output buffer too small: {required} bytes required, {remaining} remaining")]
+    BufferTooSmall {
         /// Bytes needed.
         required: usize,
         /// Bytes available.
         remaining: usize,
     },
     /// Encoding: a value does not fit the field it is written into.
-    #[error("cannot encode field {field_type}: {source}")]
-    Value {
-        /// The field type.
-        field_type: u16,
+    #[error("cannot encode field {field}: {source}")]
+    Encode {
+        /// The element (NetFlow v9 field types are IANA-numbered).
+        field: FieldId,
         /// What the value codec said.
         source: ValueError,
     },
     /// Encoding: something the target format cannot carry (an IPv6 address in NetFlow v5, a
     /// FlowSet longer than 65535 bytes...).
     #[error("cannot encode: {what}")]
-    NotRepresentable {
+    Unencodable {
         /// What could not be represented.
         what: &'static str,
     },
+    /// Encoding, strict exporter: the record has a field the protocol cannot carry.
+    #[error("strict exporter: the record has {what}, which the protocol cannot carry")]
+    NotCarried {
+        /// The field left out.
+        what: &'static str,
+    },
+}
+
+impl Error {
+    /// The offset of a decode error, to move it (one place instead of one arm per variant in
+    /// every caller).
+    pub(crate) fn offset_mut(&mut self) -> Option<&mut usize> {
+        match self {
+            Error::Truncated { offset, .. }
+            | Error::BadVersion { offset, .. }
+            | Error::CountMismatch { offset, .. }
+            | Error::BadSetLength { offset, .. }
+            | Error::ReservedSetId { offset, .. }
+            | Error::BadTemplate { offset, .. }
+            | Error::MissingTemplate { offset, .. }
+            | Error::BadVariableLength { offset, .. } => Some(offset),
+            Error::BufferTooSmall { .. }
+            | Error::Encode { .. }
+            | Error::Unencodable { .. }
+            | Error::NotCarried { .. } => None,
+        }
+    }
+
+    /// The error with its offset moved `by` bytes further (a message's errors, relative to
+    /// the message, made relative to the datagram holding it).
+    pub(crate) fn shifted(mut self, by: usize) -> Self {
+        if let Some(o) = self.offset_mut() {
+            *o = o.saturating_add(by);
+        }
+        self
+    }
+}
+
+impl CodecError for Error {
+    fn offset(&self) -> Option<usize> {
+        match self {
+            Error::Truncated { offset, .. }
+            | Error::BadVersion { offset, .. }
+            | Error::CountMismatch { offset, .. }
+            | Error::BadSetLength { offset, .. }
+            | Error::ReservedSetId { offset, .. }
+            | Error::BadTemplate { offset, .. }
+            | Error::MissingTemplate { offset, .. }
+            | Error::BadVariableLength { offset, .. } => Some(*offset),
+            _ => None,
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Truncated { .. } => ErrorKind::Truncated,
+            Error::BadVersion { .. } => ErrorKind::Version,
+            Error::CountMismatch { .. }
+            | Error::BadSetLength { .. }
+            | Error::BadVariableLength { .. } => ErrorKind::Length,
+            Error::ReservedSetId { .. } => ErrorKind::Reserved,
+            Error::BadTemplate { .. } => ErrorKind::Template,
+            Error::MissingTemplate { .. } => ErrorKind::MissingTemplate,
+            Error::Encode { .. } => ErrorKind::Value,
+            _ => ErrorKind::Other,
+        }
+    }
 }
 
 /// Shorthand for results with [`Error`].

@@ -1,4 +1,8 @@
-//! NetFlow v5 and v9 (RFC 3954): zero-copy decode, bounded template sessions, encode.
+//! NetFlow v5 and v9 (RFC 3954): zero-copy decode, bounded template sessions, encode — one of
+//! flowwire's three codecs, with the same shape as the others (`flowwire-ipfix`,
+//! `flowwire-sflow`): a [`Session`] that is a [`Decoder`](flowwire_record::codec::Decoder)
+//! handing everything to a [`Sink`](flowwire_record::codec::Sink), and exporters that are
+//! [`Exporter`](flowwire_record::codec::Exporter)s.
 //!
 //! - [`wire`]: zero-copy views over the bytes, one module per wire unit (v5 header and
 //!   record; v9 header, FlowSet, template and options template records, data records
@@ -6,14 +10,14 @@
 //!   allocating). Every length and count from the wire is checked before use; iterators
 //!   yield `Result`s whose errors carry absolute byte offsets.
 //! - [`repr`]: owned representations with `parse`, `buffer_len` and `emit` into exactly
-//!   `buffer_len` bytes, plus a [`bytes::BufMut`] convenience; [`FlowRecord`] to and from v5.
+//!   `buffer_len` bytes, plus a [`bytes::BufMut`] convenience.
 //! - [`session`]: the collector side: templates per (exporter, source id) in the shared
 //!   bounded [`TemplateStore`](flowwire_record::template_store::TemplateStore), data that
 //!   arrives before its template, options data (sampling, interface names), sequence
 //!   tracking, and decode into a reused [`FlowRecord`] (no allocation in steady state when
 //!   every field has a typed slot).
-//! - [`exporter`]: [`FlowRecord`]s into MTU-sized v9 packets with templates (re)sent at an
-//!   interval.
+//! - [`exporter`]: [`FlowRecord`]s into NetFlow v9 packets (templates (re)sent at an
+//!   interval) and NetFlow v5 datagrams, each with the table of what it carries.
 //!
 //! What real exporters send and this crate tolerates: a v5 `count` beyond the datagram (the
 //! records present are decoded and [`Error::CountMismatch`] reported); a v9 `count` that does
@@ -24,15 +28,14 @@
 //! H3C/Huawei variable-length (65535) fields; several export messages in one UDP payload.
 //! Templates with no fields or zero-length records are rejected and counted.
 //!
-//! # Decoding NetFlow v5
+//! # Decoding
 //!
 //! ```
-//! use flowwire_netflow::repr::v5::V5Context;
-//! use flowwire_netflow::record::FlowRecord;
-//! use flowwire_netflow::wire::v5_packet::V5Packet;
+//! use flowwire_netflow::Session;
+//! use flowwire_netflow::record::{Decoder, FlowRecord, Timestamp};
 //!
-//! // Header: version 5, count 1, sysUptime 10 s, 2023-11-14T22:13:20Z, sequence 7,
-//! // engine 0/0, sampling 1 in 100 (mode 1); then one 48-byte record.
+//! // NetFlow v5. Header: version 5, count 1, sysUptime 10 s, 2023-11-14T22:13:20Z,
+//! // sequence 7, engine 0/0, sampling 1 in 100 (mode 1); then one 48-byte record.
 //! let mut datagram = vec![
 //!     0, 5, 0, 1, 0, 0, 0x27, 0x10, 0x65, 0x53, 0xf1, 0x00, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0x40,
 //!     100,
@@ -46,66 +49,43 @@
 //!     0, 0, 0, 0, 24, 24, 0, 0, // AS numbers, masks, padding
 //! ]);
 //!
-//! let packet = V5Packet::new_checked(&datagram[..])?;
-//! assert_eq!(packet.sampling_interval(), 100);
-//! let ctx = V5Context::new(&packet, None);
-//! let mut record = FlowRecord::default();
-//! for r in packet.records() {
-//!     let r = r?; // Err only if `count` claimed more records than the datagram holds
-//!     assert_eq!(r.dst_port(), 80);
-//!     ctx.record_into(&r, &mut record);
-//! }
-//! assert_eq!(record.octets, Some(1500));
-//! assert_eq!(record.sampling_interval, Some(100));
-//! assert_eq!(record.start.unwrap().to_string(), "2023-11-14T22:13:18Z");
-//! # Ok::<(), flowwire_netflow::Error>(())
-//! ```
-//!
-//! # Decoding NetFlow v9 with a session
-//!
-//! ```
-//! use flowwire_netflow::record::Timestamp;
-//! use flowwire_netflow::session::Session;
-//!
-//! // Header: version 9, count 2, sysUptime 1 s, export time, sequence 42, source id 7; a
-//! // template FlowSet (template 256: IPv4 source (8), IPv4 destination (12), octets (1),
-//! // 4 bytes each) and a data FlowSet with one record.
-//! let datagram = [
-//!     0, 9, 0, 2, 0, 0, 0x03, 0xe8, 0x65, 0x53, 0xf1, 0x00, 0, 0, 0, 42, 0, 0, 0, 7, //
-//!     0, 0, 0, 20, 1, 0, 0, 3, 0, 8, 0, 4, 0, 12, 0, 4, 0, 1, 0, 4, //
-//!     1, 0, 0, 16, 10, 0, 0, 1, 10, 0, 0, 2, 0, 0, 5, 220,
-//! ];
 //! let mut session = Session::default();
-//! let exporter = "192.0.2.1:2055".parse().unwrap();
-//! let mut octets = Vec::new();
-//! let report = session.decode(exporter, Timestamp::now(), &datagram, |record| {
-//!     octets.push((record.src_addr, record.octets));
-//! });
-//! assert!(report.errors.is_empty());
-//! assert_eq!(octets, [(Some("10.0.0.1".parse().unwrap()), Some(1500))]);
-//! assert_eq!(session.store_stats().learned, 1);
+//! let mut flows = Vec::new();
+//! let summary = session.decode(
+//!     "192.0.2.1:2055".parse()?,
+//!     Timestamp::now(),
+//!     &datagram,
+//!     &mut |flow: &FlowRecord| flows.push(flow.clone()),
+//! );
+//! assert_eq!((summary.flows, summary.errors), (1, 0));
+//! assert_eq!(flows[0].octets, Some(1500));
+//! assert_eq!(flows[0].sampling_interval, Some(100));
+//! assert_eq!(flows[0].start.unwrap().to_string(), "2023-11-14T22:13:18Z");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! NetFlow v9 decodes the same way; the [`session`] docs have an example with a template, and
+//! [`Session::decode_records`] hands out the zero-copy records instead of `FlowRecord`s.
 //!
 //! # Encoding
 //!
 //! ```
-//! use flowwire_netflow::exporter::{ExporterConfig, V9Exporter};
-//! use flowwire_netflow::record::{FlowRecord, Timestamp};
+//! use flowwire_netflow::{V9Exporter, V9ExporterConfig};
+//! use flowwire_netflow::record::{Exporter, FlowRecord, Timestamp};
 //!
-//! let boot = Timestamp::from_unix_secs(1_700_000_000);
-//! let mut exporter = V9Exporter::new(ExporterConfig::default(), boot);
+//! let mut exporter = V9Exporter::new(V9ExporterConfig::default());
 //! let record = FlowRecord {
-//!     src_addr: Some("10.0.0.1".parse().unwrap()),
-//!     dst_addr: Some("10.0.0.2".parse().unwrap()),
+//!     src_addr: Some("10.0.0.1".parse()?),
+//!     dst_addr: Some("10.0.0.2".parse()?),
 //!     octets: Some(1500),
 //!     ..FlowRecord::default()
 //! };
 //! let mut packets = Vec::new();
-//! let now = boot.add_millis(5_000);
-//! exporter.push(&record, now, &mut packets)?;
-//! exporter.flush(now, &mut packets);
+//! let now = Timestamp::from_unix_secs(1_700_000_005);
+//! exporter.push(&record, now, &mut |p| packets.push(p.to_vec()))?;
+//! exporter.flush(now, &mut |p| packets.push(p.to_vec()))?;
 //! assert_eq!(packets.len(), 1); // template FlowSet + data FlowSet
-//! # Ok::<(), flowwire_netflow::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -125,17 +105,19 @@ pub use flowwire_record as record;
 
 pub mod error;
 pub mod exporter;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod repr;
 pub mod session;
 pub mod template;
 pub mod wire;
 
-pub use error::{Error, Result};
-pub use exporter::{ExporterConfig, V9Exporter};
+pub use error::{Error, Result, TemplateProblem};
+pub use exporter::{V5Exporter, V5ExporterConfig, V9Exporter, V9ExporterConfig};
 pub use flowwire_record::FlowRecord;
 pub use repr::v5::{V5Context, V5RecordRepr, V5Repr, decode_v5};
 pub use repr::v9::{FlowSetRepr, V9Repr};
-pub use session::{DecodeReport, ExporterKeyPolicy, Session, SessionConfig};
+pub use session::{DomainState, RecordContext, Session, SessionConfig, Visitor};
 pub use template::{FieldSpec, Template};
 pub use wire::v5_packet::V5Packet;
 pub use wire::v5_record::V5Record;

@@ -1,85 +1,93 @@
-//! Collector-side session state: templates per (exporter, source id), options data
-//! (sampling, interface names), sequence tracking, and decode into [`FlowRecord`]s.
+//! The collector side: [`Session`], a [`Decoder`] of NetFlow v5 and v9 datagrams from any
+//! number of exporters.
 //!
-//! One [`Session`] decodes NetFlow v5 and v9 datagrams from any number of exporters:
-//!
-//! - templates live in the shared bounded [`TemplateStore`], keyed by exporter (socket
-//!   address, or IP address only: [`ExporterKeyPolicy`]), source id and template id, with its
-//!   limits, lifetime and counters ([`Session::store_stats`]);
-//! - templates that fail validation (no fields, zero-length records, id < 256) are rejected
-//!   and counted, never stored;
-//! - data that arrives before its template is kept in an optional bounded
-//!   [`PendingBuffer`] and decoded when the template comes;
-//! - options data sets the exporter's sampling interval and algorithm (field types 34/35 and
-//!   48-50, per sampler id where one is sent) and interface names (82);
-//! - sequence numbers are tracked per (exporter, source id) for v9 (which counts packets) and
+//! - Templates live in the shared bounded [`TemplateStore`], keyed by exporter (socket
+//!   address, or address only: [`KeyPolicy`]), source id and template id, with its limits,
+//!   lifetime and counters ([`Session::store_stats`]). Templates that fail validation (no
+//!   fields, zero-length records, id < 256) are reported, counted and never stored.
+//! - Data that arrives before its template is kept in a bounded [`PendingBuffer`] (on by
+//!   default) and decoded when the template comes; data that cannot be kept is reported as
+//!   [`Error::MissingTemplate`].
+//! - Options data is learned once, the way IPFIX learns it
+//!   ([`flowwire_record::options`]): sampling per sampler id and for the domain, interface
+//!   names. Flows without a sampling interval of their own get the one their exporter
+//!   announced.
+//! - Sequence numbers are tracked per (exporter, source id) for v9 (which counts packets) and
 //!   per (exporter, engine) for v5 (which counts flows).
 //!
-//! Decoding calls back with a reused [`FlowRecord`]: for templates whose fields all have a
-//! typed slot in `FlowRecord`, steady-state decoding allocates nothing.
+//! [`Decoder::decode`] hands everything to a [`Sink`]: flows through one reused
+//! [`FlowRecord`] (for templates whose fields all have a typed slot, steady-state decoding
+//! allocates nothing), options records, template events and errors with their offsets.
+//! [`Session::decode_records`] hands out the zero-copy records instead, with a
+//! [`RecordContext`] to convert them.
+//!
+//! ```
+//! use flowwire_netflow::Session;
+//! use flowwire_netflow::record::{Decoder, FlowRecord, Timestamp};
+//!
+//! // Version 9, count 2, sysUptime 1 s, export time, sequence 42, source id 7; a template
+//! // FlowSet (template 256: sourceIPv4Address, destinationIPv4Address, octetDeltaCount, 4
+//! // bytes each) and a data FlowSet with one record.
+//! let datagram = [
+//!     0, 9, 0, 2, 0, 0, 0x03, 0xe8, 0x65, 0x53, 0xf1, 0, 0, 0, 0, 42, 0, 0, 0, 7, //
+//!     0, 0, 0, 20, 1, 0, 0, 3, 0, 8, 0, 4, 0, 12, 0, 4, 0, 1, 0, 4, //
+//!     1, 0, 0, 16, 10, 0, 0, 1, 10, 0, 0, 2, 0, 0, 5, 220,
+//! ];
+//! let mut session = Session::default();
+//! let mut octets = Vec::new();
+//! let summary = session.decode(
+//!     "192.0.2.1:2055".parse()?,
+//!     Timestamp::now(),
+//!     &datagram,
+//!     &mut |flow: &FlowRecord| octets.push((flow.src_addr, flow.octets)),
+//! );
+//! assert_eq!((summary.flows, summary.templates, summary.errors), (1, 1, 0));
+//! assert_eq!(octets, [(Some("10.0.0.1".parse()?), Some(1500))]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use flowwire_record::codec::{
+    DecodeError, Decoder, KeyPolicy, OptionsRecord, Sink, Summary, TemplateAction, TemplateEvent,
+};
 use flowwire_record::mapping::{self, TimeContext};
+use flowwire_record::options::{ExporterOptions, OptionsLimits, OptionsValues};
 use flowwire_record::pending::{PendingBuffer, PendingLimits, PendingStats};
-use flowwire_record::registry::{FieldId, Registry};
-use flowwire_record::sampling::SamplingElements;
+use flowwire_record::registry::{FieldId, Registry, ie};
 use flowwire_record::sequence::{SequenceEvent, SequenceTracker};
-use flowwire_record::template_store::{Insert, StoreLimits, StoreStats, TemplateStore};
-use flowwire_record::{FlowRecord, ProtocolKind, Timestamp};
+use flowwire_record::template_store::{
+    Insert, StoreLimits, StoreStats, TemplateCost, TemplateStore,
+};
+use flowwire_record::{ExtraField, FlowRecord, ProtocolKind, Timestamp};
 
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::repr::v5::V5Context;
 use crate::template::Template;
 use crate::wire::read_u16;
 use crate::wire::v5_packet::{self, V5Packet};
-use crate::wire::v9_data::DataRecord;
+use crate::wire::v5_record::V5Record;
+use crate::wire::v9_data::{DataRecord, DataRecords};
 use crate::wire::v9_flowset::{FlowSet, FlowSetKind};
 use crate::wire::v9_packet::{self, V9Packet};
 use crate::wire::v9_template::scope;
 
-/// Whether the UDP source port is part of an exporter's identity.
-///
-/// Peers disagree: goflow2, Wireshark and libfixbuf key templates by address and port;
-/// pmacct, nfdump and akvorado by address only. With the port, an exporter that restarts on a
-/// new source port starts with no templates; without it, two exporters behind one NAT
-/// address share (and clobber) template ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ExporterKeyPolicy {
-    /// Key by IP address and UDP source port (the default).
-    #[default]
-    SocketAddr,
-    /// Key by IP address only (the port is stored as 0).
-    IpAddr,
-}
-
-impl ExporterKeyPolicy {
-    /// The store key of an exporter under this policy.
-    pub fn key(self, exporter: SocketAddr) -> SocketAddr {
-        match self {
-            ExporterKeyPolicy::SocketAddr => exporter,
-            ExporterKeyPolicy::IpAddr => SocketAddr::new(exporter.ip(), 0),
-        }
-    }
-}
-
 /// A session's configuration.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
+    /// How exporters are told apart.
+    pub key_policy: KeyPolicy,
     /// Template store limits (exporters, domains, templates, bytes, lifetime).
     pub limits: StoreLimits,
-    /// How exporters are told apart.
-    pub key_policy: ExporterKeyPolicy,
-    /// Buffer data FlowSets that arrive before their template (`None`: report them as
-    /// [`Error::MissingTemplate`] and drop them).
+    /// Keep data FlowSets that arrive before their template, within these limits, and decode
+    /// them when it comes (the default). `None`: report them as [`Error::MissingTemplate`].
     pub pending: Option<PendingLimits>,
+    /// What options data may make the session remember per (exporter, source id).
+    pub options: OptionsLimits,
     /// The element registry field types are decoded by (add vendor types here).
     pub registry: Registry,
-    /// Sampler ids remembered per (exporter, source id).
-    pub max_samplers: usize,
-    /// Interface names remembered per (exporter, source id).
-    pub max_interface_names: usize,
     /// v5 sequence trackers kept (one per exporter and engine); beyond it they start over.
     pub max_v5_sequences: usize,
 }
@@ -87,51 +95,47 @@ pub struct SessionConfig {
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
+            key_policy: KeyPolicy::default(),
             limits: StoreLimits::default(),
-            key_policy: ExporterKeyPolicy::default(),
             pending: Some(PendingLimits::default()),
+            options: OptionsLimits::default(),
             registry: Registry::new(),
-            max_samplers: 256,
-            max_interface_names: 4096,
             max_v5_sequences: 10_000,
         }
     }
 }
 
-/// A sampling configuration learned from options data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Sampling {
-    /// 1 in `interval` packets.
-    pub interval: u32,
-    /// Sampler mode / algorithm (1 deterministic, 2 random), if sent.
-    pub algorithm: Option<u8>,
-}
-
-/// Per (exporter, source id) state besides templates.
+/// What a session knows of one (exporter, source id) besides its templates.
 #[derive(Debug, Clone, Default)]
 pub struct DomainState {
     /// Packet sequence tracking.
     pub sequence: SequenceTracker,
-    /// Sampling that applies to all records (options data without a sampler id).
-    pub sampling: Option<Sampling>,
-    /// Sampling per sampler id (options data with field 48), applied to records that carry
-    /// that sampler id.
-    pub samplers: HashMap<u64, Sampling>,
-    /// Interface names by ifIndex (options data with field 82).
-    pub interface_names: HashMap<u32, String>,
+    /// What its options data announced: sampling, interface names.
+    pub options: ExporterOptions,
+}
+
+/// A template as stored: shared, so that decoding a FlowSet does not hold the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTemplate(pub Arc<Template>);
+
+impl TemplateCost for StoredTemplate {
+    fn heap_bytes(&self) -> usize {
+        // The Arc's allocation (two counters and the template), then the template's own.
+        2 * size_of::<usize>() + size_of::<Template>() + self.0.heap_bytes()
+    }
 }
 
 /// Counters of a session beyond the template store's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SessionStats {
-    /// Datagrams handed to [`Session::decode`].
+    /// Datagrams decoded.
     pub datagrams: u64,
     /// Export messages decoded (a datagram may hold several).
     pub messages: u64,
     /// Flow records delivered.
     pub flow_records: u64,
-    /// Options data records applied to session state.
+    /// Options data records delivered (and learned from).
     pub options_records: u64,
     /// Data FlowSets whose template was unknown when they arrived.
     pub data_sets_without_template: u64,
@@ -145,51 +149,121 @@ pub struct SessionStats {
     /// records are decoded by the FlowSet lengths regardless). Messages with data held for a
     /// template are not checked.
     pub count_mismatches: u64,
+    /// Sampler or interface announcements ignored because of [`SessionConfig::options`].
+    pub options_over_limit: u64,
 }
 
-/// What one call to [`Session::decode`] did.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DecodeReport {
-    /// Export messages found in the datagram.
-    pub messages: usize,
-    /// Flow records delivered.
-    pub records: usize,
-    /// Options data records applied.
-    pub options_records: usize,
-    /// Templates and options templates stored (learned, replaced or refreshed).
-    pub templates: usize,
-    /// Problems found, with absolute offsets into the datagram (for replayed pending data:
-    /// into the datagram it came in). Decoding went on around each.
-    pub errors: Vec<Error>,
-}
-
-type PendingKey = (SocketAddr, u32, u16);
-
-/// Where an options data record came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OptionsContext {
+/// Where a data record came from and what the session knows of its exporter: what
+/// [`Visitor::data`] gets, to convert the record.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordContext<'s> {
     /// The exporter's socket address.
     pub exporter: SocketAddr,
     /// The packet's source id.
-    pub source_id: u32,
+    pub domain: u32,
+    /// The packet's sequence number.
+    pub sequence: u32,
+    /// The header's export time and sysUptime.
+    pub time: TimeContext,
+    /// The registry field types were decoded by.
+    pub registry: &'s Registry,
+    state: Option<&'s DomainState>,
 }
 
-/// What [`Session::decode_with`] hands out. Any `FnMut(&FlowRecord)` is a visitor that
-/// takes the flows and ignores options data.
-pub trait Visitor {
-    /// A flow record, valid for the duration of the call.
-    fn flow(&mut self, record: &FlowRecord);
-    /// An options data record (its template's scope fields come first; see
-    /// [`Template::scope_fields`](crate::Template::scope_fields)), seen before the session
-    /// applies what it says.
-    fn options(&mut self, ctx: &OptionsContext, record: &DataRecord<'_, '_>) {
-        let _ = (ctx, record);
+impl RecordContext<'_> {
+    /// The state of the record's (exporter, source id): sampling, interface names, sequence.
+    pub fn domain_state(&self) -> Option<&DomainState> {
+        self.state
+    }
+
+    /// Fills `out` (cleared first; its `extra` keeps its capacity, so a template whose fields
+    /// all have typed slots decodes without allocating) from a data record: the header
+    /// context, the fields through the template's compiled
+    /// [`RecordPlan`](flowwire_record::plan::RecordPlan) (what [`mapping::apply`] per field
+    /// then [`mapping::finish`] give), then the sampling its exporter announced where the
+    /// record carries none.
+    pub fn flow_record_into(&self, record: &DataRecord<'_, '_>, out: &mut FlowRecord) {
+        out.clear();
+        out.kind = Some(ProtocolKind::Netflow9);
+        out.exporter = Some(self.exporter);
+        out.domain = Some(self.domain);
+        out.sequence = Some(self.sequence);
+        out.export_time = self.time.export_time;
+        match record.template().plan() {
+            // The record was split by this template's lengths, so the plan cannot run short;
+            // were it to, the fields decoded so far are kept.
+            Some(plan) => {
+                let _ = plan.decode(record.bytes(), &self.time, out);
+            }
+            None => {
+                for (spec, value) in record.fields() {
+                    if !spec.scope {
+                        mapping::apply(out, FieldId::iana(spec.field_type), value, &self.time);
+                    }
+                }
+                mapping::finish(out);
+            }
+        }
+        if let Some(state) = self.state {
+            state.options.apply(out);
+        }
+    }
+
+    /// Fills `out` (cleared first) from an options data record: scope fields (keyed by
+    /// their scope type, named `System`, `Interface`, ...) and the other fields.
+    pub fn options_record_into(&self, record: &DataRecord<'_, '_>, out: &mut OptionsRecord) {
+        out.clear();
+        out.kind = Some(ProtocolKind::Netflow9);
+        out.exporter = Some(self.exporter);
+        out.domain = Some(self.domain);
+        out.template_id = record.template().id();
+        for (spec, value) in record.fields() {
+            let e = ExtraField::new(FieldId::iana(spec.field_type), value.to_owned_value());
+            if spec.scope {
+                // v9 scope types (system, interface, ...) are not element ids.
+                out.scope.push(ExtraField {
+                    name: Some(scope_name(spec.field_type).into()),
+                    ..e
+                });
+            } else {
+                out.fields.push(e);
+            }
+        }
     }
 }
 
-impl<F: FnMut(&FlowRecord)> Visitor for F {
-    fn flow(&mut self, record: &FlowRecord) {
-        self(record)
+/// The name of a NetFlow v9 options scope type (RFC 3954 §6.1).
+fn scope_name(scope_type: u16) -> &'static str {
+    match scope_type {
+        scope::SYSTEM => "System",
+        scope::INTERFACE => "Interface",
+        scope::LINE_CARD => "Line Card",
+        scope::CACHE => "Cache",
+        scope::TEMPLATE => "Template",
+        _ => "scope",
+    }
+}
+
+/// What [`Session::decode_records`] hands out: the zero-copy records, errors and template
+/// events. Only [`Visitor::data`] must be written.
+pub trait Visitor {
+    /// A v9 data record, of a data or an options template (`record.template().is_options()`
+    /// tells; the session has already learned from an options record).
+    fn data(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>);
+
+    /// A v5 record, with its header's context ([`V5Context::flow_record_into`] converts it).
+    fn v5(&mut self, ctx: &V5Context, record: &V5Record<&[u8]>) {
+        let _ = (ctx, record);
+    }
+
+    /// A problem, with its offset in the datagram; decoding went on around it.
+    fn error(&mut self, error: &Error) {
+        let _ = error;
+    }
+
+    /// A template was learned, refreshed, replaced or refused.
+    fn template(&mut self, event: &TemplateEvent) {
+        let _ = event;
     }
 }
 
@@ -201,31 +275,24 @@ struct MessageCtx {
     time: TimeContext,
 }
 
+type PendingKey = (SocketAddr, u32, u16);
+
 /// The collector-side NetFlow v5/v9 session; see the module docs.
 #[derive(Debug)]
 pub struct Session {
     config: SessionConfig,
-    store: TemplateStore<SocketAddr, Template, DomainState>,
+    store: TemplateStore<SocketAddr, StoredTemplate, DomainState>,
     pending: Option<PendingBuffer<PendingKey, (MessageCtx, usize)>>,
     v5_sequences: HashMap<(SocketAddr, u32), SequenceTracker>,
     stats: SessionStats,
-    scratch: FlowRecord,
+    flow: FlowRecord,
+    options: OptionsRecord,
 }
 
 impl Default for Session {
     fn default() -> Self {
         Session::new(SessionConfig::default())
     }
-}
-
-/// Options data values of one record, applied to the domain after its FlowSet.
-#[derive(Debug, Default)]
-struct OptionsUpdate {
-    sampler_id: Option<u64>,
-    interval: Option<u32>,
-    algorithm: Option<u8>,
-    if_index: Option<u32>,
-    if_name: Option<String>,
 }
 
 impl Session {
@@ -237,7 +304,8 @@ impl Session {
             config,
             v5_sequences: HashMap::new(),
             stats: SessionStats::default(),
-            scratch: FlowRecord::default(),
+            flow: FlowRecord::default(),
+            options: OptionsRecord::default(),
         }
     }
 
@@ -259,13 +327,16 @@ impl Session {
         self.pending.as_ref().map(PendingBuffer::stats)
     }
     /// The template store, for inspection.
-    pub fn store(&self) -> &TemplateStore<SocketAddr, Template, DomainState> {
+    pub fn store(&self) -> &TemplateStore<SocketAddr, StoredTemplate, DomainState> {
         &self.store
     }
     /// A template held for (exporter, source id, template id), without checking its lifetime.
     pub fn template(&self, exporter: SocketAddr, source_id: u32, id: u16) -> Option<&Template> {
         let key = self.config.key_policy.key(exporter);
-        self.store.domain(&key, source_id)?.peek(id)
+        self.store
+            .domain(&key, source_id)?
+            .peek(id)
+            .map(|t| t.0.as_ref())
     }
     /// The state of (exporter, source id): sequence, sampling, interface names.
     pub fn domain_state(&self, exporter: SocketAddr, source_id: u32) -> Option<&DomainState> {
@@ -277,38 +348,25 @@ impl Session {
         self.v5_sequences
             .get(&(self.config.key_policy.key(exporter), domain))
     }
-    /// Drops templates past their lifetime (the store also checks on use).
-    pub fn expire(&mut self, now: Timestamp) -> usize {
-        if let Some(p) = self.pending.as_mut() {
-            p.expire(now);
-        }
-        self.store.expire(now)
+    /// Forgets an exporter: its templates and the state of all its source ids. Returns whether
+    /// it was known.
+    pub fn remove_exporter(&mut self, exporter: SocketAddr) -> bool {
+        let key = self.config.key_policy.key(exporter);
+        self.store.remove_exporter(&key)
     }
 
-    /// Decodes one UDP payload from `exporter` received at `now` (used for template
-    /// lifetimes and the pending buffer; pass the capture time when replaying a capture),
-    /// calling `on_record` with each flow record. Handles v5 and v9, and several export
-    /// messages concatenated in one payload.
-    pub fn decode(
+    /// Decodes one UDP payload from `exporter` received at `now` (template lifetimes and the
+    /// pending buffer follow it: pass the capture time when replaying a capture), handing
+    /// the zero-copy records to `visitor`. Handles v5 and v9, and several export messages
+    /// concatenated in one payload.
+    pub fn decode_records<V: Visitor + ?Sized>(
         &mut self,
         exporter: SocketAddr,
         now: Timestamp,
         datagram: &[u8],
-        mut on_record: impl FnMut(&FlowRecord),
-    ) -> DecodeReport {
-        self.decode_with(exporter, now, datagram, &mut on_record)
-    }
-
-    /// Like [`Session::decode`], with a [`Visitor`] that also sees options data records
-    /// (sampling, interface names, exporter statistics) as they are applied.
-    pub fn decode_with(
-        &mut self,
-        exporter: SocketAddr,
-        now: Timestamp,
-        datagram: &[u8],
-        visitor: &mut impl Visitor,
-    ) -> DecodeReport {
-        let mut report = DecodeReport::default();
+        visitor: &mut V,
+    ) -> Summary {
+        let mut summary = Summary::default();
         self.stats.datagrams += 1;
         let mut base = 0usize;
         // Each message is at least a header long, so this loop ends.
@@ -316,24 +374,24 @@ impl Session {
             if rest.is_empty() || (base > 0 && rest.iter().all(|&b| b == 0)) {
                 break;
             }
-            report.messages += 1;
+            summary.messages += 1;
             self.stats.messages += 1;
+            let mut run = Run {
+                visitor: &mut *visitor,
+                summary: &mut summary,
+            };
             let consumed = match read_u16(rest, 0) {
-                v5_packet::VERSION => self.decode_v5(exporter, rest, base, &mut report, visitor),
-                v9_packet::VERSION => {
-                    self.decode_v9(exporter, now, rest, base, &mut report, visitor)
-                }
+                v5_packet::VERSION => self.decode_v5(exporter, rest, base, &mut run),
+                v9_packet::VERSION => self.decode_v9(exporter, now, rest, base, &mut run),
                 version if rest.len() >= 2 => {
-                    report.errors.push(Error::BadVersion {
+                    run.error(Error::BadVersion {
                         offset: base,
                         version,
                     });
                     None
                 }
                 _ => {
-                    report
-                        .errors
-                        .push(crate::error::truncated(base, 2, rest.len(), "version"));
+                    run.error(crate::error::truncated(base, 2, rest.len(), "version"));
                     None
                 }
             };
@@ -342,24 +400,23 @@ impl Session {
                 _ => break,
             }
         }
-        self.stats.errors += report.errors.len() as u64;
-        report
+        self.stats.errors += summary.errors as u64;
+        summary
     }
 
     /// Decodes a v5 message at `base`; returns the bytes it spans when another message may
     /// follow.
-    fn decode_v5(
+    fn decode_v5<V: Visitor + ?Sized>(
         &mut self,
         exporter: SocketAddr,
         bytes: &[u8],
         base: usize,
-        report: &mut DecodeReport,
-        visitor: &mut impl Visitor,
+        run: &mut Run<'_, V>,
     ) -> Option<usize> {
         let p = match V5Packet::new_checked(bytes) {
             Ok(p) => p,
             Err(e) => {
-                report.errors.push(shift(e, base));
+                run.error(e.shifted(base));
                 return None;
             }
         };
@@ -379,12 +436,11 @@ impl Session {
         for r in p.records() {
             match r {
                 Ok(r) => {
-                    ctx.record_into(&r, &mut self.scratch);
-                    visitor.flow(&self.scratch);
-                    report.records += 1;
+                    run.visitor.v5(&ctx, &r);
+                    run.summary.flows += 1;
                     self.stats.flow_records += 1;
                 }
-                Err(e) => report.errors.push(shift(e, base)),
+                Err(e) => run.error(e.shifted(base)),
             }
         }
         let len = p.message_len();
@@ -395,19 +451,18 @@ impl Session {
 
     /// Decodes a v9 message at `base`; returns the bytes it spans when another message
     /// follows.
-    fn decode_v9(
+    fn decode_v9<V: Visitor + ?Sized>(
         &mut self,
         exporter: SocketAddr,
         now: Timestamp,
         bytes: &[u8],
         base: usize,
-        report: &mut DecodeReport,
-        visitor: &mut impl Visitor,
+        run: &mut Run<'_, V>,
     ) -> Option<usize> {
         let p = match V9Packet::new_checked(bytes) {
             Ok(p) => p,
             Err(e) => {
-                report.errors.push(shift(e, base));
+                run.error(e.shifted(base));
                 return None;
             }
         };
@@ -417,7 +472,7 @@ impl Session {
             source_id: p.source_id(),
             sequence: p.sequence(),
             time: TimeContext {
-                export_time: Some(Timestamp::from_unix_secs(p.unix_secs())),
+                export_time: Some(Timestamp::from_unix_secs(i64::from(p.unix_secs()))),
                 sys_uptime_ms: Some(p.sys_uptime()),
                 system_init_time: None,
             },
@@ -440,10 +495,10 @@ impl Session {
             let Some(set) = sets.next() else { break };
             match set {
                 Ok(set) => {
-                    let n = self.flowset(key, now, &ctx, &set, base, report, visitor);
+                    let n = self.flowset(key, now, &ctx, &set, base, run);
                     seen = seen.zip(n).map(|(a, b)| a + b);
                 }
-                Err(e) => report.errors.push(shift(e, base)),
+                Err(e) => run.error(e.shifted(base)),
             }
         }
         self.check_count(seen, p.count());
@@ -456,30 +511,29 @@ impl Session {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn flowset(
+    /// Handles one FlowSet; returns the records it held, or `None` when its data went to the
+    /// pending buffer (or was dropped).
+    fn flowset<V: Visitor + ?Sized>(
         &mut self,
         key: SocketAddr,
         now: Timestamp,
         ctx: &MessageCtx,
         set: &FlowSet<'_>,
         base: usize,
-        report: &mut DecodeReport,
-        visitor: &mut impl Visitor,
+        run: &mut Run<'_, V>,
     ) -> Option<usize> {
         let sid = ctx.source_id;
         match set.kind() {
             FlowSetKind::Template | FlowSetKind::OptionsTemplate => {
                 let options = set.kind() == FlowSetKind::OptionsTemplate;
-                let parsed: Vec<Result<Template>> = if options {
+                let registry = &self.config.registry;
+                let parsed: Vec<Result<Template, Error>> = if options {
                     set.options_templates()
-                        .map(|r| {
-                            r.and_then(|r| Template::from_options_record(&r, &self.config.registry))
-                        })
+                        .map(|r| r.and_then(|r| Template::from_options_record(&r, registry)))
                         .collect()
                 } else {
                     set.templates()
-                        .map(|r| r.and_then(|r| Template::from_record(&r, &self.config.registry)))
+                        .map(|r| r.and_then(|r| Template::from_record(&r, registry)))
                         .collect()
                 };
                 let seen = parsed.len();
@@ -487,33 +541,47 @@ impl Session {
                     match t {
                         Ok(t) => {
                             let id = t.id();
-                            let outcome = self.store.insert(key, sid, id, t, now);
+                            let outcome =
+                                self.store
+                                    .insert(key, sid, id, StoredTemplate(Arc::new(t)), now);
                             if outcome.is_stored() {
-                                report.templates += 1;
+                                run.summary.templates += 1;
                             }
+                            run.visitor.template(&TemplateEvent {
+                                protocol: ProtocolKind::Netflow9,
+                                exporter: ctx.exporter,
+                                domain: sid,
+                                template_id: id,
+                                options,
+                                action: outcome.into(),
+                            });
                             if matches!(outcome, Insert::Learned | Insert::Replaced) {
-                                self.replay(key, now, sid, id, report, visitor);
+                                self.replay(key, now, sid, id, run);
                             }
                         }
                         Err(e) => {
-                            if matches!(
-                                e,
-                                Error::BadTemplateId { .. }
-                                    | Error::EmptyTemplate { .. }
-                                    | Error::ZeroLengthTemplate { .. }
-                                    | Error::BadOptionsLength { .. }
-                            ) {
+                            if let Error::BadTemplate { template_id, .. } = e {
                                 self.store.note_invalid();
+                                run.visitor.template(&TemplateEvent {
+                                    protocol: ProtocolKind::Netflow9,
+                                    exporter: ctx.exporter,
+                                    domain: sid,
+                                    template_id,
+                                    options,
+                                    action: TemplateAction::Invalid,
+                                });
                             }
-                            report.errors.push(shift(e, base));
+                            run.error(e.shifted(base));
                         }
                     }
                 }
                 Some(seen)
             }
             FlowSetKind::Data(id) => {
-                if self.store.get(&key, sid, id, now).is_none() {
+                let template = self.store.get(&key, sid, id, now).map(|t| t.0.clone());
+                let Some(template) = template else {
                     self.stats.data_sets_without_template += 1;
+                    run.summary.missing_templates += 1;
                     let kept = match self.pending.as_mut() {
                         Some(p) => p.push(
                             (key, sid, id),
@@ -524,25 +592,24 @@ impl Session {
                         None => false,
                     };
                     if !kept {
-                        report.errors.push(Error::MissingTemplate {
+                        run.error(Error::MissingTemplate {
                             offset: base + set.offset(),
                             template_id: id,
                         });
                     }
                     return None;
-                }
+                };
                 Some(self.data(
                     key,
                     ctx,
+                    &template,
                     set.body(),
                     base + set.body_offset(),
-                    id,
-                    report,
-                    visitor,
+                    run,
                 ))
             }
             FlowSetKind::Reserved(set_id) => {
-                report.errors.push(Error::ReservedSetId {
+                run.error(Error::ReservedSetId {
                     offset: base + set.offset(),
                     set_id,
                 });
@@ -551,85 +618,185 @@ impl Session {
         }
     }
 
-    fn replay(
+    /// Decodes the data held for a template that just came.
+    fn replay<V: Visitor + ?Sized>(
         &mut self,
         key: SocketAddr,
         now: Timestamp,
         sid: u32,
         id: u16,
-        report: &mut DecodeReport,
-        visitor: &mut impl Visitor,
+        run: &mut Run<'_, V>,
     ) {
         let Some(p) = self.pending.as_mut() else {
             return;
         };
         p.expire(now);
-        for ((ctx, offset), body) in p.take(&(key, sid, id)) {
-            let _ = self.data(key, &ctx, &body, offset, id, report, visitor);
+        let waiting = p.take(&(key, sid, id));
+        let Some(template) = self
+            .store
+            .domain(&key, sid)
+            .and_then(|d| d.peek(id))
+            .map(|t| t.0.clone())
+        else {
+            return;
+        };
+        for ((ctx, offset), body) in waiting {
+            self.data(key, &ctx, &template, &body, offset, run);
         }
     }
 
-    /// Decodes a data FlowSet body (at absolute `offset`) whose template is held; returns
-    /// the records decoded.
-    #[allow(clippy::too_many_arguments)]
-    fn data(
+    /// Decodes a data FlowSet body (at absolute `offset`) of `template`; returns the records
+    /// decoded.
+    fn data<V: Visitor + ?Sized>(
         &mut self,
         key: SocketAddr,
         ctx: &MessageCtx,
+        template: &Template,
         body: &[u8],
         offset: usize,
-        id: u16,
-        report: &mut DecodeReport,
-        visitor: &mut impl Visitor,
+        run: &mut Run<'_, V>,
     ) -> usize {
-        let Some(domain) = self.store.domain(&key, ctx.source_id) else {
-            return 0;
-        };
-        let Some(template) = domain.peek(id) else {
-            return 0;
-        };
         let mut n = 0;
-        let records = crate::wire::v9_data::DataRecords::new(body, offset, template);
-        if template.is_options() {
-            let mut updates = Vec::new();
-            let octx = OptionsContext {
-                exporter: ctx.exporter,
-                source_id: ctx.source_id,
+        for r in DataRecords::new(body, offset, template) {
+            let r = match r {
+                Ok(r) => r,
+                Err(e) => {
+                    run.error(e);
+                    continue;
+                }
             };
-            for r in records {
-                match r {
-                    Ok(r) => {
-                        visitor.options(&octx, &r);
-                        updates.push(options_update(&r));
-                    }
-                    Err(e) => report.errors.push(e),
-                }
+            n += 1;
+            if template.is_options() {
+                self.learn(key, ctx.source_id, &r);
+                run.summary.options += 1;
+                self.stats.options_records += 1;
+            } else {
+                run.summary.flows += 1;
+                self.stats.flow_records += 1;
             }
-            n = updates.len();
-            report.options_records += n;
-            self.stats.options_records += n as u64;
-            let (max_samplers, max_names) =
-                (self.config.max_samplers, self.config.max_interface_names);
-            if let Some(d) = self.store.domain_mut(&key, ctx.source_id) {
-                for u in updates {
-                    apply_options(&mut d.state, u, max_samplers, max_names);
-                }
-            }
-            return n;
-        }
-        for r in records {
-            match r {
-                Ok(r) => {
-                    flow_record_into(&r, ctx, &domain.state, &mut self.scratch);
-                    visitor.flow(&self.scratch);
-                    n += 1;
-                    report.records += 1;
-                    self.stats.flow_records += 1;
-                }
-                Err(e) => report.errors.push(e),
-            }
+            let state = self.store.domain(&key, ctx.source_id).map(|d| &d.state);
+            let rctx = RecordContext {
+                exporter: ctx.exporter,
+                domain: ctx.source_id,
+                sequence: ctx.sequence,
+                time: ctx.time,
+                registry: &self.config.registry,
+                state,
+            };
+            run.visitor.data(&rctx, &r);
         }
         n
+    }
+
+    /// Learns what an options record says (sampling, interface names).
+    fn learn(&mut self, key: SocketAddr, source_id: u32, r: &DataRecord<'_, '_>) {
+        let mut values = OptionsValues::default();
+        for (spec, v) in r.fields() {
+            let field = match (spec.scope, spec.field_type) {
+                // The interface scope names the interface the record describes.
+                (true, scope::INTERFACE) => FieldId::iana(ie::INGRESS_INTERFACE),
+                (true, _) => continue,
+                (false, t) => FieldId::iana(t),
+            };
+            values.observe(field, &v);
+        }
+        let limits = self.config.options;
+        if let Some(d) = self.store.domain_mut(&key, source_id) {
+            let learned = d.state.options.learn(&values, &limits);
+            if learned.over_limit {
+                self.stats.options_over_limit += 1;
+            }
+        }
+    }
+}
+
+/// What one decode call hands out and adds up.
+struct Run<'r, V: ?Sized> {
+    visitor: &'r mut V,
+    summary: &'r mut Summary,
+}
+
+impl<V: Visitor + ?Sized> Run<'_, V> {
+    fn error(&mut self, e: Error) {
+        self.summary.errors += 1;
+        self.visitor.error(&e);
+    }
+}
+
+impl Decoder for Session {
+    /// NetFlow v5 and v9: a 16-bit version 5 or 9.
+    fn accepts(datagram: &[u8]) -> bool {
+        matches!(datagram, [0, 5 | 9, ..])
+    }
+
+    fn decode<S: Sink + ?Sized>(
+        &mut self,
+        exporter: SocketAddr,
+        now: Timestamp,
+        datagram: &[u8],
+        sink: &mut S,
+    ) -> Summary {
+        // The scratch records leave the session for the call, so the visitor can fill them
+        // while the session decodes; taking them allocates nothing.
+        let mut adapter = ToSink {
+            sink,
+            exporter,
+            protocol: match datagram {
+                [0, 5, ..] => ProtocolKind::Netflow5,
+                _ => ProtocolKind::Netflow9,
+            },
+            flow: core::mem::take(&mut self.flow),
+            options: core::mem::take(&mut self.options),
+        };
+        let summary = self.decode_records(exporter, now, datagram, &mut adapter);
+        self.flow = adapter.flow;
+        self.options = adapter.options;
+        summary
+    }
+
+    fn expire(&mut self, now: Timestamp) -> usize {
+        if let Some(p) = self.pending.as_mut() {
+            p.expire(now);
+        }
+        self.store.expire(now)
+    }
+}
+
+/// The [`Visitor`] behind [`Decoder::decode`]: converts records and hands them to a sink.
+struct ToSink<'s, S: ?Sized> {
+    sink: &'s mut S,
+    exporter: SocketAddr,
+    protocol: ProtocolKind,
+    flow: FlowRecord,
+    options: OptionsRecord,
+}
+
+impl<S: Sink + ?Sized> Visitor for ToSink<'_, S> {
+    fn data(&mut self, ctx: &RecordContext<'_>, record: &DataRecord<'_, '_>) {
+        if record.template().is_options() {
+            ctx.options_record_into(record, &mut self.options);
+            self.sink.options(&self.options);
+        } else {
+            ctx.flow_record_into(record, &mut self.flow);
+            self.sink.flow(&self.flow);
+        }
+    }
+
+    fn v5(&mut self, ctx: &V5Context, record: &V5Record<&[u8]>) {
+        ctx.flow_record_into(record, &mut self.flow);
+        self.sink.flow(&self.flow);
+    }
+
+    fn error(&mut self, error: &Error) {
+        self.sink.error(&DecodeError {
+            protocol: Some(self.protocol),
+            exporter: self.exporter,
+            error,
+        });
+    }
+
+    fn template(&mut self, event: &TemplateEvent) {
+        self.sink.template(event);
     }
 }
 
@@ -647,209 +814,46 @@ fn note_sequence(stats: &mut SessionStats, ev: SequenceEvent, advance: u64) {
     }
 }
 
-/// Moves an error's offset by `base` (the message's offset in its datagram).
-fn shift(e: Error, base: usize) -> Error {
-    if base == 0 {
-        return e;
-    }
-    match e {
-        Error::Truncated {
-            offset,
-            needed,
-            available,
-            what,
-        } => Error::Truncated {
-            offset: offset + base,
-            needed,
-            available,
-            what,
-        },
-        Error::BadVersion { offset, version } => Error::BadVersion {
-            offset: offset + base,
-            version,
-        },
-        Error::CountMismatch {
-            offset,
-            count,
-            present,
-        } => Error::CountMismatch {
-            offset: offset + base,
-            count,
-            present,
-        },
-        Error::BadSetLength {
-            offset,
-            set_id,
-            length,
-            available,
-        } => Error::BadSetLength {
-            offset: offset + base,
-            set_id,
-            length,
-            available,
-        },
-        Error::ReservedSetId { offset, set_id } => Error::ReservedSetId {
-            offset: offset + base,
-            set_id,
-        },
-        Error::BadTemplateId {
-            offset,
-            template_id,
-        } => Error::BadTemplateId {
-            offset: offset + base,
-            template_id,
-        },
-        Error::EmptyTemplate {
-            offset,
-            template_id,
-        } => Error::EmptyTemplate {
-            offset: offset + base,
-            template_id,
-        },
-        Error::ZeroLengthTemplate {
-            offset,
-            template_id,
-        } => Error::ZeroLengthTemplate {
-            offset: offset + base,
-            template_id,
-        },
-        Error::BadOptionsLength {
-            offset,
-            template_id,
-            what,
-            length,
-        } => Error::BadOptionsLength {
-            offset: offset + base,
-            template_id,
-            what,
-            length,
-        },
-        Error::MissingTemplate {
-            offset,
-            template_id,
-        } => Error::MissingTemplate {
-            offset: offset + base,
-            template_id,
-        },
-        Error::BadVariableLength {
-            offset,
-            field_type,
-            length,
-        } => Error::BadVariableLength {
-            offset: offset + base,
-            field_type,
-            length,
-        },
-        other => other,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::TemplateProblem;
 
-fn options_update(r: &DataRecord<'_, '_>) -> OptionsUpdate {
-    let mut u = OptionsUpdate::default();
-    let mut sampling = SamplingElements::default();
-    for (spec, v) in r.fields() {
-        if spec.scope {
-            if spec.field_type == scope::INTERFACE {
-                u.if_index = v.as_u64().and_then(|x| u32::try_from(x).ok());
+    #[test]
+    fn a_bad_template_is_reported_as_an_invalid_template_event() {
+        // Template FlowSet with template id 255 (reserved).
+        let d = [
+            0, 9, 0, 1, 0, 0, 0, 1, 0x65, 0x53, 0xf1, 0, 0, 0, 0, 1, 0, 0, 0, 0, //
+            0, 0, 0, 12, 0, 255, 0, 1, 0, 8, 0, 4,
+        ];
+        struct Events(Vec<TemplateAction>, Vec<Error>);
+        impl Visitor for Events {
+            fn data(&mut self, _: &RecordContext<'_>, _: &DataRecord<'_, '_>) {}
+            fn template(&mut self, e: &TemplateEvent) {
+                self.0.push(e.action);
             }
-            continue;
-        }
-        if sampling.observe(FieldId::iana(spec.field_type), &v) {
-            continue;
-        }
-        match spec.field_type {
-            10 if u.if_index.is_none() => {
-                u.if_index = v.as_u64().and_then(|x| u32::try_from(x).ok())
-            }
-            82 => {
-                u.if_name = v
-                    .as_bytes()
-                    .map(|b| String::from_utf8_lossy(b).trim_end_matches('\0').to_owned())
-            }
-            _ => {}
-        }
-    }
-    u.interval = sampling.interval();
-    u.algorithm = sampling.algorithm;
-    u.sampler_id = sampling.sampler_id;
-    u
-}
-
-fn apply_options(s: &mut DomainState, u: OptionsUpdate, max_samplers: usize, max_names: usize) {
-    if let Some(interval) = u.interval.filter(|&i| i > 0) {
-        let sampling = Sampling {
-            interval,
-            algorithm: u.algorithm,
-        };
-        match u.sampler_id {
-            Some(id) => {
-                if s.samplers.len() < max_samplers || s.samplers.contains_key(&id) {
-                    s.samplers.insert(id, sampling);
-                }
-                // The most recent sampler is also the default for records without an id.
-                s.sampling = Some(sampling);
-            }
-            None => s.sampling = Some(sampling),
-        }
-    }
-    if let (Some(i), Some(name)) = (u.if_index, u.if_name) {
-        let room = s.interface_names.len() < max_names || s.interface_names.contains_key(&i);
-        if room {
-            s.interface_names.insert(i, name);
-        }
-    }
-}
-
-/// Fills `out` from a v9 data record: header context, the fields through the template's
-/// compiled [`RecordPlan`](flowwire_record::plan::RecordPlan) (the same result as
-/// [`mapping::apply`] per field then [`mapping::finish`]: NSEL initiator/responder and total
-/// counters into octets and packets), then the domain's sampling where the record has none
-/// of its own (by its sampler id 48 / selector id 302 when the exporter announced several).
-fn flow_record_into(
-    r: &DataRecord<'_, '_>,
-    ctx: &MessageCtx,
-    state: &DomainState,
-    out: &mut FlowRecord,
-) {
-    out.clear();
-    out.kind = Some(ProtocolKind::Netflow9);
-    out.exporter = Some(ctx.exporter);
-    out.domain = Some(ctx.source_id);
-    out.sequence = Some(ctx.sequence);
-    out.export_time = ctx.time.export_time;
-    match r.template().plan() {
-        // The compiled plan: no per-field lookups, nothing allocated for typed fields.
-        Some(plan) => {
-            // The record was split by this template's lengths, so the plan cannot run short;
-            // were it to, the fields decoded so far are kept.
-            let _ = plan.decode(r.bytes(), &ctx.time, out);
-        }
-        None => {
-            for (spec, value) in r.fields() {
-                if !spec.scope {
-                    mapping::apply(out, FieldId::iana(spec.field_type), value, &ctx.time);
-                }
-            }
-            mapping::finish(out);
-        }
-    }
-    let sampler = if state.samplers.is_empty() {
-        None
-    } else {
-        [48, 302]
-            .into_iter()
-            .find_map(|id| out.extra_field(FieldId::iana(id)))
-            .and_then(|v| v.as_value().as_u64())
-    };
-    if out.sampling_interval.is_none() {
-        let s = sampler
-            .and_then(|id| state.samplers.get(&id))
-            .or(state.sampling.as_ref());
-        if let Some(s) = s {
-            out.sampling_interval = Some(s.interval);
-            if out.sampling_algorithm.is_none() {
-                out.sampling_algorithm = s.algorithm;
+            fn error(&mut self, e: &Error) {
+                self.1.push(e.clone());
             }
         }
+        let mut ev = Events(Vec::new(), Vec::new());
+        let mut s = Session::default();
+        let summary = s.decode_records(
+            "192.0.2.1:2055".parse().unwrap(),
+            Timestamp::from_unix_secs(1_700_000_000),
+            &d,
+            &mut ev,
+        );
+        assert_eq!(ev.0, [TemplateAction::Invalid]);
+        assert!(matches!(
+            ev.1[..],
+            [Error::BadTemplate {
+                offset: 24,
+                template_id: 255,
+                problem: TemplateProblem::ReservedId
+            }]
+        ));
+        assert_eq!(summary.errors, 1);
+        assert_eq!(s.store_stats().rejected_invalid, 1);
     }
 }

@@ -8,7 +8,7 @@ use flowwire_record::registry::{FieldId, Registry};
 use flowwire_record::template_store::TemplateCost;
 use flowwire_record::{DataType, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TemplateProblem};
 use crate::wire::v9_flowset::MIN_DATA_SET_ID;
 use crate::wire::v9_template::{OptionsTemplateRecord, TemplateRecord};
 
@@ -100,15 +100,17 @@ impl Template {
     /// [`FieldSpec::scope`]). `offset` is where its record was found, for errors.
     pub fn new(id: u16, fields: Vec<FieldSpec>, options: bool, offset: usize) -> Result<Self> {
         if id < MIN_DATA_SET_ID {
-            return Err(Error::BadTemplateId {
+            return Err(Error::BadTemplate {
                 offset,
                 template_id: id,
+                problem: TemplateProblem::ReservedId,
             });
         }
         if fields.is_empty() {
-            return Err(Error::EmptyTemplate {
+            return Err(Error::BadTemplate {
                 offset,
                 template_id: id,
+                problem: TemplateProblem::NoFields,
             });
         }
         let variable = fields.iter().any(FieldSpec::is_variable);
@@ -123,9 +125,10 @@ impl Template {
             })
             .sum::<usize>();
         if min_record_len == 0 {
-            return Err(Error::ZeroLengthTemplate {
+            return Err(Error::BadTemplate {
                 offset,
                 template_id: id,
+                problem: TemplateProblem::ZeroLengthRecord,
             });
         }
         let scope_count = fields.iter().filter(|f| f.scope).count();
@@ -225,15 +228,25 @@ mod tests {
         let f = |t, l| FieldSpec::field(t, l, &r);
         assert!(matches!(
             Template::new(255, vec![f(8, 4)], false, 3),
-            Err(Error::BadTemplateId { offset: 3, .. })
+            Err(Error::BadTemplate {
+                offset: 3,
+                problem: TemplateProblem::ReservedId,
+                ..
+            })
         ));
         assert!(matches!(
             Template::new(256, vec![], false, 0),
-            Err(Error::EmptyTemplate { .. })
+            Err(Error::BadTemplate {
+                problem: TemplateProblem::NoFields,
+                ..
+            })
         ));
         assert!(matches!(
             Template::new(256, vec![f(8, 0), f(12, 0)], false, 0),
-            Err(Error::ZeroLengthTemplate { .. })
+            Err(Error::BadTemplate {
+                problem: TemplateProblem::ZeroLengthRecord,
+                ..
+            })
         ));
         let t = Template::new(256, vec![f(8, 4), f(82, VARIABLE_LENGTH)], false, 0).unwrap();
         assert_eq!((t.min_record_len(), t.is_variable()), (5, true));

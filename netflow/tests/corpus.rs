@@ -4,6 +4,7 @@
 
 mod common;
 
+use flowwire_netflow::record::{Collect, Decoder, FlowRecord};
 use flowwire_netflow::session::Session;
 
 #[test]
@@ -23,10 +24,11 @@ fn corpus_decodes_without_errors() {
             let (mut records, mut errors) = (0usize, Vec::new());
             for f in &files {
                 for d in common::read_pcap(&dir.join(f)) {
-                    let report = session.decode(d.src, d.time, &d.payload, |_| {});
+                    let mut got = Collect::<flowwire_netflow::Error>::default();
+                    let report = session.decode(d.src, d.time, &d.payload, &mut got);
                     if *f == name {
-                        records += report.records;
-                        errors.extend(report.errors);
+                        records += report.flows;
+                        errors.extend(got.errors);
                     }
                 }
             }
@@ -78,14 +80,16 @@ fn exporter_captures_decode_without_errors() {
         let mut session = Session::default();
         let (mut records, mut errors, mut sampled) = (0, 0, 0);
         for d in common::read_pcap(&dir.join(&n)) {
-            let r = session.decode(d.src, d.time, &d.payload, |r| {
-                if r.sampling_interval.unwrap_or(1) > 1 {
-                    sampled += 1;
-                }
-            });
-            records += r.records;
-            errors += r.errors.len();
-            for e in &r.errors {
+            let mut got = Collect::<flowwire_netflow::Error>::default();
+            let r = session.decode(d.src, d.time, &d.payload, &mut got);
+            sampled += got
+                .flows
+                .iter()
+                .filter(|r| r.sampling_interval.unwrap_or(1) > 1)
+                .count();
+            records += r.flows;
+            errors += r.errors;
+            for e in &got.errors {
                 println!("    {e}");
             }
         }
@@ -121,17 +125,17 @@ fn corpus_truncated_and_mutated_never_panics() {
             let datagrams = common::read_pcap(&dir.join(&name));
             let mut session = Session::default();
             for d in &datagrams {
-                session.decode(d.src, d.time, &d.payload, |_| {});
+                session.decode(d.src, d.time, &d.payload, &mut |_: &FlowRecord| {});
             }
             for d in &datagrams {
                 for n in 0..d.payload.len() {
-                    session.decode(d.src, d.time, &d.payload[..n], |_| {});
+                    session.decode(d.src, d.time, &d.payload[..n], &mut |_: &FlowRecord| {});
                     decodes += 1;
                 }
                 let mut m = d.payload.clone();
                 for i in (0..m.len()).step_by(7) {
                     m[i] ^= 0xff;
-                    session.decode(d.src, d.time, &m, |_| {});
+                    session.decode(d.src, d.time, &m, &mut |_: &FlowRecord| {});
                     m[i] ^= 0xff;
                     decodes += 1;
                 }

@@ -3,9 +3,9 @@
 
 use std::net::SocketAddr;
 
-use flowwire_netflow::Error;
-use flowwire_netflow::record::{FlowRecord, Timestamp};
+use flowwire_netflow::record::{Collect, Decoder, FlowRecord, Timestamp};
 use flowwire_netflow::session::{Session, SessionConfig};
+use flowwire_netflow::{Error, TemplateProblem};
 
 fn exporter() -> SocketAddr {
     "192.0.2.1:2055".parse().unwrap()
@@ -69,9 +69,9 @@ fn good_record(last: u8) -> Vec<u8> {
 }
 
 fn decode(session: &mut Session, datagram: &[u8]) -> (Vec<FlowRecord>, Vec<Error>) {
-    let mut flows = Vec::new();
-    let report = session.decode(exporter(), now(), datagram, |r| flows.push(r.clone()));
-    (flows, report.errors)
+    let mut got = Collect::<Error>::default();
+    session.decode(exporter(), now(), datagram, &mut got);
+    (got.flows, got.errors)
 }
 
 fn no_pending() -> Session {
@@ -126,9 +126,10 @@ fn template_with_no_fields_is_rejected_and_its_neighbour_kept() {
     assert!(
         matches!(
             errors.as_slice(),
-            [Error::EmptyTemplate {
+            [Error::BadTemplate {
                 template_id: 300,
-                offset: 24
+                offset: 24,
+                problem: TemplateProblem::NoFields,
             }]
         ),
         "{errors:?}"
@@ -143,8 +144,9 @@ fn template_of_zero_length_fields_is_rejected() {
     assert!(
         matches!(
             errors.as_slice(),
-            [Error::ZeroLengthTemplate {
+            [Error::BadTemplate {
                 template_id: 256,
+                problem: TemplateProblem::ZeroLengthRecord,
                 ..
             }]
         ),

@@ -3,9 +3,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use flowwire_netflow::exporter::{ExporterConfig, V9Exporter};
+use flowwire_netflow::exporter::{V9Exporter, V9ExporterConfig};
 use flowwire_netflow::record::mapping::TimeContext;
 use flowwire_netflow::record::registry::Registry;
+use flowwire_netflow::record::{Collect, Decoder, Exporter};
 use flowwire_netflow::record::{FlowRecord, Timestamp};
 use flowwire_netflow::repr::v5::{V5Context, V5RecordRepr, V5Repr};
 use flowwire_netflow::repr::v9::{
@@ -163,8 +164,8 @@ fn flow_record() -> impl Strategy<Value = FlowRecord> {
                     dst_as: Some(das.into()),
                     src_mask: Some(sm),
                     dst_mask: Some(dm),
-                    start: Some(Timestamp::from_unix_millis(export_ms - a.max(b))),
-                    end: Some(Timestamp::from_unix_millis(export_ms - a.min(b))),
+                    start: Some(Timestamp::from_unix_millis_u64(export_ms - a.max(b))),
+                    end: Some(Timestamp::from_unix_millis_u64(export_ms - a.min(b))),
                     ..FlowRecord::default()
                 }
             },
@@ -209,7 +210,7 @@ proptest! {
             }
         }
         let mut s = Session::default();
-        s.decode("192.0.2.1:1".parse().unwrap(), Timestamp::UNIX_EPOCH, &bytes, |_| {});
+        s.decode("192.0.2.1:1".parse().unwrap(), Timestamp::UNIX_EPOCH, &bytes, &mut |_: &FlowRecord| {});
     }
 
     #[test]
@@ -230,8 +231,8 @@ proptest! {
         let n = cut.index(bytes.len() + 1);
         let mut s = Session::default();
         let ex: SocketAddr = "192.0.2.1:1".parse().unwrap();
-        s.decode(ex, Timestamp::UNIX_EPOCH, &bytes[..n], |_| {});
-        s.decode(ex, Timestamp::UNIX_EPOCH, &bytes, |_| {});
+        s.decode(ex, Timestamp::UNIX_EPOCH, &bytes[..n], &mut |_: &FlowRecord| {});
+        s.decode(ex, Timestamp::UNIX_EPOCH, &bytes, &mut |_: &FlowRecord| {});
     }
 
     #[test]
@@ -252,7 +253,7 @@ proptest! {
         let p = V5Packet::new_checked(&bytes[..]).unwrap();
         let ctx = V5Context::new(&p, None);
         let mut back = FlowRecord::default();
-        ctx.record_into(&p.records().next().unwrap().unwrap(), &mut back);
+        ctx.flow_record_into(&p.records().next().unwrap().unwrap(), &mut back);
         prop_assert_eq!(typed(&back), typed(&r));
     }
 
@@ -260,18 +261,19 @@ proptest! {
     fn flow_record_v9_flow_record(rs in prop::collection::vec(flow_record(), 1..60)) {
         let boot = Timestamp::from_unix_secs(1_690_000_000);
         let now = Timestamp::from_unix_secs(1_700_000_000);
-        let mut e = V9Exporter::new(ExporterConfig::default(), boot);
-        let mut out = Vec::new();
+        let mut e = V9Exporter::new(V9ExporterConfig { boot: Some(boot), ..V9ExporterConfig::default() });
+        let mut out: Vec<Vec<u8>> = Vec::new();
         for r in &rs {
-            e.push(r, now, &mut out).unwrap();
+            e.push(r, now, &mut |p| out.push(p.to_vec())).unwrap();
         }
-        e.flush(now, &mut out);
+        e.flush(now, &mut |p| out.push(p.to_vec())).unwrap();
         let mut s = Session::default();
-        let mut got = Vec::new();
+        let mut got = Collect::<flowwire_netflow::Error>::default();
         for p in &out {
-            let rep = s.decode("192.0.2.1:2055".parse().unwrap(), now, p, |r| got.push(r.clone()));
-            prop_assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+            let rep = s.decode("192.0.2.1:2055".parse().unwrap(), now, p, &mut got);
+            prop_assert_eq!(rep.errors, 0, "{:?}", got.errors);
         }
+        let got = got.flows;
         prop_assert_eq!(got.len(), rs.len());
         for (a, b) in rs.iter().zip(&got) {
             prop_assert_eq!(typed(a), typed(b));

@@ -6,15 +6,16 @@ mod common;
 
 use std::net::SocketAddr;
 
-use flowwire_netflow::Error;
 use flowwire_netflow::record::registry::FieldId;
+use flowwire_netflow::record::{Collect, Decoder, KeyPolicy};
 use flowwire_netflow::record::{FlowRecord, Timestamp};
-use flowwire_netflow::session::{ExporterKeyPolicy, Session, SessionConfig};
+use flowwire_netflow::session::{Session, SessionConfig};
+use flowwire_netflow::{Error, TemplateProblem};
 
 const NOW: u32 = 1_700_000_000;
 
 fn now() -> Timestamp {
-    Timestamp::from_unix_secs(NOW)
+    Timestamp::from_unix_secs(NOW.into())
 }
 
 /// A v9 message with the given FlowSets (`(set id, body)`), uptime 10 s, source id 7.
@@ -68,9 +69,9 @@ fn exporter() -> SocketAddr {
 }
 
 fn decode(s: &mut Session, from: SocketAddr, d: &[u8]) -> (Vec<FlowRecord>, Vec<Error>) {
-    let mut out = Vec::new();
-    let r = s.decode(from, now(), d, |r| out.push(r.clone()));
-    (out, r.errors)
+    let mut got = Collect::<Error>::default();
+    s.decode(from, now(), d, &mut got);
+    (got.flows, got.errors)
 }
 
 #[test]
@@ -134,9 +135,10 @@ fn bad_templates_are_rejected_and_counted_and_the_rest_decodes() {
     assert_eq!(
         errs,
         vec![
-            Error::ZeroLengthTemplate {
+            Error::BadTemplate {
                 offset: 24,
-                template_id: 257
+                template_id: 257,
+                problem: TemplateProblem::ZeroLengthRecord,
             },
             Error::ReservedSetId {
                 offset: 56,
@@ -171,7 +173,8 @@ fn options_data_sets_sampling_and_interface_names() {
     assert_eq!(recs[0].sampling_algorithm, Some(2));
     assert_eq!(recs[0].scaled_octets(), Some(10_000));
     let st = s.domain_state(exporter(), 7).unwrap();
-    assert_eq!(st.interface_names.get(&5).map(String::as_str), Some("eth0"));
+    let eth0 = st.options.interface(5).and_then(|i| i.name.as_deref());
+    assert_eq!(eth0, Some("eth0"));
     assert_eq!(s.stats().options_records, 1);
 }
 
@@ -194,8 +197,8 @@ fn sequence_loss_and_reorder() {
 fn exporter_key_policy() {
     let other_port: SocketAddr = "192.0.2.10:40001".parse().unwrap();
     for (policy, shared) in [
-        (ExporterKeyPolicy::SocketAddr, false),
-        (ExporterKeyPolicy::IpAddr, true),
+        (KeyPolicy::AddressAndPort, false),
+        (KeyPolicy::AddressOnly, true),
     ] {
         let mut s = Session::new(SessionConfig {
             key_policy: policy,
@@ -222,12 +225,12 @@ fn concatenated_messages_all_decode() {
     let mut d = message(1, 0, &[(0, template(256, &FLOW)), (256, flow(1, 1, 1))]);
     d.extend(message(2, 0, &[(256, flow(2, 2, 2))]));
     d.extend([0u8; 16]); // and a zero tail
-    let mut report = None;
     let mut recs = Vec::new();
-    report.replace(s.decode(exporter(), now(), &d, |r| recs.push(r.clone())));
-    let report = report.unwrap();
-    assert_eq!((report.messages, report.records), (2, 2));
-    assert!(report.errors.is_empty());
+    let report = s.decode(exporter(), now(), &d, &mut |r: &FlowRecord| {
+        recs.push(r.clone())
+    });
+    assert_eq!((report.messages, report.flows), (2, 2));
+    assert_eq!(report.errors, 0);
     assert_eq!(recs[1].sequence, Some(2));
 }
 
@@ -296,8 +299,8 @@ fn truncation_of_a_whole_datagram_at_every_length() {
     d.extend(message(2, 0, &[(256, flow(1, 1, 1)), (256, flow(2, 2, 2))]));
     for n in 0..d.len() {
         let mut s = Session::default();
-        let r = s.decode(exporter(), now(), &d[..n], |_| {});
-        assert!(r.records <= 2);
+        let r = s.decode(exporter(), now(), &d[..n], &mut |_: &FlowRecord| {});
+        assert!(r.flows <= 2);
     }
 }
 
@@ -317,13 +320,13 @@ fn per_sampler_rates_from_a_real_capture() {
         "akvorado__multiplesamplingrates-data.pcap",
     ] {
         for d in common::read_pcap(&dir.join(f)) {
-            let r = s.decode(d.src, d.time, &d.payload, |r| {
+            let r = s.decode(d.src, d.time, &d.payload, &mut |r: &FlowRecord| {
                 let sampler = r
                     .extra_field(FieldId::iana(48))
                     .and_then(|v| v.as_value().as_u64());
                 rates.push((sampler, r.sampling_interval));
             });
-            assert!(r.errors.is_empty());
+            assert_eq!(r.errors, 0);
         }
     }
     assert_eq!(rates.len(), 12);

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use flowwire_netflow::exporter::{ExporterConfig, V9Exporter};
+use flowwire_netflow::exporter::{V9Exporter, V9ExporterConfig};
+use flowwire_netflow::record::{Decoder, Exporter};
 use flowwire_netflow::record::{FlowRecord, Timestamp};
 use flowwire_netflow::repr::v5::V5Repr;
 use flowwire_netflow::session::Session;
@@ -296,7 +297,7 @@ fn records_match_tshark() {
                     ports.push(d.dst_port);
                 }
                 let last = i + 1 == files.len();
-                session.decode(d.src, d.time, &d.payload, |r| {
+                session.decode(d.src, d.time, &d.payload, &mut |r: &FlowRecord| {
                     if last && (r.src_addr.is_some() || r.dst_addr.is_some()) {
                         mine.push(ours(r));
                     }
@@ -362,7 +363,7 @@ fn sample_records(n: u32, v6: bool) -> Vec<FlowRecord> {
                 octets: Some(u64::from(i) * 977 + 40),
                 packets: Some(u64::from(i % 50) + 1),
                 start: Some(Timestamp::from_unix_millis(
-                    1_700_000_000_000 + u64::from(i),
+                    1_700_000_000_000 + i64::from(i),
                 )),
                 end: Some(Timestamp::from_unix_millis(1_700_000_030_000)),
                 ..FlowRecord::default()
@@ -385,18 +386,16 @@ fn encoder_output_matches_tshark() {
     let records = sample_records(300, true);
     let boot = Timestamp::from_unix_secs(1_699_990_000);
     let now = Timestamp::from_unix_secs(1_700_000_031);
-    let mut e = V9Exporter::new(
-        ExporterConfig {
-            template_refresh_packets: 4,
-            ..ExporterConfig::default()
-        },
-        boot,
-    );
-    let mut packets = Vec::new();
+    let mut e = V9Exporter::new(V9ExporterConfig {
+        template_refresh_packets: 4,
+        boot: Some(boot),
+        ..V9ExporterConfig::default()
+    });
+    let mut packets: Vec<Vec<u8>> = Vec::new();
     for r in &records {
-        e.push(r, now, &mut packets).unwrap();
+        e.push(r, now, &mut |p| packets.push(p.to_vec())).unwrap();
     }
-    e.flush(now, &mut packets);
+    e.flush(now, &mut |p| packets.push(p.to_vec())).unwrap();
     let v9 = tmp.join("v9.pcap");
     common::write_pcap(&v9, 2055, &packets);
     let theirs = tshark_flows(&v9, &[2055], 0);

@@ -1,16 +1,163 @@
 //! Read, apply and clear a bridge's flow export over OVSDB.
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::error::{Error, OvsdbError};
+use crate::error::{Diagnostic, Diagnostics, Error, OvsdbError};
+use crate::health::{ConfigState, IpfixStats};
 use crate::options::ExportOptions;
 use crate::ovsdb::{Client, Endpoint, OPEN_VSWITCH_DB, op};
 use crate::plan::Plan;
-use crate::rows::{CurrentExport, DesiredExport, SchemaInfo, read_operations};
-use crate::spec::{Protocol, ValidSpec};
+use crate::rows::{CurrentExport, DesiredExport, FlowSampleWant, SchemaInfo, read_operations};
+use crate::spec::{Network, Protocol, ValidSpec, ValidateOptions, load_spec};
+
+/// A validated spec with its options: everything [`Configurator::apply`] needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredConfig {
+    /// The collectors (and any warnings found while validating them).
+    pub spec: ValidSpec,
+    /// The bridge and the per-protocol settings.
+    pub options: ExportOptions,
+}
+
+/// Settings given outside the options document (on a command line) that take precedence.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// The bridge, instead of the options' `bridge`.
+    pub bridge: Option<String>,
+    /// Accept sampling every packet ([`ExportOptions::force_sample_all`]).
+    pub force_sample_all: bool,
+    /// Manage a `Flow_Sample_Collector_Set` with this id
+    /// ([`ExportOptions::flow_sample_collector_set`]).
+    pub flow_sample_collector_set: Option<u32>,
+}
+
+impl DesiredConfig {
+    /// Validate a spec document and, when given, an options document (`(text, name)`;
+    /// `name` labels messages), with `overrides` applied to the options. Every problem of
+    /// the spec is reported at once; the options are checked after the overrides.
+    pub fn load(
+        spec_text: &str,
+        spec_name: &str,
+        options: Option<(&str, &str)>,
+        validate: &ValidateOptions,
+        overrides: &Overrides,
+    ) -> Result<DesiredConfig, Error> {
+        let (_, spec) = load_spec(spec_text, spec_name, validate)?;
+        let mut options = match options {
+            Some((text, name)) => ExportOptions::from_text_unchecked(text, name)?,
+            None => ExportOptions::default(),
+        };
+        if let Some(b) = &overrides.bridge {
+            b.clone_into(&mut options.bridge);
+        }
+        options.force_sample_all |= overrides.force_sample_all;
+        if overrides.flow_sample_collector_set.is_some() {
+            options.flow_sample_collector_set = overrides.flow_sample_collector_set;
+        }
+        options.validate()?;
+        Ok(DesiredConfig { spec, options })
+    }
+}
+
+/// What a bridge exports, as `show` reports it: the rows, and how ovs-vswitchd is doing
+/// with them (see [`crate::health`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowReport {
+    /// The rows the bridge points at.
+    pub current: CurrentExport,
+    /// Per protocol (in [`Protocol::ALL`] order), the row's `external_ids`.
+    pub external_ids: [BTreeMap<String, String>; 3],
+    /// Whether ovs-vswitchd has applied the database's configuration; `None` if the
+    /// `Open_vSwitch` row could not be read.
+    pub config: Option<ConfigState>,
+    /// The IPFIX exporter's counters from ovs-vswitchd: `None` when the bridge has no IPFIX
+    /// row, `Err` (why) when they could not be had.
+    pub ipfix_stats: Option<Result<IpfixStats, String>>,
+    /// Problems worth a look: collectors that cannot work from the node, messages
+    /// ovs-vswitchd could not send.
+    pub warnings: Vec<String>,
+}
+
+impl ShowReport {
+    /// The `Network` object the bridge's state corresponds to (see
+    /// [`CurrentExport::to_network`]).
+    pub fn network(&self) -> Network {
+        self.current.to_network()
+    }
+}
+
+fn map_text(m: &BTreeMap<String, String>) -> String {
+    let items: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+impl fmt::Display for ShowReport {
+    /// The bridge and, per protocol, its row's UUID and every managed column, one per line;
+    /// then ovs-vswitchd's side (configuration applied or pending, IPFIX counters) and the
+    /// warnings.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.current;
+        writeln!(f, "bridge {} ({})", c.bridge, c.bridge_uuid)?;
+        for (i, p) in Protocol::ALL.into_iter().enumerate() {
+            match c.get(p) {
+                None => writeln!(f, "{}: not configured", p.spec_field())?,
+                Some(r) => {
+                    writeln!(f, "{}: {} row {}", p.spec_field(), p.table(), r.uuid)?;
+                    for (col, v) in r.row.ordered() {
+                        writeln!(f, "  {col:<20} {v}")?;
+                    }
+                    if let Some(ids) = self.external_ids.get(i).filter(|m| !m.is_empty()) {
+                        writeln!(f, "  {:<20} {}", "external_ids", map_text(ids))?;
+                    }
+                }
+            }
+        }
+        for fs in &c.flow_samples {
+            let owner = if fs.ours { ", flowwire's" } else { "" };
+            write!(
+                f,
+                "flow sampling: {} id {} row {}{owner}",
+                crate::rows::FSCS,
+                fs.id,
+                fs.uuid
+            )?;
+            match &fs.ipfix {
+                Some(r) => writeln!(
+                    f,
+                    ", IPFIX row {} targets {}",
+                    r.uuid,
+                    r.row
+                        .targets()
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )?,
+                None => writeln!(f, ", no IPFIX row")?,
+            }
+        }
+        if let Some(cfg) = &self.config {
+            writeln!(f, "ovs-vswitchd: {cfg}")?;
+        }
+        match &self.ipfix_stats {
+            Some(Ok(s)) => writeln!(f, "ipfix exporter (ovs-vswitchd): {s}")?,
+            Some(Err(e)) => writeln!(
+                f,
+                "ipfix exporter (ovs-vswitchd): counters unavailable: {e}"
+            )?,
+            None => {}
+        }
+        for w in &self.warnings {
+            writeln!(f, "warning: {w}")?;
+        }
+        Ok(())
+    }
+}
 
 /// What an apply or clear did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +207,82 @@ impl Configurator {
         CurrentExport::from_results(bridge, &results, &self.schema)
     }
 
+    /// What `bridge` exports and how ovs-vswitchd is doing with it, for display.
+    ///
+    /// The IPFIX counters are asked on the bridge's management socket next to the
+    /// database's unix socket (see [`crate::health::mgmt_socket`]); over TCP they are
+    /// reported unavailable, and the collectors' routes are not checked (the database may
+    /// be on another node).
+    pub fn show(&mut self, bridge: &str) -> Result<ShowReport, Error> {
+        let current = self.read(bridge)?;
+        let mut ops = vec![op::select("Open_vSwitch", vec![], &["next_cfg", "cur_cfg"])];
+        let mut asked = Vec::new();
+        for (i, p) in Protocol::ALL.into_iter().enumerate() {
+            if let Some(r) = current.get(p)
+                && self.schema.has(p.table(), "external_ids")
+            {
+                ops.push(op::select(
+                    p.table(),
+                    vec![op::cond("_uuid", "==", op::uuid(&r.uuid))],
+                    &["external_ids"],
+                ));
+                asked.push(i);
+            }
+        }
+        let results = self.client.transact(OPEN_VSWITCH_DB, ops)?;
+        let first_row = |r: Option<&Value>| {
+            r.and_then(|r| r.get("rows"))
+                .and_then(|r| r.get(0))
+                .cloned()
+        };
+        let ovs = first_row(results.first());
+        let int = |c: &str| ovs.as_ref().and_then(|r| r.get(c)).and_then(Value::as_i64);
+        let config = match (int("next_cfg"), int("cur_cfg")) {
+            (Some(next_cfg), Some(cur_cfg)) => Some(ConfigState { next_cfg, cur_cfg }),
+            _ => None,
+        };
+        let mut external_ids: [BTreeMap<String, String>; 3] = Default::default();
+        for (k, i) in asked.into_iter().enumerate() {
+            let ids = first_row(results.get(k + 1))
+                .and_then(|r| r.get("external_ids").cloned())
+                .map(|v| string_map(&v))
+                .unwrap_or_default();
+            if let Some(slot) = external_ids.get_mut(i) {
+                *slot = ids;
+            }
+        }
+        let endpoint = self.client.endpoint().to_owned();
+        let ipfix_stats = current.get(Protocol::Ipfix).map(|_| {
+            match crate::health::mgmt_socket(&endpoint, bridge) {
+                Some(sock) => crate::health::ipfix_bridge_stats(&sock, self.client.timeout())
+                    .map_err(|e| e.to_string()),
+                None => Err(format!(
+                    "{endpoint} is not a local unix socket; run `ovs-ofctl dump-ipfix-bridge \
+                     {bridge}` on the node"
+                )),
+            }
+        });
+        let mut warnings =
+            crate::health::collector_warnings(&current, endpoint.starts_with("unix:"));
+        if let Some(Ok(s)) = &ipfix_stats
+            && s.send_errors > 0
+        {
+            warnings.push(format!(
+                "ipfix: ovs-vswitchd could not send {} of {} messages to the collectors \
+                 (nothing listening, or unreachable)",
+                s.send_errors,
+                s.send_errors.saturating_add(s.sent_packets)
+            ));
+        }
+        Ok(ShowReport {
+            current,
+            external_ids,
+            config,
+            ipfix_stats,
+            warnings,
+        })
+    }
+
     /// The rows `spec` + `opts` ask for, restricted to the server's schema.
     pub fn desired(&self, spec: &ValidSpec, opts: &ExportOptions) -> Result<DesiredExport, Error> {
         opts.validate()?;
@@ -67,9 +290,28 @@ impl Configurator {
     }
 
     /// What applying `spec` would change (reads, writes nothing).
+    ///
+    /// A `Flow_Sample_Collector_Set` asked for with an `id` that the bridge already has,
+    /// but that this crate did not create, is an error ([`Error::Invalid`]): it belongs to
+    /// someone else (OVN, ovn-kubernetes) and is not taken over.
     pub fn plan(&mut self, spec: &ValidSpec, opts: &ExportOptions) -> Result<Plan, Error> {
         let desired = self.desired(spec, opts)?;
         let current = self.read(&opts.bridge)?;
+        if let FlowSampleWant::Ensure { id, .. } = &desired.flow_sample
+            && let Some(other) = current.flow_samples.iter().find(|f| f.id == *id && !f.ours)
+        {
+            return Err(Error::Invalid(Diagnostics(vec![Diagnostic::error(
+                "flow_sample_collector_set",
+                id.to_string(),
+                format!(
+                    "bridge {} already has a {} with this id (row {}) that flowwire did not \
+                     create; choose another id",
+                    opts.bridge,
+                    crate::rows::FSCS,
+                    other.uuid
+                ),
+            )])));
+        }
         Ok(Plan::new(&desired, &current))
     }
 
@@ -166,6 +408,27 @@ impl Configurator {
             thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// `["map", [[k, v], ...]]` with string keys and values → a map (other entries skipped).
+fn string_map(v: &Value) -> BTreeMap<String, String> {
+    v.as_array()
+        .filter(|a| a.first().and_then(Value::as_str) == Some("map"))
+        .and_then(|a| a.get(1))
+        .and_then(Value::as_array)
+        .map(|pairs| {
+            pairs
+                .iter()
+                .filter_map(|kv| {
+                    let kv = kv.as_array()?;
+                    Some((
+                        kv.first()?.as_str()?.to_owned(),
+                        kv.get(1)?.as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The row UUIDs of a state, per protocol (handy for idempotence checks).

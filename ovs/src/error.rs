@@ -245,21 +245,31 @@ pub enum Error {
         /// The value as JSON text.
         value: String,
     },
+    /// Asking ovs-vswitchd over a bridge's OpenFlow management socket failed.
+    #[error("OpenFlow {socket}: {message}")]
+    OpenFlow {
+        /// The socket, `unix:PATH`.
+        socket: String,
+        /// What went wrong.
+        message: String,
+    },
     /// Serializing output failed.
     #[error("cannot serialize output: {0}")]
     Output(String),
 }
 
 impl Error {
-    /// The process exit code a command line tool should use: 2 for invalid input (bad spec,
-    /// bad options, unreadable file), 1 for everything else.
-    pub fn exit_code(&self) -> i32 {
-        match self {
+    /// `true` when the input is at fault (bad spec, bad options, unreadable file, malformed
+    /// database address): trying again without changing the input gives the same error.
+    /// Everything else (OVSDB unreachable or failing, a bridge missing, a concurrent change)
+    /// may pass on its own.
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
             Error::Invalid(_)
-            | Error::Syntax { .. }
-            | Error::ReadFile { .. }
-            | Error::BadEndpoint(_) => 2,
-            _ => 1,
-        }
+                | Error::Syntax { .. }
+                | Error::ReadFile { .. }
+                | Error::BadEndpoint(_)
+        )
     }
 }

@@ -15,8 +15,15 @@
 //!   bridge's current state into the desired one (nothing when they already match, rows
 //!   updated in place so their UUIDs and OVS's exporter state survive), or the equivalent
 //!   `ovs-vsctl` command;
-//! - [`configurator`]: read / apply / clear against a server;
-//! - [`cli`]: the `flowwire ovs apply|show|clear|validate` commands as plain functions.
+//! - [`configurator`]: read / apply / clear / show against a server, with typed results
+//!   ([`Outcome`], [`ShowReport`]) for a front end to print;
+//! - [`health`]: what ovs-vswitchd reports about the exporters (configuration applied or
+//!   pending, IPFIX counters) and collector addresses that cannot work;
+//! - [`watch`]: the [`watch::Reconciler`] that keeps a bridge matching the spec (OVSDB
+//!   `monitor`, spec files followed, reconnection), as an operator would.
+//!
+//! The `flowwire ovs apply|show|clear|validate` commands of the `flowwire` binary are a thin
+//! layer over these.
 //!
 //! ```
 //! use flowwire_ovs::spec::{load_spec, ValidateOptions};
@@ -72,16 +79,17 @@
     )
 )]
 
-pub mod cli;
 pub mod configurator;
 mod error;
+pub mod health;
 pub mod options;
 pub mod ovsdb;
 pub mod plan;
 pub mod rows;
 pub mod spec;
+pub mod watch;
 
-pub use configurator::{Configurator, Outcome};
+pub use configurator::{Configurator, DesiredConfig, Outcome, Overrides, ShowReport};
 pub use error::{Diagnostic, Diagnostics, Error, OvsdbError, Severity};
 pub use options::{ExportOptions, IpfixOptions, NetFlowOptions, SFlowOptions};
 pub use plan::{Change, Plan};

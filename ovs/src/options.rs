@@ -5,6 +5,12 @@
 //! `None` means "leave the column empty", so OVS applies its own default (documented on each
 //! field). The options can be loaded from YAML/JSON with [`ExportOptions::from_text`]; every
 //! field is optional there.
+//!
+//! Values are checked against OVS's ranges (its schema's, and where the schema has none, what
+//! ovs-vswitchd accepts), and a sampling of 1 (every packet) for IPFIX or sFlow is refused
+//! unless [`ExportOptions::force_sample_all`] is set: sampling every packet makes
+//! ovs-vswitchd send every packet's header to userspace, which NetObserv found overloads it
+//! (NetObserv refuses `sampling: 1` unless forced too).
 
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +37,17 @@ pub struct ExportOptions {
     pub sflow: SFlowOptions,
     /// IPFIX settings.
     pub ipfix: IpfixOptions,
+    /// Accept `sampling: 1` (every packet) for IPFIX and sFlow, which is refused otherwise
+    /// (default false; the command line's `--force-sample-all`).
+    pub force_sample_all: bool,
+    /// Per-flow sampling, beyond the operator's spec: keep a `Flow_Sample_Collector_Set`
+    /// with this `id` on the bridge, pointing at its own IPFIX row with the spec's IPFIX
+    /// collectors (and `cache_active_timeout`/`cache_max_flows`), so that OpenFlow
+    /// `sample(collector_set_id=ID, ...)` actions (OVN's sampling, ovn-kubernetes's
+    /// observability) export there. Unset (default): such rows are left alone. Only rows
+    /// this crate created (external_ids `flowwire`) are ever changed or deleted; without
+    /// IPFIX collectors, and on `clear`, they are deleted.
+    pub flow_sample_collector_set: Option<u32>,
 }
 
 impl Default for ExportOptions {
@@ -40,6 +57,8 @@ impl Default for ExportOptions {
             netflow: NetFlowOptions::default(),
             sflow: SFlowOptions::default(),
             ipfix: IpfixOptions::default(),
+            force_sample_all: false,
+            flow_sample_collector_set: None,
         }
     }
 }
@@ -78,7 +97,8 @@ pub struct SFlowOptions {
     /// `agent`: netdev name or IP address whose address is the sFlow agent address
     /// (default `ovn-k8s-mp0`, like ovn-k). `None` lets OVS pick by route lookup.
     pub agent: Option<String>,
-    /// `sampling`: 1-in-N packet sampling (OVS default 400).
+    /// `sampling`: 1-in-N packet sampling (OVS default 400). 0 would turn sFlow off in OVS
+    /// and is refused; 1 needs [`ExportOptions::force_sample_all`].
     pub sampling: Option<u32>,
     /// `polling`: counter polling interval in seconds (OVS default 30).
     pub polling: Option<u32>,
@@ -101,7 +121,8 @@ impl Default for SFlowOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IpfixOptions {
-    /// `sampling`: 1-in-N, ≥ 1 (default 400 like ovn-k; OVS's own default is also 400).
+    /// `sampling`: 1-in-N, 1-4294967295 (default 400 like ovn-k; OVS's own default is also
+    /// 400); 1 needs [`ExportOptions::force_sample_all`].
     pub sampling: Option<u32>,
     /// `cache_active_timeout` in seconds, 0-4200 (default 60 like ovn-k; 0 disables the cache).
     pub cache_active_timeout: Option<u32>,
@@ -131,17 +152,24 @@ impl Default for IpfixOptions {
 }
 
 impl ExportOptions {
-    /// Load options from YAML or JSON; missing fields take the defaults.
+    /// Load options from YAML or JSON and [validate](ExportOptions::validate) them; missing
+    /// fields take the defaults.
     pub fn from_text(text: &str, source: &str) -> Result<Self, Error> {
+        let opts = Self::from_text_unchecked(text, source)?;
+        opts.validate()?;
+        Ok(opts)
+    }
+
+    /// Parse options without checking the values, for a caller that changes some (a
+    /// command line's `--bridge`, `--force-sample-all`) and validates afterwards.
+    pub fn from_text_unchecked(text: &str, source: &str) -> Result<Self, Error> {
         if text.trim().is_empty() {
             return Ok(ExportOptions::default());
         }
-        let opts: ExportOptions = serde_yaml_ng::from_str(text).map_err(|e| Error::Syntax {
+        serde_yaml_ng::from_str(text).map_err(|e| Error::Syntax {
             path: source.to_owned(),
             message: e.to_string(),
-        })?;
-        opts.validate()?;
-        Ok(opts)
+        })
     }
 
     /// Check the values against the OVS schema's constraints; every problem is reported.
@@ -179,6 +207,21 @@ impl ExportOptions {
                     "0",
                     "must be at least 1 (leave it unset for the OVS default)",
                 ));
+            }
+        }
+        if !self.force_sample_all {
+            for (name, v) in [
+                ("sFlow.sampling", self.sflow.sampling),
+                ("ipfix.sampling", self.ipfix.sampling),
+            ] {
+                if v == Some(1) {
+                    d.push(Diagnostic::error(
+                        name,
+                        "1",
+                        "samples every packet, which can overload ovs-vswitchd; use 2 or more, \
+                         or force it (--force-sample-all, or force_sample_all: true in the options)",
+                    ));
+                }
             }
         }
         if let Some(t) = self
@@ -254,5 +297,25 @@ mod tests {
             ExportOptions::from_text("netflow: {}\n", "o"),
             Err(Error::Syntax { .. })
         ));
+    }
+
+    #[test]
+    fn sampling_every_packet_needs_force() {
+        let e = ExportOptions::from_text("ipfix: {sampling: 1}\nsFlow: {sampling: 1}\n", "o")
+            .unwrap_err();
+        let Error::Invalid(d) = e else { panic!() };
+        let paths: Vec<&str> = d.0.iter().map(|x| x.path.as_str()).collect();
+        assert_eq!(paths, ["sFlow.sampling", "ipfix.sampling"]);
+        assert!(d.to_string().contains("--force-sample-all"), "{d}");
+        let o = ExportOptions::from_text(
+            "force_sample_all: true\nipfix: {sampling: 1}\nsFlow: {sampling: 1}\n",
+            "o",
+        )
+        .unwrap();
+        assert_eq!(o.ipfix.sampling, Some(1));
+        let mut o = ExportOptions::default();
+        o.ipfix.sampling = Some(2);
+        o.sflow.sampling = Some(2);
+        assert!(o.validate().is_ok());
     }
 }

@@ -1,13 +1,14 @@
 //! A small, blocking OVSDB JSON-RPC client (RFC 7047) over a unix socket or TCP.
 //!
-//! Only what a configurator needs: [`Client::transact`] (with [`op`] builders for `insert`,
+//! What a configurator needs: [`Client::transact`] (with [`op`] builders for `insert`,
 //! `update`, `mutate`, `select`, `delete` and `wait`, and `named-uuid` references),
-//! [`Client::get_schema`], answering the server's `echo` requests while waiting, a time limit
-//! on every call, and errors that carry OVSDB's `error` and `details`
-//! ([`Error::Ovsdb`]).
+//! [`Client::get_schema`], [`Client::monitor`] with [`Client::next_notification`] to follow
+//! changes, answering the server's `echo` requests while waiting, a time limit on every
+//! call, and errors that carry OVSDB's `error` and `details` ([`Error::Ovsdb`]).
 //!
-//! Messages are read with an incremental JSON stream parser, so replies may arrive in any
-//! number of pieces and several messages may share one read.
+//! Messages are framed by scanning for the end of each JSON object, so replies may arrive
+//! in any number of pieces, several messages may share one read, and a wait that times out
+//! between messages leaves the connection usable (a watcher polls with short waits).
 //!
 //! ```no_run
 //! use flowwire_ovs::ovsdb::{op, Client, Endpoint};
@@ -22,13 +23,12 @@
 //! # Ok::<(), flowwire_ovs::Error>(())
 //! ```
 
+use std::collections::VecDeque;
 use std::fmt;
-use std::io::{BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -95,14 +95,6 @@ enum Stream {
 }
 
 impl Stream {
-    fn try_clone(&self) -> std::io::Result<Stream> {
-        Ok(match self {
-            #[cfg(unix)]
-            Stream::Unix(s) => Stream::Unix(s.try_clone()?),
-            Stream::Tcp(s) => Stream::Tcp(s.try_clone()?),
-        })
-    }
-
     fn set_read_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
         match self {
             #[cfg(unix)]
@@ -152,38 +144,84 @@ impl Write for Stream {
 /// ends a message) is a protocol error rather than unbounded memory use.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
-/// Counts the bytes read since the client last reset the counter, and fails the read once
-/// the count passes [`MAX_MESSAGE_BYTES`].
-#[derive(Debug)]
-struct Limited {
-    inner: Stream,
-    received: Arc<AtomicUsize>,
+/// Notifications kept for [`Client::next_notification`]; older ones are dropped first (a
+/// watcher re-reads the state on any notification, so losing old ones loses nothing).
+const MAX_QUEUED_NOTIFICATIONS: usize = 1024;
+
+/// Finds where the first JSON object in a byte buffer ends, resuming where the last call
+/// stopped so a large message arriving in pieces is scanned once.
+#[derive(Debug, Default)]
+struct Framer {
+    /// Bytes of the buffer already scanned.
+    pos: usize,
+    /// Nesting depth of objects and arrays; 0 before the message starts.
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
 }
 
-impl Read for Limited {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.received.load(Ordering::Relaxed) > MAX_MESSAGE_BYTES {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("message larger than {MAX_MESSAGE_BYTES} bytes"),
-            ));
+impl Framer {
+    /// `Ok(Some(end))` when `buf[..end]` is a complete message (leading whitespace
+    /// included), `Ok(None)` when more bytes are needed.
+    fn scan(&mut self, buf: &[u8]) -> Result<Option<usize>, String> {
+        while let Some(&b) = buf.get(self.pos) {
+            self.pos += 1;
+            if self.depth == 0 {
+                match b {
+                    b' ' | b'\t' | b'\r' | b'\n' => continue,
+                    b'{' => self.depth = 1,
+                    other => {
+                        return Err(format!(
+                            "message does not start with '{{' (byte {other:#04x})"
+                        ));
+                    }
+                }
+            } else if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                }
+            } else {
+                match b {
+                    b'"' => self.in_string = true,
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => {
+                        self.depth -= 1;
+                        if self.depth == 0 {
+                            let end = self.pos;
+                            *self = Framer::default();
+                            return Ok(Some(end));
+                        }
+                    }
+                    _ => {}
+                }
+            }
         }
-        let n = self.inner.read(buf)?;
-        self.received.fetch_add(n, Ordering::Relaxed);
-        Ok(n)
+        Ok(None)
     }
 }
 
-type Messages =
-    serde_json::StreamDeserializer<'static, serde_json::de::IoRead<BufReader<Limited>>, Value>;
+/// A request or notification the server sent without being asked, such as a monitor's
+/// `update` (RFC 7047 §4.1.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// The method, e.g. `update`.
+    pub method: String,
+    /// Its `params`: for `update`, the monitor id and the table updates.
+    pub params: Value,
+}
 
 /// A connection to an OVSDB server.
 pub struct Client {
     endpoint: String,
-    writer: Stream,
-    reader: Stream,
-    messages: Messages,
-    received: Arc<AtomicUsize>,
+    stream: Stream,
+    /// Received bytes not yet returned as messages.
+    buf: Vec<u8>,
+    framer: Framer,
+    notifications: VecDeque<Notification>,
     next_id: u64,
     timeout: Duration,
     broken: bool,
@@ -260,20 +298,12 @@ impl Client {
         stream
             .set_write_timeout(Some(timeout))
             .map_err(io("configure"))?;
-        let reader = stream.try_clone().map_err(io("configure"))?;
-        let reader2 = stream.try_clone().map_err(io("configure"))?;
-        let received = Arc::new(AtomicUsize::new(0));
-        let limited = Limited {
-            inner: reader2,
-            received: Arc::clone(&received),
-        };
-        let messages = serde_json::Deserializer::from_reader(BufReader::new(limited)).into_iter();
         Ok(Client {
             endpoint: name,
-            writer: stream,
-            reader,
-            messages,
-            received,
+            stream,
+            buf: Vec::new(),
+            framer: Framer::default(),
+            notifications: VecDeque::new(),
             next_id: 1,
             timeout,
             broken: false,
@@ -306,9 +336,9 @@ impl Client {
         let mut bytes = serde_json::to_vec(msg).map_err(|e| self.protocol(e.to_string()))?;
         bytes.push(b'\n');
         let r = self
-            .writer
+            .stream
             .write_all(&bytes)
-            .and_then(|()| self.writer.flush());
+            .and_then(|()| self.stream.flush());
         r.map_err(|source| {
             self.broken = true;
             Error::Io {
@@ -319,12 +349,24 @@ impl Client {
         })
     }
 
-    /// Send a request and wait for its reply's `result`, answering `echo` requests and
-    /// skipping notifications meanwhile.
-    pub fn call(&mut self, method: &str, params: Value) -> Result<Value, Error> {
+    /// `false` once a call failed in a way that leaves the connection unusable (closed,
+    /// timed out waiting for a reply, garbled); a new client must be connected then.
+    pub fn is_usable(&self) -> bool {
+        !self.broken
+    }
+
+    fn usable(&self) -> Result<(), Error> {
         if self.broken {
-            return Err(self.protocol("connection unusable after an earlier failure"));
+            Err(self.protocol("connection unusable after an earlier failure"))
+        } else {
+            Ok(())
         }
+    }
+
+    /// Send a request and wait for its reply's `result`, answering `echo` requests and
+    /// queueing notifications meanwhile.
+    pub fn call(&mut self, method: &str, params: Value) -> Result<Value, Error> {
+        self.usable()?;
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
         self.send(&json!({"method": method, "params": params, "id": id}))?;
@@ -335,60 +377,91 @@ impl Client {
         // A timeout too large to represent means "no limit".
         let deadline = Instant::now().checked_add(self.timeout);
         loop {
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if left.is_some_and(|l| l.is_zero()) {
+            let Some(msg) = self.read_message(deadline)? else {
+                // The reply may still come; the connection is given up rather than risk
+                // reading it as the answer to something else.
                 self.broken = true;
                 return Err(Error::Timeout {
                     endpoint: self.endpoint.clone(),
                     what: format!("waiting for the reply to {}", pending.method),
                     after: self.timeout,
                 });
-            }
-            self.received.store(0, Ordering::Relaxed);
-            self.reader
-                .set_read_timeout(left)
-                .map_err(|source| Error::Io {
-                    endpoint: self.endpoint.clone(),
-                    context: "configure",
-                    source,
-                })?;
-            let msg = match self.messages.next() {
-                Some(Ok(v)) => v,
-                Some(Err(e)) => {
-                    self.broken = true;
-                    if let Some(kind) = e.io_error_kind() {
-                        if matches!(
-                            kind,
-                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                        ) {
-                            return Err(Error::Timeout {
-                                endpoint: self.endpoint.clone(),
-                                what: format!("waiting for the reply to {}", pending.method),
-                                after: self.timeout,
-                            });
-                        }
-                        return Err(Error::Io {
-                            endpoint: self.endpoint.clone(),
-                            context: "receive",
-                            source: std::io::Error::new(kind, e.to_string()),
-                        });
-                    }
-                    return Err(self.protocol(format!("invalid JSON from server: {e}")));
-                }
-                None => {
-                    self.broken = true;
-                    return Err(Error::Io {
-                        endpoint: self.endpoint.clone(),
-                        context: "receive",
-                        source: std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            "connection closed by the server",
-                        ),
-                    });
-                }
             };
             if let Some(reply) = self.handle_message(msg, pending)? {
                 return Ok(reply);
+            }
+        }
+    }
+
+    /// The next message, or `None` once `deadline` passes. A connection closed, a read
+    /// error, or bytes that are not a JSON object make the client unusable.
+    fn read_message(&mut self, deadline: Option<Instant>) -> Result<Option<Value>, Error> {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match self.framer.scan(&self.buf) {
+                Ok(Some(end)) => {
+                    let message = self.buf.get(..end).unwrap_or_default();
+                    let parsed = serde_json::from_slice(message);
+                    self.buf.drain(..end.min(self.buf.len()));
+                    return match parsed {
+                        Ok(v) => Ok(Some(v)),
+                        Err(e) => {
+                            self.broken = true;
+                            Err(self.protocol(format!("invalid JSON from server: {e}")))
+                        }
+                    };
+                }
+                Ok(None) if self.buf.len() > MAX_MESSAGE_BYTES => {
+                    self.broken = true;
+                    return Err(
+                        self.protocol(format!("message larger than {MAX_MESSAGE_BYTES} bytes"))
+                    );
+                }
+                Ok(None) => {}
+                Err(m) => {
+                    self.broken = true;
+                    return Err(self.protocol(m));
+                }
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|l| l.is_zero()) {
+                return Ok(None);
+            }
+            let io = |context, source| Error::Io {
+                endpoint: self.endpoint.clone(),
+                context,
+                source,
+            };
+            self.stream
+                .set_read_timeout(left)
+                .map_err(|e| io("configure", e))?;
+            match self.stream.read(&mut chunk) {
+                Ok(0) => {
+                    self.broken = true;
+                    return Err(io(
+                        "receive",
+                        std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "connection closed by the server",
+                        ),
+                    ));
+                }
+                Ok(n) => self
+                    .buf
+                    .extend_from_slice(chunk.get(..n).unwrap_or_default()),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Ok(None);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.broken = true;
+                    return Err(io("receive", e));
+                }
             }
         }
     }
@@ -403,14 +476,21 @@ impl Client {
             return Err(self.protocol("message is not a JSON object"));
         };
         if let Some(method) = m.get("method").and_then(Value::as_str) {
+            let method = method.to_owned();
+            let id = m.get("id").cloned().unwrap_or(Value::Null);
+            let params = m.remove("params").unwrap_or_else(|| json!([]));
             if method == "echo" {
-                let id = m.get("id").cloned().unwrap_or(Value::Null);
                 if !id.is_null() {
-                    let params = m.remove("params").unwrap_or_else(|| json!([]));
                     self.send(&json!({"result": params, "error": null, "id": id}))?;
                 }
+            } else if id.is_null() {
+                if self.notifications.len() >= MAX_QUEUED_NOTIFICATIONS {
+                    self.notifications.pop_front();
+                }
+                self.notifications
+                    .push_back(Notification { method, params });
             }
-            // Other requests/notifications (update, locked, ...) are not ours to handle.
+            // Other requests (lock replies, ...) are not ours to answer.
             return Ok(None);
         }
         let id_matches = m.get("id").and_then(Value::as_u64) == Some(pending.id);
@@ -428,6 +508,36 @@ impl Client {
             }
         }
         Ok(Some(m.remove("result").unwrap_or(Value::Null)))
+    }
+
+    /// The next notification (such as a monitor's `update`), waiting up to `wait` for one;
+    /// `Ok(None)` when none came. Echo requests are answered meanwhile. A wait that ends
+    /// without a notification leaves the connection usable.
+    pub fn next_notification(&mut self, wait: Duration) -> Result<Option<Notification>, Error> {
+        self.usable()?;
+        let deadline = Instant::now().checked_add(wait);
+        // Replies to nothing pending (ids never match) are skipped.
+        let none = Pending {
+            id: u64::MAX,
+            method: "",
+        };
+        loop {
+            if let Some(n) = self.notifications.pop_front() {
+                return Ok(Some(n));
+            }
+            let Some(msg) = self.read_message(deadline)? else {
+                return Ok(None);
+            };
+            self.handle_message(msg, &none)?;
+        }
+    }
+
+    /// `monitor` (RFC 7047 §4.1.5): follow changes to `requests` (`{table: {"columns":
+    /// [...]}}`) under the monitor id `id`. Returns the initial contents as table updates;
+    /// later changes arrive as `update` notifications ([`Client::next_notification`]),
+    /// whose params are `[id, table-updates]`.
+    pub fn monitor(&mut self, db: &str, id: Value, requests: Value) -> Result<Value, Error> {
+        self.call("monitor", json!([db, id, requests]))
     }
 
     /// `echo` (RFC 7047 §4.1.11): a liveness check.
@@ -687,6 +797,106 @@ mod tests {
         let e = c.echo().unwrap_err();
         assert!(matches!(e, Error::Timeout { .. }), "{e}");
         server.join().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn framer_finds_message_ends() {
+        let mut f = Framer::default();
+        let text = br#" {"a":"}{\"]","b":[1,{"c":[]}]}
+{"x":1}"#;
+        let end = f.scan(text).unwrap().unwrap();
+        let first: Value = serde_json::from_slice(&text[..end]).unwrap();
+        assert_eq!(first, json!({"a": "}{\"]", "b": [1, {"c": []}]}));
+        let rest = &text[end..];
+        assert_eq!(f.scan(rest).unwrap(), Some(rest.len()));
+        // In pieces: nothing until the last byte, and the scan resumes.
+        let mut f = Framer::default();
+        let msg = br#"{"s":"a\\"}"#;
+        let mut buf = Vec::new();
+        for (i, b) in msg.iter().enumerate() {
+            buf.push(*b);
+            let r = f.scan(&buf).unwrap();
+            assert_eq!(r.is_some(), i + 1 == msg.len(), "at {i}");
+        }
+        assert!(Framer::default().scan(b"  [1]").is_err());
+        assert!(Framer::default().scan(b"null").is_err());
+    }
+
+    /// A fake server on a fresh socket; `serve` gets the accepted connection.
+    fn fake_server(
+        name: &str,
+        serve: impl FnOnce(std::os::unix::net::UnixStream) + Send + 'static,
+    ) -> (Client, std::thread::JoinHandle<()>, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("fw-ovsdb-{name}-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let sock = dir.join("s.sock");
+        let _ = std::fs::remove_file(&sock);
+        let listener = UnixListener::bind(&sock).unwrap();
+        let server = std::thread::spawn(move || {
+            let (conn, _) = listener.accept().unwrap();
+            serve(conn);
+        });
+        let c = Client::connect(
+            &Endpoint::Unix(sock.to_string_lossy().into_owned()),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        (c, server, dir)
+    }
+
+    /// Notifications are queued while waiting for a reply and returned in order; a wait
+    /// that times out between messages leaves the connection usable.
+    #[test]
+    fn monitor_notifications_and_idle_waits() {
+        let (mut c, server, dir) = fake_server("notify", |conn| {
+            let mut w = conn.try_clone().unwrap();
+            let mut r = StdBufReader::new(conn);
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            let req: Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(req["method"], "monitor");
+            assert_eq!(req["params"][1], "m");
+            let n = |k: u32| {
+                json!({"method": "update", "params": ["m", {"T": {"k": k}}], "id": null})
+                    .to_string()
+            };
+            let reply = json!({"id": req["id"], "result": {"T": {}}, "error": null});
+            w.write_all(format!("{}{reply}", n(1)).as_bytes()).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            // Half a message, a pause longer than the client's wait, then the rest.
+            let two = n(2);
+            let (a, b) = two.split_at(10);
+            w.write_all(a.as_bytes()).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            w.write_all(b.as_bytes()).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        });
+        let initial = c
+            .monitor("Open_vSwitch", json!("m"), json!({"T": {"columns": ["k"]}}))
+            .unwrap();
+        assert_eq!(initial, json!({"T": {}}));
+        let first = c.next_notification(Duration::ZERO).unwrap().unwrap();
+        assert_eq!(first.method, "update");
+        assert_eq!(first.params, json!(["m", {"T": {"k": 1}}]));
+        let mut waits = 0;
+        let second = loop {
+            if let Some(n) = c.next_notification(Duration::from_millis(100)).unwrap() {
+                break n;
+            }
+            waits += 1;
+            assert!(waits < 20, "no second notification");
+        };
+        assert!(
+            waits >= 2,
+            "the pauses should have been seen as empty waits"
+        );
+        assert_eq!(second.params[1], json!({"T": {"k": 2}}));
+        server.join().unwrap();
+        // The server closed the connection: an error, and the client is unusable after.
+        let e = c.next_notification(Duration::from_secs(1)).unwrap_err();
+        assert!(matches!(e, Error::Io { .. }), "{e}");
+        assert!(c.next_notification(Duration::ZERO).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -6,7 +6,10 @@ use std::fmt;
 use serde_json::{Map, Value, json};
 
 use crate::ovsdb::op;
-use crate::rows::{ColumnValue, CurrentExport, DesiredExport, ExporterRow};
+use crate::rows::{
+    ColumnValue, CurrentExport, DesiredExport, ExporterRow, FLOW_SAMPLE_OWNER_KEY,
+    FLOW_SAMPLE_OWNER_VALUE, FSCS, FlowSampleWant,
+};
 use crate::spec::Protocol;
 
 /// One change to one protocol.
@@ -38,6 +41,31 @@ pub enum Change {
         /// The row as it was.
         row: ExporterRow,
     },
+    /// Insert a `Flow_Sample_Collector_Set` (marked as this crate's) on the bridge, with
+    /// its own new IPFIX row.
+    FlowSampleCreate {
+        /// The collector set id.
+        id: u32,
+        /// The IPFIX row to insert.
+        row: ExporterRow,
+    },
+    /// Update the IPFIX row of this crate's `Flow_Sample_Collector_Set` in place.
+    FlowSampleUpdate {
+        /// The collector set id.
+        id: u32,
+        /// The IPFIX row's UUID.
+        ipfix_uuid: String,
+        /// Changed columns: (column, old value, new value).
+        columns: Vec<(&'static str, ColumnValue, ColumnValue)>,
+    },
+    /// Delete this crate's `Flow_Sample_Collector_Set` (a root row; OVS then
+    /// garbage-collects its IPFIX row).
+    FlowSampleRemove {
+        /// The collector set id.
+        id: u32,
+        /// The row's UUID.
+        uuid: String,
+    },
 }
 
 impl Change {
@@ -47,6 +75,9 @@ impl Change {
             Change::Create { protocol, .. }
             | Change::Update { protocol, .. }
             | Change::Remove { protocol, .. } => *protocol,
+            Change::FlowSampleCreate { .. }
+            | Change::FlowSampleUpdate { .. }
+            | Change::FlowSampleRemove { .. } => Protocol::Ipfix,
         }
     }
 }
@@ -64,6 +95,11 @@ pub struct Plan {
     /// them to be still the same, so a concurrent change makes it fail instead of being lost).
     /// `None` for a [`Plan::blind`] plan, which only checks that the bridge exists.
     guard: Option<[Value; 3]>,
+    /// The bridge row's UUID (a new `Flow_Sample_Collector_Set` refers to it); `None` for a
+    /// [`Plan::blind`] plan, whose transaction then leaves flow sampling out.
+    bridge_uuid: Option<String>,
+    /// The id of this crate's `Flow_Sample_Collector_Set` when it is already as wanted.
+    pub flow_sample_unchanged: Option<u32>,
 }
 
 fn row_label(uuid: &str) -> &str {
@@ -114,6 +150,7 @@ impl Plan {
                 }
             }
         }
+        let flow_sample_unchanged = flow_sample_changes(desired, current, &mut changes);
         Plan {
             bridge: desired.bridge.clone(),
             changes,
@@ -123,6 +160,8 @@ impl Plan {
                 current.raw_ref(Protocol::SFlow).clone(),
                 current.raw_ref(Protocol::Ipfix).clone(),
             ]),
+            bridge_uuid: Some(current.bridge_uuid.clone()),
+            flow_sample_unchanged,
         }
     }
 
@@ -148,11 +187,20 @@ impl Plan {
                 },
             })
             .collect();
+        let mut changes: Vec<Change> = changes;
+        if let FlowSampleWant::Ensure { id, row } = &desired.flow_sample {
+            changes.push(Change::FlowSampleCreate {
+                id: *id,
+                row: row.clone(),
+            });
+        }
         Plan {
             bridge: desired.bridge.clone(),
             changes,
             unchanged: Vec::new(),
             guard: None,
+            bridge_uuid: None,
+            flow_sample_unchanged: None,
         }
     }
 
@@ -224,6 +272,43 @@ impl Plan {
                 Change::Remove { protocol, .. } => {
                     bridge_row.insert(protocol.bridge_column().into(), op::empty_set());
                 }
+                Change::FlowSampleCreate { id, row } => {
+                    // Without the bridge's UUID (a blind plan) there is nothing to refer to.
+                    let Some(bridge_uuid) = &self.bridge_uuid else {
+                        continue;
+                    };
+                    ops.push(op::insert("IPFIX", row.insert_row(), Some(FSCS_IPFIX_NAME)));
+                    let mut fscs = Map::new();
+                    fscs.insert("id".into(), Value::from(*id));
+                    fscs.insert("bridge".into(), op::uuid(bridge_uuid));
+                    fscs.insert("ipfix".into(), op::named_uuid(FSCS_IPFIX_NAME));
+                    fscs.insert(
+                        "external_ids".into(),
+                        json!(["map", [[FLOW_SAMPLE_OWNER_KEY, FLOW_SAMPLE_OWNER_VALUE]]]),
+                    );
+                    ops.push(op::insert(FSCS, fscs, None));
+                }
+                Change::FlowSampleUpdate {
+                    ipfix_uuid,
+                    columns,
+                    ..
+                } => {
+                    let row: Map<String, Value> = columns
+                        .iter()
+                        .map(|(c, _, new)| ((*c).to_owned(), new.to_ovsdb()))
+                        .collect();
+                    ops.push(op::update(
+                        "IPFIX",
+                        vec![op::cond("_uuid", "==", op::uuid(ipfix_uuid))],
+                        row,
+                    ));
+                }
+                Change::FlowSampleRemove { uuid, .. } => {
+                    ops.push(op::delete(
+                        FSCS,
+                        vec![op::cond("_uuid", "==", op::uuid(uuid))],
+                    ));
+                }
             }
         }
         if !bridge_row.is_empty() {
@@ -244,6 +329,7 @@ impl Plan {
         let mut cmds: Vec<Vec<String>> = Vec::new();
         let mut attach: Vec<String> = Vec::new();
         let mut detach: Vec<String> = Vec::new();
+        let mut flow_sampling: Vec<Vec<String>> = Vec::new();
         for c in &self.changes {
             match c {
                 Change::Create { protocol, row } => {
@@ -267,38 +353,55 @@ impl Plan {
                     uuid,
                     columns,
                 } => {
-                    let set: Vec<String> = columns
-                        .iter()
-                        .filter_map(|(c, _, new)| new.to_vsctl().map(|s| format!("{c}={s}")))
-                        .collect();
-                    let clear: Vec<String> = columns
-                        .iter()
-                        .filter(|(_, _, new)| new.is_unset())
-                        .map(|(c, _, _)| (*c).to_owned())
-                        .collect();
-                    if !set.is_empty() {
-                        let mut cmd = vec![
-                            "--".to_owned(),
-                            "set".to_owned(),
-                            protocol.table().to_owned(),
-                            uuid.clone(),
-                        ];
-                        cmd.extend(set);
-                        cmds.push(cmd);
-                    }
-                    if !clear.is_empty() {
-                        let mut cmd = vec![
-                            "--".to_owned(),
-                            "clear".to_owned(),
-                            protocol.table().to_owned(),
-                            uuid.clone(),
-                        ];
-                        cmd.extend(clear);
-                        cmds.push(cmd);
-                    }
+                    cmds.extend(set_and_clear(protocol.table(), uuid, columns));
                 }
                 Change::Remove { protocol, .. } => {
                     detach.push(protocol.bridge_column().to_owned());
+                }
+                Change::FlowSampleCreate { id, row } => {
+                    let mut ipfix = vec![
+                        "--".to_owned(),
+                        "--id=@fscs_ipfix".to_owned(),
+                        "create".to_owned(),
+                        "IPFIX".to_owned(),
+                    ];
+                    for (col, v) in row.ordered() {
+                        if let Some(s) = v.to_vsctl() {
+                            ipfix.push(format!("{col}={s}"));
+                        }
+                    }
+                    flow_sampling.push(vec![
+                        "--".to_owned(),
+                        "--id=@fscs_bridge".to_owned(),
+                        "get".to_owned(),
+                        "Bridge".to_owned(),
+                        self.bridge.clone(),
+                    ]);
+                    flow_sampling.push(ipfix);
+                    flow_sampling.push(vec![
+                        "--".to_owned(),
+                        "create".to_owned(),
+                        FSCS.to_owned(),
+                        format!("id={id}"),
+                        "bridge=@fscs_bridge".to_owned(),
+                        "ipfix=@fscs_ipfix".to_owned(),
+                        format!("external_ids:{FLOW_SAMPLE_OWNER_KEY}={FLOW_SAMPLE_OWNER_VALUE}"),
+                    ]);
+                }
+                Change::FlowSampleUpdate {
+                    ipfix_uuid,
+                    columns,
+                    ..
+                } => {
+                    flow_sampling.extend(set_and_clear("IPFIX", ipfix_uuid, columns));
+                }
+                Change::FlowSampleRemove { uuid, .. } => {
+                    flow_sampling.push(vec![
+                        "--".to_owned(),
+                        "destroy".to_owned(),
+                        FSCS.to_owned(),
+                        uuid.clone(),
+                    ]);
                 }
             }
         }
@@ -322,6 +425,7 @@ impl Plan {
             cmd.extend(detach);
             cmds.push(cmd);
         }
+        cmds.extend(flow_sampling);
         cmds
     }
 
@@ -362,6 +466,109 @@ impl Plan {
     }
 }
 
+/// The name of the IPFIX row inserted for a `Flow_Sample_Collector_Set`.
+const FSCS_IPFIX_NAME: &str = "flowwire_fscs_ipfix";
+
+/// `ovs-vsctl` commands updating `columns` of a row in place: `set` for values, `clear` for
+/// unset ones.
+fn set_and_clear(
+    table: &str,
+    uuid: &str,
+    columns: &[(&'static str, ColumnValue, ColumnValue)],
+) -> Vec<Vec<String>> {
+    let set: Vec<String> = columns
+        .iter()
+        .filter_map(|(c, _, new)| new.to_vsctl().map(|s| format!("{c}={s}")))
+        .collect();
+    let clear: Vec<String> = columns
+        .iter()
+        .filter(|(_, _, new)| new.is_unset())
+        .map(|(c, _, _)| (*c).to_owned())
+        .collect();
+    let mut cmds = Vec::new();
+    for (verb, args) in [("set", set), ("clear", clear)] {
+        if !args.is_empty() {
+            let mut cmd = vec![
+                "--".to_owned(),
+                verb.to_owned(),
+                table.to_owned(),
+                uuid.to_owned(),
+            ];
+            cmd.extend(args);
+            cmds.push(cmd);
+        }
+    }
+    cmds
+}
+
+/// The changed managed columns between two rows of a table: (column, old, new).
+fn changed_columns(
+    want: &ExporterRow,
+    have: &ExporterRow,
+) -> Vec<(&'static str, ColumnValue, ColumnValue)> {
+    want.ordered()
+        .into_iter()
+        .filter_map(|(c, new)| {
+            let old = have.get(c)?;
+            (old != new).then(|| (c, old.clone(), new.clone()))
+        })
+        .collect()
+}
+
+/// Push the changes to this crate's `Flow_Sample_Collector_Set` rows; the id of the row
+/// that is already as wanted, if any.
+fn flow_sample_changes(
+    desired: &DesiredExport,
+    current: &CurrentExport,
+    changes: &mut Vec<Change>,
+) -> Option<u32> {
+    let ours = current.flow_samples.iter().filter(|f| f.ours);
+    match &desired.flow_sample {
+        FlowSampleWant::Leave => None,
+        FlowSampleWant::RemoveOurs => {
+            changes.extend(ours.map(|f| Change::FlowSampleRemove {
+                id: f.id,
+                uuid: f.uuid.clone(),
+            }));
+            None
+        }
+        FlowSampleWant::Ensure { id, row } => {
+            let mut unchanged = None;
+            let mut found = false;
+            for f in ours {
+                match (&f.ipfix, f.id == *id && !found) {
+                    (Some(have), true) => {
+                        found = true;
+                        let columns = changed_columns(row, &have.row);
+                        if columns.is_empty() {
+                            unchanged = Some(*id);
+                        } else {
+                            changes.push(Change::FlowSampleUpdate {
+                                id: *id,
+                                ipfix_uuid: have.uuid.clone(),
+                                columns,
+                            });
+                        }
+                    }
+                    // Another id (the option changed), a duplicate, or no IPFIX row: gone,
+                    // and recreated below if needed.
+                    _ => changes.push(Change::FlowSampleRemove {
+                        id: f.id,
+                        uuid: f.uuid.clone(),
+                    }),
+                }
+            }
+            if !found {
+                changes.push(Change::FlowSampleCreate {
+                    id: *id,
+                    row: row.clone(),
+                });
+            }
+            unchanged
+        }
+    }
+}
+
 /// Quote `s` for a POSIX shell (single quotes unless it only has safe characters).
 pub fn shell_quote(s: &str) -> String {
     let safe = !s.is_empty()
@@ -385,8 +592,15 @@ impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.changes.is_empty() {
             write!(f, "bridge {}: up to date", self.bridge)?;
-            if !self.unchanged.is_empty() {
-                let names: Vec<&str> = self.unchanged.iter().map(|p| p.spec_field()).collect();
+            let mut names: Vec<String> = self
+                .unchanged
+                .iter()
+                .map(|p| p.spec_field().to_owned())
+                .collect();
+            if let Some(id) = self.flow_sample_unchanged {
+                names.push(format!("flow sampling set {id}"));
+            }
+            if !names.is_empty() {
                 write!(f, " ({})", names.join(", "))?;
             }
             return Ok(());
@@ -435,10 +649,42 @@ impl fmt::Display for Plan {
                             .unwrap_or_default()
                     )?;
                 }
+                Change::FlowSampleCreate { id, row } => {
+                    write!(f, "\n+ flow sampling: new {FSCS} id {id} with an IPFIX row")?;
+                    for (col, v) in row.ordered() {
+                        if !v.is_unset() {
+                            write!(f, " {col}={v}")?;
+                        }
+                    }
+                }
+                Change::FlowSampleUpdate {
+                    id,
+                    ipfix_uuid,
+                    columns,
+                } => {
+                    write!(
+                        f,
+                        "\n~ flow sampling: {FSCS} id {id}, IPFIX row {}",
+                        row_label(ipfix_uuid)
+                    )?;
+                    for (col, old, new) in columns {
+                        write!(f, "\n    {col}: {old} -> {new}")?;
+                    }
+                }
+                Change::FlowSampleRemove { id, uuid } => {
+                    write!(
+                        f,
+                        "\n- flow sampling: delete {FSCS} id {id} (row {})",
+                        row_label(uuid)
+                    )?;
+                }
             }
         }
         for p in &self.unchanged {
             write!(f, "\n= {p}: unchanged")?;
+        }
+        if let Some(id) = self.flow_sample_unchanged {
+            write!(f, "\n= flow sampling: {FSCS} id {id} unchanged")?;
         }
         Ok(())
     }
@@ -462,6 +708,7 @@ mod tests {
             bridge_uuid: "b".into(),
             rows: [None, None, None],
             raw_refs: [json!(["set", []]), json!(["set", []]), json!(["set", []])],
+            flow_samples: Vec::new(),
         }
     }
 

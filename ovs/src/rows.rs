@@ -6,10 +6,10 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Diagnostic, Diagnostics, Error};
 use crate::options::{ExportOptions, IpfixOptions, NetFlowOptions, SFlowOptions};
 use crate::ovsdb::op;
-use crate::spec::{Protocol, ValidSpec};
+use crate::spec::{CollectorConfig, ExportNetworkFlows, Network, Protocol, ValidSpec};
 
 /// The OVSDB type of a managed column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,13 +233,39 @@ impl ExporterRow {
     }
 }
 
-/// Which columns the server's schema has, per managed table.
+/// Which columns the server's schema has, per managed table, and the integer ranges it
+/// declares.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SchemaInfo {
     /// The schema's `version`, e.g. `8.3.1`.
     pub version: String,
     /// Table → its column names.
     pub columns: HashMap<String, HashSet<String>>,
+    /// `Table.column` → the (`minInteger`, `maxInteger`) of an integer column that declares
+    /// either (the missing one is `i64::MIN` or `i64::MAX`).
+    pub int_ranges: HashMap<String, (i64, i64)>,
+}
+
+/// The integer range a column's `type` declares, if it declares one.
+fn int_range(column: &Value) -> Option<(i64, i64)> {
+    let key = match column.get("type")? {
+        Value::Object(t) => t.get("key")?,
+        _ => return None,
+    };
+    let Value::Object(key) = key else {
+        return None;
+    };
+    if key.get("type").and_then(Value::as_str) != Some("integer") {
+        return None;
+    }
+    let (min, max) = (key.get("minInteger"), key.get("maxInteger"));
+    if min.is_none() && max.is_none() {
+        return None;
+    }
+    Some((
+        min.and_then(Value::as_i64).unwrap_or(i64::MIN),
+        max.and_then(Value::as_i64).unwrap_or(i64::MAX),
+    ))
 }
 
 impl SchemaInfo {
@@ -251,17 +277,28 @@ impl SchemaInfo {
             .unwrap_or("?")
             .to_owned();
         let mut columns = HashMap::new();
+        let mut int_ranges = HashMap::new();
         if let Some(tables) = schema.get("tables").and_then(Value::as_object) {
             for (t, def) in tables {
-                let cols = def
-                    .get("columns")
-                    .and_then(Value::as_object)
+                let defs = def.get("columns").and_then(Value::as_object);
+                for (c, r) in defs
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(c, d)| Some((c, int_range(d)?)))
+                {
+                    int_ranges.insert(format!("{t}.{c}"), r);
+                }
+                let cols = defs
                     .map(|c| c.keys().cloned().collect())
                     .unwrap_or_default();
                 columns.insert(t.clone(), cols);
             }
         }
-        SchemaInfo { version, columns }
+        SchemaInfo {
+            version,
+            columns,
+            int_ranges,
+        }
     }
 
     /// A schema that has every managed column (for planning without a server).
@@ -279,7 +316,13 @@ impl SchemaInfo {
         SchemaInfo {
             version: "any".into(),
             columns,
+            int_ranges: HashMap::new(),
         }
+    }
+
+    /// The integer range the schema declares for `table.column`, if any.
+    pub fn int_range(&self, table: &str, column: &str) -> Option<(i64, i64)> {
+        self.int_ranges.get(&format!("{table}.{column}")).copied()
     }
 
     /// Whether `table` has `column`.
@@ -297,13 +340,42 @@ impl SchemaInfo {
     }
 }
 
-/// What the bridge should export: one optional row per protocol.
+/// What the bridge should export: one optional row per protocol, and what to do with the
+/// `Flow_Sample_Collector_Set` this crate manages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredExport {
     /// The bridge.
     pub bridge: String,
     /// NetFlow, sFlow, IPFIX rows (index by [`Protocol`] order), `None` = not exported.
     pub rows: [Option<ExporterRow>; 3],
+    /// Per-flow sampling (see [`ExportOptions::flow_sample_collector_set`]).
+    pub flow_sample: FlowSampleWant,
+}
+
+/// The external_ids key that marks a `Flow_Sample_Collector_Set` row as this crate's: only
+/// marked rows are ever updated or deleted.
+pub const FLOW_SAMPLE_OWNER_KEY: &str = "flowwire";
+/// The value stored under [`FLOW_SAMPLE_OWNER_KEY`].
+pub const FLOW_SAMPLE_OWNER_VALUE: &str = "exportNetworkFlows";
+/// The table for per-flow sampling (OVS's `sample` action sends to it by `id`).
+pub const FSCS: &str = "Flow_Sample_Collector_Set";
+
+/// What to do about the `Flow_Sample_Collector_Set` rows this crate manages on the bridge
+/// (rows marked with [`FLOW_SAMPLE_OWNER_KEY`]; others are never touched).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FlowSampleWant {
+    /// Leave them as they are (the option is not used).
+    Leave,
+    /// Delete them (nothing to sample to: no IPFIX collectors, or `clear`).
+    RemoveOurs,
+    /// Have exactly one, with this `id`, pointing at its own IPFIX row like `row`.
+    Ensure {
+        /// The collector set id that OpenFlow `sample` actions name.
+        id: u32,
+        /// Its IPFIX row: the spec's IPFIX collectors and the cache settings.
+        row: ExporterRow,
+    },
 }
 
 fn index(p: Protocol) -> usize {
@@ -316,13 +388,15 @@ fn index(p: Protocol) -> usize {
 
 impl DesiredExport {
     /// Build the rows from a validated spec and options, keeping only the columns the
-    /// server's schema has; an option set for a missing column is an error.
+    /// server's schema has; an option set for a missing column is an error, and so is an
+    /// integer outside the range the schema declares ([`Error::Invalid`], naming the option).
     pub fn new(
         spec: &ValidSpec,
         opts: &ExportOptions,
         schema: &SchemaInfo,
     ) -> Result<DesiredExport, Error> {
         let mut rows: [Option<ExporterRow>; 3] = [None, None, None];
+        let mut out_of_range = Vec::new();
         for p in Protocol::ALL {
             let Some(targets) = spec.targets(p) else {
                 continue;
@@ -332,6 +406,27 @@ impl DesiredExport {
             let mut kept = BTreeMap::new();
             for (c, v) in cols {
                 if schema.has(p.table(), c) {
+                    let int = match &v {
+                        ColumnValue::Int(i) | ColumnValue::OptInt(Some(i)) => Some(*i),
+                        _ => None,
+                    };
+                    if let (Some(i), Some((min, max))) = (int, schema.int_range(p.table(), c))
+                        && !(min..=max).contains(&i)
+                    {
+                        let range = if max == i64::MAX {
+                            format!("at least {min}")
+                        } else {
+                            format!("{min}-{max}")
+                        };
+                        out_of_range.push(Diagnostic::error(
+                            format!("{}.{c}", p.spec_field()),
+                            i.to_string(),
+                            format!(
+                                "must be {range} (the server's Open_vSwitch schema {})",
+                                schema.version
+                            ),
+                        ));
+                    }
                     kept.insert(c, v);
                 } else if !v.is_unset() {
                     return Err(Error::Unsupported {
@@ -349,17 +444,50 @@ impl DesiredExport {
                 });
             }
         }
+        if !out_of_range.is_empty() {
+            return Err(Error::Invalid(Diagnostics(out_of_range)));
+        }
+        let flow_sample = match opts.flow_sample_collector_set {
+            None => FlowSampleWant::Leave,
+            Some(_) if !schema.has(FSCS, "ipfix") => {
+                return Err(Error::Unsupported {
+                    version: schema.version.clone(),
+                    table: FSCS,
+                    column: "ipfix",
+                    hint: "leave flow_sample_collector_set unset".to_owned(),
+                });
+            }
+            Some(id) => match rows.get(index(Protocol::Ipfix)).and_then(Option::as_ref) {
+                None => FlowSampleWant::RemoveOurs,
+                Some(ipfix) => {
+                    // Sampling probability and observation ids come from each `sample`
+                    // action; only where to send and the cache apply to flow sampling.
+                    let mut row = ipfix.clone();
+                    for (c, kind) in managed_columns(Protocol::Ipfix) {
+                        if !matches!(*c, "targets" | "cache_active_timeout" | "cache_max_flows")
+                            && *kind == ColumnKind::OptInt
+                            && let Some(v) = row.columns.get_mut(c)
+                        {
+                            *v = ColumnValue::OptInt(None);
+                        }
+                    }
+                    FlowSampleWant::Ensure { id, row }
+                }
+            },
+        };
         Ok(DesiredExport {
             bridge: opts.bridge.clone(),
             rows,
+            flow_sample,
         })
     }
 
-    /// Nothing exported (what `clear` wants).
+    /// Nothing exported (what `clear` wants), the managed flow sampling included.
     pub fn nothing(bridge: &str) -> DesiredExport {
         DesiredExport {
             bridge: bridge.to_owned(),
             rows: [None, None, None],
+            flow_sample: FlowSampleWant::RemoveOurs,
         }
     }
 
@@ -414,6 +542,19 @@ pub struct ExistingRow {
     pub shared: bool,
 }
 
+/// A `Flow_Sample_Collector_Set` row of the bridge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingFlowSample {
+    /// The row's `_uuid`.
+    pub uuid: String,
+    /// Its `id`.
+    pub id: u32,
+    /// The IPFIX row it points at, if any.
+    pub ipfix: Option<ExistingRow>,
+    /// Marked as this crate's (external_ids [`FLOW_SAMPLE_OWNER_KEY`]).
+    pub ours: bool,
+}
+
 /// What the bridge exports now, as read from the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrentExport {
@@ -425,6 +566,8 @@ pub struct CurrentExport {
     pub rows: [Option<ExistingRow>; 3],
     /// The bridge's `netflow`, `sflow`, `ipfix` columns exactly as read (for the wait guard).
     pub raw_refs: [Value; 3],
+    /// The bridge's `Flow_Sample_Collector_Set` rows (empty when the schema has none).
+    pub flow_samples: Vec<ExistingFlowSample>,
 }
 
 impl CurrentExport {
@@ -492,23 +635,60 @@ impl CurrentExport {
                     &[]
                 })
                 .any(|r| uuid_of(r.get(p.bridge_column())).as_deref() == Some(target.as_str()));
-            let mut columns = BTreeMap::new();
-            for (c, kind) in schema.managed(p) {
-                let v = found.get(c).ok_or_else(|| Error::BadData {
-                    table: p.table(),
-                    column: c,
-                    value: "missing from select result".into(),
-                })?;
-                columns.insert(c, ColumnValue::from_ovsdb(kind, v, p.table(), c)?);
-            }
             if let Some(slot) = rows.get_mut(k) {
                 *slot = Some(ExistingRow {
                     uuid: target,
-                    row: ExporterRow {
-                        protocol: p,
-                        columns,
-                    },
+                    row: exporter_row(p, found, schema)?,
                     shared,
+                });
+            }
+        }
+        let mut flow_samples = Vec::new();
+        if schema.has(FSCS, "ipfix") {
+            for r in rows_of(5) {
+                if uuid_of(r.get("bridge")).as_deref() != Some(bridge_uuid.as_str()) {
+                    continue;
+                }
+                let bad = |column, v: Option<&Value>| Error::BadData {
+                    table: FSCS,
+                    column,
+                    value: v.map(Value::to_string).unwrap_or_default(),
+                };
+                let uuid = uuid_of(r.get("_uuid")).ok_or_else(|| bad("_uuid", r.get("_uuid")))?;
+                let id = r
+                    .get("id")
+                    .and_then(Value::as_i64)
+                    .and_then(|i| u32::try_from(i).ok())
+                    .ok_or_else(|| bad("id", r.get("id")))?;
+                let ipfix = match uuid_of(r.get("ipfix")) {
+                    None => None,
+                    Some(u) => {
+                        let found = rows_of(3)
+                            .iter()
+                            .find(|x| uuid_of(x.get("_uuid")).as_deref() == Some(u.as_str()))
+                            .ok_or_else(|| bad("ipfix", r.get("ipfix")))?;
+                        Some(ExistingRow {
+                            uuid: u,
+                            row: exporter_row(Protocol::Ipfix, found, schema)?,
+                            shared: false,
+                        })
+                    }
+                };
+                let ours = r
+                    .get("external_ids")
+                    .and_then(Value::as_array)
+                    .and_then(|m| m.get(1))
+                    .and_then(Value::as_array)
+                    .is_some_and(|pairs| {
+                        pairs.iter().any(|kv| {
+                            kv.get(0).and_then(Value::as_str) == Some(FLOW_SAMPLE_OWNER_KEY)
+                        })
+                    });
+                flow_samples.push(ExistingFlowSample {
+                    uuid,
+                    id,
+                    ipfix,
+                    ours,
                 });
             }
         }
@@ -517,6 +697,7 @@ impl CurrentExport {
             bridge_uuid,
             rows,
             raw_refs,
+            flow_samples,
         })
     }
 
@@ -546,6 +727,24 @@ impl CurrentExport {
     /// The raw targets as stored (including any that this crate would not accept).
     pub fn targets(&self, p: Protocol) -> Option<BTreeSet<String>> {
         self.get(p).map(|r| r.row.targets())
+    }
+
+    /// The `Network` object these rows correspond to, which `apply` accepts back.
+    ///
+    /// Targets are shown exactly as OVS stores them (sorted), even ones this crate's
+    /// validation would refuse, so nothing on the bridge is hidden.
+    pub fn to_network(&self) -> Network {
+        let mut model = ExportNetworkFlows::default();
+        let mut any = false;
+        for p in Protocol::ALL {
+            if let Some(t) = self.targets(p) {
+                any = true;
+                *model.get_mut(p) = Some(CollectorConfig {
+                    collectors: Some(t.into_iter().collect()),
+                });
+            }
+        }
+        Network::cluster(any.then_some(model))
     }
 
     /// The options these rows implement; protocols without a row keep the defaults.
@@ -593,6 +792,23 @@ impl CurrentExport {
     }
 }
 
+/// The managed columns of a selected row.
+fn exporter_row(p: Protocol, found: &Value, schema: &SchemaInfo) -> Result<ExporterRow, Error> {
+    let mut columns = BTreeMap::new();
+    for (c, kind) in schema.managed(p) {
+        let v = found.get(c).ok_or_else(|| Error::BadData {
+            table: p.table(),
+            column: c,
+            value: "missing from select result".into(),
+        })?;
+        columns.insert(c, ColumnValue::from_ovsdb(kind, v, p.table(), c)?);
+    }
+    Ok(ExporterRow {
+        protocol: p,
+        columns,
+    })
+}
+
 /// `["uuid", u]` → `u`.
 fn uuid_of(v: Option<&Value>) -> Option<String> {
     match v?.as_array()?.as_slice() {
@@ -605,7 +821,8 @@ fn uuid_of(v: Option<&Value>) -> Option<String> {
 /// (they are small), so the state is one consistent snapshot.
 ///
 /// Operations: the bridge; all NetFlow, sFlow, IPFIX rows; the other bridges' references;
-/// and, when the schema has it, `Flow_Sample_Collector_Set.ipfix` (to spot shared rows).
+/// and, when the schema has the table, the `Flow_Sample_Collector_Set` rows (to spot
+/// shared IPFIX rows, and for the per-flow sampling this crate manages).
 pub fn read_operations(bridge: &str, schema: &SchemaInfo) -> Vec<Value> {
     let name = || Value::String(bridge.to_owned());
     let mut ops = vec![op::select(
@@ -624,12 +841,14 @@ pub fn read_operations(bridge: &str, schema: &SchemaInfo) -> Vec<Value> {
         &["netflow", "sflow", "ipfix"],
     ));
     if schema.has(FSCS, "ipfix") {
-        ops.push(op::select(FSCS, vec![], &["ipfix"]));
+        let cols: Vec<&str> = ["_uuid", "id", "bridge", "ipfix", "external_ids"]
+            .into_iter()
+            .filter(|c| *c == "_uuid" || schema.has(FSCS, c))
+            .collect();
+        ops.push(op::select(FSCS, vec![], &cols));
     }
     ops
 }
-
-const FSCS: &str = "Flow_Sample_Collector_Set";
 
 #[cfg(test)]
 mod tests {
@@ -730,5 +949,40 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn integer_ranges_come_from_the_servers_schema() {
+        let schema = SchemaInfo::from_schema(&json!({
+            "version": "9.9.9",
+            "tables": {"IPFIX": {"columns": {
+                "targets": {"type": {"key": "string", "min": 0, "max": "unlimited"}},
+                "sampling": {"type": {"key": {"type": "integer", "minInteger": 1,
+                    "maxInteger": 4294967295_i64}, "min": 0, "max": 1}},
+                "cache_active_timeout": {"type": {"key": {"type": "integer",
+                    "minInteger": 0, "maxInteger": 100}, "min": 0, "max": 1}},
+                "obs_domain_id": {"type": {"key": "integer", "min": 0, "max": 1}}
+            }}}
+        }));
+        assert_eq!(schema.int_range("IPFIX", "sampling"), Some((1, 4294967295)));
+        assert_eq!(schema.int_range("IPFIX", "obs_domain_id"), None);
+        let (_, spec) = crate::spec::load_spec(
+            "ipfix: {collectors: [\"1.2.3.4:4739\"]}\n",
+            "t",
+            &Default::default(),
+        )
+        .unwrap();
+        // Default cache_active_timeout 60 fits 0-100.
+        assert!(DesiredExport::new(&spec, &ExportOptions::default(), &schema).is_ok());
+        let mut o = ExportOptions::default();
+        o.ipfix.cache_active_timeout = Some(101);
+        let Err(Error::Invalid(d)) = DesiredExport::new(&spec, &o, &schema) else {
+            panic!()
+        };
+        assert_eq!(
+            d.to_string(),
+            "error: ipfix.cache_active_timeout: 101: must be 0-100 (the server's \
+             Open_vSwitch schema 9.9.9)"
+        );
     }
 }

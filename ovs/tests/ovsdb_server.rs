@@ -12,7 +12,7 @@ use flowwire_ovs::configurator::row_uuids;
 use flowwire_ovs::ovsdb::{Client, Endpoint, op};
 use flowwire_ovs::rows::DesiredExport;
 use flowwire_ovs::spec::{ValidateOptions, load_spec};
-use flowwire_ovs::{Configurator, Error, ExportOptions, Plan, Protocol, ValidSpec};
+use flowwire_ovs::{Configurator, DesiredConfig, Error, ExportOptions, Plan, Protocol, ValidSpec};
 use serde_json::{Value, json};
 
 const T: Duration = Duration::from_secs(10);
@@ -218,7 +218,11 @@ fn dry_run_commands_are_accepted_by_ovs_vsctl() {
     let a = spec(ALL3);
     let plan = c.plan(&a, &opts).unwrap();
     let script = plan.vsctl_script(&globals);
-    let out = Command::new("sh").arg("-c").arg(&script).output().unwrap();
+    let Some(shell) = common::find_program("sh") else {
+        eprintln!("SKIPPED dry_run_commands_are_accepted_by_ovs_vsctl: `sh` not found");
+        return;
+    };
+    let out = Command::new(shell).arg("-c").arg(&script).output().unwrap();
     assert!(
         out.status.success(),
         "sh rejected:\n{script}\n{}",
@@ -301,6 +305,16 @@ fn errors_from_the_server() {
         );
         assert!(s.list("IPFIX").is_empty());
     }
+
+    // The server's integer ranges are read (and checked when planning).
+    assert_eq!(
+        c.schema().int_range("IPFIX", "cache_active_timeout"),
+        Some((0, 4200))
+    );
+    assert_eq!(
+        c.schema().int_range("NetFlow", "active_timeout"),
+        Some((-1, i64::MAX))
+    );
 
     // Missing bridge.
     let other = ExportOptions {
@@ -437,126 +451,107 @@ fn tcp_endpoint_and_named_uuid_insert() {
 }
 
 #[test]
-fn cli_functions_against_the_server() {
-    use flowwire_ovs::cli::{self, ApplyArgs, ClearArgs, Connection, Format, ShowArgs};
-    let Some(s) = server_with_bridge("cli_functions_against_the_server") else {
+fn show_report_and_network_round_trip() {
+    let Some(s) = server_with_bridge("show_report_and_network_round_trip") else {
         return;
     };
-    let file = s.path().join("network.yaml");
-    std::fs::write(&file, ALL3).unwrap();
-    let conn = Connection {
-        db: s.db(),
-        ..Default::default()
-    };
-    let dry = cli::run_apply(&ApplyArgs {
-        conn: conn.clone(),
-        file: file.clone(),
-        dry_run: true,
-        ..Default::default()
-    })
+    let mut c = Configurator::connect(&s.db(), T).unwrap();
+    let empty = c.show("br-int").unwrap();
+    let text = empty.to_string();
+    assert!(text.starts_with("bridge br-int ("), "{text}");
+    assert!(text.contains("netFlow: not configured\n"), "{text}");
+    assert_eq!(empty.network().spec.export_network_flows, None);
+
+    let desired = DesiredConfig::load(
+        ALL3,
+        "all3",
+        None,
+        &ValidateOptions::default(),
+        &Default::default(),
+    )
     .unwrap();
-    println!(
-        "$ flowwire ovs apply -f network.yaml --dry-run\n{}",
-        dry.stdout
+    c.apply(&desired.spec, &desired.options, None).unwrap();
+    let report = c.show("br-int").unwrap();
+    let text = report.to_string();
+    println!("{text}");
+    let uuid = report.current.get(Protocol::NetFlow).unwrap().uuid.clone();
+    assert!(
+        text.contains(&format!("netFlow: NetFlow row {uuid}\n")),
+        "{text}"
     );
-    assert!(dry.stdout.contains("create NetFlow"));
-    assert!(s.list("NetFlow").is_empty(), "dry run wrote nothing");
-
-    let applied = cli::run_apply(&ApplyArgs {
-        conn: conn.clone(),
-        file: file.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs apply -f network.yaml\n{}", applied.stdout);
-    assert!(applied.stdout.contains("applied in one transaction"));
-
-    let again = cli::run_apply(&ApplyArgs {
-        conn: conn.clone(),
-        file: file.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    println!(
-        "$ flowwire ovs apply -f network.yaml   # again\n{}",
-        again.stdout
+    assert!(text.contains("  active_timeout       60\n"), "{text}");
+    assert!(
+        text.contains("  agent                \"ovn-k8s-mp0\"\n"),
+        "{text}"
     );
-    assert!(again.stdout.contains("nothing written"));
+    // No ovs-vswitchd here: the change is pending and there are no IPFIX counters.
+    let cfg = report.config.unwrap();
+    assert!(!cfg.applied());
+    assert!(
+        text.contains("ovs-vswitchd: configuration pending (cur_cfg 0 < next_cfg 1)"),
+        "{text}"
+    );
+    assert!(
+        matches!(&report.ipfix_stats, Some(Err(e)) if e.contains("br-int.mgmt: connect")),
+        "{:?}",
+        report.ipfix_stats
+    );
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 
-    let shown = cli::run_show(&ShowArgs {
-        conn: conn.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs show\n{}", shown.stdout);
-    assert!(shown.stdout.contains("active_timeout       60"));
+    // external_ids are shown; loopback and shared collectors are warned about.
+    let ipfix_uuid = report.current.get(Protocol::Ipfix).unwrap().uuid.clone();
+    s.vsctl_ok(&["set", "IPFIX", &ipfix_uuid, "external_ids:owner=test"]);
+    let local = spec(
+        "netFlow: {collectors: [\"127.0.0.1:2056\"]}\nipfix: {collectors: [\"10.1.2.3:2056\"]}\n\
+         sFlow: {collectors: [\"10.1.2.3:2056\"]}\n",
+    );
+    c.apply(&local, &desired.options, None).unwrap();
+    let r = c.show("br-int").unwrap();
+    println!("{r}");
+    assert!(
+        r.to_string()
+            .contains("  external_ids         {owner=\"test\"}\n"),
+        "{r}"
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.starts_with("netFlow collector 127.0.0.1:2056: a loopback address")),
+        "{:?}",
+        r.warnings
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.starts_with("collector 10.1.2.3:2056 receives sFlow and ipfix")),
+        "{:?}",
+        r.warnings
+    );
+    c.apply(&desired.spec, &desired.options, None).unwrap();
 
-    // show --format yaml gives a Network object that apply accepts back with no change.
-    let yaml = cli::run_show(&ShowArgs {
-        conn: conn.clone(),
-        format: Format::Yaml,
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs show --format yaml\n{}", yaml.stdout);
-    let js = cli::run_show(&ShowArgs {
-        conn: conn.clone(),
-        format: Format::Json,
-        ..Default::default()
-    })
-    .unwrap();
-    let v: Value = serde_json::from_str(&js.stdout).unwrap();
+    // The Network object, as YAML and as JSON, is accepted back with nothing to change.
+    for shown in [
+        report.network().to_yaml().unwrap(),
+        report.network().to_json().unwrap(),
+    ] {
+        let back = DesiredConfig::load(
+            &shown,
+            "shown",
+            None,
+            &ValidateOptions::default(),
+            &Default::default(),
+        )
+        .unwrap();
+        assert!(
+            c.plan(&back.spec, &back.options).unwrap().is_empty(),
+            "{shown}"
+        );
+    }
+    let v: Value = serde_json::from_str(&report.network().to_json().unwrap()).unwrap();
     assert_eq!(
         v["spec"]["exportNetworkFlows"]["sFlow"]["collectors"],
         json!(["192.168.1.99:6343"])
     );
-    let back = s.path().join("back.yaml");
-    std::fs::write(&back, &yaml.stdout).unwrap();
-    let re = cli::run_apply(&ApplyArgs {
-        conn: conn.clone(),
-        file: back,
-        ..Default::default()
-    })
-    .unwrap();
-    assert!(re.stdout.contains("nothing written"), "{}", re.stdout);
-
-    // diff against another desired state
-    let other = s.path().join("other.yaml");
-    std::fs::write(
-        &other,
-        "spec:\n  exportNetworkFlows:\n    netFlow:\n      collectors: [\"192.168.1.99:2056\"]\n",
-    )
-    .unwrap();
-    let diff = cli::run_show(&ShowArgs {
-        conn: conn.clone(),
-        file: Some(other),
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs show -f other.yaml\n{}", diff.stdout);
-    assert!(diff.stdout.contains("- sFlow: detach"));
-
-    let dry_clear = cli::run_clear(&ClearArgs {
-        conn: conn.clone(),
-        dry_run: true,
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs clear --dry-run\n{}", dry_clear.stdout);
-    let cleared = cli::run_clear(&ClearArgs {
-        conn: conn.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs clear\n{}", cleared.stdout);
-    let shown = cli::run_show(&ShowArgs {
-        conn,
-        ..Default::default()
-    })
-    .unwrap();
-    println!("$ flowwire ovs show\n{}", shown.stdout);
-    assert!(shown.stdout.contains("netFlow: not configured"));
-    assert!(s.list("NetFlow").is_empty());
 }
 
 #[test]
@@ -613,4 +608,209 @@ fn shared_row_is_not_modified() {
     let b = spec("netFlow: {collectors: [\"10.0.0.2:2056\"]}\n");
     let out = c.apply(&b, &ExportOptions::default(), None).unwrap();
     assert_eq!(out.after.get(Protocol::NetFlow).unwrap().uuid, mine.uuid);
+}
+
+#[test]
+fn monitor_reports_changes_made_by_ovs_vsctl() {
+    let Some(s) = server_with_bridge("monitor_reports_changes_made_by_ovs_vsctl") else {
+        return;
+    };
+    let mut cl = Client::connect(&Endpoint::parse(&s.db()).unwrap(), T).unwrap();
+    let initial = cl
+        .monitor(
+            "Open_vSwitch",
+            json!("fw"),
+            json!({"Bridge": {"columns": ["name", "netflow"]}}),
+        )
+        .unwrap();
+    let rows = initial["Bridge"].as_object().unwrap();
+    assert_eq!(rows.len(), 1);
+    let (uuid, row) = rows.iter().next().unwrap();
+    assert_eq!(row["new"]["name"], "br-int");
+    assert!(
+        cl.next_notification(Duration::from_millis(200))
+            .unwrap()
+            .is_none()
+    );
+
+    s.vsctl_ok(&[
+        "--",
+        "--id=@n",
+        "create",
+        "NetFlow",
+        "targets=\"1.1.1.1:1\"",
+        "--",
+        "set",
+        "Bridge",
+        "br-int",
+        "netflow=@n",
+    ]);
+    let n = cl
+        .next_notification(Duration::from_secs(5))
+        .unwrap()
+        .expect("an update within 5 s");
+    assert_eq!(n.method, "update");
+    assert_eq!(n.params[0], "fw");
+    let change = &n.params[1]["Bridge"][uuid];
+    // A modification: "old" has the changed column's previous value.
+    assert_eq!(change["old"]["netflow"], json!(["set", []]));
+    assert_eq!(change["new"]["netflow"][0], "uuid");
+    // The connection stays usable for transactions.
+    cl.echo().unwrap();
+}
+
+#[test]
+fn flow_sample_collector_set_is_managed_when_asked() {
+    let Some(s) = server_with_bridge("flow_sample_collector_set_is_managed_when_asked") else {
+        return;
+    };
+    let mut c = Configurator::connect(&s.db(), T).unwrap();
+    if !c.schema().has("Flow_Sample_Collector_Set", "ipfix") {
+        eprintln!("SKIPPED: this OVS schema has no Flow_Sample_Collector_Set");
+        return;
+    }
+    let bridge_uuid = s
+        .vsctl_ok(&["get", "Bridge", "br-int", "_uuid"])
+        .trim()
+        .to_owned();
+    let opts = ExportOptions {
+        flow_sample_collector_set: Some(7),
+        ..Default::default()
+    };
+    let a = spec(ALL3);
+    let out = c.apply(&a, &opts, None).unwrap();
+    println!("{}", out.plan);
+    let fscs = s.list("Flow_Sample_Collector_Set");
+    assert_eq!(fscs.len(), 1);
+    assert_eq!(fscs[0]["id"], json!(7));
+    assert_eq!(fscs[0]["bridge"], json!(["uuid", bridge_uuid]));
+    assert_eq!(
+        fscs[0]["external_ids"],
+        json!(["map", [["flowwire", "exportNetworkFlows"]]])
+    );
+    let fscs_ipfix = fscs[0]["ipfix"][1].as_str().unwrap().to_owned();
+    let bridge_ipfix = s
+        .vsctl_ok(&["get", "Bridge", "br-int", "ipfix"])
+        .trim()
+        .to_owned();
+    assert_ne!(fscs_ipfix, bridge_ipfix, "its own IPFIX row");
+    let row = |u: &str| {
+        s.list("IPFIX")
+            .into_iter()
+            .find(|r| r["_uuid"][1] == u)
+            .unwrap()
+    };
+    let r = row(&fscs_ipfix);
+    assert_eq!(strings(&r["targets"]), set_of(&["192.168.1.99:4739"]));
+    assert_eq!(r["cache_active_timeout"], json!(60));
+    assert_eq!(
+        r["sampling"],
+        json!(["set", []]),
+        "sampling comes from sample actions"
+    );
+    // The bridge's own IPFIX row is not "shared" with it and keeps its sampling.
+    assert_eq!(row(&bridge_ipfix)["sampling"], json!(400));
+
+    // Idempotent.
+    let again = c.plan(&a, &opts).unwrap();
+    assert!(again.is_empty(), "{again}");
+    assert_eq!(again.flow_sample_unchanged, Some(7));
+    assert_eq!(
+        again.to_string(),
+        "bridge br-int: up to date (netFlow, sFlow, ipfix, flow sampling set 7)"
+    );
+
+    // New IPFIX collectors: its row is updated in place.
+    let b = spec(
+        "netFlow: {collectors: [\"192.168.1.99:2056\"]}\nipfix: {collectors: [\"10.0.0.7:4739\"]}\n",
+    );
+    let out = c.apply(&b, &opts, None).unwrap();
+    println!("{}", out.plan);
+    let fscs = s.list("Flow_Sample_Collector_Set");
+    assert_eq!(fscs[0]["ipfix"][1], fscs_ipfix.as_str());
+    assert_eq!(
+        strings(&row(&fscs_ipfix)["targets"]),
+        set_of(&["10.0.0.7:4739"])
+    );
+
+    // Someone else's set: never taken over, never touched.
+    s.vsctl_ok(&[
+        "--",
+        "--id=@br",
+        "get",
+        "Bridge",
+        "br-int",
+        "--",
+        "--id=@i",
+        "create",
+        "IPFIX",
+        "targets=\"10.9.9.9:4739\"",
+        "--",
+        "create",
+        "Flow_Sample_Collector_Set",
+        "id=9",
+        "bridge=@br",
+        "ipfix=@i",
+    ]);
+    let mut theirs = opts.clone();
+    theirs.flow_sample_collector_set = Some(9);
+    let shown = c.show("br-int").unwrap().to_string();
+    assert!(
+        shown.contains("flow sampling: Flow_Sample_Collector_Set id 9 row "),
+        "{shown}"
+    );
+    assert!(shown.contains(", flowwire's, IPFIX row "), "{shown}");
+    let e = c.apply(&b, &theirs, None).unwrap_err();
+    assert!(matches!(e, Error::Invalid(_)), "{e}");
+    assert!(e.to_string().contains("flowwire did not create"), "{e}");
+
+    // The id changes: the old set goes, the new one comes, in one transaction.
+    let mut eight = opts.clone();
+    eight.flow_sample_collector_set = Some(8);
+    let plan = c.plan(&b, &eight).unwrap();
+    println!("{plan}");
+    // Through ovs-vsctl this time: the dry run's commands do the same.
+    let argv = plan.vsctl_argv(&[format!("--db={}", s.db()), "--no-wait".into()]);
+    let out = Command::new(common::find_program("ovs-vsctl").unwrap())
+        .args(&argv[1..])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{argv:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(c.plan(&b, &eight).unwrap().is_empty());
+    let mut ids: Vec<i64> = s
+        .list("Flow_Sample_Collector_Set")
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [8, 9]);
+
+    // Without the option, sets are left alone; without IPFIX collectors ours goes; clear
+    // removes ours too; theirs stays throughout.
+    let no_ipfix = spec("netFlow: {collectors: [\"192.168.1.99:2056\"]}\n");
+    assert!(
+        c.plan(&no_ipfix, &ExportOptions::default())
+            .unwrap()
+            .changes
+            .iter()
+            .all(|ch| !matches!(ch, flowwire_ovs::Change::FlowSampleRemove { .. }))
+    );
+    c.apply(&no_ipfix, &eight, None).unwrap();
+    let ids: Vec<i64> = s
+        .list("Flow_Sample_Collector_Set")
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [9]);
+    c.apply(&b, &eight, None).unwrap();
+    assert_eq!(s.list("Flow_Sample_Collector_Set").len(), 2);
+    let out = c.clear("br-int", None).unwrap();
+    println!("{}", out.plan);
+    let left = s.list("Flow_Sample_Collector_Set");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["id"], json!(9));
 }

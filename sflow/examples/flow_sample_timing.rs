@@ -1,4 +1,4 @@
-//! Times [`flowwire_sflow::convert::flow_sample_into`] (best of N runs, ns per flow sample) on
+//! Times [`flowwire_sflow::convert::flow_record_into`] (best of N runs, ns per flow sample) on
 //! generated samples (a 128-byte Ethernet/IPv4/TCP-or-UDP raw header and an extended switch
 //! record, like the `benches` crate's) and on the pcap files given as arguments.
 //!
@@ -9,9 +9,10 @@ mod common;
 use std::hint::black_box;
 use std::time::Instant;
 
-use flowwire_record::FlowRecord;
-use flowwire_sflow::convert::{DatagramInfo, flow_sample_into};
-use flowwire_sflow::encode::Exporter;
+use flowwire_record::codec::Exporter as _;
+use flowwire_record::{FlowRecord, Timestamp};
+use flowwire_sflow::convert::{DatagramInfo, flow_record_into};
+use flowwire_sflow::encode::{Exporter, ExporterConfig};
 use flowwire_sflow::repr::{ExtendedSwitch, FlowData, FlowSample, Sample, SampledHeader};
 use flowwire_sflow::wire::{Datagram, Interface, SampleView, SourceId};
 use flowwire_sflow::xdr::{Address, Opaque};
@@ -24,11 +25,10 @@ fn generated(samples: u32) -> Vec<Vec<u8>> {
         x ^= x << 17;
         x
     };
-    let mut ex = Exporter::new(
-        Address::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
-        0,
-        Exporter::DEFAULT_MTU,
-    );
+    let mut ex = Exporter::new(ExporterConfig {
+        agent: Address::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)),
+        ..ExporterConfig::default()
+    });
     let payload = vec![0x5au8; 1514];
     let mut out = Vec::new();
     for i in 0..samples {
@@ -72,11 +72,12 @@ fn generated(samples: u32) -> Vec<Vec<u8>> {
                 }),
             ],
         };
-        if let Some(d) = ex.push(Sample::Flow(s), 60_000 + i).unwrap() {
-            out.push(d);
-        }
+        let now = Timestamp::from_unix_millis(60_000 + i64::from(i));
+        ex.push_sample(&Sample::Flow(s), now, &mut |d: &[u8]| out.push(d.to_vec()))
+            .unwrap();
     }
-    out.extend(ex.flush(60_000 + samples).unwrap());
+    let now = Timestamp::from_unix_millis(60_000 + i64::from(samples));
+    ex.flush(now, &mut |d: &[u8]| out.push(d.to_vec())).unwrap();
     out
 }
 
@@ -100,7 +101,7 @@ fn time(datagrams: &[Vec<u8>], runs: usize) -> (f64, usize) {
                 for s in d.samples() {
                     if let Ok(SampleView::Flow(fs)) = s.and_then(|s| s.view()) {
                         errors.clear();
-                        black_box(flow_sample_into(&info, &fs, &mut rec, &mut errors));
+                        black_box(flow_record_into(&info, &fs, &mut rec, &mut errors));
                         n += 1;
                     }
                 }

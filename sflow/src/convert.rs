@@ -1,9 +1,13 @@
-//! Samples to flowwire's protocol-neutral types: flow samples to [`FlowRecord`], counter
-//! samples to [`Counters`].
+//! Samples to flowwire's protocol-neutral types: flow and discarded-packet samples to
+//! [`FlowRecord`] ([`flow_record_into`], [`discarded_record_into`]), counter samples to
+//! [`Counters`] ([`counters_into`]).
 //!
-//! [`flow_sample_into`] is the hot path: it reads the records straight from the datagram,
-//! decodes the raw header with [`crate::header`], and writes into a caller-owned, reused
-//! [`FlowRecord`], allocating nothing in steady state.
+//! [`crate::Session`] walks whole datagrams with these and hands the results to a
+//! [`flowwire_record::codec::Sink`]: use it unless you walk the [`crate::wire`] views
+//! yourself. [`flow_record_into`] is the hot path: it reads the records straight from the
+//! datagram, decodes the raw header with [`crate::header`], and writes into a caller-owned,
+//! reused [`FlowRecord`], allocating nothing in steady state. [`decode`] converts a datagram
+//! into owned values, allocating per sample: a convenience for tests and tools.
 
 use std::net::IpAddr;
 
@@ -17,7 +21,10 @@ use crate::repr::{
     CounterData, ExtendedNat, ExtendedNatPort, ExtendedRouter, ExtendedSwitch, SampledEthernet,
     SampledIpv4, SampledIpv6,
 };
-use crate::wire::{CounterSampleView, Datagram, FlowSampleView, Interface, RecordRef, SourceId};
+use crate::session::SampleKind;
+use crate::wire::{
+    CounterSampleView, Datagram, FlowSampleView, Interface, RecordRef, SampleView, SourceId,
+};
 use crate::xdr::{Address, Reader, Xdr};
 
 /// IPFIX samplingPopulation (310): where the sample pool goes in [`FlowRecord::extra`].
@@ -95,7 +102,7 @@ fn port(v: u32) -> Option<u16> {
 /// A record that does not decode is skipped by its declared length and its error pushed to
 /// `errors`; an error in the record list ends it. Returns the decoded header, if there was
 /// one.
-pub fn flow_sample_into(
+pub fn flow_record_into(
     dg: &DatagramInfo,
     f: &FlowSampleView<'_>,
     out: &mut FlowRecord,
@@ -135,9 +142,11 @@ pub fn flow_sample_into(
     info
 }
 
-/// Fills `out` (cleared first) from a discarded-packet sample: like [`flow_sample_into`],
-/// with `forwarding_status` set to dropped and the interfaces the sample names (0 = unknown).
-pub fn discarded_sample_into(
+/// Fills `out` (cleared first) from a discarded-packet sample: like [`flow_record_into`],
+/// with `forwarding_status` set to dropped ([`FORWARDING_DROPPED`]), the interfaces the
+/// sample names (0, unknown, leaves them unset), and neither sampling rate nor pool and drops
+/// (a discarded-packet sample has none). Returns the decoded header, if there was one.
+pub fn discarded_record_into(
     dg: &DatagramInfo,
     x: &crate::wire::DiscardedSampleView<'_>,
     out: &mut FlowRecord,
@@ -404,42 +413,16 @@ pub struct Counters {
 }
 
 impl Counters {
-    /// The counters of a counter sample; records that do not decode are kept as `Unknown`
-    /// and their errors pushed to `errors`.
+    /// The counters of a counter sample, in a new value: [`counters_into`] without a reused
+    /// one.
     pub fn from_view(
         dg: &DatagramInfo,
         c: &CounterSampleView<'_>,
         errors: &mut impl Extend<Error>,
     ) -> Self {
-        let mut records = Vec::new();
-        for rec in c.records {
-            match rec {
-                Ok(rec) => {
-                    let (d, e) = CounterData::decode_lenient(
-                        rec.enterprise,
-                        rec.format,
-                        rec.data,
-                        rec.offset,
-                    );
-                    errors.extend(e);
-                    records.push(d);
-                }
-                Err(e) => {
-                    errors.extend(Some(e));
-                    break;
-                }
-            }
-        }
-        Counters {
-            agent: dg.agent,
-            sub_agent_id: dg.sub_agent_id,
-            datagram_sequence: dg.sequence,
-            uptime_ms: dg.uptime,
-            sequence: c.sequence,
-            source: c.source,
-            expanded: c.expanded,
-            records,
-        }
+        let mut out = Counters::default();
+        counters_into(dg, c, &mut out, errors);
+        out
     }
 
     /// The interface index of the generic interface record, if there is one.
@@ -449,6 +432,95 @@ impl Counters {
             _ => None,
         })
     }
+}
+
+/// Fills `out` (overwritten, its record list reused) from a counter sample. Records that do
+/// not decode are kept as `Unknown` and their errors pushed to `errors`; an error in the
+/// record list ends it. Records with fixed-size bodies (interface, Ethernet, processor, most
+/// others) decode without allocating once the list has grown; those holding variable-length
+/// data (names, opaque and unknown records) allocate it.
+pub fn counters_into(
+    dg: &DatagramInfo,
+    c: &CounterSampleView<'_>,
+    out: &mut Counters,
+    errors: &mut impl Extend<Error>,
+) {
+    out.agent = dg.agent;
+    out.sub_agent_id = dg.sub_agent_id;
+    out.datagram_sequence = dg.sequence;
+    out.uptime_ms = dg.uptime;
+    out.sequence = c.sequence;
+    out.source = c.source;
+    out.expanded = c.expanded;
+    out.records.clear();
+    for rec in c.records {
+        match rec {
+            Ok(rec) => {
+                let (d, e) =
+                    CounterData::decode_lenient(rec.enterprise, rec.format, rec.data, rec.offset);
+                errors.extend(e);
+                out.records.push(d);
+            }
+            Err(e) => {
+                errors.extend(Some(e));
+                break;
+            }
+        }
+    }
+}
+
+/// What [`walk`] finds in a datagram, sample by sample.
+pub(crate) trait Visit {
+    /// A flow (`SampleKind::Flow`) or discarded-packet (`SampleKind::Discarded`) sample of
+    /// `source`, converted; the visitor may complete the record before handing it on.
+    fn flow(&mut self, kind: SampleKind, source: SourceId, flow: &mut FlowRecord);
+    /// A counter sample, converted.
+    fn counters(&mut self, counters: &Counters);
+    /// A sample or record that was skipped.
+    fn error(&mut self, error: Error);
+}
+
+/// Hands errors pushed during a conversion straight to the visitor, so that no list of
+/// errors is kept (nor allocated) between samples.
+struct Errors<'a, V>(&'a mut V);
+
+impl<V: Visit> Extend<Error> for Errors<'_, V> {
+    fn extend<I: IntoIterator<Item = Error>>(&mut self, iter: I) {
+        for e in iter {
+            self.0.error(e);
+        }
+    }
+}
+
+/// Converts every sample of a datagram, in order, into the reused `flow` and `counters`,
+/// and hands each to `v`. Returns the bytes found after the declared samples.
+pub(crate) fn walk<T: AsRef<[u8]>, V: Visit>(
+    d: &Datagram<T>,
+    flow: &mut FlowRecord,
+    counters: &mut Counters,
+    v: &mut V,
+) -> usize {
+    let dg = DatagramInfo::of(d);
+    let mut samples = d.samples();
+    for s in samples.by_ref() {
+        match s.and_then(|s| s.view()) {
+            Ok(SampleView::Flow(f)) => {
+                flow_record_into(&dg, &f, flow, &mut Errors(v));
+                v.flow(SampleKind::Flow, f.source, flow);
+            }
+            Ok(SampleView::Discarded(x)) => {
+                discarded_record_into(&dg, &x, flow, &mut Errors(v));
+                v.flow(SampleKind::Discarded, x.source, flow);
+            }
+            Ok(SampleView::Counters(c)) => {
+                counters_into(&dg, &c, counters, &mut Errors(v));
+                v.counters(counters);
+            }
+            Ok(SampleView::Unknown(_)) => {}
+            Err(e) => v.error(e),
+        }
+    }
+    samples.trailing_bytes()
 }
 
 /// Everything one datagram holds, converted.
@@ -465,40 +537,31 @@ pub struct Decoded {
     pub trailing_bytes: usize,
 }
 
-/// Decodes a whole datagram into flow records and counters. Only a bad datagram header is an
+impl Visit for Decoded {
+    fn flow(&mut self, _: SampleKind, _: SourceId, flow: &mut FlowRecord) {
+        self.flows.push(flow.clone());
+    }
+    fn counters(&mut self, counters: &Counters) {
+        self.counters.push(counters.clone());
+    }
+    fn error(&mut self, error: Error) {
+        self.errors.push(error);
+    }
+}
+
+/// Decodes a whole datagram into owned flow records and counters, without a session (no
+/// sequence tracking, no exporter address in the records). Only a bad datagram header is an
 /// error; bad samples and records are skipped and listed in [`Decoded::errors`].
+///
+/// A convenience for tests and tools: it allocates for every sample. Collectors use
+/// [`crate::Session`], which converts into reused values and hands them to a
+/// [`flowwire_record::codec::Sink`].
 pub fn decode(bytes: &[u8]) -> Result<Decoded> {
     let d = Datagram::new_checked(bytes)?;
-    let dg = DatagramInfo::of(&d);
     let mut out = Decoded::default();
-    let mut samples = d.samples();
-    for s in samples.by_ref() {
-        let view = match s.and_then(|s| s.view()) {
-            Ok(v) => v,
-            Err(e) => {
-                out.errors.push(e);
-                continue;
-            }
-        };
-        match view {
-            crate::wire::SampleView::Flow(f) => {
-                let mut rec = FlowRecord::new(ProtocolKind::Sflow5);
-                flow_sample_into(&dg, &f, &mut rec, &mut out.errors);
-                out.flows.push(rec);
-            }
-            crate::wire::SampleView::Discarded(x) => {
-                let mut rec = FlowRecord::new(ProtocolKind::Sflow5);
-                discarded_sample_into(&dg, &x, &mut rec, &mut out.errors);
-                out.flows.push(rec);
-            }
-            crate::wire::SampleView::Counters(c) => {
-                out.counters
-                    .push(Counters::from_view(&dg, &c, &mut out.errors))
-            }
-            crate::wire::SampleView::Unknown(_) => {}
-        }
-    }
-    out.trailing_bytes = samples.trailing_bytes();
+    let mut flow = FlowRecord::new(ProtocolKind::Sflow5);
+    let mut counters = Counters::default();
+    out.trailing_bytes = walk(&d, &mut flow, &mut counters, &mut out);
     Ok(out)
 }
 

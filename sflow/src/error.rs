@@ -1,9 +1,13 @@
 //! The crate's one error type.
 
+use flowwire_record::codec::{CodecError, ErrorKind};
+
 /// Everything that can go wrong decoding or encoding sFlow.
 ///
-/// Every decode variant carries the absolute byte offset (from the start of the datagram, or of
-/// the buffer handed to the parser) where the problem was found, and the offending value.
+/// Every decode variant carries the absolute byte offset (from the start of the datagram
+/// handed to the decoder, or of the buffer handed to a parser) where the problem was found,
+/// and the offending value. [`CodecError::kind`] sorts them into the protocol-neutral kinds
+/// shared by every flowwire codec.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -21,7 +25,7 @@ pub enum Error {
     },
     /// The datagram version is not 5.
     #[error("unsupported sFlow datagram version {version} at offset {offset}")]
-    Version {
+    BadVersion {
         /// Absolute offset of the version field.
         offset: usize,
         /// The version found.
@@ -29,7 +33,7 @@ pub enum Error {
     },
     /// An address type other than 0 (unknown), 1 (IPv4) or 2 (IPv6).
     #[error("invalid address type {value} at offset {offset}")]
-    AddressType {
+    BadAddressType {
         /// Absolute offset of the type field.
         offset: usize,
         /// The type found.
@@ -37,7 +41,7 @@ pub enum Error {
     },
     /// A count that cannot fit in the bytes that remain.
     #[error("{what} count {count} at offset {offset} cannot fit in {available} remaining bytes")]
-    Count {
+    BadCount {
         /// Absolute offset of the count field.
         offset: usize,
         /// The count found.
@@ -49,7 +53,7 @@ pub enum Error {
     },
     /// A length field that points past the end of its container.
     #[error("{what} length {length} at offset {offset} exceeds the {available} remaining bytes")]
-    Length {
+    BadLength {
         /// Absolute offset of the length field.
         offset: usize,
         /// The declared length.
@@ -64,7 +68,7 @@ pub enum Error {
     #[error(
         "{what} {enterprise}:{format} at offset {offset}: declared length {declared}, content needs {content}"
     )]
-    ContentLength {
+    BadContentLength {
         /// Absolute offset of the record's tag.
         offset: usize,
         /// What kind of structure (`flow record`, `counter record`, `sample`).
@@ -86,22 +90,36 @@ pub enum Error {
         /// How many bytes are left over.
         remaining: usize,
     },
-    /// The output buffer is too small.
-    #[error("buffer too short: {required} bytes required, {remaining} remaining")]
-    BufferTooShort {
+    /// Encoding: the output buffer, or the datagram size limit, is too small for what is
+    /// written.
+    #[error("buffer too small: {required} bytes required, {remaining} remaining")]
+    BufferTooSmall {
         /// Bytes needed.
         required: usize,
         /// Bytes available.
         remaining: usize,
     },
-    /// A value that cannot be encoded (too long for its length field, or out of range for a
-    /// compact field).
+    /// Encoding: a value out of the range of the field that carries it (a length too long for
+    /// its length field, a VLAN id above 4095, octets above 2^32 - 1...).
     #[error("cannot encode {what}: value {value} out of range")]
-    Encode {
+    OutOfRange {
         /// What could not be encoded.
         what: &'static str,
         /// The offending value (a length or a number).
         value: u64,
+    },
+    /// Encoding: something sFlow has no way to carry.
+    #[error("sFlow cannot carry {what}")]
+    Unencodable {
+        /// What could not be encoded.
+        what: &'static str,
+    },
+    /// Encoding: a strict exporter refused a record with a field sFlow cannot carry (the
+    /// first such field is named).
+    #[error("sFlow cannot carry the record's {what} (strict exporter)")]
+    NotCarried {
+        /// The field, as named in `FlowRecord`.
+        what: &'static str,
     },
 }
 
@@ -110,13 +128,64 @@ impl Error {
     pub fn offset(&self) -> Option<usize> {
         match self {
             Error::Truncated { offset, .. }
-            | Error::Version { offset, .. }
-            | Error::AddressType { offset, .. }
-            | Error::Count { offset, .. }
-            | Error::Length { offset, .. }
-            | Error::ContentLength { offset, .. }
+            | Error::BadVersion { offset, .. }
+            | Error::BadAddressType { offset, .. }
+            | Error::BadCount { offset, .. }
+            | Error::BadLength { offset, .. }
+            | Error::BadContentLength { offset, .. }
             | Error::Trailing { offset, .. } => Some(*offset),
-            Error::BufferTooShort { .. } | Error::Encode { .. } => None,
+            Error::BufferTooSmall { .. }
+            | Error::OutOfRange { .. }
+            | Error::Unencodable { .. }
+            | Error::NotCarried { .. } => None,
+        }
+    }
+
+    /// The offset of a decode error, to re-base it.
+    pub(crate) fn offset_mut(&mut self) -> Option<&mut usize> {
+        match self {
+            Error::Truncated { offset, .. }
+            | Error::BadVersion { offset, .. }
+            | Error::BadAddressType { offset, .. }
+            | Error::BadCount { offset, .. }
+            | Error::BadLength { offset, .. }
+            | Error::BadContentLength { offset, .. }
+            | Error::Trailing { offset, .. } => Some(offset),
+            Error::BufferTooSmall { .. }
+            | Error::OutOfRange { .. }
+            | Error::Unencodable { .. }
+            | Error::NotCarried { .. } => None,
+        }
+    }
+
+    /// The error with its offset moved by `by`: for a structure read from inside a larger
+    /// buffer, whose offsets must stay absolute in that buffer.
+    pub(crate) fn shifted(mut self, by: usize) -> Self {
+        if let Some(o) = self.offset_mut() {
+            *o = o.saturating_add(by);
+        }
+        self
+    }
+}
+
+impl CodecError for Error {
+    fn offset(&self) -> Option<usize> {
+        Error::offset(self)
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Truncated { .. } => ErrorKind::Truncated,
+            Error::BadVersion { .. } => ErrorKind::Version,
+            Error::BadAddressType { .. } => ErrorKind::Reserved,
+            Error::BadCount { .. }
+            | Error::BadLength { .. }
+            | Error::BadContentLength { .. }
+            | Error::Trailing { .. } => ErrorKind::Length,
+            Error::OutOfRange { .. } => ErrorKind::Value,
+            Error::BufferTooSmall { .. } | Error::Unencodable { .. } | Error::NotCarried { .. } => {
+                ErrorKind::Other
+            }
         }
     }
 }

@@ -8,8 +8,24 @@
 //! Brocade and Juniper agents send such records). Bytes after the declared samples are
 //! ignored and counted, not an error.
 //!
+//! The crate keeps flowwire's codec contract ([`record::codec`]): [`Session`] is a
+//! [`Decoder`](record::codec::Decoder) — datagrams in, [`FlowRecord`](record::FlowRecord)s,
+//! counter samples and errors out to a [`Sink`](record::codec::Sink) — and
+//! [`encode::Exporter`] an [`Exporter`](record::codec::Exporter) — records in, datagrams out.
+//!
 //! # Layout
 //!
+//! - [`session`]: [`Session`], the decoder: it walks each datagram, converts flow and
+//!   discarded-packet samples into one reused `FlowRecord` (no allocation per sample in
+//!   steady state) and counter samples into a reused [`Counters`], and tracks datagram and
+//!   sample sequence numbers per agent and source, bounded ([`SessionConfig`]).
+//! - [`encode`]: [`encode::Exporter`], which turns records into flow samples with a raw
+//!   header synthesised from their fields and packs them into datagrams; its module docs
+//!   have the table of which record fields sFlow carries.
+//! - [`convert`]: the conversions the session uses, for callers that walk the views
+//!   themselves: [`convert::flow_record_into`], [`convert::discarded_record_into`],
+//!   [`convert::counters_into`]; and [`convert::decode`], a session-less convenience that
+//!   returns owned values.
 //! - [`wire`]: zero-copy views. [`wire::Datagram`] over any `AsRef<[u8]>`, its samples as
 //!   [`wire::SampleRef`] (tag, length, borrowed body) and [`wire::SampleView`] (flow 0:1 and
 //!   expanded 0:3, counters 0:2 and 0:4, discarded packet 0:5 with its expanded source id), and
@@ -23,25 +39,25 @@
 //! - [`header`]: the sampled packet header decoded with `etherparse`'s lax slicing (Ethernet,
 //!   802.1Q/QinQ, MPLS, IPv4, IPv6 and its extension headers, TCP, UDP, ICMP, and one level of
 //!   VXLAN / Geneve / GRE / IP-in-IP inner headers); a cut header yields what it holds.
-//! - [`convert`]: flow samples to [`record::FlowRecord`] (allocation-free into a reused
-//!   record: [`convert::flow_sample_into`]) and counter samples to [`convert::Counters`];
-//!   [`convert::decode`] does a whole datagram.
-//! - [`session`]: datagram and sample sequence tracking per agent and source, bounded.
-//! - [`encode`]: [`record::FlowRecord`] to a flow sample with a raw header built from its
-//!   fields, and [`encode::Exporter`], which packs samples into datagrams up to an MTU.
-//! - [`error`]: the one error type, [`Error`], with absolute byte offsets.
+//! - [`error`]: the one error type, [`Error`], with absolute byte offsets; it implements
+//!   [`CodecError`](record::codec::CodecError).
 //!
 //! # Example
 //!
 //! ```
-//! use flowwire_sflow::encode::{self, Exporter};
-//! use flowwire_sflow::record::{FlowRecord, ProtocolKind};
-//! use flowwire_sflow::repr::Sample;
-//! use flowwire_sflow::session::SampleKind;
-//! use flowwire_sflow::wire::SourceId;
+//! use flowwire_sflow::encode::{Exporter, ExporterConfig};
+//! use flowwire_sflow::record::codec::{Decoder, Exporter as _};
+//! use flowwire_sflow::record::{FlowRecord, ProtocolKind, Timestamp};
 //! use flowwire_sflow::xdr::Address;
+//! use flowwire_sflow::Session;
 //!
 //! // Agent side: a flow becomes a flow sample with a raw packet header, packed in a datagram.
+//! let boot = Timestamp::from_unix_secs(1_700_000_000);
+//! let mut exporter = Exporter::new(ExporterConfig {
+//!     agent: Address::V4("10.0.0.1".parse()?),
+//!     boot,
+//!     ..ExporterConfig::default()
+//! });
 //! let flow = FlowRecord {
 //!     src_addr: Some("192.0.2.1".parse()?),
 //!     dst_addr: Some("198.51.100.7".parse()?),
@@ -54,20 +70,27 @@
 //!     in_if: Some(3),
 //!     ..FlowRecord::new(ProtocolKind::Sflow5)
 //! };
-//! let mut exporter = Exporter::new(Address::V4("10.0.0.1".parse()?), 0, Exporter::DEFAULT_MTU);
-//! let source = SourceId { class: 0, index: 3 };
-//! let seq = exporter.next_sample_sequence(SampleKind::Flow, source);
-//! let sample = encode::flow_sample(&flow, seq, source, encode::DEFAULT_HEADER_BYTES)?;
-//! assert!(exporter.push(Sample::Flow(sample), 60_000)?.is_none());
-//! let datagram = exporter.flush(60_000)?.expect("one sample is pending");
+//! let now = boot.add_millis(60_000);
+//! let mut datagrams = Vec::new();
+//! exporter.push(&flow, now, &mut |d: &[u8]| datagrams.push(d.to_vec()))?;
+//! exporter.flush(now, &mut |d: &[u8]| datagrams.push(d.to_vec()))?;
 //!
-//! // Collector side.
-//! let decoded = flowwire_sflow::convert::decode(&datagram)?;
-//! assert!(decoded.errors.is_empty());
-//! let got = &decoded.flows[0];
+//! // Collector side: the session hands each flow to the sink (here a closure).
+//! let mut session = Session::default();
+//! let mut flows = Vec::new();
+//! let from = "10.0.0.1:6343".parse()?;
+//! for d in &datagrams {
+//!     let summary = session.decode(from, now, d, &mut |f: &FlowRecord| flows.push(f.clone()));
+//!     assert_eq!(summary.errors, 0);
+//! }
+//! let got = &flows[0];
 //! assert_eq!(got.agent, Some("10.0.0.1".parse()?));
 //! assert_eq!((got.src_addr, got.dst_port), (flow.src_addr, Some(443)));
 //! assert_eq!(got.scaled_octets(), Some(74 * 512));
+//! // What the exporter says a collector gets back, less the message context.
+//! let mut bare = got.clone();
+//! (bare.kind, bare.exporter, bare.agent, bare.domain, bare.sequence) = (None, None, None, None, None);
+//! assert_eq!(bare, exporter.restrict(&flow, now));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -108,6 +131,8 @@
 pub mod convert;
 pub mod encode;
 pub mod error;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod header;
 pub mod repr;
 pub mod session;
@@ -115,9 +140,11 @@ pub mod wire;
 pub mod xdr;
 
 pub use convert::{Counters, Decoded, decode};
+pub use encode::{Exporter, ExporterConfig};
 pub use error::{Error, Result};
 pub use flowwire_record as record;
 pub use repr::{CounterData, DatagramRepr, FlowData, Sample};
+pub use session::{Session, SessionConfig};
 pub use wire::Datagram;
 pub use xdr::Xdr;
 

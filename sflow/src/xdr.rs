@@ -80,7 +80,7 @@ impl<'a> Reader<'a> {
                 let b = self.take(p, what)?;
                 Ok(b.get(..len as usize).unwrap_or(&[]))
             }
-            _ => Err(Error::Length {
+            _ => Err(Error::BadLength {
                 offset: at,
                 length: len,
                 available: self.remaining(),
@@ -96,7 +96,7 @@ impl<'a> Reader<'a> {
         let need = (count as usize).checked_mul(min_size.max(1));
         match need {
             Some(n) if n <= self.remaining() => Ok(count),
-            _ => Err(Error::Count {
+            _ => Err(Error::BadCount {
                 offset: at,
                 count,
                 available: self.remaining(),
@@ -128,7 +128,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Records that a value cannot be encoded; [`Writer::finish`] then fails with
-    /// [`Error::Encode`].
+    /// [`Error::OutOfRange`].
     pub fn invalid(&mut self, what: &'static str, value: u64) {
         self.invalid.get_or_insert((what, value));
     }
@@ -183,10 +183,10 @@ impl<'a> Writer<'a> {
     /// Ok when everything fitted and exactly `expected` bytes were written.
     pub fn finish(self, expected: usize) -> Result<()> {
         if let Some((what, value)) = self.invalid {
-            return Err(Error::Encode { what, value });
+            return Err(Error::OutOfRange { what, value });
         }
         if self.overflow || self.pos != expected {
-            Err(Error::BufferTooShort {
+            Err(Error::BufferTooSmall {
                 required: expected.max(self.pos),
                 remaining: self.buf.len(),
             })
@@ -270,7 +270,7 @@ pub trait Xdr: Sized {
     fn emit(&self, buf: &mut [u8]) -> Result<()> {
         let len = self.xdr_len();
         let Some(out) = buf.get_mut(..len) else {
-            return Err(Error::BufferTooShort {
+            return Err(Error::BufferTooSmall {
                 required: len,
                 remaining: buf.len(),
             });
@@ -281,11 +281,11 @@ pub trait Xdr: Sized {
     }
 
     /// Appends the encoding to a [`bytes::BufMut`], failing with
-    /// [`Error::BufferTooShort`] when it has too little room.
+    /// [`Error::BufferTooSmall`] when it has too little room.
     fn emit_buf<B: bytes::BufMut>(&self, buf: &mut B) -> Result<()> {
         let len = self.xdr_len();
         if buf.remaining_mut() < len {
-            return Err(Error::BufferTooShort {
+            return Err(Error::BufferTooSmall {
                 required: len,
                 remaining: buf.remaining_mut(),
             });
@@ -453,6 +453,7 @@ impl<const N: usize> Xdr for [u8; N] {
 /// sent (strings are not required to be UTF-8 on the wire). With serde, valid UTF-8 is shown
 /// as a JSON string, anything else as an array of byte values.
 #[derive(Clone, PartialEq, Eq, Default, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Opaque(pub Vec<u8>);
 
 impl core::fmt::Debug for Opaque {
@@ -586,6 +587,7 @@ impl<T: Xdr> Xdr for Option<T> {
 
 /// An sFlow `address`: a type (0 unknown, 1 IPv4, 2 IPv6) then the address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Address {
@@ -625,7 +627,7 @@ impl Xdr for Address {
             0 => Ok(Address::Unknown),
             1 => Ok(Address::V4(Ipv4Addr::read(r)?)),
             2 => Ok(Address::V6(Ipv6Addr::read(r)?)),
-            value => Err(Error::AddressType { offset: at, value }),
+            value => Err(Error::BadAddressType { offset: at, value }),
         }
     }
     fn xdr_len(&self) -> usize {
@@ -669,6 +671,7 @@ macro_rules! xdr_struct {
     ) => {
         $(#[$m])*
         #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
         #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         pub struct $name {
             $( $(#[$fm])* pub $f: $t, )*
@@ -707,7 +710,7 @@ mod tests {
             assert!(Opaque::parse(&v[..n], 100).is_err());
         }
         let e = Opaque::parse(&[0xff, 0xff, 0xff, 0xff], 7).unwrap_err();
-        assert!(matches!(e, Error::Length { offset: 7, .. }), "{e}");
+        assert!(matches!(e, Error::BadLength { offset: 7, .. }), "{e}");
     }
 
     #[test]
@@ -715,7 +718,7 @@ mod tests {
         let e = Vec::<u32>::parse(&[0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1], 0).unwrap_err();
         assert!(matches!(
             e,
-            Error::Count {
+            Error::BadCount {
                 count: 0x7fff_ffff,
                 ..
             }
@@ -728,7 +731,7 @@ mod tests {
         assert_eq!(Address::parse(&a.to_bytes().unwrap(), 0).unwrap(), a);
         assert!(matches!(
             Address::parse(&[0, 0, 0, 3], 4),
-            Err(Error::AddressType {
+            Err(Error::BadAddressType {
                 offset: 4,
                 value: 3
             })

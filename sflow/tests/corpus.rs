@@ -3,9 +3,24 @@
 mod common;
 
 use flowwire_sflow::Error;
+use flowwire_sflow::record::codec::{DecodeError, Decoder, Sink};
+use flowwire_sflow::record::{FlowRecord, Timestamp};
 use flowwire_sflow::repr::DatagramRepr;
 use flowwire_sflow::wire::{Datagram, SampleView};
 use flowwire_sflow::xdr::Xdr;
+
+/// Keeps the errors a session reports.
+#[derive(Default)]
+struct Keep {
+    errors: Vec<Error>,
+}
+
+impl Sink for Keep {
+    fn flow(&mut self, _: &FlowRecord) {}
+    fn error(&mut self, e: &DecodeError<'_>) {
+        self.errors.push(e.downcast_ref::<Error>().unwrap().clone());
+    }
+}
 
 #[test]
 fn corpus_decodes_without_errors() {
@@ -14,6 +29,7 @@ fn corpus_decodes_without_errors() {
         return;
     }
     let mut bad = Vec::new();
+    let mut session = flowwire_sflow::Session::default();
     for (path, malformed) in files {
         let bytes = std::fs::read(&path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
@@ -22,7 +38,7 @@ fn corpus_decodes_without_errors() {
         for udp in common::udp_payloads(&bytes) {
             let d = match Datagram::new_checked(&udp.payload[..]) {
                 Ok(d) => d,
-                Err(Error::Version { .. }) => {
+                Err(Error::BadVersion { .. }) => {
                     not_sflow += 1;
                     continue;
                 }
@@ -33,6 +49,12 @@ fn corpus_decodes_without_errors() {
                 }
             };
             dgrams += 1;
+            let mut sink = Keep::default();
+            let exporter = "192.0.2.1:6343".parse().unwrap();
+            session.decode(exporter, Timestamp::default(), &udp.payload, &mut sink);
+            for e in sink.errors {
+                bad.push(format!("{name} frame {} (session): {e}", udp.frame));
+            }
             let mut it = d.samples();
             for s in it.by_ref() {
                 let s = match s {
@@ -117,7 +139,7 @@ fn vxlan_inner_header_from_a_real_capture() {
         panic!("flow sample expected")
     };
     let mut rec = flowwire_sflow::record::FlowRecord::default();
-    let h = flowwire_sflow::convert::flow_sample_into(&dg, &f, &mut rec, &mut Vec::new()).unwrap();
+    let h = flowwire_sflow::convert::flow_record_into(&dg, &f, &mut rec, &mut Vec::new()).unwrap();
     assert_eq!(
         h.tunnel,
         Some(flowwire_sflow::header::Tunnel::Vxlan { vni: 100 })
@@ -134,8 +156,9 @@ fn vxlan_inner_header_from_a_real_capture() {
 }
 
 /// Every 32-bit word of every real datagram replaced by hostile values (0, 1, small and huge
-/// lengths): decoding, re-encoding and sequence tracking never panic, and what re-encodes
-/// decodes to the same thing.
+/// lengths): decoding (by a session that tracks sequences, and without), re-encoding never
+/// panic, the two decodes agree, errors have offsets inside the datagram, and what
+/// re-encodes decodes to the same thing.
 #[test]
 fn corrupted_real_datagrams_never_panic() {
     let mut payloads = Vec::new();
@@ -143,7 +166,8 @@ fn corrupted_real_datagrams_never_panic() {
         let bytes = std::fs::read(path).unwrap();
         payloads.extend(common::udp_payloads(&bytes).into_iter().map(|u| u.payload));
     }
-    let mut session = flowwire_sflow::session::Session::default();
+    let mut session = flowwire_sflow::Session::default();
+    let exporter = "192.0.2.1:6343".parse().unwrap();
     let mut runs = 0;
     for p in payloads.iter().take(40) {
         for at in (0..p.len().saturating_sub(3)).step_by(4) {
@@ -151,9 +175,25 @@ fn corrupted_real_datagrams_never_panic() {
                 let mut b = p.clone();
                 b[at..at + 4].copy_from_slice(&v.to_be_bytes());
                 runs += 1;
-                let _ = flowwire_sflow::decode(&b);
-                if let Ok(d) = Datagram::new_checked(&b[..]) {
-                    session.observe(&d);
+                let alone = flowwire_sflow::decode(&b);
+                let mut sink = Keep::default();
+                let summary = session.decode(exporter, Timestamp::default(), &b, &mut sink);
+                // The session and the session-less conversion agree.
+                match alone {
+                    Ok(d) => {
+                        assert_eq!(summary.messages, 1);
+                        assert_eq!(summary.errors, d.errors.len());
+                        assert_eq!(sink.errors, d.errors);
+                        assert_eq!(summary.flows, d.flows.len());
+                        assert_eq!(summary.counters, d.counters.len());
+                    }
+                    Err(e) => {
+                        assert_eq!((summary.messages, summary.errors), (0, 1));
+                        assert_eq!(sink.errors, vec![e]);
+                    }
+                }
+                for e in &sink.errors {
+                    assert!(e.offset().is_some_and(|o| o <= b.len()), "{e}");
                 }
                 if let Ok((repr, _)) = DatagramRepr::parse_with_errors(&b) {
                     let out = repr.to_bytes().unwrap();

@@ -1,7 +1,53 @@
-//! Hostile datagrams: each gives the exact typed error at the right offset, and the good
-//! parts around it still decode.
+//! Hostile datagrams, through `Session::decode`: each gives the exact typed error at the right
+//! offset, and the good parts around it still decode.
 
-use flowwire_sflow::{Error, decode};
+use flowwire_sflow::record::codec::{DecodeError, Decoder, Sink};
+use flowwire_sflow::record::{FlowRecord, Timestamp};
+use flowwire_sflow::{Error, Session};
+
+/// What a session hands out for one datagram.
+#[derive(Debug, Default)]
+struct Out {
+    flows: Vec<FlowRecord>,
+    errors: Vec<Error>,
+}
+
+impl Sink for Out {
+    fn flow(&mut self, flow: &FlowRecord) {
+        self.flows.push(flow.clone());
+    }
+    fn error(&mut self, e: &DecodeError<'_>) {
+        self.errors.push(e.downcast_ref::<Error>().unwrap().clone());
+    }
+}
+
+/// Decodes with a fresh `Session`: the datagram header's error, or what came out. Checks
+/// that the summary counts what the sink got, and that the session-less
+/// `flowwire_sflow::decode` gives the same.
+fn decode(bytes: &[u8]) -> Result<Out, Error> {
+    let mut out = Out::default();
+    let exporter = "192.0.2.1:6343".parse().unwrap();
+    let s = Session::default().decode(exporter, Timestamp::default(), bytes, &mut out);
+    assert_eq!((s.flows, s.errors), (out.flows.len(), out.errors.len()));
+    let alone = flowwire_sflow::decode(bytes);
+    if s.messages == 0 {
+        let [e] = <[Error; 1]>::try_from(out.errors).unwrap();
+        assert_eq!(alone, Err(e.clone()));
+        return Err(e);
+    }
+    let alone = alone.unwrap();
+    assert_eq!(alone.errors, out.errors);
+    let flows: Vec<FlowRecord> = alone
+        .flows
+        .into_iter()
+        .map(|f| FlowRecord {
+            exporter: Some(exporter),
+            ..f
+        })
+        .collect();
+    assert_eq!(flows, out.flows);
+    Ok(out)
+}
 
 fn be(v: u32) -> [u8; 4] {
     v.to_be_bytes()
@@ -79,7 +125,7 @@ fn record_length_past_the_sample() {
     assert_eq!(out.flows.len(), 2, "both samples still decode");
     assert_eq!(out.flows[1].vlan, Some(20), "the next sample is intact");
     assert!(
-        matches!(out.errors.as_slice(), [Error::Length { length: 400, what, .. }] if what.contains("record")),
+        matches!(out.errors.as_slice(), [Error::BadLength { length: 400, what, .. }] if what.contains("record")),
         "{:?}",
         out.errors
     );
@@ -99,7 +145,7 @@ fn record_content_longer_than_declared_is_skipped_by_its_length() {
     assert!(
         matches!(
             out.errors.as_slice(),
-            [Error::ContentLength { format: 1001, .. }]
+            [Error::BadContentLength { format: 1001, .. }]
         ),
         "{:?}",
         out.errors
@@ -126,7 +172,7 @@ fn bad_version_and_address_type() {
     assert!(
         matches!(
             decode(&d),
-            Err(Error::Version {
+            Err(Error::BadVersion {
                 version: 4,
                 offset: 0
             })
@@ -139,7 +185,7 @@ fn bad_version_and_address_type() {
     assert!(
         matches!(
             decode(&d),
-            Err(Error::AddressType {
+            Err(Error::BadAddressType {
                 value: 9,
                 offset: 4
             })
@@ -161,7 +207,7 @@ fn sample_length_past_the_datagram_keeps_the_samples_before_it() {
     assert!(
         matches!(
             out.errors.as_slice(),
-            [Error::Length {
+            [Error::BadLength {
                 length: 100_000,
                 ..
             }]

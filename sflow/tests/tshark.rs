@@ -1,14 +1,18 @@
-//! Compares the decode of every corpus capture with tshark's, per flow sample: agent,
-//! sequence, sampling rate, input/output interface, and the sampled header's addresses and
-//! ports. Skips (with a message) when tshark or the corpus is absent. Prints the figures.
+//! Compares the decode of every corpus capture (by `Session::decode`, as a collector does)
+//! with tshark's, per flow sample: agent, sequence, sampling rate, input/output interface,
+//! the sampled header's addresses and ports, extended router and gateway; and per counter
+//! sample: sequence, source, record formats and the generic interface counters. Skips (with
+//! a message) when tshark or the corpus is absent. Prints the figures.
 
 mod common;
 
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use flowwire_sflow::convert::{DatagramInfo, flow_sample_into};
-use flowwire_sflow::record::{FlowRecord, ProtocolKind};
+use flowwire_sflow::Session;
+use flowwire_sflow::convert::{Counters, DatagramInfo, flow_record_into};
+use flowwire_sflow::record::codec::{CounterSample, DecodeError, Decoder, Sink};
+use flowwire_sflow::record::{FlowRecord, ProtocolKind, Timestamp};
 use flowwire_sflow::repr::CounterData;
 use flowwire_sflow::wire::{Datagram, SampleView};
 
@@ -268,56 +272,108 @@ fn tshark_counters(frame: &Node) -> Option<Vec<CounterCmp>> {
     Some(out)
 }
 
+/// What the session hands out for one datagram: flows, counter samples (their detail), and
+/// errors.
+#[derive(Default)]
+struct Decoded {
+    flows: Vec<FlowRecord>,
+    counters: Vec<(u32, Option<u32>, Counters)>,
+    errors: Vec<String>,
+}
+
+impl Sink for Decoded {
+    fn flow(&mut self, flow: &FlowRecord) {
+        self.flows.push(flow.clone());
+    }
+    fn counters(&mut self, c: &CounterSample<'_>) {
+        let detail = c.detail::<Counters>().expect("sFlow counters");
+        self.counters.push((c.source, c.if_index, detail.clone()));
+    }
+    fn error(&mut self, error: &DecodeError<'_>) {
+        self.errors.push(error.to_string());
+    }
+}
+
+/// Decodes a datagram as a collector does: `Session::decode`, into a sink. `None` when the
+/// datagram is not sFlow (or its header does not decode).
+fn session_decode(payload: &[u8]) -> Option<Decoded> {
+    Datagram::new_checked(payload).ok()?;
+    let mut out = Decoded::default();
+    let exporter = "192.0.2.1:6343".parse().unwrap();
+    Session::default().decode(exporter, Timestamp::default(), payload, &mut out);
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    Some(out)
+}
+
 fn our_counters(payload: &[u8]) -> Option<Vec<CounterCmp>> {
-    let decoded = flowwire_sflow::convert::decode(payload).ok()?;
-    assert!(decoded.errors.is_empty(), "{:?}", decoded.errors);
+    let decoded = session_decode(payload)?;
     Some(
         decoded
             .counters
             .iter()
-            .map(|c| CounterCmp {
-                sequence: Some(u64::from(c.sequence)),
-                source_index: Some(u64::from(c.source.index)),
-                formats: c.records.iter().map(|r| u64::from(r.tag().1)).collect(),
-                interface: c.records.iter().find_map(|r| match r {
-                    CounterData::Interface(i) => Some([
-                        Some(u64::from(i.if_index)),
-                        Some(i.if_in_octets),
-                        Some(i.if_out_octets),
-                        Some(u64::from(i.if_in_ucast_pkts)),
-                        Some(u64::from(i.if_out_ucast_pkts)),
-                    ]),
-                    _ => None,
-                }),
+            .map(|(source, if_index, c)| {
+                // The neutral fields agree with the detail.
+                assert_eq!(
+                    *source,
+                    (c.source.class << 24) | (c.source.index & 0xff_ffff)
+                );
+                assert_eq!(*if_index, c.if_index());
+                CounterCmp {
+                    sequence: Some(u64::from(c.sequence)),
+                    source_index: Some(u64::from(c.source.index)),
+                    formats: c.records.iter().map(|r| u64::from(r.tag().1)).collect(),
+                    interface: c.records.iter().find_map(|r| match r {
+                        CounterData::Interface(i) => Some([
+                            Some(u64::from(i.if_index)),
+                            Some(i.if_in_octets),
+                            Some(i.if_out_octets),
+                            Some(u64::from(i.if_in_ucast_pkts)),
+                            Some(u64::from(i.if_out_ucast_pkts)),
+                        ]),
+                        _ => None,
+                    }),
+                }
             })
             .collect(),
     )
 }
 
+/// Our flow samples: the fields of the records the session decodes, with what a record does
+/// not hold (the raw interface format, which records the sample had, whether the header is
+/// an IPv6 first fragment) from the wire views.
 fn ours(payload: &[u8]) -> Option<Vec<Cmp>> {
+    let decoded = session_decode(payload)?;
     let d = Datagram::new_checked(payload).ok()?;
     let dg = DatagramInfo::of(&d);
+    let mut flows = decoded.flows.iter();
     let mut rec = FlowRecord::new(ProtocolKind::Sflow5);
-    let mut errors = Vec::new();
     let mut out = Vec::new();
     for s in d.samples() {
-        let Ok(Ok(SampleView::Flow(f))) = s.map(|s| s.view()) else {
+        let view = s.and_then(|s| s.view());
+        if let Ok(SampleView::Discarded(_)) = view {
+            flows.next();
+        }
+        let Ok(SampleView::Flow(f)) = view else {
             continue;
         };
-        let h = flow_sample_into(&dg, &f, &mut rec, &mut errors);
+        let flow = flows.next().expect("one record per flow sample");
+        let h = flow_record_into(&dg, &f, &mut rec, &mut Vec::new());
+        assert_eq!(flow.exporter, Some("192.0.2.1:6343".parse().unwrap()));
+        rec.exporter = flow.exporter;
+        assert_eq!(&rec, flow, "the session gives what flow_record_into gives");
         let v6_first_fragment = h.is_some_and(|h| {
             h.outer.fragmented && h.outer.flow_label.is_some() && h.outer.src_port.is_some()
         });
         out.push(Cmp {
-            agent: rec.agent.map(|a| a.to_string()),
-            sequence: rec.sequence.map(u64::from),
-            rate: rec.sampling_interval.map(u64::from),
+            agent: flow.agent.map(|a| a.to_string()),
+            sequence: flow.sequence.map(u64::from),
+            rate: flow.sampling_interval.map(u64::from),
             input: Some((u64::from(f.input.format), u64::from(f.input.value))),
             output: Some((u64::from(f.output.format), u64::from(f.output.value))),
-            src: rec.src_addr.map(|a| a.to_string()),
-            dst: rec.dst_addr.map(|a| a.to_string()),
-            sport: rec.src_port.map(u64::from),
-            dport: rec.dst_port.map(u64::from),
+            src: flow.src_addr.map(|a| a.to_string()),
+            dst: flow.dst_addr.map(|a| a.to_string()),
+            sport: flow.src_port.map(u64::from),
+            dport: flow.dst_port.map(u64::from),
             v6_first_fragment,
             gateway: f
                 .records
@@ -325,9 +381,9 @@ fn ours(payload: &[u8]) -> Option<Vec<Cmp>> {
                 .any(|r| r.format == 1003)
                 .then(|| {
                     (
-                        rec.bgp_next_hop.map(|a| a.to_string()),
-                        rec.src_as.map(u64::from),
-                        rec.dst_as.map(u64::from),
+                        flow.bgp_next_hop.map(|a| a.to_string()),
+                        flow.src_as.map(u64::from),
+                        flow.dst_as.map(u64::from),
                     )
                 }),
             router: f
@@ -336,14 +392,14 @@ fn ours(payload: &[u8]) -> Option<Vec<Cmp>> {
                 .any(|r| r.format == 1002)
                 .then(|| {
                     (
-                        rec.next_hop.map(|a| a.to_string()),
-                        rec.src_mask.map(u64::from),
-                        rec.dst_mask.map(u64::from),
+                        flow.next_hop.map(|a| a.to_string()),
+                        flow.src_mask.map(u64::from),
+                        flow.dst_mask.map(u64::from),
                     )
                 }),
         });
     }
-    assert!(errors.is_empty(), "{errors:?}");
+    assert!(flows.next().is_none());
     Some(out)
 }
 

@@ -30,9 +30,15 @@ fn main() {
     println!("{}", r.scale_markdown());
     println!("## Real captures (testdata/captures), whole file through the collector\n");
     println!("{}", r.captures_markdown());
-    println!("## Other benches (decode.rs, values.rs)\n");
+    println!("## Other benches (decode.rs, values.rs; views_vs_nom.rs when run)\n");
     println!(
         "{}",
-        r.table_markdown(&["v9 18-field", "decode unsigned64", "decode reduced", "emit"])
+        r.table_markdown(&[
+            "v9 18-field",
+            "decode unsigned64",
+            "decode reduced",
+            "emit",
+            "views vs nom",
+        ])
     );
 }

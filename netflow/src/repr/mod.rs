@@ -14,7 +14,7 @@ pub(crate) fn emit_to_buf<B: BufMut>(
     emit: impl FnOnce(&mut [u8]) -> Result<()>,
 ) -> Result<()> {
     if buf.remaining_mut() < len {
-        return Err(Error::BufferTooShort {
+        return Err(Error::BufferTooSmall {
             required: len,
             remaining: buf.remaining_mut(),
         });
@@ -28,7 +28,7 @@ pub(crate) fn emit_to_buf<B: BufMut>(
 /// Checks that an output slice is exactly `len` bytes.
 pub(crate) fn check_out(out: &[u8], len: usize) -> Result<()> {
     if out.len() != len {
-        return Err(Error::BufferTooShort {
+        return Err(Error::BufferTooSmall {
             required: len,
             remaining: out.len(),
         });

@@ -109,10 +109,10 @@ impl V5RecordRepr {
         let v4 = |a: Option<IpAddr>, what| match a {
             None => Ok(Ipv4Addr::UNSPECIFIED),
             Some(IpAddr::V4(a)) => Ok(a),
-            Some(IpAddr::V6(_)) => Err(Error::NotRepresentable { what }),
+            Some(IpAddr::V6(_)) => Err(Error::Unencodable { what }),
         };
         let if16 = |i: Option<u32>| {
-            u16::try_from(i.unwrap_or(0)).map_err(|_| Error::NotRepresentable {
+            u16::try_from(i.unwrap_or(0)).map_err(|_| Error::Unencodable {
                 what: "interface index above 65535 in NetFlow v5",
             })
         };
@@ -221,12 +221,12 @@ impl V5Repr {
     pub fn emit(&self, out: &mut [u8]) -> Result<()> {
         check_out(out, self.buffer_len())?;
         if self.records.len() > MAX_RECORDS {
-            return Err(Error::NotRepresentable {
+            return Err(Error::Unencodable {
                 what: "more than 30 records in a NetFlow v5 datagram",
             });
         }
         if self.sampling_mode > 3 || self.sampling_interval > 0x3fff {
-            return Err(Error::NotRepresentable {
+            return Err(Error::Unencodable {
                 what: "NetFlow v5 sampling mode above 3 or interval above 16383",
             });
         }
@@ -248,7 +248,7 @@ impl V5Repr {
         Ok(())
     }
 
-    /// Appends the datagram to a [`BufMut`]; [`Error::BufferTooShort`] if it has no room.
+    /// Appends the datagram to a [`BufMut`]; [`Error::BufferTooSmall`] if it has no room.
     pub fn emit_to<B: BufMut>(&self, buf: &mut B) -> Result<()> {
         emit_to_buf(buf, self.buffer_len(), |out| self.emit(out))
     }
@@ -350,7 +350,7 @@ impl V5Context {
     /// domain, sequence, export time, the record's fields, absolute start/end (from the
     /// uptime-relative First/Last, wrap-aware) and the header's sampling interval and mode.
     /// Allocates nothing.
-    pub fn record_into<T: AsRef<[u8]>>(&self, r: &V5Record<T>, out: &mut FlowRecord) {
+    pub fn flow_record_into<T: AsRef<[u8]>>(&self, r: &V5Record<T>, out: &mut FlowRecord) {
         out.clear();
         out.kind = Some(ProtocolKind::Netflow5);
         out.exporter = self.exporter;
@@ -385,7 +385,7 @@ impl V5Context {
 }
 
 /// Decodes a whole v5 datagram into flow records (one allocation per record; sessions and
-/// hot paths use [`V5Context::record_into`] with a reused record). Returns the records and
+/// hot paths use [`V5Context::flow_record_into`] with a reused record). Returns the records and
 /// the count mismatch, if any: the records present are decoded regardless.
 pub fn decode_v5(
     datagram: &[u8],
@@ -399,7 +399,7 @@ pub fn decode_v5(
         match r {
             Ok(r) => {
                 let mut rec = FlowRecord::default();
-                ctx.record_into(&r, &mut rec);
+                ctx.flow_record_into(&r, &mut rec);
                 out.push(rec);
             }
             Err(e) => warning = Some(e),
@@ -450,7 +450,7 @@ mod tests {
         let mut small = [0u8; 10];
         assert_eq!(
             r.emit_to(&mut &mut small[..]),
-            Err(Error::BufferTooShort {
+            Err(Error::BufferTooSmall {
                 required: 72,
                 remaining: 10
             })

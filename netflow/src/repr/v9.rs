@@ -2,7 +2,7 @@
 //! with `parse` / `buffer_len` / `emit`.
 
 use bytes::BufMut;
-use flowwire_record::registry::Registry;
+use flowwire_record::registry::{FieldId, Registry};
 use flowwire_record::{OwnedValue, Value};
 
 use super::{check_out, emit_to_buf};
@@ -204,7 +204,7 @@ impl FlowSetRepr {
     pub fn emit(&self, out: &mut [u8]) -> Result<()> {
         let len = self.buffer_len();
         check_out(out, len)?;
-        let length = u16::try_from(len).map_err(|_| Error::NotRepresentable {
+        let length = u16::try_from(len).map_err(|_| Error::Unencodable {
             what: "FlowSet longer than 65535 bytes",
         })?;
         out.fill(0);
@@ -217,7 +217,7 @@ impl FlowSetRepr {
             *pos += FIELD_SPEC_LEN;
         };
         let count16 = |n: usize| {
-            u16::try_from(n).map_err(|_| Error::NotRepresentable {
+            u16::try_from(n).map_err(|_| Error::Unencodable {
                 what: "more than 65535 fields",
             })
         };
@@ -246,13 +246,13 @@ impl FlowSetRepr {
             FlowSetRepr::Data(d) => {
                 for r in &d.records {
                     if r.len() != d.template.fields().len() {
-                        return Err(Error::NotRepresentable {
+                        return Err(Error::Unencodable {
                             what: "data record with a value count unlike its template's",
                         });
                     }
                     for (s, v) in d.template.fields().iter().zip(r) {
                         let n = value_len(s, v);
-                        let field = out.get_mut(pos..pos + n).ok_or(Error::BufferTooShort {
+                        let field = out.get_mut(pos..pos + n).ok_or(Error::BufferTooSmall {
                             required: pos + n,
                             remaining: len,
                         })?;
@@ -268,10 +268,9 @@ impl FlowSetRepr {
                                 if let Some(b) = field.first_mut() {
                                     *b = 255;
                                 }
-                                let vl16 =
-                                    u16::try_from(vl).map_err(|_| Error::NotRepresentable {
-                                        what: "variable-length value above 65535 bytes",
-                                    })?;
+                                let vl16 = u16::try_from(vl).map_err(|_| Error::Unencodable {
+                                    what: "variable-length value above 65535 bytes",
+                                })?;
                                 write_u16(field, 1, vl16);
                                 field.get_mut(3..)
                             }
@@ -306,9 +305,10 @@ fn emit_value(v: &Value<'_>, out: &mut [u8], field_type: u16) -> Result<()> {
             }
             Ok(())
         }
-        _ => v
-            .emit(out)
-            .map_err(|source| Error::Value { field_type, source }),
+        _ => v.emit(out).map_err(|source| Error::Encode {
+            field: FieldId::iana(field_type),
+            source,
+        }),
     }
 }
 
@@ -449,7 +449,7 @@ impl V9Repr {
     /// Writes the packet into exactly [`V9Repr::buffer_len`] bytes.
     pub fn emit(&self, out: &mut [u8]) -> Result<()> {
         check_out(out, self.buffer_len())?;
-        let count = u16::try_from(self.count()).map_err(|_| Error::NotRepresentable {
+        let count = u16::try_from(self.count()).map_err(|_| Error::Unencodable {
             what: "more than 65535 records in a v9 packet",
         })?;
         let mut p = V9Packet::new_unchecked(&mut *out);
@@ -462,7 +462,7 @@ impl V9Repr {
         let mut pos = HEADER_LEN;
         for s in &self.flowsets {
             let n = s.buffer_len();
-            let o = out.get_mut(pos..pos + n).ok_or(Error::BufferTooShort {
+            let o = out.get_mut(pos..pos + n).ok_or(Error::BufferTooSmall {
                 required: pos + n,
                 remaining: pos,
             })?;
@@ -472,7 +472,7 @@ impl V9Repr {
         Ok(())
     }
 
-    /// Appends the packet to a [`BufMut`]; [`Error::BufferTooShort`] if it has no room.
+    /// Appends the packet to a [`BufMut`]; [`Error::BufferTooSmall`] if it has no room.
     pub fn emit_to<B: BufMut>(&self, buf: &mut B) -> Result<()> {
         emit_to_buf(buf, self.buffer_len(), |out| self.emit(out))
     }
@@ -550,7 +550,7 @@ mod tests {
         let mut short = vec![0; f.len() - 1];
         assert_eq!(
             r.emit(&mut short),
-            Err(Error::BufferTooShort {
+            Err(Error::BufferTooSmall {
                 required: f.len(),
                 remaining: f.len() - 1
             })

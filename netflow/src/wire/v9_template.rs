@@ -11,7 +11,7 @@
 
 use super::read_u16;
 use super::v9_packet::all_zero;
-use crate::error::{Error, Result, truncated};
+use crate::error::{Error, Result, TemplateProblem, truncated};
 
 /// Length of a template record header (id, field count).
 pub const TEMPLATE_HEADER_LEN: usize = 4;
@@ -121,9 +121,10 @@ impl<'a> Iterator for TemplateRecords<'a> {
             // are still learned.
             self.bytes = self.bytes.get(TEMPLATE_HEADER_LEN..).unwrap_or_default();
             self.offset += TEMPLATE_HEADER_LEN;
-            return Some(Err(Error::EmptyTemplate {
+            return Some(Err(Error::BadTemplate {
                 offset,
                 template_id: id,
+                problem: TemplateProblem::NoFields,
             }));
         }
         let need = TEMPLATE_HEADER_LEN + count * FIELD_SPEC_LEN;
@@ -221,11 +222,10 @@ impl<'a> Iterator for OptionsTemplateRecords<'a> {
         for (what, length) in [("scope", scope_len), ("option", option_len)] {
             if usize::from(length) % FIELD_SPEC_LEN != 0 {
                 self.done = true;
-                return Some(Err(Error::BadOptionsLength {
+                return Some(Err(Error::BadTemplate {
                     offset,
                     template_id: id,
-                    what,
-                    length,
+                    problem: TemplateProblem::BadOptionsLength { what, length },
                 }));
             }
         }
@@ -315,9 +315,10 @@ mod tests {
         assert_eq!(items.len(), 2);
         assert_eq!(
             items[0],
-            Err(Error::EmptyTemplate {
+            Err(Error::BadTemplate {
                 offset: 10,
-                template_id: 256
+                template_id: 256,
+                problem: TemplateProblem::NoFields,
             })
         );
         let next = items[1].as_ref().unwrap();
@@ -330,7 +331,10 @@ mod tests {
         let items: Vec<_> = OptionsTemplateRecords::new(&b, 0).collect();
         assert!(matches!(
             items[0],
-            Err(Error::BadOptionsLength { what: "scope", .. })
+            Err(Error::BadTemplate {
+                problem: TemplateProblem::BadOptionsLength { what: "scope", .. },
+                ..
+            })
         ));
     }
 }

@@ -86,7 +86,7 @@ pub(crate) fn read_pcap(path: &std::path::Path) -> Vec<Datagram> {
                         if let Some((src, dst_port, payload)) = udp(link, data) {
                             let ts = (u64::from(e.ts_high) << 32) | u64::from(e.ts_low);
                             out.push(Datagram {
-                                time: Timestamp::from_unix_micros(ts),
+                                time: Timestamp::from_unix_micros_u64(ts),
                                 src,
                                 dst_port,
                                 payload,

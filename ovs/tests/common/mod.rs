@@ -18,6 +18,25 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
     dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }
 
+/// Find every program in `names`; `Err` names the first one missing, for a skip message.
+pub fn find_programs<const N: usize>(names: [&str; N]) -> Result<[PathBuf; N], String> {
+    let mut found = Vec::with_capacity(N);
+    for name in names {
+        match find_program(name) {
+            Some(p) => found.push(p),
+            None => {
+                return Err(format!(
+                    "`{name}` not found on PATH ({}) or in the sbin directories",
+                    std::env::var("PATH").unwrap_or_default()
+                ));
+            }
+        }
+    }
+    found
+        .try_into()
+        .map_err(|_| "internal: program count".to_owned())
+}
+
 pub fn schema_path() -> PathBuf {
     std::env::var_os("OVS_SCHEMA")
         .map(PathBuf::from)
@@ -30,6 +49,8 @@ pub struct OvsdbServer {
     pub sock: PathBuf,
     pub tcp_port: Option<u16>,
     vsctl: PathBuf,
+    server: PathBuf,
+    db: PathBuf,
     child: Option<Child>,
 }
 
@@ -41,15 +62,13 @@ impl OvsdbServer {
 
     /// Start with an extra TCP listener on 127.0.0.1.
     pub fn start_with(test: &str, tcp: bool) -> Option<OvsdbServer> {
-        let (Some(server), Some(tool), Some(vsctl)) = (
-            find_program("ovsdb-server"),
-            find_program("ovsdb-tool"),
-            find_program("ovs-vsctl"),
-        ) else {
-            eprintln!(
-                "SKIPPED {test}: ovsdb-server/ovsdb-tool/ovs-vsctl not installed (Debian package openvswitch-switch)"
-            );
-            return None;
+        let [server, tool, vsctl] = match find_programs(["ovsdb-server", "ovsdb-tool", "ovs-vsctl"])
+        {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("SKIPPED {test}: {e} (Debian package openvswitch-switch)");
+                return None;
+            }
         };
         let schema = schema_path();
         if !schema.is_file() {
@@ -78,53 +97,101 @@ impl OvsdbServer {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
             l.local_addr().expect("addr").port()
         });
-        let mut cmd = Command::new(&server);
-        cmd.arg(&db)
-            .arg(format!("--remote=punix:{}", sock.display()))
+        let mut srv = OvsdbServer {
+            dir,
+            sock,
+            tcp_port,
+            vsctl,
+            server,
+            db,
+            child: None,
+        };
+        let child = srv.spawn_server();
+        srv.child = Some(child);
+        srv.wait_ready();
+        srv.vsctl_ok(&["init"]);
+        Some(srv)
+    }
+
+    fn spawn_server(&self) -> Child {
+        let mut cmd = Command::new(&self.server);
+        cmd.arg(&self.db)
+            .arg(format!("--remote=punix:{}", self.sock.display()))
             .arg(format!(
                 "--unixctl={}",
-                dir.join("ovsdb-server.ctl").display()
+                self.dir.join("ovsdb-server.ctl").display()
             ))
             .arg(format!(
                 "--log-file={}",
-                dir.join("ovsdb-server.log").display()
+                self.dir.join("ovsdb-server.log").display()
             ))
             .arg("-vconsole:off")
             .arg("--no-chdir")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        if let Some(p) = tcp_port {
+        if let Some(p) = self.tcp_port {
             cmd.arg(format!("--remote=ptcp:{p}:127.0.0.1"));
         }
-        let child = cmd.spawn().expect("spawn ovsdb-server");
-        let srv = OvsdbServer {
-            dir,
-            sock,
-            tcp_port,
-            vsctl,
-            child: Some(child),
-        };
+        cmd.spawn().expect("spawn ovsdb-server")
+    }
+
+    /// Wait for the server's socket(s); fail at once, with its log, if it exited.
+    fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !srv.sock.exists() {
+        let ready = |s: &Self| {
+            s.sock.exists()
+                && s.tcp_port
+                    .is_none_or(|p| std::net::TcpStream::connect(("127.0.0.1", p)).is_ok())
+        };
+        while !ready(self) {
+            if let Some(c) = &mut self.child
+                && let Ok(Some(status)) = c.try_wait()
+            {
+                panic!(
+                    "ovsdb-server exited ({status}) before listening; log:\n{}",
+                    self.log()
+                );
+            }
             assert!(
                 Instant::now() < deadline,
-                "ovsdb-server did not create {}",
-                srv.sock.display()
+                "ovsdb-server not listening on {} after 10 s; log:\n{}",
+                self.sock.display(),
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        if let Some(p) = tcp_port {
-            while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
-                assert!(
-                    Instant::now() < deadline,
-                    "ovsdb-server not listening on tcp {p}"
-                );
-                std::thread::sleep(Duration::from_millis(20));
-            }
+    }
+
+    /// ovsdb-server's log file.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("ovsdb-server.log")).unwrap_or_default()
+    }
+
+    /// Kill the server (SIGKILL, like a crash) and wait until it is gone; the database file
+    /// stays.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().expect("kill ovsdb-server");
+            c.wait().expect("reap ovsdb-server");
         }
-        srv.vsctl_ok(&["init"]);
-        Some(srv)
+        // SIGKILL leaves the socket file behind: without it gone, `wait_ready` would take
+        // the stale file for the restarted server's socket.
+        if let Err(e) = std::fs::remove_file(&self.sock) {
+            assert!(
+                e.kind() == std::io::ErrorKind::NotFound,
+                "remove {}: {e}",
+                self.sock.display()
+            );
+        }
+    }
+
+    /// Start the server again on the same database file (after [`OvsdbServer::kill`]).
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "restart: the server is still running");
+        let child = self.spawn_server();
+        self.child = Some(child);
+        self.wait_ready();
     }
 
     /// `unix:SOCK`.
@@ -185,11 +252,15 @@ impl OvsdbServer {
 
 impl Drop for OvsdbServer {
     fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
+        // No panics here (a failing test is already unwinding): report and go on.
+        if let Some(mut c) = self.child.take()
+            && let Err(e) = c.kill().and_then(|()| c.wait().map(drop))
+        {
+            eprintln!("cleanup: stopping ovsdb-server {}: {e}", c.id());
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Err(e) = std::fs::remove_dir_all(&self.dir) {
+            eprintln!("cleanup: remove {}: {e}", self.dir.display());
+        }
     }
 }
 
@@ -209,15 +280,20 @@ pub fn is_root() -> bool {
 /// Dropping it deletes its bridges, stops it and then the server.
 pub struct Vswitchd {
     pub db: OvsdbServer,
+    appctl: PathBuf,
     child: Option<Child>,
 }
 
 impl Vswitchd {
-    /// Start ovsdb-server and ovs-vswitchd, or print why not and return None.
+    /// Start ovsdb-server and ovs-vswitchd, or print why not and return None. Returns once
+    /// ovs-vswitchd answers on its control socket.
     pub fn start(test: &str) -> Option<Vswitchd> {
-        let Some(prog) = find_program("ovs-vswitchd") else {
-            eprintln!("SKIPPED {test}: ovs-vswitchd not installed");
-            return None;
+        let [prog, appctl] = match find_programs(["ovs-vswitchd", "ovs-appctl"]) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("SKIPPED {test}: {e} (Debian package openvswitch-switch)");
+                return None;
+            }
         };
         let db = OvsdbServer::start(test)?;
         let dir = db.dir.clone();
@@ -243,10 +319,49 @@ impl Vswitchd {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn ovs-vswitchd");
-        Some(Vswitchd {
+        let mut vs = Vswitchd {
             db,
+            appctl,
             child: Some(child),
-        })
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(c) = &mut vs.child
+                && let Ok(Some(status)) = c.try_wait()
+            {
+                panic!("ovs-vswitchd exited ({status}); log:\n{}", vs.log());
+            }
+            match vs.appctl(&["version"]) {
+                Ok(_) => break,
+                Err(e) => assert!(
+                    Instant::now() < deadline,
+                    "ovs-vswitchd not answering after 10 s: {e}\nlog:\n{}",
+                    vs.log()
+                ),
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(vs)
+    }
+
+    /// `ovs-appctl -t VSWITCHD ARGS`; `Err` carries stderr or the exec error.
+    pub fn appctl(&self, args: &[&str]) -> Result<String, String> {
+        let out = Command::new(&self.appctl)
+            .arg("-t")
+            .arg(self.db.dir.join("ovs-vswitchd.ctl"))
+            .arg("--timeout=5")
+            .args(args)
+            .output()
+            .map_err(|e| format!("{}: {e}", self.appctl.display()))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(format!(
+                "ovs-appctl {args:?}: {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
     }
 
     /// Run ovs-vsctl (waiting for vswitchd) and require success.
@@ -269,38 +384,62 @@ impl Vswitchd {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.db.dir.join("ovs-vswitchd.log")).unwrap_or_default()
     }
+
+    /// The last `n` lines of the log.
+    pub fn log_tail(&self, n: usize) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
 }
 
 impl Drop for Vswitchd {
     fn drop(&mut self) {
+        // No panics here (a failing test is already unwinding): report and go on.
         // Deleting the bridges lets the netdev datapath close its tap/AF_PACKET ports.
         // Wait (no --no-wait) so vswitchd has removed the tap device before it exits.
         let out = self.db.vsctl(&["list-br"]);
+        if !out.status.success() {
+            eprintln!(
+                "cleanup: ovs-vsctl list-br: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
         for br in String::from_utf8_lossy(&out.stdout).lines() {
-            let _ = Command::new(&self.db.vsctl)
+            let del = Command::new(&self.db.vsctl)
                 .arg(format!("--db={}", self.db.db()))
                 .arg("--timeout=10")
                 .args(["--if-exists", "del-br", br])
                 .output();
+            match del {
+                Ok(o) if o.status.success() => {}
+                Ok(o) => eprintln!(
+                    "cleanup: ovs-vsctl del-br {br}: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ),
+                Err(e) => eprintln!("cleanup: ovs-vsctl del-br {br}: {e}"),
+            }
         }
         if let Some(mut c) = self.child.take() {
             // Ask it to exit cleanly (releasing datapath ports), then make sure.
-            if let Some(appctl) = find_program("ovs-appctl") {
-                let _ = Command::new(appctl)
-                    .arg("-t")
-                    .arg(self.db.dir.join("ovs-vswitchd.ctl"))
-                    .args(["--timeout=5", "exit", "--cleanup"])
-                    .output();
+            if let Err(e) = self.appctl(&["exit", "--cleanup"]) {
+                eprintln!("cleanup: {e}");
             }
             let deadline = Instant::now() + Duration::from_secs(5);
+            let mut exited = false;
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = c.try_wait() {
+                    exited = true;
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            let _ = c.kill();
-            let _ = c.wait();
+            if !exited {
+                eprintln!("cleanup: ovs-vswitchd did not exit within 5 s, killing it");
+                if let Err(e) = c.kill().and_then(|()| c.wait().map(drop)) {
+                    eprintln!("cleanup: killing ovs-vswitchd {}: {e}", c.id());
+                }
+            }
         }
         // self.db drops next: stops ovsdb-server, removes the directory.
     }
@@ -313,29 +452,38 @@ pub struct NetnsGuard {
     pub links: Vec<String>,
 }
 
-/// Run a command; Err(stderr) on failure.
+/// Run a program found with [`find_program`]; `Err` says why (not found, could not run,
+/// or its exit status and stderr).
 pub fn sh(prog: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(prog)
+    let path = find_program(prog).ok_or_else(|| format!("`{prog}` not found"))?;
+    let out = Command::new(&path)
         .args(args)
         .output()
-        .map_err(|e| format!("{prog}: {e}"))?;
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(format!(
-            "{prog} {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
+            "{prog} {args:?}: {}: {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr).trim()
         ))
     }
 }
 
 impl Drop for NetnsGuard {
     fn drop(&mut self) {
+        // No panics here (a failing test is already unwinding): report and go on.
         for l in &self.links {
-            let _ = sh("ip", &["link", "del", l]);
+            if let Err(e) = sh("ip", &["link", "del", l]) {
+                eprintln!("cleanup: {e}");
+            }
         }
         for n in &self.namespaces {
-            let _ = sh("ip", &["netns", "del", n]);
+            if let Err(e) = sh("ip", &["netns", "del", n]) {
+                eprintln!("cleanup: {e}");
+            }
         }
     }
 }

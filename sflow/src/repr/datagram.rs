@@ -61,11 +61,11 @@ impl Xdr for DatagramRepr {
     fn read(r: &mut Reader<'_>) -> Result<Self> {
         let at = r.offset();
         let rest = r.rest();
-        let d = Datagram::new_checked(rest).map_err(|e| shift(e, at))?;
+        let d = Datagram::new_checked(rest).map_err(|e| e.shifted(at))?;
         let mut samples = Vec::new();
         let mut it = d.samples();
         for s in it.by_ref() {
-            let s = s.map_err(|e| shift(e, at))?;
+            let s = s.map_err(|e| e.shifted(at))?;
             samples.push(Sample::from_ref(&s, &mut Vec::new()));
         }
         let used = rest.len() - it.trailing_bytes();
@@ -107,72 +107,5 @@ impl Xdr for DatagramRepr {
             uptime: g.u64() as u32,
             samples: Xdr::generate(g),
         }
-    }
-}
-
-/// Moves an error's offset by `by` (for datagrams read from inside a larger buffer).
-fn shift(e: Error, by: usize) -> Error {
-    match e {
-        Error::Truncated {
-            offset,
-            needed,
-            available,
-            what,
-        } => Error::Truncated {
-            offset: offset + by,
-            needed,
-            available,
-            what,
-        },
-        Error::Version { offset, version } => Error::Version {
-            offset: offset + by,
-            version,
-        },
-        Error::AddressType { offset, value } => Error::AddressType {
-            offset: offset + by,
-            value,
-        },
-        Error::Count {
-            offset,
-            count,
-            available,
-            what,
-        } => Error::Count {
-            offset: offset + by,
-            count,
-            available,
-            what,
-        },
-        Error::Length {
-            offset,
-            length,
-            available,
-            what,
-        } => Error::Length {
-            offset: offset + by,
-            length,
-            available,
-            what,
-        },
-        Error::ContentLength {
-            offset,
-            what,
-            enterprise,
-            format,
-            declared,
-            content,
-        } => Error::ContentLength {
-            offset: offset + by,
-            what,
-            enterprise,
-            format,
-            declared,
-            content,
-        },
-        Error::Trailing { offset, remaining } => Error::Trailing {
-            offset: offset + by,
-            remaining,
-        },
-        e => e,
     }
 }

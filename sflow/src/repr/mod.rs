@@ -53,7 +53,7 @@ pub(crate) fn parse_body<T: Xdr>(
 }
 
 /// Runs `f` over a record body that it must consume exactly; content shorter or longer than
-/// the body is an [`Error::ContentLength`].
+/// the body is an [`Error::BadContentLength`].
 pub(crate) fn with_body<'a, T>(
     body: &'a [u8],
     body_offset: usize,
@@ -65,7 +65,7 @@ pub(crate) fn with_body<'a, T>(
 ) -> Result<T> {
     let mut r = Reader::new(body, body_offset);
     let declared = u32::try_from(body.len()).unwrap_or(u32::MAX);
-    let mismatch = |content: usize| Error::ContentLength {
+    let mismatch = |content: usize| Error::BadContentLength {
         offset: tag_offset,
         what,
         enterprise,
@@ -125,7 +125,7 @@ macro_rules! record_enum {
 
             /// Decodes a record body. `tag_offset` is the absolute offset of the record's tag,
             /// `body` starts 8 bytes after it. A known record whose content does not fill its
-            /// declared length exactly is an [`Error::ContentLength`](crate::Error::ContentLength).
+            /// declared length exactly is an [`Error::BadContentLength`](crate::Error::BadContentLength).
             pub fn decode(enterprise: u32, format: u32, body: &[u8], tag_offset: usize) -> $crate::error::Result<Self> {
                 let body_offset = tag_offset.saturating_add(8);
                 if enterprise == 0 {
@@ -169,7 +169,7 @@ macro_rules! record_enum {
                 let len_at = r.offset();
                 let len = r.u32(concat!($what, " length"))?;
                 let available = r.remaining();
-                let body = r.take(len as usize, $what).map_err(|_| $crate::error::Error::Length {
+                let body = r.take(len as usize, $what).map_err(|_| $crate::error::Error::BadLength {
                     offset: len_at, length: len, available, what: $what,
                 })?;
                 Self::decode(enterprise, format, body, at)

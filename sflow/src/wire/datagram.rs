@@ -45,7 +45,7 @@ impl<T: AsRef<[u8]>> Datagram<T> {
         let mut r = Reader::new(data, 0);
         let version = r.u32("datagram version")?;
         if version != VERSION_5 {
-            return Err(Error::Version {
+            return Err(Error::BadVersion {
                 offset: field::VERSION,
                 version,
             });

@@ -34,7 +34,7 @@ impl<'a> RecordRef<'a> {
     }
 
     /// Runs `f` over the body, which it must consume exactly: content shorter or longer than
-    /// the declared length is an [`Error::ContentLength`] (the record is then skipped by its
+    /// the declared length is an [`Error::BadContentLength`] (the record is then skipped by its
     /// declared length by the caller).
     pub fn with_body<T>(
         &self,
@@ -124,12 +124,14 @@ impl<'a> Iterator for RecordIter<'a> {
             let len_at = r.offset();
             let len = r.u32(self.what)?;
             let available = r.remaining();
-            let data = r.take(len as usize, self.what).map_err(|_| Error::Length {
-                offset: len_at,
-                length: len,
-                available,
-                what: self.what,
-            })?;
+            let data = r
+                .take(len as usize, self.what)
+                .map_err(|_| Error::BadLength {
+                    offset: len_at,
+                    length: len,
+                    available,
+                    what: self.what,
+                })?;
             Ok(RecordRef {
                 offset,
                 enterprise,

@@ -202,12 +202,14 @@ impl<'a> SampleRef<'a> {
         let len_at = r.offset();
         let len = r.u32("sample length")?;
         let available = r.remaining();
-        let data = r.take(len as usize, "sample").map_err(|_| Error::Length {
-            offset: len_at,
-            length: len,
-            available,
-            what: "sample",
-        })?;
+        let data = r
+            .take(len as usize, "sample")
+            .map_err(|_| Error::BadLength {
+                offset: len_at,
+                length: len,
+                available,
+                what: "sample",
+            })?;
         Ok(SampleRef {
             offset,
             enterprise,
@@ -222,7 +224,7 @@ impl<'a> SampleRef<'a> {
     }
 
     /// Parses the fixed part of the sample. A body too short for it is an
-    /// [`Error::ContentLength`].
+    /// [`Error::BadContentLength`].
     pub fn view(&self) -> Result<SampleView<'a>> {
         if self.enterprise != 0 {
             return Ok(SampleView::Unknown(*self));
@@ -246,7 +248,7 @@ impl<'a> SampleRef<'a> {
             _ => return Ok(SampleView::Unknown(*self)),
         };
         res.map_err(|e| match e {
-            Error::Truncated { offset, needed, .. } => Error::ContentLength {
+            Error::Truncated { offset, needed, .. } => Error::BadContentLength {
                 offset: self.offset,
                 what: "sample",
                 enterprise: self.enterprise,
