@@ -47,7 +47,7 @@ struct Count {
 impl Sink for Count {
     fn flow(&mut self, flow: &FlowRecord) {
         // Reads the record, so the conversion cannot be optimised away.
-        self.flows += usize::from(flow.kind.is_some());
+        self.flows += usize::from(flow.kind().is_some());
     }
     fn error(&mut self, _: &DecodeError<'_>) {
         self.errors += 1;

@@ -87,17 +87,17 @@ impl Key {
     }
     fn of_record(r: &FlowRecord) -> Key {
         Key {
-            src: v4(r.src_addr),
-            dst: v4(r.dst_addr),
-            sport: r.src_port.unwrap_or(0),
-            dport: r.dst_port.unwrap_or(0),
-            proto: r.protocol.unwrap_or(0),
-            octets: r.octets.unwrap_or(0),
-            packets: r.packets.unwrap_or(0),
-            in_if: r.in_if.unwrap_or(0),
-            out_if: r.out_if.unwrap_or(0),
-            src_as: r.src_as.unwrap_or(0),
-            dst_as: r.dst_as.unwrap_or(0),
+            src: v4(r.src_addr()),
+            dst: v4(r.dst_addr()),
+            sport: r.src_port().unwrap_or(0),
+            dport: r.dst_port().unwrap_or(0),
+            proto: r.protocol().unwrap_or(0),
+            octets: r.octets().unwrap_or(0),
+            packets: r.packets().unwrap_or(0),
+            in_if: r.in_if().unwrap_or(0),
+            out_if: r.out_if().unwrap_or(0),
+            src_as: r.src_as().unwrap_or(0),
+            dst_as: r.dst_as().unwrap_or(0),
         }
     }
 }
@@ -525,7 +525,7 @@ fn decode_group(c: &mut Criterion, proto: &str) {
     let mut session_rec = FlowRecord::default();
     let mut run_fw = || {
         let mut sum = 0u64;
-        let mut f = |r: &FlowRecord| sum = sum.wrapping_add(r.octets.unwrap_or(0));
+        let mut f = |r: &FlowRecord| sum = sum.wrapping_add(r.octets().unwrap_or(0));
         for p in &packets.data {
             if is_ipfix {
                 fw::ipfix_decode(&mut ipfixs, black_box(p), &mut session_rec, &mut f);
@@ -551,13 +551,13 @@ fn decode_group(c: &mut Criterion, proto: &str) {
                 if is_ipfix {
                     for r in ipfix_records(black_box(p)) {
                         flow_into_record(&handwritten_decode_ipfix(r), &mut hw_rec);
-                        sum = sum.wrapping_add(hw_rec.octets.unwrap_or(0));
+                        sum = sum.wrapping_add(hw_rec.octets().unwrap_or(0));
                         black_box(&hw_rec);
                     }
                 } else {
                     for r in v9_records(black_box(p)) {
                         flow_into_record(&handwritten_decode(r), &mut hw_rec);
-                        sum = sum.wrapping_add(hw_rec.octets.unwrap_or(0));
+                        sum = sum.wrapping_add(hw_rec.octets().unwrap_or(0));
                         black_box(&hw_rec);
                     }
                 }
@@ -606,7 +606,7 @@ fn decode_group(c: &mut Criterion, proto: &str) {
             let mut sum = 0u64;
             for body in &bodies {
                 plan_decode(black_box(body), &mut rec, &mut |r: &FlowRecord| {
-                    sum = sum.wrapping_add(r.octets.unwrap_or(0))
+                    sum = sum.wrapping_add(r.octets().unwrap_or(0))
                 });
             }
             sum
@@ -1008,8 +1008,9 @@ fn decode_sflow(c: &mut Criterion) {
                 &mut rec,
                 &mut errors,
                 &mut |r: &FlowRecord| {
-                    sum =
-                        sum.wrapping_add(r.octets.unwrap_or(0) ^ u64::from(r.src_port.unwrap_or(0)))
+                    sum = sum.wrapping_add(
+                        r.octets().unwrap_or(0) ^ u64::from(r.src_port().unwrap_or(0)),
+                    )
                 },
             );
         }
@@ -1023,8 +1024,9 @@ fn decode_sflow(c: &mut Criterion) {
             let mut sum = 0u64;
             for d in &sf.datagrams {
                 sfs.decode(exporter(), now(), black_box(d), &mut |r: &FlowRecord| {
-                    sum =
-                        sum.wrapping_add(r.octets.unwrap_or(0) ^ u64::from(r.src_port.unwrap_or(0)))
+                    sum = sum.wrapping_add(
+                        r.octets().unwrap_or(0) ^ u64::from(r.src_port().unwrap_or(0)),
+                    )
                 });
             }
             sum

@@ -50,7 +50,7 @@ fn decode(c: &mut Criterion) {
                         .decode(black_box(body), &time, &mut rec)
                         .unwrap_or(body.len());
                     body = &body[used..];
-                    sum = sum.wrapping_add(rec.octets.unwrap_or(0));
+                    sum = sum.wrapping_add(rec.octets().unwrap_or(0));
                 }
             }
             sum

@@ -28,7 +28,8 @@ fn learn(c: &mut Criterion) {
                     flowwire_netflow::Session::default,
                     |mut s| {
                         let mut sum = 0u64;
-                        let mut f = |r: &FlowRecord| sum = sum.wrapping_add(r.octets.unwrap_or(0));
+                        let mut f =
+                            |r: &FlowRecord| sum = sum.wrapping_add(r.octets().unwrap_or(0));
                         s.decode(exporter, now, black_box(&v9.template), &mut f);
                         for p in &v9.data {
                             s.decode(exporter, now, black_box(p), &mut f);
@@ -55,7 +56,7 @@ fn learn(c: &mut Criterion) {
                         let mut sum = 0u64;
                         let mut visit = |ctx: &RecordContext<'_>, r: &DataRecord<'_, '_>| {
                             ctx.flow_record_into(r, &mut rec);
-                            sum = sum.wrapping_add(rec.octets.unwrap_or(0));
+                            sum = sum.wrapping_add(rec.octets().unwrap_or(0));
                         };
                         s.decode_records(exporter, now, black_box(&ix.template), &mut visit);
                         for p in &ix.data {

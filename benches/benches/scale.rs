@@ -47,7 +47,7 @@ fn scale(c: &mut Criterion) {
                 let mut count = 0usize;
                 for d in &p.data {
                     s.decode(exporter, now, black_box(d), &mut |r: &FlowRecord| {
-                        count += usize::from(r.octets.is_some())
+                        count += usize::from(r.octets().is_some())
                     });
                 }
                 assert_eq!(count, n);
@@ -76,7 +76,7 @@ fn scale(c: &mut Criterion) {
                 let mut count = 0usize;
                 let mut visit = |ctx: &RecordContext<'_>, r: &DataRecord<'_, '_>| {
                     ctx.flow_record_into(r, &mut rec);
-                    count += usize::from(rec.octets.is_some());
+                    count += usize::from(rec.octets().is_some());
                 };
                 for d in &p.data {
                     s.decode_records(exporter, now, black_box(d), &mut visit);

@@ -79,7 +79,7 @@ fn main() {
         "v9-decode" => hot(reps, || {
             for p in &v9.data {
                 v9s.decode(exporter, now, black_box(p), &mut |r: &FlowRecord| {
-                    sum = sum.wrapping_add(r.octets.unwrap_or(0))
+                    sum = sum.wrapping_add(r.octets().unwrap_or(0))
                 });
             }
         }),
@@ -91,7 +91,7 @@ fn main() {
                     '_,
                 >| {
                     c.flow_record_into(r, &mut rec);
-                    sum = sum.wrapping_add(rec.octets.unwrap_or(0));
+                    sum = sum.wrapping_add(rec.octets().unwrap_or(0));
                 });
             }
         }),
@@ -153,7 +153,7 @@ fn main() {
                     if let Ok(SampleView::Flow(fs)) = s.and_then(|s| s.view()) {
                         errors.clear();
                         flow_record_into(&info, &fs, &mut rec, &mut errors);
-                        sum = sum.wrapping_add(rec.octets.unwrap_or(0));
+                        sum = sum.wrapping_add(rec.octets().unwrap_or(0));
                     }
                 }
             }

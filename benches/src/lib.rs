@@ -370,22 +370,22 @@ pub fn runtime_width_decode(record: &[u8], fields: &[(u16, u16)]) -> Flow {
 pub fn flow_into_record(f: &Flow, r: &mut flowwire_record::FlowRecord) {
     use std::net::{IpAddr, Ipv4Addr};
     r.clear();
-    r.src_addr = Some(IpAddr::V4(Ipv4Addr::from(f.src)));
-    r.dst_addr = Some(IpAddr::V4(Ipv4Addr::from(f.dst)));
-    r.src_port = Some(f.sport);
-    r.dst_port = Some(f.dport);
-    r.protocol = Some(f.proto);
-    r.tos = Some(f.tos);
-    r.tcp_flags = Some(u16::from(f.flags));
-    r.in_if = Some(f.in_if);
-    r.out_if = Some(f.out_if);
-    r.octets = Some(f.octets);
-    r.packets = Some(f.packets);
-    r.src_as = Some(f.src_as);
-    r.dst_as = Some(f.dst_as);
-    r.next_hop = Some(IpAddr::V4(Ipv4Addr::from(f.next_hop)));
-    r.src_mask = Some(f.src_mask);
-    r.dst_mask = Some(f.dst_mask);
+    r.set_src_addr(Some(IpAddr::V4(Ipv4Addr::from(f.src))));
+    r.set_dst_addr(Some(IpAddr::V4(Ipv4Addr::from(f.dst))));
+    r.set_src_port(Some(f.sport));
+    r.set_dst_port(Some(f.dport));
+    r.set_protocol(Some(f.proto));
+    r.set_tos(Some(f.tos));
+    r.set_tcp_flags(Some(u16::from(f.flags)));
+    r.set_in_if(Some(f.in_if));
+    r.set_out_if(Some(f.out_if));
+    r.set_octets(Some(f.octets));
+    r.set_packets(Some(f.packets));
+    r.set_src_as(Some(f.src_as));
+    r.set_dst_as(Some(f.dst_as));
+    r.set_next_hop(Some(IpAddr::V4(Ipv4Addr::from(f.next_hop))));
+    r.set_src_mask(Some(f.src_mask));
+    r.set_dst_mask(Some(f.dst_mask));
 }
 
 /// Iterates the fixed-length records of a generated v9 data packet (by its FlowSet length).

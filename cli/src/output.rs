@@ -88,36 +88,36 @@ pub(crate) fn flow_csv(out: &mut impl Write, r: &FlowRecord, line: &mut String) 
         ($($v:expr),*) => {{ $( opt(line, &$v); line.push(','); )* }};
     }
     cells!(
-        r.kind,
-        r.exporter,
-        r.domain,
-        r.sequence,
-        r.export_time,
-        r.start,
-        r.end,
-        r.src_addr,
-        r.src_port,
-        r.dst_addr,
-        r.dst_port,
-        r.protocol,
-        r.tos,
-        r.tcp_flags,
-        r.octets,
-        r.packets,
-        r.in_if,
-        r.out_if,
-        r.src_as,
-        r.dst_as,
-        r.next_hop,
-        r.src_mask,
-        r.dst_mask,
-        r.vlan,
-        r.src_mac,
-        r.dst_mac,
-        r.icmp_type,
-        r.icmp_code,
-        r.direction,
-        r.sampling_interval
+        r.kind(),
+        r.exporter(),
+        r.domain(),
+        r.sequence(),
+        r.export_time(),
+        r.start(),
+        r.end(),
+        r.src_addr(),
+        r.src_port(),
+        r.dst_addr(),
+        r.dst_port(),
+        r.protocol(),
+        r.tos(),
+        r.tcp_flags(),
+        r.octets(),
+        r.packets(),
+        r.in_if(),
+        r.out_if(),
+        r.src_as(),
+        r.dst_as(),
+        r.next_hop(),
+        r.src_mask(),
+        r.dst_mask(),
+        r.vlan(),
+        r.src_mac(),
+        r.dst_mac(),
+        r.icmp_type(),
+        r.icmp_code(),
+        r.direction(),
+        r.sampling_interval()
     );
     let mut extra = String::new();
     for (i, e) in r.extra.iter().enumerate() {
@@ -158,16 +158,16 @@ pub(crate) fn flow_table(
 ) -> io::Result<()> {
     line.clear();
     let start = r
-        .start
-        .or(r.export_time)
+        .start()
+        .or(r.export_time())
         .map(|t| t.to_string())
         .unwrap_or_else(|| "-".into());
-    let kind = r.kind.map(|k| k.name()).unwrap_or("-");
+    let kind = r.kind().map(|k| k.name()).unwrap_or("-");
     let exporter = r
-        .exporter
+        .exporter()
         .map(|e| e.to_string())
         .unwrap_or_else(|| "-".into());
-    let proto = match r.protocol {
+    let proto = match r.protocol() {
         Some(1) => "icmp".to_string(),
         Some(6) => "tcp".to_string(),
         Some(17) => "udp".to_string(),
@@ -180,12 +180,12 @@ pub(crate) fn flow_table(
     let _ = writeln!(
         line,
         "{start:<30} {kind:<9} {exporter:<22} {:<44} {:<44} {proto:<5} {:>11} {:>15}  {}>{}",
-        endpoint(r.src_addr, r.src_port),
-        endpoint(r.dst_addr, r.dst_port),
-        n(r.packets),
-        n(r.octets),
-        i(r.in_if),
-        i(r.out_if),
+        endpoint(r.src_addr(), r.src_port()),
+        endpoint(r.dst_addr(), r.dst_port()),
+        n(r.packets()),
+        n(r.octets()),
+        i(r.in_if()),
+        i(r.out_if()),
     );
     out.write_all(line.as_bytes())
 }

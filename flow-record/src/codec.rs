@@ -28,8 +28,8 @@
 //!         &mut self, exporter: SocketAddr, _now: Timestamp, datagram: &[u8], sink: &mut S,
 //!     ) -> Summary {
 //!         let mut flow = FlowRecord::new(ProtocolKind::Ipfix);
-//!         flow.exporter = Some(exporter);
-//!         flow.octets = Some(datagram.len() as u64);
+//!         flow.set_exporter(Some(exporter));
+//!         flow.set_octets(Some(datagram.len() as u64));
 //!         sink.flow(&flow);
 //!         Summary { messages: 1, flows: 1, ..Summary::default() }
 //!     }

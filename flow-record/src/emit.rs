@@ -16,8 +16,8 @@
 //! use flowwire_record::FlowRecord;
 //!
 //! let mut record = FlowRecord::default();
-//! record.src_addr = Some("192.0.2.1".parse().unwrap());
-//! record.octets = Some(1500);
+//! record.set_src_addr(Some("192.0.2.1".parse().unwrap()));
+//! record.set_octets(Some(1500));
 //! let plan = EmitPlan::compile(layout_key(&record), EmitTimes::Absolute(TimeEncoding::Milliseconds))
 //!     .expect("no extra fields");
 //! // sourceIPv4Address (8), 4 octets; octetDeltaCount (1), 8 octets.
@@ -30,7 +30,7 @@
 use std::net::IpAddr;
 
 use crate::mapping::TimeEncoding;
-use crate::record::FlowRecord;
+use crate::record::{FlowRecord, TypedField};
 use crate::time::Timestamp;
 
 /// Set in a [`layout_key`] when the record has extra fields: no plan covers it.
@@ -162,62 +162,81 @@ const POST_NAT_DST_V6: u64 = 1 << 45;
 /// ICMP type/code present and written as ICMPv6 (178/179): IPv6 source or protocol 58.
 const ICMP_V6: u64 = 1 << 46;
 
+/// A slot's bit in a [`layout_key`]: its field's presence bit in the record.
 const fn bit(s: Slot) -> u64 {
-    1 << s as u32
+    use TypedField as F;
+    let f = match s {
+        Slot::SrcAddr => F::SrcAddr,
+        Slot::DstAddr => F::DstAddr,
+        Slot::SrcPort => F::SrcPort,
+        Slot::DstPort => F::DstPort,
+        Slot::Protocol => F::Protocol,
+        Slot::Tos => F::Tos,
+        Slot::TcpFlags => F::TcpFlags,
+        Slot::Octets => F::Octets,
+        Slot::Packets => F::Packets,
+        Slot::Start => F::Start,
+        Slot::End => F::End,
+        Slot::InIf => F::InIf,
+        Slot::OutIf => F::OutIf,
+        Slot::SrcAs => F::SrcAs,
+        Slot::DstAs => F::DstAs,
+        Slot::NextHop => F::NextHop,
+        Slot::BgpNextHop => F::BgpNextHop,
+        Slot::SrcMask => F::SrcMask,
+        Slot::DstMask => F::DstMask,
+        Slot::Vlan => F::Vlan,
+        Slot::InnerVlan => F::InnerVlan,
+        Slot::SrcMac => F::SrcMac,
+        Slot::DstMac => F::DstMac,
+        Slot::IcmpType => F::IcmpType,
+        Slot::IcmpCode => F::IcmpCode,
+        Slot::FlowLabel => F::FlowLabel,
+        Slot::Direction => F::Direction,
+        Slot::EndReason => F::EndReason,
+        Slot::ForwardingStatus => F::ForwardingStatus,
+        Slot::PostNatSrcAddr => F::PostNatSrcAddr,
+        Slot::PostNatDstAddr => F::PostNatDstAddr,
+        Slot::PostNatSrcPort => F::PostNatSrcPort,
+        Slot::PostNatDstPort => F::PostNatDstPort,
+        Slot::SamplingInterval => F::SamplingInterval,
+        Slot::SamplingAlgorithm => F::SamplingAlgorithm,
+    };
+    f.mask()
 }
+
+/// The typed fields an emit plan writes (all but the MPLS label, which its stack entry in the
+/// extras carries).
+const WRITTEN: u64 = ((1 << 36) - 1) & !TypedField::MplsLabel.mask();
 
 /// A record's layout key: one bit per present typed field, the address families of its
 /// addresses, whether ICMP type/code are ICMPv6 ones, and [`EXTRA_BIT`] when
 /// [`FlowRecord::extra`] is not empty. Records with equal keys (and no extras) give the same
 /// elements and lengths from [`mapping::fields_into`](crate::mapping::fields_into).
+///
+/// It reads the record's presence mask and address families: a few instructions, whatever
+/// the number of fields.
+#[inline]
 pub fn layout_key(r: &FlowRecord) -> u64 {
-    fn addr(a: Option<IpAddr>, slot: Slot, v6: u64) -> u64 {
-        match a {
-            None => 0,
-            Some(IpAddr::V4(_)) => bit(slot),
-            Some(IpAddr::V6(_)) => bit(slot) | v6,
+    use crate::record::slot as x;
+    let present = r.present;
+    let mut k = present & WRITTEN;
+    // The family bits of the addresses that are set, in the order of SRC_V6..POST_NAT_DST_V6.
+    let fam = [
+        (TypedField::SrcAddr, x::SRC, SRC_V6),
+        (TypedField::DstAddr, x::DST, DST_V6),
+        (TypedField::NextHop, x::NEXT_HOP, NEXT_HOP_V6),
+        (TypedField::BgpNextHop, x::BGP_NEXT_HOP, BGP_NEXT_HOP_V6),
+        (TypedField::PostNatSrcAddr, x::POST_NAT_SRC, POST_NAT_SRC_V6),
+        (TypedField::PostNatDstAddr, x::POST_NAT_DST, POST_NAT_DST_V6),
+    ];
+    for (f, slot, v6) in fam {
+        if present & f.mask() != 0 && r.is_v6(slot) {
+            k |= v6;
         }
     }
-    fn has<T>(x: &Option<T>, slot: Slot) -> u64 {
-        if x.is_some() { bit(slot) } else { 0 }
-    }
-    let mut k = addr(r.src_addr, Slot::SrcAddr, SRC_V6)
-        | addr(r.dst_addr, Slot::DstAddr, DST_V6)
-        | has(&r.src_port, Slot::SrcPort)
-        | has(&r.dst_port, Slot::DstPort)
-        | has(&r.protocol, Slot::Protocol)
-        | has(&r.tos, Slot::Tos)
-        | has(&r.tcp_flags, Slot::TcpFlags)
-        | has(&r.octets, Slot::Octets)
-        | has(&r.packets, Slot::Packets)
-        | has(&r.start, Slot::Start)
-        | has(&r.end, Slot::End)
-        | has(&r.in_if, Slot::InIf)
-        | has(&r.out_if, Slot::OutIf)
-        | has(&r.src_as, Slot::SrcAs)
-        | has(&r.dst_as, Slot::DstAs)
-        | addr(r.next_hop, Slot::NextHop, NEXT_HOP_V6)
-        | addr(r.bgp_next_hop, Slot::BgpNextHop, BGP_NEXT_HOP_V6)
-        | has(&r.src_mask, Slot::SrcMask)
-        | has(&r.dst_mask, Slot::DstMask)
-        | has(&r.vlan, Slot::Vlan)
-        | has(&r.inner_vlan, Slot::InnerVlan)
-        | has(&r.src_mac, Slot::SrcMac)
-        | has(&r.dst_mac, Slot::DstMac)
-        | has(&r.icmp_type, Slot::IcmpType)
-        | has(&r.icmp_code, Slot::IcmpCode)
-        | has(&r.flow_label, Slot::FlowLabel)
-        | has(&r.direction, Slot::Direction)
-        | has(&r.end_reason, Slot::EndReason)
-        | has(&r.forwarding_status, Slot::ForwardingStatus)
-        | addr(r.post_nat_src_addr, Slot::PostNatSrcAddr, POST_NAT_SRC_V6)
-        | addr(r.post_nat_dst_addr, Slot::PostNatDstAddr, POST_NAT_DST_V6)
-        | has(&r.post_nat_src_port, Slot::PostNatSrcPort)
-        | has(&r.post_nat_dst_port, Slot::PostNatDstPort)
-        | has(&r.sampling_interval, Slot::SamplingInterval)
-        | has(&r.sampling_algorithm, Slot::SamplingAlgorithm);
     if k & (bit(Slot::IcmpType) | bit(Slot::IcmpCode)) != 0
-        && (k & SRC_V6 != 0 || r.protocol == Some(58))
+        && (k & SRC_V6 != 0 || r.protocol() == Some(58))
     {
         k |= ICMP_V6;
     }
@@ -461,41 +480,41 @@ impl EmitPlan {
             }
         };
         match slot {
-            Slot::SrcAddr => ip(o, r.src_addr),
-            Slot::DstAddr => ip(o, r.dst_addr),
-            Slot::SrcPort => be(o, r.src_port, u16::to_be_bytes),
-            Slot::DstPort => be(o, r.dst_port, u16::to_be_bytes),
-            Slot::Protocol => be(o, r.protocol, u8::to_be_bytes),
-            Slot::Tos => be(o, r.tos, u8::to_be_bytes),
-            Slot::TcpFlags => be(o, r.tcp_flags, u16::to_be_bytes),
-            Slot::Octets => be(o, r.octets, u64::to_be_bytes),
-            Slot::Packets => be(o, r.packets, u64::to_be_bytes),
-            Slot::Start => time(o, r.start),
-            Slot::End => time(o, r.end),
-            Slot::InIf => be(o, r.in_if, u32::to_be_bytes),
-            Slot::OutIf => be(o, r.out_if, u32::to_be_bytes),
-            Slot::SrcAs => be(o, r.src_as, u32::to_be_bytes),
-            Slot::DstAs => be(o, r.dst_as, u32::to_be_bytes),
-            Slot::NextHop => ip(o, r.next_hop),
-            Slot::BgpNextHop => ip(o, r.bgp_next_hop),
-            Slot::SrcMask => be(o, r.src_mask, u8::to_be_bytes),
-            Slot::DstMask => be(o, r.dst_mask, u8::to_be_bytes),
-            Slot::Vlan => be(o, r.vlan, u16::to_be_bytes),
-            Slot::InnerVlan => be(o, r.inner_vlan, u16::to_be_bytes),
-            Slot::SrcMac => r.src_mac.is_some_and(|m| put(o, m.octets())),
-            Slot::DstMac => r.dst_mac.is_some_and(|m| put(o, m.octets())),
-            Slot::IcmpType => be(o, r.icmp_type, u8::to_be_bytes),
-            Slot::IcmpCode => be(o, r.icmp_code, u8::to_be_bytes),
-            Slot::FlowLabel => be(o, r.flow_label, u32::to_be_bytes),
-            Slot::Direction => be(o, r.direction, u8::to_be_bytes),
-            Slot::EndReason => be(o, r.end_reason, u8::to_be_bytes),
-            Slot::ForwardingStatus => be(o, r.forwarding_status, u32::to_be_bytes),
-            Slot::PostNatSrcAddr => ip(o, r.post_nat_src_addr),
-            Slot::PostNatDstAddr => ip(o, r.post_nat_dst_addr),
-            Slot::PostNatSrcPort => be(o, r.post_nat_src_port, u16::to_be_bytes),
-            Slot::PostNatDstPort => be(o, r.post_nat_dst_port, u16::to_be_bytes),
-            Slot::SamplingInterval => be(o, r.sampling_interval, u32::to_be_bytes),
-            Slot::SamplingAlgorithm => be(o, r.sampling_algorithm, u8::to_be_bytes),
+            Slot::SrcAddr => ip(o, r.src_addr()),
+            Slot::DstAddr => ip(o, r.dst_addr()),
+            Slot::SrcPort => be(o, r.src_port(), u16::to_be_bytes),
+            Slot::DstPort => be(o, r.dst_port(), u16::to_be_bytes),
+            Slot::Protocol => be(o, r.protocol(), u8::to_be_bytes),
+            Slot::Tos => be(o, r.tos(), u8::to_be_bytes),
+            Slot::TcpFlags => be(o, r.tcp_flags(), u16::to_be_bytes),
+            Slot::Octets => be(o, r.octets(), u64::to_be_bytes),
+            Slot::Packets => be(o, r.packets(), u64::to_be_bytes),
+            Slot::Start => time(o, r.start()),
+            Slot::End => time(o, r.end()),
+            Slot::InIf => be(o, r.in_if(), u32::to_be_bytes),
+            Slot::OutIf => be(o, r.out_if(), u32::to_be_bytes),
+            Slot::SrcAs => be(o, r.src_as(), u32::to_be_bytes),
+            Slot::DstAs => be(o, r.dst_as(), u32::to_be_bytes),
+            Slot::NextHop => ip(o, r.next_hop()),
+            Slot::BgpNextHop => ip(o, r.bgp_next_hop()),
+            Slot::SrcMask => be(o, r.src_mask(), u8::to_be_bytes),
+            Slot::DstMask => be(o, r.dst_mask(), u8::to_be_bytes),
+            Slot::Vlan => be(o, r.vlan(), u16::to_be_bytes),
+            Slot::InnerVlan => be(o, r.inner_vlan(), u16::to_be_bytes),
+            Slot::SrcMac => r.src_mac().is_some_and(|m| put(o, m.octets())),
+            Slot::DstMac => r.dst_mac().is_some_and(|m| put(o, m.octets())),
+            Slot::IcmpType => be(o, r.icmp_type(), u8::to_be_bytes),
+            Slot::IcmpCode => be(o, r.icmp_code(), u8::to_be_bytes),
+            Slot::FlowLabel => be(o, r.flow_label(), u32::to_be_bytes),
+            Slot::Direction => be(o, r.direction(), u8::to_be_bytes),
+            Slot::EndReason => be(o, r.end_reason(), u8::to_be_bytes),
+            Slot::ForwardingStatus => be(o, r.forwarding_status(), u32::to_be_bytes),
+            Slot::PostNatSrcAddr => ip(o, r.post_nat_src_addr()),
+            Slot::PostNatDstAddr => ip(o, r.post_nat_dst_addr()),
+            Slot::PostNatSrcPort => be(o, r.post_nat_src_port(), u16::to_be_bytes),
+            Slot::PostNatDstPort => be(o, r.post_nat_dst_port(), u16::to_be_bytes),
+            Slot::SamplingInterval => be(o, r.sampling_interval(), u32::to_be_bytes),
+            Slot::SamplingAlgorithm => be(o, r.sampling_algorithm(), u8::to_be_bytes),
         }
     }
 }
@@ -580,20 +599,47 @@ mod tests {
             extra in any::<bool>(),
         ) -> FlowRecord {
             let mut r = FlowRecord::default();
-            (r.src_addr, r.dst_addr, r.src_port, r.dst_port, r.protocol, r.tos, r.tcp_flags,
-             r.octets, r.packets) = a;
-            (r.start, r.end, r.in_if, r.out_if, r.src_as, r.dst_as, r.next_hop,
-             r.bgp_next_hop, r.src_mask, r.dst_mask) = b;
-            let (src_mac, dst_mac);
-            (r.vlan, r.inner_vlan, src_mac, dst_mac, r.icmp_type, r.icmp_code,
-             r.flow_label, r.direction, r.end_reason, r.forwarding_status) = c;
-            r.src_mac = src_mac.map(MacAddr);
-            r.dst_mac = dst_mac.map(MacAddr);
-            let mpls;
-            (r.post_nat_src_addr, r.post_nat_dst_addr, r.post_nat_src_port,
-             r.post_nat_dst_port, r.sampling_interval, r.sampling_algorithm, mpls) = d;
+            let (src_addr, dst_addr, src_port, dst_port, protocol, tos, tcp_flags, octets, packets) = a;
+            r.set_src_addr(src_addr);
+            r.set_dst_addr(dst_addr);
+            r.set_src_port(src_port);
+            r.set_dst_port(dst_port);
+            r.set_protocol(protocol);
+            r.set_tos(tos);
+            r.set_tcp_flags(tcp_flags);
+            r.set_octets(octets);
+            r.set_packets(packets);
+            let (start, end, in_if, out_if, src_as, dst_as, next_hop, bgp_next_hop, src_mask, dst_mask) = b;
+            r.set_start(start);
+            r.set_end(end);
+            r.set_in_if(in_if);
+            r.set_out_if(out_if);
+            r.set_src_as(src_as);
+            r.set_dst_as(dst_as);
+            r.set_next_hop(next_hop);
+            r.set_bgp_next_hop(bgp_next_hop);
+            r.set_src_mask(src_mask);
+            r.set_dst_mask(dst_mask);
+            let (vlan, inner_vlan, src_mac, dst_mac, icmp_type, icmp_code, flow_label, direction, end_reason, forwarding_status) = c;
+            r.set_vlan(vlan);
+            r.set_inner_vlan(inner_vlan);
+            r.set_src_mac(src_mac.map(MacAddr));
+            r.set_dst_mac(dst_mac.map(MacAddr));
+            r.set_icmp_type(icmp_type);
+            r.set_icmp_code(icmp_code);
+            r.set_flow_label(flow_label);
+            r.set_direction(direction);
+            r.set_end_reason(end_reason);
+            r.set_forwarding_status(forwarding_status);
+            let (post_nat_src_addr, post_nat_dst_addr, post_nat_src_port, post_nat_dst_port, sampling_interval, sampling_algorithm, mpls) = d;
+            r.set_post_nat_src_addr(post_nat_src_addr);
+            r.set_post_nat_dst_addr(post_nat_dst_addr);
+            r.set_post_nat_src_port(post_nat_src_port);
+            r.set_post_nat_dst_port(post_nat_dst_port);
+            r.set_sampling_interval(sampling_interval);
+            r.set_sampling_algorithm(sampling_algorithm);
             // Not written from the typed field: must not change the layout.
-            r.mpls_label = mpls;
+            r.set_mpls_label(mpls);
             if extra {
                 r.extra.push(crate::record::ExtraField::new(
                     FieldId::iana(82),
@@ -644,20 +690,21 @@ mod tests {
 
     #[test]
     fn a_record_of_another_layout_is_refused() {
-        let mut r = FlowRecord {
-            src_addr: Some(Ipv4Addr::new(10, 0, 0, 1).into()),
-            octets: Some(1),
-            ..FlowRecord::default()
+        let mut r = {
+            let mut built = FlowRecord::default();
+            built.set_src_addr(Some(Ipv4Addr::new(10, 0, 0, 1).into()));
+            built.set_octets(Some(1));
+            built
         };
         let plan =
             EmitPlan::compile(layout_key(&r), EmitTimes::Absolute(TimeEncoding::Seconds)).unwrap();
         let mut out = vec![0; plan.record_len()];
-        r.src_addr = Some(Ipv6Addr::LOCALHOST.into());
+        r.set_src_addr(Some(Ipv6Addr::LOCALHOST.into()));
         assert_eq!(
             plan.write(&r, &mut out),
             Err(EmitError::LayoutMismatch { element: 8 })
         );
-        r.src_addr = None;
+        r.set_src_addr(None);
         assert_eq!(
             plan.write(&r, &mut out),
             Err(EmitError::LayoutMismatch { element: 8 })
@@ -673,17 +720,20 @@ mod tests {
 
     #[test]
     fn slot_bits_follow_the_order() {
-        for (i, s) in SLOTS.iter().enumerate() {
-            assert_eq!(bit(*s), 1 << i);
+        // Each slot has its own bit, in fields_into's order, below the family bits.
+        for w in SLOTS.windows(2) {
+            assert!(bit(w[0]) < bit(w[1]), "{w:?}");
         }
+        assert!(bit(Slot::SamplingAlgorithm) < SRC_V6);
     }
 
     #[test]
     fn icmp_v6_bit_follows_fields_into() {
-        let r = FlowRecord {
-            protocol: Some(58),
-            icmp_type: Some(128),
-            ..FlowRecord::default()
+        let r = {
+            let mut built = FlowRecord::default();
+            built.set_protocol(Some(58));
+            built.set_icmp_type(Some(128));
+            built
         };
         let plan = EmitPlan::compile(
             layout_key(&r),

@@ -160,44 +160,45 @@ fn opt<'a, T>(
 
 impl<'a> Arbitrary<'a> for FlowRecord {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
-        let mut r = FlowRecord {
-            src_addr: opt(u, addr)?,
-            dst_addr: opt(u, addr)?,
-            src_port: opt(u, any)?,
-            dst_port: opt(u, any)?,
-            protocol: opt(u, any)?,
-            tos: opt(u, any)?,
-            tcp_flags: opt(u, any)?,
-            octets: opt(u, any)?,
-            packets: opt(u, any)?,
-            start: opt(u, any)?,
-            end: opt(u, any)?,
-            in_if: opt(u, any)?,
-            out_if: opt(u, any)?,
-            src_as: opt(u, any)?,
-            dst_as: opt(u, any)?,
-            next_hop: opt(u, addr)?,
-            bgp_next_hop: opt(u, addr)?,
-            src_mask: opt(u, any)?,
-            dst_mask: opt(u, any)?,
-            vlan: opt(u, any)?,
-            inner_vlan: opt(u, any)?,
-            src_mac: opt(u, any)?,
-            dst_mac: opt(u, any)?,
-            icmp_type: opt(u, any)?,
-            icmp_code: opt(u, any)?,
-            flow_label: opt(u, any)?,
-            direction: opt(u, any)?,
-            end_reason: opt(u, any)?,
-            forwarding_status: opt(u, any)?,
-            mpls_label: opt(u, any)?,
-            post_nat_src_addr: opt(u, addr)?,
-            post_nat_dst_addr: opt(u, addr)?,
-            post_nat_src_port: opt(u, any)?,
-            post_nat_dst_port: opt(u, any)?,
-            sampling_interval: opt(u, any)?,
-            sampling_algorithm: opt(u, any)?,
-            ..FlowRecord::default()
+        let mut r = {
+            let mut built = FlowRecord::default();
+            built.set_src_addr(opt(u, addr)?);
+            built.set_dst_addr(opt(u, addr)?);
+            built.set_src_port(opt(u, any)?);
+            built.set_dst_port(opt(u, any)?);
+            built.set_protocol(opt(u, any)?);
+            built.set_tos(opt(u, any)?);
+            built.set_tcp_flags(opt(u, any)?);
+            built.set_octets(opt(u, any)?);
+            built.set_packets(opt(u, any)?);
+            built.set_start(opt(u, any)?);
+            built.set_end(opt(u, any)?);
+            built.set_in_if(opt(u, any)?);
+            built.set_out_if(opt(u, any)?);
+            built.set_src_as(opt(u, any)?);
+            built.set_dst_as(opt(u, any)?);
+            built.set_next_hop(opt(u, addr)?);
+            built.set_bgp_next_hop(opt(u, addr)?);
+            built.set_src_mask(opt(u, any)?);
+            built.set_dst_mask(opt(u, any)?);
+            built.set_vlan(opt(u, any)?);
+            built.set_inner_vlan(opt(u, any)?);
+            built.set_src_mac(opt(u, any)?);
+            built.set_dst_mac(opt(u, any)?);
+            built.set_icmp_type(opt(u, any)?);
+            built.set_icmp_code(opt(u, any)?);
+            built.set_flow_label(opt(u, any)?);
+            built.set_direction(opt(u, any)?);
+            built.set_end_reason(opt(u, any)?);
+            built.set_forwarding_status(opt(u, any)?);
+            built.set_mpls_label(opt(u, any)?);
+            built.set_post_nat_src_addr(opt(u, addr)?);
+            built.set_post_nat_dst_addr(opt(u, addr)?);
+            built.set_post_nat_src_port(opt(u, any)?);
+            built.set_post_nat_dst_port(opt(u, any)?);
+            built.set_sampling_interval(opt(u, any)?);
+            built.set_sampling_algorithm(opt(u, any)?);
+            built
         };
         for _ in 0..u.int_in_range(0..=3u8)? {
             r.extra.push(u.arbitrary()?);

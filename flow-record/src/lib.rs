@@ -25,7 +25,7 @@
 //! let mut record = FlowRecord::new(ProtocolKind::Ipfix);
 //! mapping::apply(&mut record, FieldId::iana(8), value, &Default::default());
 //! mapping::apply(&mut record, FieldId::iana(1), Value::Unsigned64(1500), &Default::default());
-//! assert_eq!(record.src_addr, Some("192.0.2.1".parse().unwrap()));
+//! assert_eq!(record.src_addr(), Some("192.0.2.1".parse().unwrap()));
 //!
 //! # #[cfg(feature = "serde")]
 //! assert_eq!(
@@ -74,7 +74,7 @@ pub use codec::{
     OptionsRecord, Sink, Summary, TemplateEvent,
 };
 pub use data_type::{DataType, Semantics, Status, Units};
-pub use record::{ExtraField, FlowRecord, ProtocolKind};
+pub use record::{ExtraField, FlowRecord, ProtocolKind, TypedField};
 pub use registry::{FieldId, InformationElement};
 #[cfg(feature = "serde")]
 pub use time::TimestampParseError;

@@ -43,134 +43,17 @@ impl TimeContext {
     }
 }
 
-/// A typed field of [`FlowRecord`] that information elements fill: the unit of the
-/// repeated-element rule (see [`apply`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-#[repr(u8)]
-pub enum TypedField {
-    /// [`FlowRecord::src_addr`].
-    SrcAddr,
-    /// [`FlowRecord::dst_addr`].
-    DstAddr,
-    /// [`FlowRecord::src_port`].
-    SrcPort,
-    /// [`FlowRecord::dst_port`].
-    DstPort,
-    /// [`FlowRecord::protocol`].
-    Protocol,
-    /// [`FlowRecord::tos`].
-    Tos,
-    /// [`FlowRecord::tcp_flags`].
-    TcpFlags,
-    /// [`FlowRecord::octets`].
-    Octets,
-    /// [`FlowRecord::packets`].
-    Packets,
-    /// [`FlowRecord::start`].
-    Start,
-    /// [`FlowRecord::end`].
-    End,
-    /// [`FlowRecord::in_if`].
-    InIf,
-    /// [`FlowRecord::out_if`].
-    OutIf,
-    /// [`FlowRecord::src_as`].
-    SrcAs,
-    /// [`FlowRecord::dst_as`].
-    DstAs,
-    /// [`FlowRecord::next_hop`].
-    NextHop,
-    /// [`FlowRecord::bgp_next_hop`].
-    BgpNextHop,
-    /// [`FlowRecord::src_mask`].
-    SrcMask,
-    /// [`FlowRecord::dst_mask`].
-    DstMask,
-    /// [`FlowRecord::vlan`].
-    Vlan,
-    /// [`FlowRecord::inner_vlan`].
-    InnerVlan,
-    /// [`FlowRecord::src_mac`].
-    SrcMac,
-    /// [`FlowRecord::dst_mac`].
-    DstMac,
-    /// [`FlowRecord::icmp_type`].
-    IcmpType,
-    /// [`FlowRecord::icmp_code`].
-    IcmpCode,
-    /// [`FlowRecord::flow_label`].
-    FlowLabel,
-    /// [`FlowRecord::direction`].
-    Direction,
-    /// [`FlowRecord::end_reason`].
-    EndReason,
-    /// [`FlowRecord::forwarding_status`].
-    ForwardingStatus,
-    /// [`FlowRecord::mpls_label`].
-    MplsLabel,
-    /// [`FlowRecord::post_nat_src_addr`].
-    PostNatSrcAddr,
-    /// [`FlowRecord::post_nat_dst_addr`].
-    PostNatDstAddr,
-    /// [`FlowRecord::post_nat_src_port`].
-    PostNatSrcPort,
-    /// [`FlowRecord::post_nat_dst_port`].
-    PostNatDstPort,
-    /// [`FlowRecord::sampling_interval`].
-    SamplingInterval,
-    /// [`FlowRecord::sampling_algorithm`].
-    SamplingAlgorithm,
-}
+pub use crate::record::TypedField;
 
 impl TypedField {
-    /// This field's bit in a [`Targets`] mask.
+    /// The set of this field alone.
     pub const fn bit(self) -> Targets {
-        Targets(1 << self as u8)
+        Targets(self.mask())
     }
+}
 
-    /// Whether `record` has this field set.
-    pub fn is_set(self, r: &FlowRecord) -> bool {
-        use TypedField as F;
-        match self {
-            F::SrcAddr => r.src_addr.is_some(),
-            F::DstAddr => r.dst_addr.is_some(),
-            F::SrcPort => r.src_port.is_some(),
-            F::DstPort => r.dst_port.is_some(),
-            F::Protocol => r.protocol.is_some(),
-            F::Tos => r.tos.is_some(),
-            F::TcpFlags => r.tcp_flags.is_some(),
-            F::Octets => r.octets.is_some(),
-            F::Packets => r.packets.is_some(),
-            F::Start => r.start.is_some(),
-            F::End => r.end.is_some(),
-            F::InIf => r.in_if.is_some(),
-            F::OutIf => r.out_if.is_some(),
-            F::SrcAs => r.src_as.is_some(),
-            F::DstAs => r.dst_as.is_some(),
-            F::NextHop => r.next_hop.is_some(),
-            F::BgpNextHop => r.bgp_next_hop.is_some(),
-            F::SrcMask => r.src_mask.is_some(),
-            F::DstMask => r.dst_mask.is_some(),
-            F::Vlan => r.vlan.is_some(),
-            F::InnerVlan => r.inner_vlan.is_some(),
-            F::SrcMac => r.src_mac.is_some(),
-            F::DstMac => r.dst_mac.is_some(),
-            F::IcmpType => r.icmp_type.is_some(),
-            F::IcmpCode => r.icmp_code.is_some(),
-            F::FlowLabel => r.flow_label.is_some(),
-            F::Direction => r.direction.is_some(),
-            F::EndReason => r.end_reason.is_some(),
-            F::ForwardingStatus => r.forwarding_status.is_some(),
-            F::MplsLabel => r.mpls_label.is_some(),
-            F::PostNatSrcAddr => r.post_nat_src_addr.is_some(),
-            F::PostNatDstAddr => r.post_nat_dst_addr.is_some(),
-            F::PostNatSrcPort => r.post_nat_src_port.is_some(),
-            F::PostNatDstPort => r.post_nat_dst_port.is_some(),
-            F::SamplingInterval => r.sampling_interval.is_some(),
-            F::SamplingAlgorithm => r.sampling_algorithm.is_some(),
-        }
-    }
+const fn one(f: TypedField) -> Targets {
+    f.bit()
 }
 
 /// A set of [`TypedField`]s, as a bit mask.
@@ -197,61 +80,11 @@ impl Targets {
     }
 
     /// Whether `record` has any of these fields set.
+    #[inline]
     pub fn any_set(self, r: &FlowRecord) -> bool {
-        let mut bits = self.0;
-        while bits != 0 {
-            let i = bits.trailing_zeros();
-            bits &= bits - 1;
-            if TYPED_FIELDS.get(i as usize).is_some_and(|f| f.is_set(r)) {
-                return true;
-            }
-        }
-        false
+        r.typed_fields() & self.0 != 0
     }
 }
-
-/// Every [`TypedField`], by its discriminant.
-const TYPED_FIELDS: [TypedField; 36] = {
-    use TypedField as F;
-    [
-        F::SrcAddr,
-        F::DstAddr,
-        F::SrcPort,
-        F::DstPort,
-        F::Protocol,
-        F::Tos,
-        F::TcpFlags,
-        F::Octets,
-        F::Packets,
-        F::Start,
-        F::End,
-        F::InIf,
-        F::OutIf,
-        F::SrcAs,
-        F::DstAs,
-        F::NextHop,
-        F::BgpNextHop,
-        F::SrcMask,
-        F::DstMask,
-        F::Vlan,
-        F::InnerVlan,
-        F::SrcMac,
-        F::DstMac,
-        F::IcmpType,
-        F::IcmpCode,
-        F::FlowLabel,
-        F::Direction,
-        F::EndReason,
-        F::ForwardingStatus,
-        F::MplsLabel,
-        F::PostNatSrcAddr,
-        F::PostNatDstAddr,
-        F::PostNatSrcPort,
-        F::PostNatDstPort,
-        F::SamplingInterval,
-        F::SamplingAlgorithm,
-    ]
-};
 
 /// The typed fields an element fills ([`Targets::NONE`] for elements that only ever go to
 /// [`FlowRecord::extra`]).
@@ -261,59 +94,59 @@ pub const fn targets(field: FieldId) -> Targets {
         return Targets::NONE;
     }
     match field.id {
-        ie::OCTET_DELTA_COUNT => F::Octets.bit(),
-        ie::PACKET_DELTA_COUNT => F::Packets.bit(),
-        ie::PROTOCOL_IDENTIFIER => F::Protocol.bit(),
-        ie::IP_CLASS_OF_SERVICE => F::Tos.bit(),
-        ie::TCP_CONTROL_BITS => F::TcpFlags.bit(),
-        ie::SOURCE_TRANSPORT_PORT => F::SrcPort.bit(),
-        ie::DESTINATION_TRANSPORT_PORT => F::DstPort.bit(),
-        ie::SOURCE_IPV4_ADDRESS | ie::SOURCE_IPV6_ADDRESS => F::SrcAddr.bit(),
-        ie::DESTINATION_IPV4_ADDRESS | ie::DESTINATION_IPV6_ADDRESS => F::DstAddr.bit(),
-        ie::SOURCE_IPV4_PREFIX_LENGTH | ie::SOURCE_IPV6_PREFIX_LENGTH => F::SrcMask.bit(),
-        ie::DESTINATION_IPV4_PREFIX_LENGTH | ie::DESTINATION_IPV6_PREFIX_LENGTH => F::DstMask.bit(),
-        ie::INGRESS_INTERFACE => F::InIf.bit(),
-        ie::EGRESS_INTERFACE => F::OutIf.bit(),
-        ie::IP_NEXT_HOP_IPV4_ADDRESS | ie::IP_NEXT_HOP_IPV6_ADDRESS => F::NextHop.bit(),
-        ie::BGP_SOURCE_AS_NUMBER => F::SrcAs.bit(),
-        ie::BGP_DESTINATION_AS_NUMBER => F::DstAs.bit(),
-        ie::BGP_NEXT_HOP_IPV4_ADDRESS | ie::BGP_NEXT_HOP_IPV6_ADDRESS => F::BgpNextHop.bit(),
+        ie::OCTET_DELTA_COUNT => one(F::Octets),
+        ie::PACKET_DELTA_COUNT => one(F::Packets),
+        ie::PROTOCOL_IDENTIFIER => one(F::Protocol),
+        ie::IP_CLASS_OF_SERVICE => one(F::Tos),
+        ie::TCP_CONTROL_BITS => one(F::TcpFlags),
+        ie::SOURCE_TRANSPORT_PORT => one(F::SrcPort),
+        ie::DESTINATION_TRANSPORT_PORT => one(F::DstPort),
+        ie::SOURCE_IPV4_ADDRESS | ie::SOURCE_IPV6_ADDRESS => one(F::SrcAddr),
+        ie::DESTINATION_IPV4_ADDRESS | ie::DESTINATION_IPV6_ADDRESS => one(F::DstAddr),
+        ie::SOURCE_IPV4_PREFIX_LENGTH | ie::SOURCE_IPV6_PREFIX_LENGTH => one(F::SrcMask),
+        ie::DESTINATION_IPV4_PREFIX_LENGTH | ie::DESTINATION_IPV6_PREFIX_LENGTH => one(F::DstMask),
+        ie::INGRESS_INTERFACE => one(F::InIf),
+        ie::EGRESS_INTERFACE => one(F::OutIf),
+        ie::IP_NEXT_HOP_IPV4_ADDRESS | ie::IP_NEXT_HOP_IPV6_ADDRESS => one(F::NextHop),
+        ie::BGP_SOURCE_AS_NUMBER => one(F::SrcAs),
+        ie::BGP_DESTINATION_AS_NUMBER => one(F::DstAs),
+        ie::BGP_NEXT_HOP_IPV4_ADDRESS | ie::BGP_NEXT_HOP_IPV6_ADDRESS => one(F::BgpNextHop),
         ie::FLOW_END_SYS_UP_TIME
         | ie::FLOW_END_SECONDS
         | ie::FLOW_END_MILLISECONDS
         | ie::FLOW_END_MICROSECONDS
         | ie::FLOW_END_NANOSECONDS
-        | ie::FLOW_END_DELTA_MICROSECONDS => F::End.bit(),
+        | ie::FLOW_END_DELTA_MICROSECONDS => one(F::End),
         ie::FLOW_START_SYS_UP_TIME
         | ie::FLOW_START_SECONDS
         | ie::FLOW_START_MILLISECONDS
         | ie::FLOW_START_MICROSECONDS
         | ie::FLOW_START_NANOSECONDS
-        | ie::FLOW_START_DELTA_MICROSECONDS => F::Start.bit(),
-        ie::FLOW_LABEL_IPV6 => F::FlowLabel.bit(),
+        | ie::FLOW_START_DELTA_MICROSECONDS => one(F::Start),
+        ie::FLOW_LABEL_IPV6 => one(F::FlowLabel),
         ie::ICMP_TYPE_CODE_IPV4 | ie::ICMP_TYPE_CODE_IPV6 => {
-            F::IcmpType.bit().union(F::IcmpCode.bit())
+            one(F::IcmpType).union(one(F::IcmpCode))
         }
-        ie::ICMP_TYPE_IPV4 | ie::ICMP_TYPE_IPV6 => F::IcmpType.bit(),
-        ie::ICMP_CODE_IPV4 | ie::ICMP_CODE_IPV6 => F::IcmpCode.bit(),
-        ie::SAMPLING_INTERVAL | ie::SAMPLER_RANDOM_INTERVAL => F::SamplingInterval.bit(),
-        ie::SAMPLING_ALGORITHM | ie::SAMPLER_MODE => F::SamplingAlgorithm.bit(),
-        ie::SOURCE_MAC_ADDRESS => F::SrcMac.bit(),
-        ie::DESTINATION_MAC_ADDRESS => F::DstMac.bit(),
-        ie::VLAN_ID | ie::DOT1Q_VLAN_ID => F::Vlan.bit(),
-        ie::DOT1Q_CUSTOMER_VLAN_ID => F::InnerVlan.bit(),
-        ie::FLOW_DIRECTION => F::Direction.bit(),
-        ie::MPLS_TOP_LABEL_STACK_SECTION => F::MplsLabel.bit(),
-        ie::FORWARDING_STATUS => F::ForwardingStatus.bit(),
-        ie::FLOW_END_REASON => F::EndReason.bit(),
+        ie::ICMP_TYPE_IPV4 | ie::ICMP_TYPE_IPV6 => one(F::IcmpType),
+        ie::ICMP_CODE_IPV4 | ie::ICMP_CODE_IPV6 => one(F::IcmpCode),
+        ie::SAMPLING_INTERVAL | ie::SAMPLER_RANDOM_INTERVAL => one(F::SamplingInterval),
+        ie::SAMPLING_ALGORITHM | ie::SAMPLER_MODE => one(F::SamplingAlgorithm),
+        ie::SOURCE_MAC_ADDRESS => one(F::SrcMac),
+        ie::DESTINATION_MAC_ADDRESS => one(F::DstMac),
+        ie::VLAN_ID | ie::DOT1Q_VLAN_ID => one(F::Vlan),
+        ie::DOT1Q_CUSTOMER_VLAN_ID => one(F::InnerVlan),
+        ie::FLOW_DIRECTION => one(F::Direction),
+        ie::MPLS_TOP_LABEL_STACK_SECTION => one(F::MplsLabel),
+        ie::FORWARDING_STATUS => one(F::ForwardingStatus),
+        ie::FLOW_END_REASON => one(F::EndReason),
         ie::POST_NAT_SOURCE_IPV4_ADDRESS
         | ie::POST_NAT_SOURCE_IPV6_ADDRESS
-        | nsel::XLATE_SRC_ADDR_IPV4 => F::PostNatSrcAddr.bit(),
+        | nsel::XLATE_SRC_ADDR_IPV4 => one(F::PostNatSrcAddr),
         ie::POST_NAT_DESTINATION_IPV4_ADDRESS
         | ie::POST_NAT_DESTINATION_IPV6_ADDRESS
-        | nsel::XLATE_DST_ADDR_IPV4 => F::PostNatDstAddr.bit(),
-        ie::POST_NAPT_SOURCE_TRANSPORT_PORT | nsel::XLATE_SRC_PORT => F::PostNatSrcPort.bit(),
-        ie::POST_NAPT_DESTINATION_TRANSPORT_PORT | nsel::XLATE_DST_PORT => F::PostNatDstPort.bit(),
+        | nsel::XLATE_DST_ADDR_IPV4 => one(F::PostNatDstAddr),
+        ie::POST_NAPT_SOURCE_TRANSPORT_PORT | nsel::XLATE_SRC_PORT => one(F::PostNatSrcPort),
+        ie::POST_NAPT_DESTINATION_TRANSPORT_PORT | nsel::XLATE_DST_PORT => one(F::PostNatDstPort),
         _ => Targets::NONE,
     }
 }
@@ -398,10 +231,10 @@ enum Applied {
 /// Fills the (free) typed field of IANA element `id`.
 fn apply_iana(r: &mut FlowRecord, id: u16, v: Value<'_>, t: &TimeContext) -> Applied {
     macro_rules! set {
-        ($slot:expr, $conv:expr) => {
+        ($r:ident . $setter:ident, $conv:expr) => {
             match $conv {
                 Some(x) => {
-                    $slot = Some(x);
+                    $r.$setter(Some(x));
                     Applied::Typed
                 }
                 None => Applied::No,
@@ -409,87 +242,88 @@ fn apply_iana(r: &mut FlowRecord, id: u16, v: Value<'_>, t: &TimeContext) -> App
         };
     }
     match id {
-        ie::OCTET_DELTA_COUNT => set!(r.octets, v.as_u64()),
-        ie::PACKET_DELTA_COUNT => set!(r.packets, v.as_u64()),
-        ie::PROTOCOL_IDENTIFIER => set!(r.protocol, u8v(&v)),
-        ie::IP_CLASS_OF_SERVICE => set!(r.tos, u8v(&v)),
-        ie::TCP_CONTROL_BITS => set!(r.tcp_flags, u16v(&v)),
-        ie::SOURCE_TRANSPORT_PORT => set!(r.src_port, u16v(&v)),
-        ie::SOURCE_IPV4_ADDRESS | ie::SOURCE_IPV6_ADDRESS => set!(r.src_addr, ip(&v)),
+        ie::OCTET_DELTA_COUNT => set!(r.set_octets, v.as_u64()),
+        ie::PACKET_DELTA_COUNT => set!(r.set_packets, v.as_u64()),
+        ie::PROTOCOL_IDENTIFIER => set!(r.set_protocol, u8v(&v)),
+        ie::IP_CLASS_OF_SERVICE => set!(r.set_tos, u8v(&v)),
+        ie::TCP_CONTROL_BITS => set!(r.set_tcp_flags, u16v(&v)),
+        ie::SOURCE_TRANSPORT_PORT => set!(r.set_src_port, u16v(&v)),
+        ie::SOURCE_IPV4_ADDRESS | ie::SOURCE_IPV6_ADDRESS => set!(r.set_src_addr, ip(&v)),
         ie::SOURCE_IPV4_PREFIX_LENGTH | ie::SOURCE_IPV6_PREFIX_LENGTH => {
-            set!(r.src_mask, u8v(&v))
+            set!(r.set_src_mask, u8v(&v))
         }
-        ie::INGRESS_INTERFACE => set!(r.in_if, u32v(&v)),
-        ie::DESTINATION_TRANSPORT_PORT => set!(r.dst_port, u16v(&v)),
-        ie::DESTINATION_IPV4_ADDRESS | ie::DESTINATION_IPV6_ADDRESS => set!(r.dst_addr, ip(&v)),
+        ie::INGRESS_INTERFACE => set!(r.set_in_if, u32v(&v)),
+        ie::DESTINATION_TRANSPORT_PORT => set!(r.set_dst_port, u16v(&v)),
+        ie::DESTINATION_IPV4_ADDRESS | ie::DESTINATION_IPV6_ADDRESS => set!(r.set_dst_addr, ip(&v)),
         ie::DESTINATION_IPV4_PREFIX_LENGTH | ie::DESTINATION_IPV6_PREFIX_LENGTH => {
-            set!(r.dst_mask, u8v(&v))
+            set!(r.set_dst_mask, u8v(&v))
         }
-        ie::EGRESS_INTERFACE => set!(r.out_if, u32v(&v)),
-        ie::IP_NEXT_HOP_IPV4_ADDRESS | ie::IP_NEXT_HOP_IPV6_ADDRESS => set!(r.next_hop, ip(&v)),
-        ie::BGP_SOURCE_AS_NUMBER => set!(r.src_as, u32v(&v)),
-        ie::BGP_DESTINATION_AS_NUMBER => set!(r.dst_as, u32v(&v)),
+        ie::EGRESS_INTERFACE => set!(r.set_out_if, u32v(&v)),
+        ie::IP_NEXT_HOP_IPV4_ADDRESS | ie::IP_NEXT_HOP_IPV6_ADDRESS => set!(r.set_next_hop, ip(&v)),
+        ie::BGP_SOURCE_AS_NUMBER => set!(r.set_src_as, u32v(&v)),
+        ie::BGP_DESTINATION_AS_NUMBER => set!(r.set_dst_as, u32v(&v)),
         ie::BGP_NEXT_HOP_IPV4_ADDRESS | ie::BGP_NEXT_HOP_IPV6_ADDRESS => {
-            set!(r.bgp_next_hop, ip(&v))
+            set!(r.set_bgp_next_hop, ip(&v))
         }
-        ie::FLOW_END_SYS_UP_TIME => set!(r.end, u32v(&v).and_then(|ms| t.from_uptime_ms(ms))),
+        ie::FLOW_END_SYS_UP_TIME => set!(r.set_end, u32v(&v).and_then(|ms| t.from_uptime_ms(ms))),
         ie::FLOW_START_SYS_UP_TIME => {
-            set!(r.start, u32v(&v).and_then(|ms| t.from_uptime_ms(ms)))
+            set!(r.set_start, u32v(&v).and_then(|ms| t.from_uptime_ms(ms)))
         }
-        ie::FLOW_LABEL_IPV6 => set!(r.flow_label, u32v(&v)),
+        ie::FLOW_LABEL_IPV6 => set!(r.set_flow_label, u32v(&v)),
         ie::ICMP_TYPE_CODE_IPV4 | ie::ICMP_TYPE_CODE_IPV6 => match u16v(&v) {
             Some(tc) => {
                 let [icmp_type, icmp_code] = tc.to_be_bytes();
-                r.icmp_type = Some(icmp_type);
-                r.icmp_code = Some(icmp_code);
+                r.set_icmp_type(Some(icmp_type));
+                r.set_icmp_code(Some(icmp_code));
                 Applied::Typed
             }
             None => Applied::No,
         },
         ie::SAMPLING_INTERVAL | ie::SAMPLER_RANDOM_INTERVAL => {
-            set!(r.sampling_interval, u32v(&v))
+            set!(r.set_sampling_interval, u32v(&v))
         }
-        ie::SAMPLING_ALGORITHM | ie::SAMPLER_MODE => set!(r.sampling_algorithm, u8v(&v)),
-        ie::SOURCE_MAC_ADDRESS => set!(r.src_mac, mac(&v)),
-        ie::DESTINATION_MAC_ADDRESS => set!(r.dst_mac, mac(&v)),
-        ie::VLAN_ID | ie::DOT1Q_VLAN_ID => set!(r.vlan, u16v(&v)),
-        ie::DOT1Q_CUSTOMER_VLAN_ID => set!(r.inner_vlan, u16v(&v)),
-        ie::FLOW_DIRECTION => set!(r.direction, u8v(&v)),
+        ie::SAMPLING_ALGORITHM | ie::SAMPLER_MODE => set!(r.set_sampling_algorithm, u8v(&v)),
+        ie::SOURCE_MAC_ADDRESS => set!(r.set_src_mac, mac(&v)),
+        ie::DESTINATION_MAC_ADDRESS => set!(r.set_dst_mac, mac(&v)),
+        ie::VLAN_ID | ie::DOT1Q_VLAN_ID => set!(r.set_vlan, u16v(&v)),
+        ie::DOT1Q_CUSTOMER_VLAN_ID => set!(r.set_inner_vlan, u16v(&v)),
+        ie::FLOW_DIRECTION => set!(r.set_direction, u8v(&v)),
         ie::MPLS_TOP_LABEL_STACK_SECTION => match v.as_bytes() {
             // The label is typed; the whole stack entry (EXP, bottom-of-stack) stays in the
             // extras too, so re-encoding loses nothing.
             Some([a, b, c]) => {
-                r.mpls_label =
-                    Some((u32::from(*a) << 12) | (u32::from(*b) << 4) | (u32::from(*c) >> 4));
+                r.set_mpls_label(Some(
+                    (u32::from(*a) << 12) | (u32::from(*b) << 4) | (u32::from(*c) >> 4),
+                ));
                 Applied::TypedAndExtra
             }
             _ => Applied::No,
         },
-        ie::FORWARDING_STATUS => set!(r.forwarding_status, u32v(&v)),
-        ie::FLOW_END_REASON => set!(r.end_reason, u8v(&v)),
+        ie::FORWARDING_STATUS => set!(r.set_forwarding_status, u32v(&v)),
+        ie::FLOW_END_REASON => set!(r.set_end_reason, u8v(&v)),
         ie::FLOW_START_SECONDS
         | ie::FLOW_START_MILLISECONDS
         | ie::FLOW_START_MICROSECONDS
-        | ie::FLOW_START_NANOSECONDS => set!(r.start, v.as_timestamp()),
+        | ie::FLOW_START_NANOSECONDS => set!(r.set_start, v.as_timestamp()),
         ie::FLOW_END_SECONDS
         | ie::FLOW_END_MILLISECONDS
         | ie::FLOW_END_MICROSECONDS
-        | ie::FLOW_END_NANOSECONDS => set!(r.end, v.as_timestamp()),
-        ie::FLOW_START_DELTA_MICROSECONDS => set!(r.start, delta_us(&v, t)),
-        ie::FLOW_END_DELTA_MICROSECONDS => set!(r.end, delta_us(&v, t)),
-        ie::ICMP_TYPE_IPV4 | ie::ICMP_TYPE_IPV6 => set!(r.icmp_type, u8v(&v)),
-        ie::ICMP_CODE_IPV4 | ie::ICMP_CODE_IPV6 => set!(r.icmp_code, u8v(&v)),
+        | ie::FLOW_END_NANOSECONDS => set!(r.set_end, v.as_timestamp()),
+        ie::FLOW_START_DELTA_MICROSECONDS => set!(r.set_start, delta_us(&v, t)),
+        ie::FLOW_END_DELTA_MICROSECONDS => set!(r.set_end, delta_us(&v, t)),
+        ie::ICMP_TYPE_IPV4 | ie::ICMP_TYPE_IPV6 => set!(r.set_icmp_type, u8v(&v)),
+        ie::ICMP_CODE_IPV4 | ie::ICMP_CODE_IPV6 => set!(r.set_icmp_code, u8v(&v)),
         ie::POST_NAT_SOURCE_IPV4_ADDRESS
         | ie::POST_NAT_SOURCE_IPV6_ADDRESS
-        | nsel::XLATE_SRC_ADDR_IPV4 => set!(r.post_nat_src_addr, ip(&v)),
+        | nsel::XLATE_SRC_ADDR_IPV4 => set!(r.set_post_nat_src_addr, ip(&v)),
         ie::POST_NAT_DESTINATION_IPV4_ADDRESS
         | ie::POST_NAT_DESTINATION_IPV6_ADDRESS
-        | nsel::XLATE_DST_ADDR_IPV4 => set!(r.post_nat_dst_addr, ip(&v)),
+        | nsel::XLATE_DST_ADDR_IPV4 => set!(r.set_post_nat_dst_addr, ip(&v)),
         ie::POST_NAPT_SOURCE_TRANSPORT_PORT | nsel::XLATE_SRC_PORT => {
-            set!(r.post_nat_src_port, u16v(&v))
+            set!(r.set_post_nat_src_port, u16v(&v))
         }
         ie::POST_NAPT_DESTINATION_TRANSPORT_PORT | nsel::XLATE_DST_PORT => {
-            set!(r.post_nat_dst_port, u16v(&v))
+            set!(r.set_post_nat_dst_port, u16v(&v))
         }
         _ => Applied::No,
     }
@@ -529,68 +363,68 @@ pub fn typed_value(r: &FlowRecord, field: FieldId) -> Option<Value<'_>> {
     let micros = |t: Option<Timestamp>| t.and_then(|t| t.to_ntp()).map(V::DateTimeMicroseconds);
     let nanos = |t: Option<Timestamp>| t.and_then(|t| t.to_ntp()).map(V::DateTimeNanoseconds);
     match field.id {
-        ie::OCTET_DELTA_COUNT => r.octets.map(V::Unsigned64),
-        ie::PACKET_DELTA_COUNT => r.packets.map(V::Unsigned64),
-        ie::PROTOCOL_IDENTIFIER => r.protocol.map(V::Unsigned8),
-        ie::IP_CLASS_OF_SERVICE => r.tos.map(V::Unsigned8),
-        ie::TCP_CONTROL_BITS => r.tcp_flags.map(V::Unsigned16),
-        ie::SOURCE_TRANSPORT_PORT => r.src_port.map(V::Unsigned16),
-        ie::DESTINATION_TRANSPORT_PORT => r.dst_port.map(V::Unsigned16),
-        ie::SOURCE_IPV4_ADDRESS => v4(r.src_addr),
-        ie::SOURCE_IPV6_ADDRESS => v6(r.src_addr),
-        ie::DESTINATION_IPV4_ADDRESS => v4(r.dst_addr),
-        ie::DESTINATION_IPV6_ADDRESS => v6(r.dst_addr),
+        ie::OCTET_DELTA_COUNT => r.octets().map(V::Unsigned64),
+        ie::PACKET_DELTA_COUNT => r.packets().map(V::Unsigned64),
+        ie::PROTOCOL_IDENTIFIER => r.protocol().map(V::Unsigned8),
+        ie::IP_CLASS_OF_SERVICE => r.tos().map(V::Unsigned8),
+        ie::TCP_CONTROL_BITS => r.tcp_flags().map(V::Unsigned16),
+        ie::SOURCE_TRANSPORT_PORT => r.src_port().map(V::Unsigned16),
+        ie::DESTINATION_TRANSPORT_PORT => r.dst_port().map(V::Unsigned16),
+        ie::SOURCE_IPV4_ADDRESS => v4(r.src_addr()),
+        ie::SOURCE_IPV6_ADDRESS => v6(r.src_addr()),
+        ie::DESTINATION_IPV4_ADDRESS => v4(r.dst_addr()),
+        ie::DESTINATION_IPV6_ADDRESS => v6(r.dst_addr()),
         ie::SOURCE_IPV4_PREFIX_LENGTH | ie::SOURCE_IPV6_PREFIX_LENGTH => {
-            r.src_mask.map(V::Unsigned8)
+            r.src_mask().map(V::Unsigned8)
         }
         ie::DESTINATION_IPV4_PREFIX_LENGTH | ie::DESTINATION_IPV6_PREFIX_LENGTH => {
-            r.dst_mask.map(V::Unsigned8)
+            r.dst_mask().map(V::Unsigned8)
         }
-        ie::INGRESS_INTERFACE => r.in_if.map(V::Unsigned32),
-        ie::EGRESS_INTERFACE => r.out_if.map(V::Unsigned32),
-        ie::IP_NEXT_HOP_IPV4_ADDRESS => v4(r.next_hop),
-        ie::IP_NEXT_HOP_IPV6_ADDRESS => v6(r.next_hop),
-        ie::BGP_NEXT_HOP_IPV4_ADDRESS => v4(r.bgp_next_hop),
-        ie::BGP_NEXT_HOP_IPV6_ADDRESS => v6(r.bgp_next_hop),
-        ie::BGP_SOURCE_AS_NUMBER => r.src_as.map(V::Unsigned32),
-        ie::BGP_DESTINATION_AS_NUMBER => r.dst_as.map(V::Unsigned32),
-        ie::FLOW_START_SECONDS => secs(r.start),
-        ie::FLOW_END_SECONDS => secs(r.end),
-        ie::FLOW_START_MILLISECONDS => millis(r.start),
-        ie::FLOW_END_MILLISECONDS => millis(r.end),
-        ie::FLOW_START_MICROSECONDS => micros(r.start),
-        ie::FLOW_END_MICROSECONDS => micros(r.end),
-        ie::FLOW_START_NANOSECONDS => nanos(r.start),
-        ie::FLOW_END_NANOSECONDS => nanos(r.end),
-        ie::FLOW_LABEL_IPV6 => r.flow_label.map(V::Unsigned32),
+        ie::INGRESS_INTERFACE => r.in_if().map(V::Unsigned32),
+        ie::EGRESS_INTERFACE => r.out_if().map(V::Unsigned32),
+        ie::IP_NEXT_HOP_IPV4_ADDRESS => v4(r.next_hop()),
+        ie::IP_NEXT_HOP_IPV6_ADDRESS => v6(r.next_hop()),
+        ie::BGP_NEXT_HOP_IPV4_ADDRESS => v4(r.bgp_next_hop()),
+        ie::BGP_NEXT_HOP_IPV6_ADDRESS => v6(r.bgp_next_hop()),
+        ie::BGP_SOURCE_AS_NUMBER => r.src_as().map(V::Unsigned32),
+        ie::BGP_DESTINATION_AS_NUMBER => r.dst_as().map(V::Unsigned32),
+        ie::FLOW_START_SECONDS => secs(r.start()),
+        ie::FLOW_END_SECONDS => secs(r.end()),
+        ie::FLOW_START_MILLISECONDS => millis(r.start()),
+        ie::FLOW_END_MILLISECONDS => millis(r.end()),
+        ie::FLOW_START_MICROSECONDS => micros(r.start()),
+        ie::FLOW_END_MICROSECONDS => micros(r.end()),
+        ie::FLOW_START_NANOSECONDS => nanos(r.start()),
+        ie::FLOW_END_NANOSECONDS => nanos(r.end()),
+        ie::FLOW_LABEL_IPV6 => r.flow_label().map(V::Unsigned32),
         ie::ICMP_TYPE_CODE_IPV4 | ie::ICMP_TYPE_CODE_IPV6 => r
-            .icmp_type
-            .zip(r.icmp_code)
+            .icmp_type()
+            .zip(r.icmp_code())
             .map(|(t, c)| V::Unsigned16(u16::from_be_bytes([t, c]))),
-        ie::ICMP_TYPE_IPV4 | ie::ICMP_TYPE_IPV6 => r.icmp_type.map(V::Unsigned8),
-        ie::ICMP_CODE_IPV4 | ie::ICMP_CODE_IPV6 => r.icmp_code.map(V::Unsigned8),
+        ie::ICMP_TYPE_IPV4 | ie::ICMP_TYPE_IPV6 => r.icmp_type().map(V::Unsigned8),
+        ie::ICMP_CODE_IPV4 | ie::ICMP_CODE_IPV6 => r.icmp_code().map(V::Unsigned8),
         ie::SAMPLING_INTERVAL | ie::SAMPLER_RANDOM_INTERVAL => {
-            r.sampling_interval.map(V::Unsigned32)
+            r.sampling_interval().map(V::Unsigned32)
         }
-        ie::SAMPLING_ALGORITHM | ie::SAMPLER_MODE => r.sampling_algorithm.map(V::Unsigned8),
-        ie::SOURCE_MAC_ADDRESS => r.src_mac.map(V::MacAddress),
-        ie::DESTINATION_MAC_ADDRESS => r.dst_mac.map(V::MacAddress),
-        ie::VLAN_ID | ie::DOT1Q_VLAN_ID => r.vlan.map(V::Unsigned16),
-        ie::DOT1Q_CUSTOMER_VLAN_ID => r.inner_vlan.map(V::Unsigned16),
-        ie::FLOW_DIRECTION => r.direction.map(V::Unsigned8),
-        ie::FORWARDING_STATUS => r.forwarding_status.map(V::Unsigned32),
-        ie::FLOW_END_REASON => r.end_reason.map(V::Unsigned8),
-        ie::POST_NAT_SOURCE_IPV4_ADDRESS | nsel::XLATE_SRC_ADDR_IPV4 => v4(r.post_nat_src_addr),
-        ie::POST_NAT_SOURCE_IPV6_ADDRESS => v6(r.post_nat_src_addr),
+        ie::SAMPLING_ALGORITHM | ie::SAMPLER_MODE => r.sampling_algorithm().map(V::Unsigned8),
+        ie::SOURCE_MAC_ADDRESS => r.src_mac().map(V::MacAddress),
+        ie::DESTINATION_MAC_ADDRESS => r.dst_mac().map(V::MacAddress),
+        ie::VLAN_ID | ie::DOT1Q_VLAN_ID => r.vlan().map(V::Unsigned16),
+        ie::DOT1Q_CUSTOMER_VLAN_ID => r.inner_vlan().map(V::Unsigned16),
+        ie::FLOW_DIRECTION => r.direction().map(V::Unsigned8),
+        ie::FORWARDING_STATUS => r.forwarding_status().map(V::Unsigned32),
+        ie::FLOW_END_REASON => r.end_reason().map(V::Unsigned8),
+        ie::POST_NAT_SOURCE_IPV4_ADDRESS | nsel::XLATE_SRC_ADDR_IPV4 => v4(r.post_nat_src_addr()),
+        ie::POST_NAT_SOURCE_IPV6_ADDRESS => v6(r.post_nat_src_addr()),
         ie::POST_NAT_DESTINATION_IPV4_ADDRESS | nsel::XLATE_DST_ADDR_IPV4 => {
-            v4(r.post_nat_dst_addr)
+            v4(r.post_nat_dst_addr())
         }
-        ie::POST_NAT_DESTINATION_IPV6_ADDRESS => v6(r.post_nat_dst_addr),
+        ie::POST_NAT_DESTINATION_IPV6_ADDRESS => v6(r.post_nat_dst_addr()),
         ie::POST_NAPT_SOURCE_TRANSPORT_PORT | nsel::XLATE_SRC_PORT => {
-            r.post_nat_src_port.map(V::Unsigned16)
+            r.post_nat_src_port().map(V::Unsigned16)
         }
         ie::POST_NAPT_DESTINATION_TRANSPORT_PORT | nsel::XLATE_DST_PORT => {
-            r.post_nat_dst_port.map(V::Unsigned16)
+            r.post_nat_dst_port().map(V::Unsigned16)
         }
         _ => None,
     }
@@ -631,28 +465,28 @@ pub fn finish(record: &mut FlowRecord) {
     if record.extra.is_empty() {
         return;
     }
-    if record.octets.is_none() {
-        record.octets = extra_u64(record, ie::OCTET_TOTAL_COUNT).or_else(|| {
+    if record.octets().is_none() {
+        record.set_octets(extra_u64(record, ie::OCTET_TOTAL_COUNT).or_else(|| {
             sum(
                 extra_u64(record, ie::INITIATOR_OCTETS),
                 extra_u64(record, ie::RESPONDER_OCTETS),
             )
-        });
+        }));
     }
-    if record.packets.is_none() {
-        record.packets = extra_u64(record, ie::PACKET_TOTAL_COUNT).or_else(|| {
+    if record.packets().is_none() {
+        record.set_packets(extra_u64(record, ie::PACKET_TOTAL_COUNT).or_else(|| {
             sum(
                 extra_u64(record, ie::INITIATOR_PACKETS),
                 extra_u64(record, ie::RESPONDER_PACKETS),
             )
-        });
+        }));
     }
-    if record.sampling_interval.is_none() {
+    if record.sampling_interval().is_none() {
         let mut sampling = SamplingElements::default();
         for e in &record.extra {
             sampling.observe(e.field, &e.value.as_value());
         }
-        record.sampling_interval = sampling.interval();
+        record.set_sampling_interval(sampling.interval());
     }
 }
 
@@ -694,33 +528,33 @@ pub fn fields_into<'r>(
         IpAddr::V4(a) => (v4, Value::Ipv4Address(a)),
         IpAddr::V6(a) => (v6, Value::Ipv6Address(a)),
     };
-    if let Some(a) = r.src_addr {
+    if let Some(a) = r.src_addr() {
         let (id, v) = addr(a, 8, 27);
         push(id, v);
     }
-    if let Some(a) = r.dst_addr {
+    if let Some(a) = r.dst_addr() {
         let (id, v) = addr(a, 12, 28);
         push(id, v);
     }
-    if let Some(p) = r.src_port {
+    if let Some(p) = r.src_port() {
         push(7, Value::Unsigned16(p));
     }
-    if let Some(p) = r.dst_port {
+    if let Some(p) = r.dst_port() {
         push(11, Value::Unsigned16(p));
     }
-    if let Some(p) = r.protocol {
+    if let Some(p) = r.protocol() {
         push(4, Value::Unsigned8(p));
     }
-    if let Some(x) = r.tos {
+    if let Some(x) = r.tos() {
         push(5, Value::Unsigned8(x));
     }
-    if let Some(x) = r.tcp_flags {
+    if let Some(x) = r.tcp_flags() {
         push(6, Value::Unsigned16(x));
     }
-    if let Some(x) = r.octets {
+    if let Some(x) = r.octets() {
         push(1, Value::Unsigned64(x));
     }
-    if let Some(x) = r.packets {
+    if let Some(x) = r.packets() {
         push(2, Value::Unsigned64(x));
     }
     let time = |t: Timestamp, start: bool| -> (u16, Value<'r>) {
@@ -741,37 +575,37 @@ pub fn fields_into<'r>(
         };
         (id, v)
     };
-    if let Some(t) = r.start {
+    if let Some(t) = r.start() {
         let (id, v) = time(t, true);
         push(id, v);
     }
-    if let Some(t) = r.end {
+    if let Some(t) = r.end() {
         let (id, v) = time(t, false);
         push(id, v);
     }
-    if let Some(x) = r.in_if {
+    if let Some(x) = r.in_if() {
         push(10, Value::Unsigned32(x));
     }
-    if let Some(x) = r.out_if {
+    if let Some(x) = r.out_if() {
         push(14, Value::Unsigned32(x));
     }
-    if let Some(x) = r.src_as {
+    if let Some(x) = r.src_as() {
         push(16, Value::Unsigned32(x));
     }
-    if let Some(x) = r.dst_as {
+    if let Some(x) = r.dst_as() {
         push(17, Value::Unsigned32(x));
     }
-    if let Some(a) = r.next_hop {
+    if let Some(a) = r.next_hop() {
         let (id, v) = addr(a, 15, 62);
         push(id, v);
     }
-    if let Some(a) = r.bgp_next_hop {
+    if let Some(a) = r.bgp_next_hop() {
         let (id, v) = addr(a, 18, 63);
         push(id, v);
     }
-    if let Some(x) = r.src_mask {
+    if let Some(x) = r.src_mask() {
         push(
-            if matches!(r.src_addr, Some(IpAddr::V6(_))) {
+            if matches!(r.src_addr(), Some(IpAddr::V6(_))) {
                 29
             } else {
                 9
@@ -779,9 +613,9 @@ pub fn fields_into<'r>(
             Value::Unsigned8(x),
         );
     }
-    if let Some(x) = r.dst_mask {
+    if let Some(x) = r.dst_mask() {
         push(
-            if matches!(r.dst_addr, Some(IpAddr::V6(_))) {
+            if matches!(r.dst_addr(), Some(IpAddr::V6(_))) {
                 30
             } else {
                 13
@@ -789,55 +623,55 @@ pub fn fields_into<'r>(
             Value::Unsigned8(x),
         );
     }
-    if let Some(x) = r.vlan {
+    if let Some(x) = r.vlan() {
         push(58, Value::Unsigned16(x));
     }
-    if let Some(x) = r.inner_vlan {
+    if let Some(x) = r.inner_vlan() {
         push(245, Value::Unsigned16(x));
     }
-    if let Some(m) = r.src_mac {
+    if let Some(m) = r.src_mac() {
         push(56, Value::MacAddress(m));
     }
-    if let Some(m) = r.dst_mac {
+    if let Some(m) = r.dst_mac() {
         push(80, Value::MacAddress(m));
     }
-    let v6 = matches!(r.src_addr, Some(IpAddr::V6(_))) || r.protocol == Some(58);
-    if let Some(x) = r.icmp_type {
+    let v6 = matches!(r.src_addr(), Some(IpAddr::V6(_))) || r.protocol() == Some(58);
+    if let Some(x) = r.icmp_type() {
         push(if v6 { 178 } else { 176 }, Value::Unsigned8(x));
     }
-    if let Some(x) = r.icmp_code {
+    if let Some(x) = r.icmp_code() {
         push(if v6 { 179 } else { 177 }, Value::Unsigned8(x));
     }
-    if let Some(x) = r.flow_label {
+    if let Some(x) = r.flow_label() {
         push(31, Value::Unsigned32(x));
     }
-    if let Some(x) = r.direction {
+    if let Some(x) = r.direction() {
         push(61, Value::Unsigned8(x));
     }
-    if let Some(x) = r.end_reason {
+    if let Some(x) = r.end_reason() {
         push(136, Value::Unsigned8(x));
     }
-    if let Some(x) = r.forwarding_status {
+    if let Some(x) = r.forwarding_status() {
         push(89, Value::Unsigned32(x));
     }
-    if let Some(a) = r.post_nat_src_addr {
+    if let Some(a) = r.post_nat_src_addr() {
         let (id, v) = addr(a, 225, 281);
         push(id, v);
     }
-    if let Some(a) = r.post_nat_dst_addr {
+    if let Some(a) = r.post_nat_dst_addr() {
         let (id, v) = addr(a, 226, 282);
         push(id, v);
     }
-    if let Some(x) = r.post_nat_src_port {
+    if let Some(x) = r.post_nat_src_port() {
         push(227, Value::Unsigned16(x));
     }
-    if let Some(x) = r.post_nat_dst_port {
+    if let Some(x) = r.post_nat_dst_port() {
         push(228, Value::Unsigned16(x));
     }
-    if let Some(x) = r.sampling_interval {
+    if let Some(x) = r.sampling_interval() {
         push(ie::SAMPLING_INTERVAL, Value::Unsigned32(x));
     }
-    if let Some(x) = r.sampling_algorithm {
+    if let Some(x) = r.sampling_algorithm() {
         push(35, Value::Unsigned8(x));
     }
     for e in &r.extra {
@@ -882,10 +716,10 @@ mod tests {
         apply(&mut r, FieldId::iana(82), Value::String(b"eth0"), &t);
         // A port sent as a string is not guessed at.
         apply(&mut r, FieldId::iana(11), Value::String(b"80"), &t);
-        assert_eq!(r.src_addr, Some(Ipv4Addr::new(10, 0, 0, 1).into()));
-        assert_eq!(r.src_port, Some(443));
-        assert_eq!((r.icmp_type, r.icmp_code), (Some(3), Some(1)));
-        assert_eq!(r.dst_port, None);
+        assert_eq!(r.src_addr(), Some(Ipv4Addr::new(10, 0, 0, 1).into()));
+        assert_eq!(r.src_port(), Some(443));
+        assert_eq!((r.icmp_type(), r.icmp_code()), (Some(3), Some(1)));
+        assert_eq!(r.dst_port(), None);
         assert_eq!(r.extra.len(), 2);
         assert_eq!(r.extra[0].name.as_deref(), Some("interfaceName"));
     }
@@ -902,9 +736,9 @@ mod tests {
         apply(&mut r, FieldId::iana(4), Value::Unsigned8(6), &t);
         apply(&mut r, FieldId::iana(58), Value::Unsigned16(10), &t);
         apply(&mut r, FieldId::iana(243), Value::Unsigned16(20), &t);
-        assert_eq!(r.src_addr, Some(outer.into()));
-        assert_eq!(r.protocol, Some(4));
-        assert_eq!(r.vlan, Some(10));
+        assert_eq!(r.src_addr(), Some(outer.into()));
+        assert_eq!(r.protocol(), Some(4));
+        assert_eq!(r.vlan(), Some(10));
         let extra: Vec<_> = r
             .extra
             .iter()
@@ -926,7 +760,7 @@ mod tests {
         let mut r = FlowRecord::default();
         apply(&mut r, FieldId::iana(7), Value::String(b"80"), &t);
         apply(&mut r, FieldId::iana(7), Value::Unsigned16(80), &t);
-        assert_eq!(r.src_port, Some(80));
+        assert_eq!(r.src_port(), Some(80));
         assert_eq!(r.extra.len(), 1);
     }
 
@@ -936,7 +770,7 @@ mod tests {
         let mut r = FlowRecord::default();
         apply(&mut r, FieldId::iana(176), Value::Unsigned8(8), &t);
         apply(&mut r, FieldId::iana(32), Value::Unsigned16(0x0301), &t);
-        assert_eq!((r.icmp_type, r.icmp_code), (Some(8), None));
+        assert_eq!((r.icmp_type(), r.icmp_code()), (Some(8), None));
         assert_eq!(r.extra[0].field, FieldId::iana(32));
     }
 
@@ -947,23 +781,24 @@ mod tests {
         apply(&mut r, FieldId::iana(305), Value::Unsigned32(1), &t);
         apply(&mut r, FieldId::iana(306), Value::Unsigned32(99), &t);
         finish(&mut r);
-        assert_eq!(r.sampling_interval, Some(100));
+        assert_eq!(r.sampling_interval(), Some(100));
         assert_eq!(r.extra.len(), 2);
         // samplingInterval (34) is the typed field's own element.
         let mut r = FlowRecord::default();
         apply(&mut r, FieldId::iana(34), Value::Unsigned32(64), &t);
         finish(&mut r);
-        assert_eq!((r.sampling_interval, r.extra.len()), (Some(64), 0));
+        assert_eq!((r.sampling_interval(), r.extra.len()), (Some(64), 0));
     }
 
     #[test]
     fn typed_value_gives_each_element_its_own_form() {
-        let r = FlowRecord {
-            src_addr: Some("2001:db8::1".parse().unwrap()),
-            start: Some(Timestamp::from_unix_millis(1_700_000_000_123)),
-            icmp_type: Some(3),
-            icmp_code: Some(1),
-            ..FlowRecord::default()
+        let r = {
+            let mut built = FlowRecord::default();
+            built.set_src_addr(Some("2001:db8::1".parse().unwrap()));
+            built.set_start(Some(Timestamp::from_unix_millis(1_700_000_000_123)));
+            built.set_icmp_type(Some(3));
+            built.set_icmp_code(Some(1));
+            built
         };
         assert_eq!(typed_value(&r, FieldId::iana(8)), None);
         assert!(matches!(
@@ -1000,24 +835,25 @@ mod tests {
         apply(&mut r, FieldId::iana(232), Value::Unsigned64(50), &t);
         apply(&mut r, FieldId::iana(298), Value::Unsigned64(3), &t);
         finish(&mut r);
-        assert_eq!((r.octets, r.packets), (Some(150), Some(3)));
+        assert_eq!((r.octets(), r.packets()), (Some(150), Some(3)));
     }
 
     #[test]
     fn to_fields_then_apply_gives_the_record_back() {
-        let r = FlowRecord {
-            src_addr: Some("2001:db8::1".parse().unwrap()),
-            dst_addr: Some("2001:db8::2".parse().unwrap()),
-            src_port: Some(1),
-            dst_port: Some(2),
-            protocol: Some(17),
-            octets: Some(1000),
-            packets: Some(2),
-            start: Some(Timestamp::from_unix_millis(1_700_000_000_000)),
-            end: Some(Timestamp::from_unix_millis(1_700_000_001_000)),
-            src_mask: Some(64),
-            vlan: Some(10),
-            ..FlowRecord::default()
+        let r = {
+            let mut built = FlowRecord::default();
+            built.set_src_addr(Some("2001:db8::1".parse().unwrap()));
+            built.set_dst_addr(Some("2001:db8::2".parse().unwrap()));
+            built.set_src_port(Some(1));
+            built.set_dst_port(Some(2));
+            built.set_protocol(Some(17));
+            built.set_octets(Some(1000));
+            built.set_packets(Some(2));
+            built.set_start(Some(Timestamp::from_unix_millis(1_700_000_000_000)));
+            built.set_end(Some(Timestamp::from_unix_millis(1_700_000_001_000)));
+            built.set_src_mask(Some(64));
+            built.set_vlan(Some(10));
+            built
         };
         let mut back = FlowRecord::default();
         for (f, v) in to_fields(&r, TimeEncoding::Milliseconds) {

@@ -20,7 +20,7 @@
 //!
 //! let mut flow = FlowRecord::default();
 //! exporter.apply(&mut flow);
-//! assert_eq!(flow.sampling_interval, Some(100));
+//! assert_eq!(flow.sampling_interval(), Some(100));
 //! ```
 
 use std::collections::HashMap;
@@ -259,13 +259,13 @@ impl ExporterOptions {
     /// Gives a flow that carries no sampling interval of its own the one its exporter
     /// announced (and its algorithm, where the flow has none).
     pub fn apply(&self, flow: &mut FlowRecord) {
-        if flow.sampling_interval.is_some() {
+        if flow.sampling_interval().is_some() {
             return;
         }
         if let Some(s) = self.sampling_for(flow) {
-            flow.sampling_interval = Some(s.interval);
-            if flow.sampling_algorithm.is_none() {
-                flow.sampling_algorithm = s.algorithm;
+            flow.set_sampling_interval(Some(s.interval));
+            if flow.sampling_algorithm().is_none() {
+                flow.set_sampling_algorithm(s.algorithm);
             }
         }
     }
@@ -307,14 +307,15 @@ mod tests {
         let mut flow = FlowRecord::default();
         flow.push_extra(FieldId::iana(ie::SAMPLER_ID), Value::Unsigned8(1));
         e.apply(&mut flow);
-        assert_eq!(flow.sampling_interval, Some(10));
+        assert_eq!(flow.sampling_interval(), Some(10));
         // A flow's own interval wins.
-        let mut flow = FlowRecord {
-            sampling_interval: Some(7),
-            ..FlowRecord::default()
+        let mut flow = {
+            let mut built = FlowRecord::default();
+            built.set_sampling_interval(Some(7));
+            built
         };
         e.apply(&mut flow);
-        assert_eq!(flow.sampling_interval, Some(7));
+        assert_eq!(flow.sampling_interval(), Some(7));
     }
 
     #[test]

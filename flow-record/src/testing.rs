@@ -31,44 +31,45 @@ pub fn varied_record(layout: u64, seed: u64) -> FlowRecord {
         }
     };
     let mut r = FlowRecord::default();
-    r.src_addr = on(0).then(|| ip(on(40)));
-    r.dst_addr = on(1).then(|| ip(on(41)));
-    r.next_hop = on(15).then(|| ip(on(42)));
-    r.bgp_next_hop = on(16).then(|| ip(on(43)));
-    r.post_nat_src_addr = on(29).then(|| ip(on(44)));
-    r.post_nat_dst_addr = on(30).then(|| ip(on(45)));
+    r.set_src_addr(on(0).then(|| ip(on(40))));
+    r.set_dst_addr(on(1).then(|| ip(on(41))));
+    r.set_next_hop(on(15).then(|| ip(on(42))));
+    r.set_bgp_next_hop(on(16).then(|| ip(on(43))));
+    r.set_post_nat_src_addr(on(29).then(|| ip(on(44))));
+    r.set_post_nat_dst_addr(on(30).then(|| ip(on(45))));
     let mut n = || next();
-    r.src_port = on(2).then(|| n() as u16);
-    r.dst_port = on(3).then(|| n() as u16);
-    r.protocol = on(4).then(|| if on(46) { 58 } else { n() as u8 });
-    r.tos = on(5).then(|| n() as u8);
-    r.tcp_flags = on(6).then(|| n() as u16);
-    r.octets = on(7).then(&mut n);
-    r.packets = on(8).then(&mut n);
-    r.start =
-        on(9).then(|| Timestamp::from_unix_millis_u64(1_699_000_000_000 + n() % 10_000_000_000));
-    r.end = on(10).then(|| Timestamp::from_unix_nanos(n() as i64));
-    r.in_if = on(11).then(|| n() as u32);
-    r.out_if = on(12).then(|| n() as u32);
-    r.src_as = on(13).then(|| n() as u32);
-    r.dst_as = on(14).then(|| n() as u32);
-    r.src_mask = on(17).then(|| n() as u8);
-    r.dst_mask = on(18).then(|| n() as u8);
-    r.vlan = on(19).then(|| n() as u16);
-    r.inner_vlan = on(20).then(|| n() as u16);
-    r.src_mac = on(21).then(|| crate::MacAddr([n() as u8; 6]));
-    r.dst_mac = on(22).then(|| crate::MacAddr([n() as u8, 1, 2, 3, 4, 5]));
-    r.icmp_type = on(23).then(|| n() as u8);
-    r.icmp_code = on(24).then(|| n() as u8);
-    r.flow_label = on(25).then(|| n() as u32);
-    r.direction = on(26).then(|| n() as u8);
-    r.end_reason = on(27).then(|| n() as u8);
-    r.forwarding_status = on(28).then(|| n() as u32);
-    r.post_nat_src_port = on(31).then(|| n() as u16);
-    r.post_nat_dst_port = on(32).then(|| n() as u16);
-    r.sampling_interval = on(33).then(|| n() as u32);
-    r.sampling_algorithm = on(34).then(|| n() as u8);
-    r.mpls_label = on(35).then(|| n() as u32 & 0xfffff);
+    r.set_src_port(on(2).then(|| n() as u16));
+    r.set_dst_port(on(3).then(|| n() as u16));
+    r.set_protocol(on(4).then(|| if on(46) { 58 } else { n() as u8 }));
+    r.set_tos(on(5).then(|| n() as u8));
+    r.set_tcp_flags(on(6).then(|| n() as u16));
+    r.set_octets(on(7).then(&mut n));
+    r.set_packets(on(8).then(&mut n));
+    r.set_start(
+        on(9).then(|| Timestamp::from_unix_millis_u64(1_699_000_000_000 + n() % 10_000_000_000)),
+    );
+    r.set_end(on(10).then(|| Timestamp::from_unix_nanos(n() as i64)));
+    r.set_in_if(on(11).then(|| n() as u32));
+    r.set_out_if(on(12).then(|| n() as u32));
+    r.set_src_as(on(13).then(|| n() as u32));
+    r.set_dst_as(on(14).then(|| n() as u32));
+    r.set_src_mask(on(17).then(|| n() as u8));
+    r.set_dst_mask(on(18).then(|| n() as u8));
+    r.set_vlan(on(19).then(|| n() as u16));
+    r.set_inner_vlan(on(20).then(|| n() as u16));
+    r.set_src_mac(on(21).then(|| crate::MacAddr([n() as u8; 6])));
+    r.set_dst_mac(on(22).then(|| crate::MacAddr([n() as u8, 1, 2, 3, 4, 5])));
+    r.set_icmp_type(on(23).then(|| n() as u8));
+    r.set_icmp_code(on(24).then(|| n() as u8));
+    r.set_flow_label(on(25).then(|| n() as u32));
+    r.set_direction(on(26).then(|| n() as u8));
+    r.set_end_reason(on(27).then(|| n() as u8));
+    r.set_forwarding_status(on(28).then(|| n() as u32));
+    r.set_post_nat_src_port(on(31).then(|| n() as u16));
+    r.set_post_nat_dst_port(on(32).then(|| n() as u16));
+    r.set_sampling_interval(on(33).then(|| n() as u32));
+    r.set_sampling_algorithm(on(34).then(|| n() as u8));
+    r.set_mpls_label(on(35).then(|| n() as u32 & 0xfffff));
     if on(63) {
         r.push_extra(crate::FieldId::iana(82), Value::String(b"eth0"));
         if on(62) {
@@ -90,27 +91,28 @@ pub fn typical_record(i: u32) -> FlowRecord {
             Ipv4Addr::from(0x0a00_0000 | x).into()
         }
     };
-    FlowRecord {
-        src_addr: Some(addr(i)),
-        dst_addr: Some(addr(i.wrapping_mul(7))),
-        src_port: Some(1024 + (i % 5000) as u16),
-        dst_port: Some(443),
-        protocol: Some(6),
-        tos: Some(0),
-        tcp_flags: Some(0x1b),
-        octets: Some(u64::from(i) * 1500),
-        packets: Some(u64::from(i % 100) + 1),
-        start: Some(Timestamp::from_unix_millis_u64(
+    {
+        let mut built = FlowRecord::default();
+        built.set_src_addr(Some(addr(i)));
+        built.set_dst_addr(Some(addr(i.wrapping_mul(7))));
+        built.set_src_port(Some(1024 + (i % 5000) as u16));
+        built.set_dst_port(Some(443));
+        built.set_protocol(Some(6));
+        built.set_tos(Some(0));
+        built.set_tcp_flags(Some(0x1b));
+        built.set_octets(Some(u64::from(i) * 1500));
+        built.set_packets(Some(u64::from(i % 100) + 1));
+        built.set_start(Some(Timestamp::from_unix_millis_u64(
             1_699_999_000_000 + u64::from(i),
-        )),
-        end: Some(Timestamp::from_unix_millis(1_700_000_000_000)),
-        in_if: Some(1),
-        out_if: Some(2),
-        src_as: Some(64_500),
-        dst_as: Some(64_501),
-        next_hop: Some(addr(1)),
-        src_mask: Some(24),
-        dst_mask: Some(16),
-        ..FlowRecord::default()
+        )));
+        built.set_end(Some(Timestamp::from_unix_millis(1_700_000_000_000)));
+        built.set_in_if(Some(1));
+        built.set_out_if(Some(2));
+        built.set_src_as(Some(64_500));
+        built.set_dst_as(Some(64_501));
+        built.set_next_hop(Some(addr(1)));
+        built.set_src_mask(Some(24));
+        built.set_dst_mask(Some(16));
+        built
     }
 }

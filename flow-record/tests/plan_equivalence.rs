@@ -190,8 +190,8 @@ fn dual_family_templates_keep_the_real_address() {
     let mut r = FlowRecord::default();
     plan.decode(&bytes, &TimeContext::default(), &mut r)
         .unwrap();
-    assert_eq!(r.src_addr, Some("10.0.0.1".parse().unwrap()));
-    assert_eq!(r.dst_addr, Some("10.0.0.2".parse().unwrap()));
+    assert_eq!(r.src_addr(), Some("10.0.0.1".parse().unwrap()));
+    assert_eq!(r.dst_addr(), Some("10.0.0.2".parse().unwrap()));
     assert_eq!(r.extra.len(), 2, "the zero IPv6 addresses are kept");
     // An IPv6 flow of the same template.
     let mut bytes = vec![0; 4];
@@ -211,6 +211,6 @@ fn dual_family_templates_keep_the_real_address() {
     let mut r = FlowRecord::default();
     plan.decode(&bytes, &TimeContext::default(), &mut r)
         .unwrap();
-    assert_eq!(r.src_addr, Some("2001:db8::1".parse().unwrap()));
-    assert_eq!(r.dst_addr, Some("2001:db8::2".parse().unwrap()));
+    assert_eq!(r.src_addr(), Some("2001:db8::1".parse().unwrap()));
+    assert_eq!(r.dst_addr(), Some("2001:db8::2".parse().unwrap()));
 }

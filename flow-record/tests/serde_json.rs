@@ -9,50 +9,51 @@ use flowwire_record::{
 };
 
 fn full_record() -> FlowRecord {
-    FlowRecord {
-        kind: Some(ProtocolKind::Netflow9),
-        exporter: Some("192.0.2.10:2055".parse().unwrap()),
-        agent: None,
-        domain: Some(7),
-        sequence: Some(42),
-        export_time: Some(Timestamp::from_unix_secs(1_714_564_800)),
-        src_addr: Some("10.0.0.1".parse().unwrap()),
-        dst_addr: Some("2001:db8::2".parse().unwrap()),
-        src_port: Some(12345),
-        dst_port: Some(443),
-        protocol: Some(6),
-        tos: Some(0x10),
-        tcp_flags: Some(0x1b),
-        octets: Some(123_456),
-        packets: Some(89),
-        start: Some(Timestamp::from_unix_nanos(1_714_564_790_123_456_789)),
-        end: Some(Timestamp::from_unix_nanos(1_714_564_799_000_000_000)),
-        in_if: Some(1),
-        out_if: Some(2),
-        src_as: Some(64512),
-        dst_as: Some(15169),
-        next_hop: Some("10.0.0.254".parse().unwrap()),
-        bgp_next_hop: Some("10.0.0.253".parse().unwrap()),
-        src_mask: Some(24),
-        dst_mask: Some(64),
-        vlan: Some(100),
-        inner_vlan: Some(200),
-        src_mac: Some(MacAddr([0, 1, 2, 3, 4, 5])),
-        dst_mac: Some(MacAddr([6, 7, 8, 9, 10, 11])),
-        icmp_type: Some(8),
-        icmp_code: Some(0),
-        flow_label: Some(0xabcde),
-        direction: Some(1),
-        end_reason: Some(2),
-        forwarding_status: Some(64),
-        mpls_label: Some(16),
-        post_nat_src_addr: Some("198.51.100.1".parse().unwrap()),
-        post_nat_dst_addr: Some("198.51.100.2".parse().unwrap()),
-        post_nat_src_port: Some(1024),
-        post_nat_dst_port: Some(8443),
-        sampling_interval: Some(400),
-        sampling_algorithm: Some(1),
-        extra: vec![
+    {
+        let mut built = FlowRecord::default();
+        built.set_kind(Some(ProtocolKind::Netflow9));
+        built.set_exporter(Some("192.0.2.10:2055".parse().unwrap()));
+        built.set_agent(None);
+        built.set_domain(Some(7));
+        built.set_sequence(Some(42));
+        built.set_export_time(Some(Timestamp::from_unix_secs(1_714_564_800)));
+        built.set_src_addr(Some("10.0.0.1".parse().unwrap()));
+        built.set_dst_addr(Some("2001:db8::2".parse().unwrap()));
+        built.set_src_port(Some(12345));
+        built.set_dst_port(Some(443));
+        built.set_protocol(Some(6));
+        built.set_tos(Some(0x10));
+        built.set_tcp_flags(Some(0x1b));
+        built.set_octets(Some(123_456));
+        built.set_packets(Some(89));
+        built.set_start(Some(Timestamp::from_unix_nanos(1_714_564_790_123_456_789)));
+        built.set_end(Some(Timestamp::from_unix_nanos(1_714_564_799_000_000_000)));
+        built.set_in_if(Some(1));
+        built.set_out_if(Some(2));
+        built.set_src_as(Some(64512));
+        built.set_dst_as(Some(15169));
+        built.set_next_hop(Some("10.0.0.254".parse().unwrap()));
+        built.set_bgp_next_hop(Some("10.0.0.253".parse().unwrap()));
+        built.set_src_mask(Some(24));
+        built.set_dst_mask(Some(64));
+        built.set_vlan(Some(100));
+        built.set_inner_vlan(Some(200));
+        built.set_src_mac(Some(MacAddr([0, 1, 2, 3, 4, 5])));
+        built.set_dst_mac(Some(MacAddr([6, 7, 8, 9, 10, 11])));
+        built.set_icmp_type(Some(8));
+        built.set_icmp_code(Some(0));
+        built.set_flow_label(Some(0xabcde));
+        built.set_direction(Some(1));
+        built.set_end_reason(Some(2));
+        built.set_forwarding_status(Some(64));
+        built.set_mpls_label(Some(16));
+        built.set_post_nat_src_addr(Some("198.51.100.1".parse().unwrap()));
+        built.set_post_nat_dst_addr(Some("198.51.100.2".parse().unwrap()));
+        built.set_post_nat_src_port(Some(1024));
+        built.set_post_nat_dst_port(Some(8443));
+        built.set_sampling_interval(Some(400));
+        built.set_sampling_algorithm(Some(1));
+        built.extra = vec![
             ExtraField::new(FieldId::iana(82), OwnedValue::String(b"eth0".to_vec())),
             ExtraField::new(
                 FieldId::iana(130),
@@ -85,7 +86,8 @@ fn full_record() -> FlowRecord {
             ),
             ExtraField::new(FieldId::iana(312), OwnedValue::Float64(0.25)),
             ExtraField::new(FieldId::iana(291), OwnedValue::BasicList(vec![0xff, 0, 1])),
-        ],
+        ];
+        built
     }
 }
 
@@ -165,12 +167,13 @@ fn absent_fields_are_omitted() {
 #[test]
 fn ntp_extra_keeps_its_instant() {
     let ntp = NtpTimestamp::new(3_923_553_590, 0);
-    let r = FlowRecord {
-        extra: vec![ExtraField::new(
+    let r = {
+        let mut built = FlowRecord::default();
+        built.extra = vec![ExtraField::new(
             FieldId::iana(156),
             OwnedValue::DateTimeNanoseconds(ntp),
-        )],
-        ..FlowRecord::default()
+        )];
+        built
     };
     let back: FlowRecord = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
     assert_eq!(back, r);

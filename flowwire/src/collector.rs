@@ -26,8 +26,8 @@
 //!     &mut |f: &FlowRecord| flows.push(f.clone()),
 //! );
 //! assert_eq!(summary.flows, 1);
-//! assert_eq!(flows[0].packets, Some(3));
-//! assert_eq!(flows[0].dst_port, Some(80));
+//! assert_eq!(flows[0].packets(), Some(3));
+//! assert_eq!(flows[0].dst_port(), Some(80));
 //! ```
 
 // With some codecs left out, parts of the shared plumbing go unused.

@@ -8,13 +8,11 @@
 //!
 //! let now = Timestamp::from_unix_secs(1_700_000_000);
 //! let mut exporter = AnyExporter::new(ProtocolKind::Ipfix, now);
-//! let flow = FlowRecord {
-//!     src_addr: Some("192.0.2.1".parse().unwrap()),
-//!     dst_addr: Some("198.51.100.7".parse().unwrap()),
-//!     octets: Some(1500),
-//!     packets: Some(1),
-//!     ..FlowRecord::default()
-//! };
+//! let flow = FlowRecord::default()
+//!     .with_src_addr("192.0.2.1".parse().unwrap())
+//!     .with_dst_addr("198.51.100.7".parse().unwrap())
+//!     .with_octets(1500)
+//!     .with_packets(1);
 //! let mut datagrams: Vec<Vec<u8>> = Vec::new();
 //! exporter.push(&flow, now, &mut |d| datagrams.push(d.to_vec())).unwrap();
 //! exporter.flush(now, &mut |d| datagrams.push(d.to_vec())).unwrap();

@@ -124,21 +124,22 @@ impl Iterator for FlowGenerator {
             1..=3 => 17,
             _ => 6,
         };
-        let mut r = FlowRecord {
-            src_addr: Some(src),
-            dst_addr: Some(dst),
-            protocol: Some(proto),
-            tos: Some(self.pick(&[0u8, 0, 0, 0x10, 0x28, 0xb8]).unwrap_or(0)),
-            ..FlowRecord::default()
+        let mut r = {
+            let mut built = FlowRecord::default();
+            built.set_src_addr(Some(src));
+            built.set_dst_addr(Some(dst));
+            built.set_protocol(Some(proto));
+            built.set_tos(Some(self.pick(&[0u8, 0, 0, 0x10, 0x28, 0xb8]).unwrap_or(0)));
+            built
         };
         if proto == 6 || proto == 17 {
-            r.src_port = Some(32_768 + self.below(28_000) as u16);
-            r.dst_port = self.pick(&[53u16, 80, 123, 443, 443, 443, 2055, 6343, 8080]);
+            r.set_src_port(Some(32_768 + self.below(28_000) as u16));
+            r.set_dst_port(self.pick(&[53u16, 80, 123, 443, 443, 443, 2055, 6343, 8080]));
             if proto == 6 {
-                r.tcp_flags = Some(
+                r.set_tcp_flags(Some(
                     self.pick(&[0x1bu16, 0x02, 0x12, 0x19, 0x04])
                         .unwrap_or(0x1b),
-                );
+                ));
             }
         } else {
             // ICMP type and code, as every exporter family can carry them.
@@ -148,8 +149,8 @@ impl Iterator for FlowGenerator {
                 &[(8, 0), (0, 0), (3, 3), (11, 0)]
             };
             let (t, c) = self.pick(types).unwrap_or((8, 0));
-            r.src_port = Some(0);
-            r.dst_port = Some(u16::from(t) << 8 | u16::from(c));
+            r.set_src_port(Some(0));
+            r.set_dst_port(Some(u16::from(t) << 8 | u16::from(c)));
         }
         // Heavy tail: most flows are small, a few carry most bytes.
         let packets = match self.below(100) {
@@ -162,11 +163,11 @@ impl Iterator for FlowGenerator {
         self.clock = self.clock.add_millis(step as i64);
         match self.kind {
             ProtocolKind::Sflow5 => {
-                r.packets = Some(1);
-                r.octets = Some(mean_size.max(64));
-                r.in_if = Some(1 + self.below(48) as u32);
-                r.out_if = Some(1 + self.below(48) as u32);
-                r.sampling_interval = Some(400);
+                r.set_packets(Some(1));
+                r.set_octets(Some(mean_size.max(64)));
+                r.set_in_if(Some(1 + self.below(48) as u32));
+                r.set_out_if(Some(1 + self.below(48) as u32));
+                r.set_sampling_interval(Some(400));
                 // One packet in 400 sampled: the pool grows by about that much per sample.
                 self.pool = self.pool.wrapping_add(200 + self.below(400) as u32);
                 r.push_extra(
@@ -174,29 +175,31 @@ impl Iterator for FlowGenerator {
                     flowwire_record::Value::Unsigned32(self.pool),
                 );
                 if proto != 6 && proto != 17 {
-                    r.src_port = None;
-                    r.dst_port = None;
+                    r.set_src_port(None);
+                    r.set_dst_port(None);
                 }
             }
             _ => {
                 let duration = self.below(120_000) as i64;
-                r.packets = Some(packets);
-                r.octets = Some(packets * mean_size);
-                r.end = Some(self.clock);
-                r.start = Some(self.clock.add_millis(-duration));
-                r.in_if = Some(1 + self.below(48) as u32);
-                r.out_if = Some(1 + self.below(48) as u32);
-                r.src_as = Some(self.below(65_000) as u32);
-                r.dst_as = Some(self.pick(&[15_169u32, 13_335, 16_509, 64_512]).unwrap_or(0));
-                r.src_mask = Some(if v6 { 48 } else { 24 });
-                r.dst_mask = Some(if v6 { 64 } else { 24 });
+                r.set_packets(Some(packets));
+                r.set_octets(Some(packets * mean_size));
+                r.set_end(Some(self.clock));
+                r.set_start(Some(self.clock.add_millis(-duration)));
+                r.set_in_if(Some(1 + self.below(48) as u32));
+                r.set_out_if(Some(1 + self.below(48) as u32));
+                r.set_src_as(Some(self.below(65_000) as u32));
+                r.set_dst_as(Some(
+                    self.pick(&[15_169u32, 13_335, 16_509, 64_512]).unwrap_or(0),
+                ));
+                r.set_src_mask(Some(if v6 { 48 } else { 24 }));
+                r.set_dst_mask(Some(if v6 { 64 } else { 24 }));
                 if !v6 {
-                    r.next_hop = Some(IpAddr::V4(Ipv4Addr::new(
+                    r.set_next_hop(Some(IpAddr::V4(Ipv4Addr::new(
                         192,
                         0,
                         2,
                         1 + self.below(4) as u8,
-                    )));
+                    ))));
                 }
             }
         }
@@ -325,14 +328,15 @@ mod fuzzing {
         /// agent, domain, sequence, export time): the form of
         /// [`flows`](Self::flows).
         pub fn content(flow: &FlowRecord) -> FlowRecord {
-            FlowRecord {
-                kind: None,
-                exporter: None,
-                agent: None,
-                domain: None,
-                sequence: None,
-                export_time: None,
-                ..flow.clone()
+            {
+                let mut built = flow.clone();
+                built.set_kind(None);
+                built.set_exporter(None);
+                built.set_agent(None);
+                built.set_domain(None);
+                built.set_sequence(None);
+                built.set_export_time(None);
+                built
             }
         }
 

@@ -17,12 +17,12 @@ use proptest::prelude::*;
 
 /// What the message around a record says, cleared.
 fn content(mut r: FlowRecord) -> FlowRecord {
-    r.kind = None;
-    r.exporter = None;
-    r.agent = None;
-    r.domain = None;
-    r.sequence = None;
-    r.export_time = None;
+    r.set_kind(None);
+    r.set_exporter(None);
+    r.set_agent(None);
+    r.set_domain(None);
+    r.set_sequence(None);
+    r.set_export_time(None);
     r
 }
 
@@ -140,8 +140,8 @@ proptest! {
             .iter()
             .map(|&(layout, seed, a, b)| {
                 let mut r = varied_record(layout, seed);
-                r.start = r.start.map(|_| now.add_nanos(-a * 1000));
-                r.end = r.end.map(|_| now.add_nanos(-b * 1000));
+                r.set_start(r.start().map(|_| now.add_nanos(-a * 1000)));
+                r.set_end(r.end().map(|_| now.add_nanos(-b * 1000)));
                 r
             })
             .collect();

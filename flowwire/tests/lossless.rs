@@ -102,9 +102,9 @@ fn check(
                 let typed = if field.id == ie::FLOW_START_SYS_UP_TIME
                     || field.id == ie::FLOW_START_DELTA_MICROSECONDS
                 {
-                    rec.start
+                    rec.start()
                 } else {
-                    rec.end
+                    rec.end()
                 };
                 if typed == Some(t) {
                     taken = taken.union(targets);
@@ -150,10 +150,10 @@ fn check(
     if untaken(TypedField::Octets) {
         let want = extra_u64(ie::OCTET_TOTAL_COUNT)
             .or_else(|| sum(ie::INITIATOR_OCTETS, ie::RESPONDER_OCTETS));
-        if rec.octets != want {
+        if rec.octets() != want {
             return Err(format!(
                 "octets {:?} not derived from the extras",
-                rec.octets
+                rec.octets()
             ));
         }
         derive(fig, "octets from total / initiator+responder counts");
@@ -161,10 +161,10 @@ fn check(
     if untaken(TypedField::Packets) {
         let want = extra_u64(ie::PACKET_TOTAL_COUNT)
             .or_else(|| sum(ie::INITIATOR_PACKETS, ie::RESPONDER_PACKETS));
-        if rec.packets != want {
+        if rec.packets() != want {
             return Err(format!(
                 "packets {:?} not derived from the extras",
-                rec.packets
+                rec.packets()
             ));
         }
         derive(fig, "packets from total / initiator+responder counts");
@@ -175,13 +175,13 @@ fn check(
             s.observe(e.field, &e.value.as_value());
         }
         match s.interval() {
-            Some(i) if rec.sampling_interval == Some(i) => {
+            Some(i) if rec.sampling_interval() == Some(i) => {
                 derive(fig, "sampling interval from RFC 5477 elements")
             }
             Some(i) => {
                 return Err(format!(
                     "sampling interval {:?}, the record's elements say {i}",
-                    rec.sampling_interval
+                    rec.sampling_interval()
                 ));
             }
             None => derive(fig, "sampling interval from options data"),
@@ -199,10 +199,10 @@ fn check(
                 }
                 _ => None,
             });
-        if rec.mpls_label != label {
+        if rec.mpls_label() != label {
             return Err(format!(
                 "mpls_label {:?} is not element 70's",
-                rec.mpls_label
+                rec.mpls_label()
             ));
         }
         derive(fig, "MPLS label of the stack entry (70)");
@@ -686,11 +686,11 @@ mod arbitrary_templates {
 
     /// The record without what the message around it says (sequence, export time...).
     fn content(mut r: FlowRecord) -> FlowRecord {
-        r.kind = None;
-        r.exporter = None;
-        r.domain = None;
-        r.sequence = None;
-        r.export_time = None;
+        r.set_kind(None);
+        r.set_exporter(None);
+        r.set_domain(None);
+        r.set_sequence(None);
+        r.set_export_time(None);
         r
     }
 

@@ -104,13 +104,13 @@ fn srv6_outer_header_is_typed_and_inner_header_is_kept_in_order() {
     let flows = decode_ipfix(&ipfix_message());
     assert_eq!(flows.len(), 1);
     let f = &flows[0];
-    assert_eq!(f.src_addr, Some(IpAddr::V6(outer_src())));
-    assert_eq!(f.dst_addr, Some(IpAddr::V6(outer_dst())));
+    assert_eq!(f.src_addr(), Some(IpAddr::V6(outer_src())));
+    assert_eq!(f.dst_addr(), Some(IpAddr::V6(outer_dst())));
     assert_eq!(
-        (f.src_port, f.dst_port, f.protocol),
+        (f.src_port(), f.dst_port(), f.protocol()),
         (Some(0), Some(0), Some(41))
     );
-    assert_eq!((f.octets, f.packets), (Some(1500), Some(3)));
+    assert_eq!((f.octets(), f.packets()), (Some(1500), Some(3)));
     let extra: Vec<(FieldId, OwnedValue)> =
         f.extra.iter().map(|e| (e.field, e.value.clone())).collect();
     assert_eq!(
@@ -254,11 +254,11 @@ fn v9_and_ipfix_agree_on_sampling() {
         let from: SocketAddr = "192.0.2.1:2055".parse().unwrap();
         let mut ipfix_flows = Vec::new();
         flowwire::ipfix::Session::default().decode(from, now, &m, &mut |f: &FlowRecord| {
-            ipfix_flows.push(f.sampling_interval)
+            ipfix_flows.push(f.sampling_interval())
         });
         let mut v9_flows = Vec::new();
         flowwire::netflow::Session::default().decode(from, now, &p, &mut |f: &FlowRecord| {
-            v9_flows.push(f.sampling_interval)
+            v9_flows.push(f.sampling_interval())
         });
         assert_eq!(ipfix_flows, [Some(want)], "IPFIX {fields:?}");
         assert_eq!(v9_flows, [Some(want)], "v9 {fields:?}");

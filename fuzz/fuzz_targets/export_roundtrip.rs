@@ -101,13 +101,11 @@ impl Settings {
     }
 }
 
-/// One input: the flows (each with the seconds to wait before its push), the start time and
-/// the exporter's boot.
+/// One input: the flows (each with the seconds to wait before its push) and the start time.
 struct Input {
     kind: ProtocolKind,
     flows: Vec<(FlowRecord, u8)>,
     start: Timestamp,
-    boot: Timestamp,
     strict: bool,
 }
 
@@ -204,14 +202,15 @@ fn collect(
 
 /// A flow without what the collector adds from the datagram and its sender.
 fn content(f: &FlowRecord) -> FlowRecord {
-    FlowRecord {
-        kind: None,
-        exporter: None,
-        agent: None,
-        domain: None,
-        sequence: None,
-        export_time: None,
-        ..f.clone()
+    {
+        let mut built = f.clone();
+        built.set_kind(None);
+        built.set_exporter(None);
+        built.set_agent(None);
+        built.set_domain(None);
+        built.set_sequence(None);
+        built.set_export_time(None);
+        built
     }
 }
 
@@ -222,18 +221,18 @@ fn same_key(kind: ProtocolKind, sent: &FlowRecord, got: &FlowRecord) {
         return;
     }
     let want = (
-        sent.src_addr,
-        sent.dst_addr,
-        sent.src_port,
-        sent.dst_port,
-        sent.protocol,
+        sent.src_addr(),
+        sent.dst_addr(),
+        sent.src_port(),
+        sent.dst_port(),
+        sent.protocol(),
     );
     let have = (
-        got.src_addr,
-        got.dst_addr,
-        got.src_port,
-        got.dst_port,
-        got.protocol,
+        got.src_addr(),
+        got.dst_addr(),
+        got.src_port(),
+        got.dst_port(),
+        got.protocol(),
     );
     if kind == ProtocolKind::Netflow5 {
         // v5 has no "absent": a missing field is sent as zero.
@@ -328,9 +327,8 @@ fn input(u: &mut Unstructured<'_>) -> Result<(Input, Settings)> {
         let step = u.int_in_range(0..=3u8)?;
         now = now.add_millis(i64::from(step) * 1000);
         if u.arbitrary()? {
-            for t in [&mut f.start, &mut f.end].into_iter().flatten() {
-                *t = (*t).clamp(boot, now);
-            }
+            f.set_start(f.start().map(|t| t.clamp(boot, now)));
+            f.set_end(f.end().map(|t| t.clamp(boot, now)));
         }
         flows.push((f, step));
     }
@@ -340,7 +338,6 @@ fn input(u: &mut Unstructured<'_>) -> Result<(Input, Settings)> {
             kind,
             flows,
             start,
-            boot,
             strict,
         },
         settings,

@@ -37,7 +37,7 @@ struct Count {
 
 impl Sink for Count {
     fn flow(&mut self, flow: &FlowRecord) {
-        assert_eq!(flow.exporter, Some(self.exporter));
+        assert_eq!(flow.exporter(), Some(self.exporter));
         self.flows += 1;
     }
     fn counters(&mut self, c: &CounterSample<'_>) {

@@ -34,13 +34,13 @@ use libfuzzer_sys::fuzz_target;
 fn flow(u: &mut Unstructured<'_>) -> Result<FlowRecord> {
     let mut f = u.arbitrary::<FlowRecord>()?;
     if u.arbitrary()? {
-        f.vlan = f.vlan.map(|v| v & 0xfff);
-        f.inner_vlan = f.inner_vlan.map(|v| v & 0xfff);
-        f.flow_label = f.flow_label.map(|l| l & 0xf_ffff);
-        f.mpls_label = f.mpls_label.map(|l| l & 0xf_ffff);
-        f.octets = f.octets.map(|o| o & u64::from(u32::MAX));
-        if f.protocol.is_some() {
-            f.protocol = Some(*u.choose(&[6u8, 17, 1, 58, 47, 132, 0, 59])?);
+        f.set_vlan(f.vlan().map(|v| v & 0xfff));
+        f.set_inner_vlan(f.inner_vlan().map(|v| v & 0xfff));
+        f.set_flow_label(f.flow_label().map(|l| l & 0xf_ffff));
+        f.set_mpls_label(f.mpls_label().map(|l| l & 0xf_ffff));
+        f.set_octets(f.octets().map(|o| o & u64::from(u32::MAX)));
+        if f.protocol().is_some() {
+            f.set_protocol(Some(*u.choose(&[6u8, 17, 1, 58, 47, 132, 0, 59])?));
         }
         for _ in 0..u.int_in_range(0..=2)? {
             let id = *u.choose(&[310u16, 164])?;
@@ -117,16 +117,17 @@ fn check_exporter(u: &mut Unstructured<'_>) -> Result<()> {
     }
     assert_eq!(got.0.len(), sent.len(), "flows back");
     for (s, g) in sent.iter().zip(got.0) {
-        assert_eq!(g.agent, config.agent.ip());
-        assert_eq!(g.domain, Some(config.sub_agent_id));
-        let bare = FlowRecord {
-            kind: None,
-            exporter: None,
-            agent: None,
-            domain: None,
-            sequence: None,
-            export_time: None,
-            ..g
+        assert_eq!(g.agent(), config.agent.ip());
+        assert_eq!(g.domain(), Some(config.sub_agent_id));
+        let bare = {
+            let mut built = g;
+            built.set_kind(None);
+            built.set_exporter(None);
+            built.set_agent(None);
+            built.set_domain(None);
+            built.set_sequence(None);
+            built.set_export_time(None);
+            built
         };
         assert_same(
             &bare,

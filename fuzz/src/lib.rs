@@ -103,7 +103,6 @@ pub fn pending_counters(
 /// (bounded by `max_exporters`), and one new domain's overhead before it is weighed.
 pub const STORE_SLACK: usize = 8 << 10;
 
-
 /// Asserts `a == b`, where NaN floats (not equal to themselves) count as equal when their
 /// `Debug` forms are (the targets compare encoded bytes besides).
 #[track_caller]

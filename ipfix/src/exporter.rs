@@ -17,8 +17,8 @@
 //! let now = Timestamp::from_unix_secs(1_700_000_000);
 //! let mut exporter = Exporter::new(ExporterConfig::default());
 //! let mut flow = FlowRecord::new(ProtocolKind::Ipfix);
-//! flow.src_addr = Some("192.0.2.1".parse()?);
-//! flow.octets = Some(1500);
+//! flow.set_src_addr(Some("192.0.2.1".parse()?));
+//! flow.set_octets(Some(1500));
 //! let mut messages: Vec<Vec<u8>> = Vec::new();
 //! exporter.push(&flow, now, &mut |m: &[u8]| messages.push(m.to_vec()))?;
 //! exporter.flush(now, &mut |m: &[u8]| messages.push(m.to_vec()))?;
@@ -29,11 +29,14 @@
 //! let mut got = Collect::default();
 //! session.decode("192.0.2.9:4739".parse()?, now, &messages[0], &mut got);
 //! assert_eq!(got.flows.len(), 1);
-//! assert_eq!((got.flows[0].src_addr, got.flows[0].octets), (flow.src_addr, Some(1500)));
+//! assert_eq!((got.flows[0].src_addr(), got.flows[0].octets()), (flow.src_addr(), Some(1500)));
 //! // What a collector decodes is the record as `restrict` says, plus the message context.
 //! let mut decoded = got.flows[0].clone();
-//! (decoded.kind, decoded.exporter, decoded.domain, decoded.sequence, decoded.export_time) =
-//!     (None, None, None, None, None);
+//! decoded.set_kind(None);
+//! decoded.set_exporter(None);
+//! decoded.set_domain(None);
+//! decoded.set_sequence(None);
+//! decoded.set_export_time(None);
 //! assert_eq!(decoded, exporter.restrict(&flow, now));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -874,15 +877,16 @@ mod tests {
             template_refresh: Duration::ZERO,
             ..ExporterConfig::default()
         });
-        let r = FlowRecord {
-            src_port: Some(50569),
-            tos: Some(255),
-            tcp_flags: Some(65535),
-            octets: Some(u64::MAX),
-            packets: Some(u64::MAX),
-            start: Some(Timestamp::from_unix_millis(1_698_921_587_454)),
-            next_hop: Some("::".parse().unwrap()),
-            ..FlowRecord::default()
+        let r = {
+            let mut built = FlowRecord::default();
+            built.set_src_port(Some(50569));
+            built.set_tos(Some(255));
+            built.set_tcp_flags(Some(65535));
+            built.set_octets(Some(u64::MAX));
+            built.set_packets(Some(u64::MAX));
+            built.set_start(Some(Timestamp::from_unix_millis(1_698_921_587_454)));
+            built.set_next_hop(Some("::".parse().unwrap()));
+            built
         };
         let t0 = Timestamp::from_unix_secs(1_700_000_000);
         let mut messages: Vec<Vec<u8>> = Vec::new();
@@ -934,9 +938,10 @@ mod tests {
     #[test]
     fn fields_ipfix_cannot_carry() {
         let now = Timestamp::from_unix_secs(1_700_000_000);
-        let mut r = FlowRecord {
-            src_port: Some(80),
-            ..FlowRecord::default()
+        let mut r = {
+            let mut built = FlowRecord::default();
+            built.set_src_port(Some(80));
+            built
         };
         r.push_extra(FieldId::iana(40_000), Value::Unsigned32(1));
         r.push_extra(FieldId::iana(82), Value::String(b"eth0"));
@@ -951,7 +956,7 @@ mod tests {
             (1, 1, 1)
         );
         let restricted = e.restrict(&r, now);
-        assert_eq!(restricted.src_port, Some(80));
+        assert_eq!(restricted.src_port(), Some(80));
         assert_eq!(restricted.extra.len(), 1);
         assert_eq!(restricted.extra[0].field, FieldId::iana(82));
 
@@ -970,12 +975,13 @@ mod tests {
             (0, 1, 0)
         );
         // Nothing else to carry: refused even when not strict.
-        let only = FlowRecord {
-            extra: vec![flowwire_record::ExtraField::new(
+        let only = {
+            let mut built = FlowRecord::default();
+            built.extra = vec![flowwire_record::ExtraField::new(
                 FieldId::iana(40_000),
                 flowwire_record::OwnedValue::Unsigned8(1),
-            )],
-            ..FlowRecord::default()
+            )];
+            built
         };
         assert!(e.push(&only, now, &mut |_: &[u8]| ()).is_err());
         assert_eq!(e.restrict(&only, now), FlowRecord::default());

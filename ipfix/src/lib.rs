@@ -58,7 +58,7 @@
 //! }
 //! impl Sink for Totals {
 //!     fn flow(&mut self, flow: &FlowRecord) {
-//!         self.octets += flow.octets.unwrap_or(0);
+//!         self.octets += flow.octets().unwrap_or(0);
 //!         self.flows += 1;
 //!     }
 //!     fn options(&mut self, _: &OptionsRecord) {
@@ -105,7 +105,7 @@
 //!     }
 //!     let name = rec.get(FieldId::iana(82)); // borrowed from the datagram
 //!     ctx.flow_record_into(rec, &mut flow);
-//!     seen.push((flow.src_addr.unwrap().to_string(), name == Some(Value::String(b"eth0"))));
+//!     seen.push((flow.src_addr().unwrap().to_string(), name == Some(Value::String(b"eth0"))));
 //! });
 //! assert_eq!(seen, [("192.0.2.1".to_string(), true), ("192.0.2.2".to_string(), false)]);
 //! assert_eq!(session.store_stats().learned, 1);

@@ -200,7 +200,7 @@ impl<F: FnMut(&RecordContext<'_>, &DataRecord<'_, '_>)> Visitor for F {
 /// let mut got = Collect::default();
 /// let mut session = Session::default();
 /// session.decode("192.0.2.1:4739".parse()?, Timestamp::from_unix_secs(0), msg, &mut got);
-/// let packets: Vec<_> = got.flows.iter().map(|f| f.packets.unwrap()).collect();
+/// let packets: Vec<_> = got.flows.iter().map(|f| f.packets().unwrap()).collect();
 /// assert_eq!(packets, [3, 4, 5, 6]);
 /// assert!(got.errors.is_empty() && got.options.is_empty());
 /// assert_eq!(got.templates.len(), 1);
@@ -254,11 +254,11 @@ impl<'s> RecordContext<'s> {
     /// as if it were a flow.
     pub fn flow_record_into(&self, record: &DataRecord<'_, '_>, out: &mut FlowRecord) {
         out.clear();
-        out.kind = Some(ProtocolKind::Ipfix);
-        out.exporter = Some(self.exporter);
-        out.domain = Some(self.domain);
-        out.sequence = Some(self.sequence);
-        out.export_time = Some(self.export_time);
+        out.set_kind(Some(ProtocolKind::Ipfix));
+        out.set_exporter(Some(self.exporter));
+        out.set_domain(Some(self.domain));
+        out.set_sequence(Some(self.sequence));
+        out.set_export_time(Some(self.export_time));
         let mut time = self.time;
         if let Some(t) = record
             .template()
@@ -329,7 +329,7 @@ type PendingKey = (SocketAddr, u32, u16);
 /// let mut sources = Vec::new();
 /// let now = Timestamp::from_unix_secs(1_700_000_000);
 /// let summary = session.decode("192.0.2.9:4739".parse()?, now, msg, &mut |f: &FlowRecord| {
-///     sources.push(f.src_addr.unwrap());
+///     sources.push(f.src_addr().unwrap());
 /// });
 /// assert_eq!((summary.flows, summary.templates, summary.errors), (2, 1, 0));
 /// assert_eq!(sources.len(), 2);

@@ -89,7 +89,7 @@ fn steady_state_sink_decode_allocates_nothing() {
     let mut octets = 0u64;
     let mut flows = 0usize;
     let mut sink = |f: &FlowRecord| {
-        octets += f.octets.unwrap_or(0);
+        octets += f.octets().unwrap_or(0);
         flows += 1;
     };
     session.decode(exporter, now, &template, &mut sink);
@@ -127,7 +127,7 @@ fn steady_state_decode_allocates_nothing() {
     let mut records = 0usize;
     let mut visit = |ctx: &RecordContext<'_>, rec: &DataRecord<'_, '_>| {
         ctx.flow_record_into(rec, &mut flow);
-        octets += flow.octets.unwrap_or(0);
+        octets += flow.octets().unwrap_or(0);
         records += 1;
     };
     session.decode_records(exporter, now, &template, &mut visit);

@@ -96,8 +96,8 @@ fn ipfix_captures_decode_cleanly() {
         );
         assert!(
             got.flows.iter().all(
-                |f| f.kind == Some(flowwire_ipfix::record::ProtocolKind::Ipfix)
-                    && f.exporter.is_some()
+                |f| f.kind() == Some(flowwire_ipfix::record::ProtocolKind::Ipfix)
+                    && f.exporter().is_some()
             ),
             "{name}"
         );

@@ -37,11 +37,11 @@ fn decode_all(messages: &[Vec<u8>]) -> Vec<FlowRecord> {
 
 /// The record without what the session adds from the message: what `restrict` models.
 fn content(mut f: FlowRecord) -> FlowRecord {
-    f.kind = None;
-    f.exporter = None;
-    f.domain = None;
-    f.sequence = None;
-    f.export_time = None;
+    f.set_kind(None);
+    f.set_exporter(None);
+    f.set_domain(None);
+    f.set_sequence(None);
+    f.set_export_time(None);
     f
 }
 
@@ -58,20 +58,20 @@ fn export(e: &mut Exporter, flows: &[FlowRecord], now: Timestamp) -> Vec<Vec<u8>
 
 fn flow(i: u32) -> FlowRecord {
     let mut f = FlowRecord::new(ProtocolKind::Ipfix);
-    f.src_addr = Some(IpAddr::from([10, 0, (i >> 8) as u8, i as u8]));
-    f.dst_addr = Some(if i.rem_euclid(3) == 0 {
+    f.set_src_addr(Some(IpAddr::from([10, 0, (i >> 8) as u8, i as u8])));
+    f.set_dst_addr(Some(if i.rem_euclid(3) == 0 {
         "2001:db8::1".parse().unwrap()
     } else {
         IpAddr::from([192, 0, 2, 1])
-    });
-    f.src_port = Some(1024 + i as u16);
-    f.dst_port = Some(443);
-    f.protocol = Some(6);
-    f.octets = Some(1000 * u64::from(i));
-    f.packets = Some(u64::from(i) + 1);
-    f.start = Some(Timestamp::from_unix_millis_u64(
+    }));
+    f.set_src_port(Some(1024 + i as u16));
+    f.set_dst_port(Some(443));
+    f.set_protocol(Some(6));
+    f.set_octets(Some(1000 * u64::from(i)));
+    f.set_packets(Some(u64::from(i) + 1));
+    f.set_start(Some(Timestamp::from_unix_millis_u64(
         1_700_000_000_000 + u64::from(i),
-    ));
+    )));
     if i.rem_euclid(5) == 0 {
         f.push_extra(FieldId::iana(82), Value::String(b"eth0"));
     }
@@ -113,12 +113,12 @@ fn packs_into_messages_that_fit_and_decode_back() {
     let got = decode_all(&messages);
     assert_eq!(got.len(), 500);
     for (a, b) in got.into_iter().zip(&flows) {
-        assert_eq!(a.kind, Some(ProtocolKind::Ipfix));
-        assert_eq!(a.domain, Some(9));
+        assert_eq!(a.kind(), Some(ProtocolKind::Ipfix));
+        assert_eq!(a.domain(), Some(9));
         let a = content(a);
         assert_eq!(a, e.restrict(b, Timestamp::UNIX_EPOCH));
         let mut b = b.clone();
-        b.kind = None;
+        b.set_kind(None);
         assert_eq!(a, b, "IPFIX carries these records whole");
     }
 }
@@ -208,11 +208,11 @@ fn options_templates_and_raw_records() {
     assert_eq!((got.options.len(), got.flows.len()), (1, 1));
     assert_eq!(got.options[0].template_id, 300);
     assert_eq!(
-        got.flows[0].sampling_interval,
+        got.flows[0].sampling_interval(),
         Some(64),
         "options data applied"
     );
-    assert_eq!(got.flows[0].packets, Some(5));
+    assert_eq!(got.flows[0].packets(), Some(5));
     // Invalid templates are refused.
     assert!(
         e.define(TemplateRepr::new(302, vec![FieldSpec::iana(8, 0)]))
@@ -271,17 +271,17 @@ fn arb_flow() -> impl Strategy<Value = FlowRecord> {
         .prop_map(
             |(v4, v6, six, sport, proto, octets, packets, start, vlan, name)| {
                 let mut f = FlowRecord::new(ProtocolKind::Ipfix);
-                f.src_addr = Some(if six {
+                f.set_src_addr(Some(if six {
                     IpAddr::from(v6)
                 } else {
                     IpAddr::from(v4)
-                });
-                f.src_port = sport;
-                f.protocol = proto;
-                f.octets = octets;
-                f.packets = packets;
-                f.start = start.map(Timestamp::from_unix_millis_u64);
-                f.vlan = vlan;
+                }));
+                f.set_src_port(sport);
+                f.set_protocol(proto);
+                f.set_octets(octets);
+                f.set_packets(packets);
+                f.set_start(start.map(Timestamp::from_unix_millis_u64));
+                f.set_vlan(vlan);
                 if let Some(n) = name {
                     f.push_extra(FieldId::enterprise(32473, 1), Value::OctetArray(&n));
                 }
@@ -318,7 +318,7 @@ proptest! {
             let mut a = a;
             for x in &mut a.extra { x.name = None; }
             let mut b = b.clone();
-            b.kind = None;
+            b.set_kind(None);
             for x in &mut b.extra { x.name = None; }
             prop_assert_eq!(a, b);
         }
@@ -363,10 +363,11 @@ proptest! {
 #[test]
 fn times_to_the_precision_of_the_encoding() {
     let start = Timestamp::from_unix_nanos(1_700_000_000_123_456_789);
-    let f = FlowRecord {
-        src_port: Some(1),
-        start: Some(start),
-        ..FlowRecord::default()
+    let f = {
+        let mut built = FlowRecord::default();
+        built.set_src_port(Some(1));
+        built.set_start(Some(start));
+        built
     };
     for (encoding, want) in [
         (TimeEncoding::Seconds, 1_700_000_000_000_000_000),
@@ -380,7 +381,7 @@ fn times_to_the_precision_of_the_encoding() {
         assert_eq!(
             Exporter::new(config.clone())
                 .restrict(&f, Timestamp::UNIX_EPOCH)
-                .start
+                .start()
                 .map(|t| t.unix_nanos()),
             Some(want),
             "{encoding:?}"
@@ -389,7 +390,7 @@ fn times_to_the_precision_of_the_encoding() {
             let mut e = Exporter::new(config.clone());
             let got = decode_all(&export(&mut e, std::slice::from_ref(&f), now));
             assert_eq!(
-                got[0].start.map(|t| t.unix_nanos()),
+                got[0].start().map(|t| t.unix_nanos()),
                 Some(want),
                 "{encoding:?}"
             );

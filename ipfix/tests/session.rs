@@ -113,12 +113,12 @@ fn template_then_data_and_flow_record_context() {
     );
     assert_eq!(g.flows.len(), 2);
     let f = &g.flows[0];
-    assert_eq!(f.src_addr, Some("10.0.0.1".parse().unwrap()));
-    assert_eq!(f.octets, Some(1500));
-    assert_eq!(f.exporter, Some(exporter()));
-    assert_eq!((f.domain, f.sequence), (Some(1), Some(7)));
-    assert_eq!(f.export_time, Some(now(0)));
-    assert_eq!(f.kind, Some(ProtocolKind::Ipfix));
+    assert_eq!(f.src_addr(), Some("10.0.0.1".parse().unwrap()));
+    assert_eq!(f.octets(), Some(1500));
+    assert_eq!(f.exporter(), Some(exporter()));
+    assert_eq!((f.domain(), f.sequence()), (Some(1), Some(7)));
+    assert_eq!(f.export_time(), Some(now(0)));
+    assert_eq!(f.kind(), Some(ProtocolKind::Ipfix));
     assert_eq!(
         g.templates,
         vec![event(256, false, TemplateAction::Learned)]
@@ -312,9 +312,9 @@ fn data_before_template_dropped_or_buffered() {
     assert_eq!((summary.missing_templates, summary.errors), (1, 0));
     let g = decode(&mut s, &tpl, 1);
     assert_eq!(g.flows.len(), 2, "replayed when the template came");
-    assert_eq!(g.flows[1].src_addr, Some("10.0.0.2".parse().unwrap()));
+    assert_eq!(g.flows[1].src_addr(), Some("10.0.0.2".parse().unwrap()));
     assert_eq!(
-        g.flows[0].sequence,
+        g.flows[0].sequence(),
         Some(0),
         "with the original message's header"
     );
@@ -506,19 +506,19 @@ fn options_data_sampling_init_time_and_interfaces() {
     assert_eq!(o.scope[0].name.as_deref(), Some("exportingProcessId"));
     let flow = &g.flows[0];
     assert_eq!(
-        flow.sampling_interval,
+        flow.sampling_interval(),
         Some(10),
         "last announced applies domain-wide"
     );
     assert_eq!(
-        flow.start,
+        flow.start(),
         Some(Timestamp::from_unix_millis_u64(init + 1_000))
     );
     assert_eq!(
-        flow.end,
+        flow.end(),
         Some(Timestamp::from_unix_millis_u64(init + 2_500))
     );
-    assert_eq!(g.flows[1].sampling_interval, Some(10), "selector 7");
+    assert_eq!(g.flows[1].sampling_interval(), Some(10), "selector 7");
     let st = s.domain_state(exporter(), 1).unwrap();
     assert_eq!(st.options.sampler(7).map(|x| x.interval), Some(10));
     let eth = st.options.interface(3).unwrap();

@@ -58,9 +58,9 @@
 //!     &mut |flow: &FlowRecord| flows.push(flow.clone()),
 //! );
 //! assert_eq!((summary.flows, summary.errors), (1, 0));
-//! assert_eq!(flows[0].octets, Some(1500));
-//! assert_eq!(flows[0].sampling_interval, Some(100));
-//! assert_eq!(flows[0].start.unwrap().to_string(), "2023-11-14T22:13:18Z");
+//! assert_eq!(flows[0].octets(), Some(1500));
+//! assert_eq!(flows[0].sampling_interval(), Some(100));
+//! assert_eq!(flows[0].start().unwrap().to_string(), "2023-11-14T22:13:18Z");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -74,12 +74,10 @@
 //! use flowwire_netflow::record::{Exporter, FlowRecord, Timestamp};
 //!
 //! let mut exporter = V9Exporter::new(V9ExporterConfig::default());
-//! let record = FlowRecord {
-//!     src_addr: Some("10.0.0.1".parse()?),
-//!     dst_addr: Some("10.0.0.2".parse()?),
-//!     octets: Some(1500),
-//!     ..FlowRecord::default()
-//! };
+//! let record = FlowRecord::default()
+//!     .with_src_addr("10.0.0.1".parse()?)
+//!     .with_dst_addr("10.0.0.2".parse()?)
+//!     .with_octets(1500);
 //! let mut packets = Vec::new();
 //! let now = Timestamp::from_unix_secs(1_700_000_005);
 //! exporter.push(&record, now, &mut |p| packets.push(p.to_vec()))?;

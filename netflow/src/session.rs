@@ -39,7 +39,7 @@
 //!     "192.0.2.1:2055".parse()?,
 //!     Timestamp::now(),
 //!     &datagram,
-//!     &mut |flow: &FlowRecord| octets.push((flow.src_addr, flow.octets)),
+//!     &mut |flow: &FlowRecord| octets.push((flow.src_addr(), flow.octets())),
 //! );
 //! assert_eq!((summary.flows, summary.templates, summary.errors), (1, 1, 0));
 //! assert_eq!(octets, [(Some("10.0.0.1".parse()?), Some(1500))]);
@@ -184,11 +184,11 @@ impl RecordContext<'_> {
     /// record carries none.
     pub fn flow_record_into(&self, record: &DataRecord<'_, '_>, out: &mut FlowRecord) {
         out.clear();
-        out.kind = Some(ProtocolKind::Netflow9);
-        out.exporter = Some(self.exporter);
-        out.domain = Some(self.domain);
-        out.sequence = Some(self.sequence);
-        out.export_time = self.time.export_time;
+        out.set_kind(Some(ProtocolKind::Netflow9));
+        out.set_exporter(Some(self.exporter));
+        out.set_domain(Some(self.domain));
+        out.set_sequence(Some(self.sequence));
+        out.set_export_time(self.time.export_time);
         match record.template().plan() {
             // The record was split by this template's lengths, so the plan cannot run short;
             // were it to, the fields decoded so far are kept.

@@ -125,7 +125,7 @@ fn steady_state_decode_does_not_allocate() {
         let mut n = 0;
         for p in &packets {
             let r = session.decode(exporter, now, p, &mut |r: &FlowRecord| {
-                octets += r.octets.unwrap_or(0)
+                octets += r.octets().unwrap_or(0)
             });
             n += r.flows;
         }

@@ -85,7 +85,7 @@ fn exporter_captures_decode_without_errors() {
             sampled += got
                 .flows
                 .iter()
-                .filter(|r| r.sampling_interval.unwrap_or(1) > 1)
+                .filter(|r| r.sampling_interval().unwrap_or(1) > 1)
                 .count();
             records += r.flows;
             errors += r.errors;

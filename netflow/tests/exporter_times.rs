@@ -9,11 +9,11 @@ use flowwire_netflow::{Session, V5Exporter, V5ExporterConfig, V9Exporter, V9Expo
 const DAY_MS: i64 = 86_400_000;
 
 fn content(mut r: FlowRecord) -> FlowRecord {
-    r.kind = None;
-    r.exporter = None;
-    r.domain = None;
-    r.sequence = None;
-    r.export_time = None;
+    r.set_kind(None);
+    r.set_exporter(None);
+    r.set_domain(None);
+    r.set_sequence(None);
+    r.set_export_time(None);
     r
 }
 
@@ -42,10 +42,11 @@ fn round_trip<E: Exporter>(
 }
 
 fn flow() -> FlowRecord {
-    FlowRecord {
-        src_addr: Some("192.0.2.7".parse().unwrap()),
-        octets: Some(100),
-        ..FlowRecord::default()
+    {
+        let mut built = FlowRecord::default();
+        built.set_src_addr(Some("192.0.2.7".parse().unwrap()));
+        built.set_octets(Some(100));
+        built
     }
 }
 
@@ -62,7 +63,7 @@ fn v5_absent_times_after_long_uptime_are_the_push_time() {
     let (got, want) = round_trip(e, &flow(), now);
     assert_eq!(got, want);
     assert_eq!(
-        got.start,
+        got.start(),
         Some(Timestamp::from_unix_millis(now.unix_millis()))
     );
 }
@@ -78,13 +79,14 @@ fn v9_time_before_boot_comes_back() {
         boot: Some(boot),
         ..V9ExporterConfig::default()
     });
-    let f = FlowRecord {
-        start: Some(boot.add_millis(-600_000)),
-        ..flow()
+    let f = {
+        let mut built = flow();
+        built.set_start(Some(boot.add_millis(-600_000)));
+        built
     };
     let (got, want) = round_trip(e, &f, now);
     assert_eq!(got, want);
-    assert_eq!(got.start, f.start);
+    assert_eq!(got.start(), f.start());
 }
 
 /// A v9 time after 2036-02-07T06:28:16Z (the end of the first NTP era): `restrict` gave
@@ -96,13 +98,14 @@ fn v9_times_after_2036_are_kept_by_restrict() {
         boot: Some(now.add_millis(-DAY_MS)),
         ..V9ExporterConfig::default()
     });
-    let f = FlowRecord {
-        start: Some(now),
-        ..flow()
+    let f = {
+        let mut built = flow();
+        built.set_start(Some(now));
+        built
     };
     let (got, want) = round_trip(e, &f, now);
     assert_eq!(got, want);
-    assert_eq!(want.start, Some(now));
+    assert_eq!(want.start(), Some(now));
 }
 
 /// A time further than 24 days from the export cannot be carried: it is moved to the window's
@@ -110,10 +113,11 @@ fn v9_times_after_2036_are_kept_by_restrict() {
 #[test]
 fn times_beyond_the_window_are_moved_and_counted_or_refused() {
     let now = Timestamp::from_unix_secs(1_700_000_000);
-    let f = FlowRecord {
-        start: Some(now.add_millis(-30 * DAY_MS)),
-        end: Some(now),
-        ..flow()
+    let f = {
+        let mut built = flow();
+        built.set_start(Some(now.add_millis(-30 * DAY_MS)));
+        built.set_end(Some(now));
+        built
     };
     let edge = Some(now.add_millis(-24 * DAY_MS));
     let mut v9 = V9Exporter::new(V9ExporterConfig::default());
@@ -124,18 +128,18 @@ fn times_beyond_the_window_are_moved_and_counted_or_refused() {
     ] {
         e.push(&f, now, &mut |_| {}).unwrap();
         assert_eq!(e.stats().fields_dropped, 1);
-        assert_eq!(e.restrict(&f, now).start, edge);
+        assert_eq!(e.restrict(&f, now).start(), edge);
     }
     assert_eq!(
         round_trip(V9Exporter::new(V9ExporterConfig::default()), &f, now)
             .0
-            .start,
+            .start(),
         edge
     );
     assert_eq!(
         round_trip(V5Exporter::new(V5ExporterConfig::default()), &f, now)
             .0
-            .start,
+            .start(),
         edge
     );
     let mut strict = V9Exporter::new(V9ExporterConfig {

@@ -147,26 +147,27 @@ fn flow_record() -> impl Strategy<Value = FlowRecord> {
         .prop_map(
             |((s, d, nh, sp, dp, proto, tos, flags), (oct, pkt, i, o, sas, das, sm, dm), a, b)| {
                 let export_ms = 1_700_000_000_000u64;
-                FlowRecord {
-                    src_addr: Some(IpAddr::V4(Ipv4Addr::from(s))),
-                    dst_addr: Some(IpAddr::V4(Ipv4Addr::from(d))),
-                    next_hop: Some(IpAddr::V4(Ipv4Addr::from(nh))),
-                    src_port: Some(sp),
-                    dst_port: Some(dp),
-                    protocol: Some(proto),
-                    tos: Some(tos),
-                    tcp_flags: Some(flags.into()),
-                    octets: Some(oct.into()),
-                    packets: Some(pkt.into()),
-                    in_if: Some(i.into()),
-                    out_if: Some(o.into()),
-                    src_as: Some(sas.into()),
-                    dst_as: Some(das.into()),
-                    src_mask: Some(sm),
-                    dst_mask: Some(dm),
-                    start: Some(Timestamp::from_unix_millis_u64(export_ms - a.max(b))),
-                    end: Some(Timestamp::from_unix_millis_u64(export_ms - a.min(b))),
-                    ..FlowRecord::default()
+                {
+                    let mut built = FlowRecord::default();
+                    built.set_src_addr(Some(IpAddr::V4(Ipv4Addr::from(s))));
+                    built.set_dst_addr(Some(IpAddr::V4(Ipv4Addr::from(d))));
+                    built.set_next_hop(Some(IpAddr::V4(Ipv4Addr::from(nh))));
+                    built.set_src_port(Some(sp));
+                    built.set_dst_port(Some(dp));
+                    built.set_protocol(Some(proto));
+                    built.set_tos(Some(tos));
+                    built.set_tcp_flags(Some(flags.into()));
+                    built.set_octets(Some(oct.into()));
+                    built.set_packets(Some(pkt.into()));
+                    built.set_in_if(Some(i.into()));
+                    built.set_out_if(Some(o.into()));
+                    built.set_src_as(Some(sas.into()));
+                    built.set_dst_as(Some(das.into()));
+                    built.set_src_mask(Some(sm));
+                    built.set_dst_mask(Some(dm));
+                    built.set_start(Some(Timestamp::from_unix_millis_u64(export_ms - a.max(b))));
+                    built.set_end(Some(Timestamp::from_unix_millis_u64(export_ms - a.min(b))));
+                    built
                 }
             },
         )
@@ -175,10 +176,29 @@ fn flow_record() -> impl Strategy<Value = FlowRecord> {
 /// The fields both sides must agree on.
 fn typed(r: &FlowRecord) -> impl PartialEq + std::fmt::Debug {
     (
-        (r.src_addr, r.dst_addr, r.src_port, r.dst_port, r.protocol),
-        (r.octets, r.packets, r.start, r.end, r.tos, r.tcp_flags),
         (
-            r.in_if, r.out_if, r.src_as, r.dst_as, r.src_mask, r.dst_mask, r.next_hop,
+            r.src_addr(),
+            r.dst_addr(),
+            r.src_port(),
+            r.dst_port(),
+            r.protocol(),
+        ),
+        (
+            r.octets(),
+            r.packets(),
+            r.start(),
+            r.end(),
+            r.tos(),
+            r.tcp_flags(),
+        ),
+        (
+            r.in_if(),
+            r.out_if(),
+            r.src_as(),
+            r.dst_as(),
+            r.src_mask(),
+            r.dst_mask(),
+            r.next_hop(),
         ),
     )
 }

@@ -91,7 +91,7 @@ fn data_before_template_is_replayed() {
     );
     assert!(errs.is_empty(), "{errs:?}");
     assert_eq!(recs.len(), 1);
-    assert_eq!(recs[0].octets, Some(100));
+    assert_eq!(recs[0].octets(), Some(100));
     assert_eq!(s.pending_stats().unwrap().replayed, 1);
 }
 
@@ -169,8 +169,8 @@ fn options_data_sets_sampling_and_interface_names() {
     );
     let (recs, errs) = decode(&mut s, exporter(), &d);
     assert!(errs.is_empty(), "{errs:?}");
-    assert_eq!(recs[0].sampling_interval, Some(1000));
-    assert_eq!(recs[0].sampling_algorithm, Some(2));
+    assert_eq!(recs[0].sampling_interval(), Some(1000));
+    assert_eq!(recs[0].sampling_algorithm(), Some(2));
     assert_eq!(recs[0].scaled_octets(), Some(10_000));
     let st = s.domain_state(exporter(), 7).unwrap();
     let eth0 = st.options.interface(5).and_then(|i| i.name.as_deref());
@@ -214,7 +214,7 @@ fn exporter_key_policy() {
         assert_eq!(recs.len() == 1, shared, "{policy:?}");
         // The record keeps the real exporter address either way.
         if shared {
-            assert_eq!(recs[0].exporter, Some(other_port));
+            assert_eq!(recs[0].exporter(), Some(other_port));
         }
     }
 }
@@ -231,7 +231,7 @@ fn concatenated_messages_all_decode() {
     });
     assert_eq!((report.messages, report.flows), (2, 2));
     assert_eq!(report.errors, 0);
-    assert_eq!(recs[1].sequence, Some(2));
+    assert_eq!(recs[1].sequence(), Some(2));
 }
 
 #[test]
@@ -270,7 +270,7 @@ fn nsel_counters_and_events() {
     let (recs, errs) = decode(&mut s, exporter(), &d);
     assert!(errs.is_empty(), "{errs:?}");
     let r = &recs[0];
-    assert_eq!((r.octets, r.packets), (Some(150), Some(5)));
+    assert_eq!((r.octets(), r.packets()), (Some(150), Some(5)));
     assert!(r.extra_field(FieldId::iana(233)).is_some());
     assert_eq!(
         r.extra_field(FieldId::iana(40005))
@@ -289,8 +289,8 @@ fn uptime_wrap_keeps_start_before_end() {
     let d = message(1, 1_000, &[(0, template(256, &fields)), (256, rec)]);
     let (recs, _) = decode(&mut s, exporter(), &d);
     let r = &recs[0];
-    assert_eq!(r.start, Some(now().add_millis(-1_500)));
-    assert_eq!(r.end, Some(now().add_millis(-100)));
+    assert_eq!(r.start(), Some(now().add_millis(-1_500)));
+    assert_eq!(r.end(), Some(now().add_millis(-100)));
 }
 
 #[test]
@@ -324,7 +324,7 @@ fn per_sampler_rates_from_a_real_capture() {
                 let sampler = r
                     .extra_field(FieldId::iana(48))
                     .and_then(|v| v.as_value().as_u64());
-                rates.push((sampler, r.sampling_interval));
+                rates.push((sampler, r.sampling_interval()));
             });
             assert_eq!(r.errors, 0);
         }

@@ -94,13 +94,13 @@ fn key(parts: [Option<String>; 7]) -> String {
 
 fn ours(r: &FlowRecord) -> String {
     key([
-        r.src_addr.map(|a| a.to_string()),
-        r.dst_addr.map(|a| a.to_string()),
-        r.src_port.map(|a| a.to_string()),
-        r.dst_port.map(|a| a.to_string()),
-        r.protocol.map(|a| a.to_string()),
-        r.octets.map(|a| a.to_string()),
-        r.packets.map(|a| a.to_string()),
+        r.src_addr().map(|a| a.to_string()),
+        r.dst_addr().map(|a| a.to_string()),
+        r.src_port().map(|a| a.to_string()),
+        r.dst_port().map(|a| a.to_string()),
+        r.protocol().map(|a| a.to_string()),
+        r.octets().map(|a| a.to_string()),
+        r.packets().map(|a| a.to_string()),
     ])
 }
 
@@ -298,7 +298,7 @@ fn records_match_tshark() {
                 }
                 let last = i + 1 == files.len();
                 session.decode(d.src, d.time, &d.payload, &mut |r: &FlowRecord| {
-                    if last && (r.src_addr.is_some() || r.dst_addr.is_some()) {
+                    if last && (r.src_addr().is_some() || r.dst_addr().is_some()) {
                         mine.push(ours(r));
                     }
                 });
@@ -354,19 +354,20 @@ fn sample_records(n: u32, v6: bool) -> Vec<FlowRecord> {
                 )
             };
             let proto = [6u8, 17, 1][(i % 3) as usize];
-            FlowRecord {
-                src_addr: Some(src),
-                dst_addr: Some(dst),
-                src_port: (proto != 1).then_some(1024 + i as u16),
-                dst_port: (proto != 1).then_some([80u16, 443, 53][(i % 3) as usize]),
-                protocol: Some(proto),
-                octets: Some(u64::from(i) * 977 + 40),
-                packets: Some(u64::from(i % 50) + 1),
-                start: Some(Timestamp::from_unix_millis(
+            {
+                let mut built = FlowRecord::default();
+                built.set_src_addr(Some(src));
+                built.set_dst_addr(Some(dst));
+                built.set_src_port((proto != 1).then_some(1024 + i as u16));
+                built.set_dst_port((proto != 1).then_some([80u16, 443, 53][(i % 3) as usize]));
+                built.set_protocol(Some(proto));
+                built.set_octets(Some(u64::from(i) * 977 + 40));
+                built.set_packets(Some(u64::from(i % 50) + 1));
+                built.set_start(Some(Timestamp::from_unix_millis(
                     1_700_000_000_000 + i64::from(i),
-                )),
-                end: Some(Timestamp::from_unix_millis(1_700_000_030_000)),
-                ..FlowRecord::default()
+                )));
+                built.set_end(Some(Timestamp::from_unix_millis(1_700_000_030_000)));
+                built
             }
         })
         .collect()
@@ -424,8 +425,8 @@ fn encoder_output_matches_tshark() {
         .iter()
         .map(|r| {
             let mut r = r.clone();
-            r.src_port.get_or_insert(0);
-            r.dst_port.get_or_insert(0);
+            r.set_src_port(Some(r.src_port().unwrap_or(0)));
+            r.set_dst_port(Some(r.dst_port().unwrap_or(0)));
             ours(&r)
         })
         .collect();

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use std::borrow::Cow;
 
-use flowwire_record::{ExtraField, FieldId, FlowRecord, OwnedValue, ProtocolKind};
+use flowwire_record::{ExtraField, FieldId, FlowRecord, OwnedValue, ProtocolKind, TypedField};
 
 use crate::error::{Error, Result};
 use crate::header::{self, HeaderInfo};
@@ -68,9 +68,16 @@ fn ip(a: Address) -> Option<IpAddr> {
     a.ip()
 }
 
-fn set<T>(slot: &mut Option<T>, v: Option<T>) {
-    if slot.is_none() {
-        *slot = v;
+/// Sets a field the record does not have yet (the first record that says it wins).
+#[inline]
+fn set<T>(
+    out: &mut FlowRecord,
+    setter: fn(&mut FlowRecord, Option<T>),
+    field: TypedField,
+    v: Option<T>,
+) {
+    if !out.has(field) && v.is_some() {
+        setter(out, v);
     }
 }
 
@@ -78,14 +85,54 @@ fn set<T>(slot: &mut Option<T>, v: Option<T>) {
 /// ports, TCP flags and ToS / priority as the record carries them.
 fn set_sampled_ip(out: &mut FlowRecord, src: IpAddr, dst: IpAddr, v: [u32; 6]) {
     let [length, protocol, src_port, dst_port, tcp_flags, tos] = v;
-    set(&mut out.src_addr, Some(src));
-    set(&mut out.dst_addr, Some(dst));
-    set(&mut out.protocol, u8::try_from(protocol).ok());
-    set(&mut out.src_port, port(src_port));
-    set(&mut out.dst_port, port(dst_port));
-    set(&mut out.tcp_flags, port(tcp_flags));
-    set(&mut out.tos, u8::try_from(tos).ok());
-    set(&mut out.octets, Some(u64::from(length)));
+    set(
+        out,
+        FlowRecord::set_src_addr,
+        TypedField::SrcAddr,
+        Some(src),
+    );
+    set(
+        out,
+        FlowRecord::set_dst_addr,
+        TypedField::DstAddr,
+        Some(dst),
+    );
+    set(
+        out,
+        FlowRecord::set_protocol,
+        TypedField::Protocol,
+        u8::try_from(protocol).ok(),
+    );
+    set(
+        out,
+        FlowRecord::set_src_port,
+        TypedField::SrcPort,
+        port(src_port),
+    );
+    set(
+        out,
+        FlowRecord::set_dst_port,
+        TypedField::DstPort,
+        port(dst_port),
+    );
+    set(
+        out,
+        FlowRecord::set_tcp_flags,
+        TypedField::TcpFlags,
+        port(tcp_flags),
+    );
+    set(
+        out,
+        FlowRecord::set_tos,
+        TypedField::Tos,
+        u8::try_from(tos).ok(),
+    );
+    set(
+        out,
+        FlowRecord::set_octets,
+        TypedField::Octets,
+        Some(u64::from(length)),
+    );
 }
 
 fn port(v: u32) -> Option<u16> {
@@ -113,18 +160,19 @@ pub fn flow_record_into(
     extra.clear();
     let discarded =
         f.input.format == Interface::DISCARDED || f.output.format == Interface::DISCARDED;
-    *out = FlowRecord {
-        kind: Some(ProtocolKind::Sflow5),
-        agent: dg.agent,
-        domain: Some(dg.sub_agent_id),
-        sequence: Some(f.sequence),
-        sampling_interval: Some(f.sampling_rate),
-        packets: Some(1),
-        in_if: f.input.index(),
-        out_if: f.output.index(),
-        forwarding_status: discarded.then_some(FORWARDING_DROPPED),
-        extra,
-        ..FlowRecord::default()
+    *out = {
+        let mut built = FlowRecord::default();
+        built.set_kind(Some(ProtocolKind::Sflow5));
+        built.set_agent(dg.agent);
+        built.set_domain(Some(dg.sub_agent_id));
+        built.set_sequence(Some(f.sequence));
+        built.set_sampling_interval(Some(f.sampling_rate));
+        built.set_packets(Some(1));
+        built.set_in_if(f.input.index());
+        built.set_out_if(f.output.index());
+        built.set_forwarding_status(discarded.then_some(FORWARDING_DROPPED));
+        built.extra = extra;
+        built
     };
     // What `push_extra` makes, without its registry look-ups (names checked by a test).
     out.extra.push(ExtraField {
@@ -153,14 +201,14 @@ pub fn discarded_record_into(
     errors: &mut impl Extend<Error>,
 ) -> Option<HeaderInfo> {
     out.clear();
-    out.kind = Some(ProtocolKind::Sflow5);
-    out.agent = dg.agent;
-    out.domain = Some(dg.sub_agent_id);
-    out.sequence = Some(x.sequence);
-    out.packets = Some(1);
-    out.in_if = Some(x.input).filter(|&i| i != 0);
-    out.out_if = Some(x.output).filter(|&i| i != 0);
-    out.forwarding_status = Some(FORWARDING_DROPPED);
+    out.set_kind(Some(ProtocolKind::Sflow5));
+    out.set_agent(dg.agent);
+    out.set_domain(Some(dg.sub_agent_id));
+    out.set_sequence(Some(x.sequence));
+    out.set_packets(Some(1));
+    out.set_in_if(Some(x.input).filter(|&i| i != 0));
+    out.set_out_if(Some(x.output).filter(|&i| i != 0));
+    out.set_forwarding_status(Some(FORWARDING_DROPPED));
     let mut info = None;
     records_into(x.records, out, errors, &mut info);
     info
@@ -204,7 +252,7 @@ pub(crate) fn records_into(
                     Ok,
                 )
                 .map(|(protocol, frame_length, bytes)| {
-                    out.octets = Some(u64::from(frame_length));
+                    out.set_octets(Some(u64::from(frame_length)));
                     // A second raw header record (unusual) replaces the first.
                     if let Some(h) = info.as_mut() {
                         *h = HeaderInfo::default();
@@ -220,9 +268,24 @@ pub(crate) fn records_into(
             // The fixed-size records, read in place (as `FlowData::decode` reads them, with
             // the same errors) rather than through the owned `FlowData`.
             2 => body::<SampledEthernet>(&rec).map(|e| {
-                set(&mut out.src_mac, Some(e.src_mac));
-                set(&mut out.dst_mac, Some(e.dst_mac));
-                set(&mut out.octets, Some(u64::from(e.length)));
+                set(
+                    out,
+                    FlowRecord::set_src_mac,
+                    TypedField::SrcMac,
+                    Some(e.src_mac),
+                );
+                set(
+                    out,
+                    FlowRecord::set_dst_mac,
+                    TypedField::DstMac,
+                    Some(e.dst_mac),
+                );
+                set(
+                    out,
+                    FlowRecord::set_octets,
+                    TypedField::Octets,
+                    Some(u64::from(e.length)),
+                );
             }),
             3 => body::<SampledIpv4>(&rec).map(|v| {
                 let ip = [
@@ -251,28 +314,68 @@ pub(crate) fn records_into(
                 Some(v) if rec.data.len() == 16 => {
                     let src_vlan = u32::from_be_bytes(v.try_into().unwrap_or_default());
                     if src_vlan != 0 {
-                        set(&mut out.vlan, port(src_vlan));
+                        set(out, FlowRecord::set_vlan, TypedField::Vlan, port(src_vlan));
                     }
                     Ok(())
                 }
                 _ => body::<ExtendedSwitch>(&rec).map(|s| {
                     if s.src_vlan != 0 {
-                        set(&mut out.vlan, port(s.src_vlan));
+                        set(
+                            out,
+                            FlowRecord::set_vlan,
+                            TypedField::Vlan,
+                            port(s.src_vlan),
+                        );
                     }
                 }),
             },
             1002 => body::<ExtendedRouter>(&rec).map(|r| {
-                set(&mut out.next_hop, ip(r.next_hop));
-                set(&mut out.src_mask, u8::try_from(r.src_mask_len).ok());
-                set(&mut out.dst_mask, u8::try_from(r.dst_mask_len).ok());
+                set(
+                    out,
+                    FlowRecord::set_next_hop,
+                    TypedField::NextHop,
+                    ip(r.next_hop),
+                );
+                set(
+                    out,
+                    FlowRecord::set_src_mask,
+                    TypedField::SrcMask,
+                    u8::try_from(r.src_mask_len).ok(),
+                );
+                set(
+                    out,
+                    FlowRecord::set_dst_mask,
+                    TypedField::DstMask,
+                    u8::try_from(r.dst_mask_len).ok(),
+                );
             }),
             1007 => body::<ExtendedNat>(&rec).map(|n| {
-                set(&mut out.post_nat_src_addr, ip(n.src));
-                set(&mut out.post_nat_dst_addr, ip(n.dst));
+                set(
+                    out,
+                    FlowRecord::set_post_nat_src_addr,
+                    TypedField::PostNatSrcAddr,
+                    ip(n.src),
+                );
+                set(
+                    out,
+                    FlowRecord::set_post_nat_dst_addr,
+                    TypedField::PostNatDstAddr,
+                    ip(n.dst),
+                );
             }),
             1020 => body::<ExtendedNatPort>(&rec).map(|n| {
-                set(&mut out.post_nat_src_port, port(n.src_port));
-                set(&mut out.post_nat_dst_port, port(n.dst_port));
+                set(
+                    out,
+                    FlowRecord::set_post_nat_src_port,
+                    TypedField::PostNatSrcPort,
+                    port(n.src_port),
+                );
+                set(
+                    out,
+                    FlowRecord::set_post_nat_dst_port,
+                    TypedField::PostNatDstPort,
+                    port(n.dst_port),
+                );
             }),
             1003 => rec.with_body("flow record", |r| gateway(r, out)),
             1006 => rec.with_body("flow record", |r| mpls(r, out)),
@@ -286,39 +389,94 @@ pub(crate) fn records_into(
 
 /// [`apply_header`] into a record where none of these fields is set yet.
 fn copy_header(out: &mut FlowRecord, o: &header::Layers) {
-    out.src_mac = o.src_mac;
-    out.dst_mac = o.dst_mac;
-    out.vlan = o.vlan;
-    out.inner_vlan = o.inner_vlan;
-    out.mpls_label = o.mpls_label;
-    out.src_addr = o.src_addr;
-    out.dst_addr = o.dst_addr;
-    out.protocol = o.protocol;
-    out.tos = o.tos;
-    out.flow_label = o.flow_label;
-    out.src_port = o.src_port;
-    out.dst_port = o.dst_port;
-    out.tcp_flags = o.tcp_flags;
-    out.icmp_type = o.icmp_type;
-    out.icmp_code = o.icmp_code;
+    out.set_src_mac(o.src_mac);
+    out.set_dst_mac(o.dst_mac);
+    out.set_vlan(o.vlan);
+    out.set_inner_vlan(o.inner_vlan);
+    out.set_mpls_label(o.mpls_label);
+    out.set_src_addr(o.src_addr);
+    out.set_dst_addr(o.dst_addr);
+    out.set_protocol(o.protocol);
+    out.set_tos(o.tos);
+    out.set_flow_label(o.flow_label);
+    out.set_src_port(o.src_port);
+    out.set_dst_port(o.dst_port);
+    out.set_tcp_flags(o.tcp_flags);
+    out.set_icmp_type(o.icmp_type);
+    out.set_icmp_code(o.icmp_code);
 }
 
 pub(crate) fn apply_header(out: &mut FlowRecord, o: &header::Layers) {
-    set(&mut out.src_mac, o.src_mac);
-    set(&mut out.dst_mac, o.dst_mac);
-    set(&mut out.vlan, o.vlan);
-    set(&mut out.inner_vlan, o.inner_vlan);
-    set(&mut out.mpls_label, o.mpls_label);
-    set(&mut out.src_addr, o.src_addr);
-    set(&mut out.dst_addr, o.dst_addr);
-    set(&mut out.protocol, o.protocol);
-    set(&mut out.tos, o.tos);
-    set(&mut out.flow_label, o.flow_label);
-    set(&mut out.src_port, o.src_port);
-    set(&mut out.dst_port, o.dst_port);
-    set(&mut out.tcp_flags, o.tcp_flags);
-    set(&mut out.icmp_type, o.icmp_type);
-    set(&mut out.icmp_code, o.icmp_code);
+    set(out, FlowRecord::set_src_mac, TypedField::SrcMac, o.src_mac);
+    set(out, FlowRecord::set_dst_mac, TypedField::DstMac, o.dst_mac);
+    set(out, FlowRecord::set_vlan, TypedField::Vlan, o.vlan);
+    set(
+        out,
+        FlowRecord::set_inner_vlan,
+        TypedField::InnerVlan,
+        o.inner_vlan,
+    );
+    set(
+        out,
+        FlowRecord::set_mpls_label,
+        TypedField::MplsLabel,
+        o.mpls_label,
+    );
+    set(
+        out,
+        FlowRecord::set_src_addr,
+        TypedField::SrcAddr,
+        o.src_addr,
+    );
+    set(
+        out,
+        FlowRecord::set_dst_addr,
+        TypedField::DstAddr,
+        o.dst_addr,
+    );
+    set(
+        out,
+        FlowRecord::set_protocol,
+        TypedField::Protocol,
+        o.protocol,
+    );
+    set(out, FlowRecord::set_tos, TypedField::Tos, o.tos);
+    set(
+        out,
+        FlowRecord::set_flow_label,
+        TypedField::FlowLabel,
+        o.flow_label,
+    );
+    set(
+        out,
+        FlowRecord::set_src_port,
+        TypedField::SrcPort,
+        o.src_port,
+    );
+    set(
+        out,
+        FlowRecord::set_dst_port,
+        TypedField::DstPort,
+        o.dst_port,
+    );
+    set(
+        out,
+        FlowRecord::set_tcp_flags,
+        TypedField::TcpFlags,
+        o.tcp_flags,
+    );
+    set(
+        out,
+        FlowRecord::set_icmp_type,
+        TypedField::IcmpType,
+        o.icmp_type,
+    );
+    set(
+        out,
+        FlowRecord::set_icmp_code,
+        TypedField::IcmpCode,
+        o.icmp_code,
+    );
 }
 
 /// The sampled header record (protocol, frame length, stripped, header bytes) when its body
@@ -360,9 +518,14 @@ pub(crate) fn gateway(r: &mut Reader<'_>, out: &mut FlowRecord) -> Result<()> {
     let communities = r.count(4, "communities")?;
     r.take(communities as usize * 4, "communities")?;
     let _local_pref = r.u32("extended gateway")?;
-    set(&mut out.bgp_next_hop, next_hop.ip());
-    set(&mut out.src_as, Some(src_as));
-    set(&mut out.dst_as, dst_as);
+    set(
+        out,
+        FlowRecord::set_bgp_next_hop,
+        TypedField::BgpNextHop,
+        next_hop.ip(),
+    );
+    set(out, FlowRecord::set_src_as, TypedField::SrcAs, Some(src_as));
+    set(out, FlowRecord::set_dst_as, TypedField::DstAs, dst_as);
     Ok(())
 }
 
@@ -379,8 +542,13 @@ pub(crate) fn mpls(r: &mut Reader<'_>, out: &mut FlowRecord) -> Result<()> {
             }
         }
     }
-    set(&mut out.next_hop, next_hop.ip());
-    set(&mut out.mpls_label, top);
+    set(
+        out,
+        FlowRecord::set_next_hop,
+        TypedField::NextHop,
+        next_hop.ip(),
+    );
+    set(out, FlowRecord::set_mpls_label, TypedField::MplsLabel, top);
     Ok(())
 }
 

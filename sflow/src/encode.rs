@@ -14,7 +14,7 @@
 //! | `FlowRecord` field | carried as | decoded back |
 //! |---|---|---|
 //! | `src_mac`, `dst_mac` | Ethernet header of the raw header record | as sent; the other one `00:00:00:00:00:00` when only one is set |
-//! | `vlan`, `inner_vlan` | 802.1Q tag (802.1ad + 802.1Q for both) in that Ethernet header; `vlan` also in extended_switch (1001) | as sent; `inner_vlan` only with `vlan`; with the Ethernet header cut off, `vlan` from extended_switch, where 0 means none |
+//! | `vlan`, `inner_vlan` | 802.1Q tag (802.1ad + 802.1Q for both) in the Ethernet header when there is one (a MAC, or both VLANs); `vlan` also in extended_switch (1001) | as sent; `inner_vlan` only with `vlan`; without the Ethernet header (none, or cut off), `vlan` from extended_switch, where 0 means none |
 //! | `src_addr`, `dst_addr` | IPv4 or IPv6 header of the raw header record, when both are set and of one family | as sent |
 //! | `protocol` | that IP header (none without it, as for every field below down to `icmp_code`) | as sent; absent: 59 (no next header) |
 //! | `tos` | IPv4 ToS / IPv6 traffic class | as sent; absent: 0 |
@@ -38,9 +38,10 @@
 //! A header field cannot be absent: an IPv4 header has a ToS, TCP has flags. What the record
 //! does not set is sent as 0 (the protocol as 59) and decodes as that value, as the table
 //! says. The raw header holds only the layers the record describes: Ethernet only when the
-//! record has a MAC or a VLAN (header protocol 1, else raw IPv4 11 or IPv6 12), IP only when
-//! it has both addresses, TCP / UDP / ICMP only for those protocols; a record with neither
-//! MACs, VLAN nor addresses sends an empty header (protocol 1) with its frame length. A
+//! record has a MAC or two VLANs (header protocol 1, else raw IPv4 11 or IPv6 12; a single
+//! VLAN without MACs travels in extended_switch), IP only when it has both addresses, TCP /
+//! UDP / ICMP only for those protocols; a record with neither MACs, VLANs nor addresses sends
+//! an empty header (protocol 1) with its frame length. A
 //! header longer than [`ExporterConfig::header_bytes`] keeps the layers that fit whole.
 //!
 //! What a record has that the datagram cannot carry (a field above marked not carried, a
@@ -147,7 +148,7 @@ impl Transport {
 /// fits in `header_bytes`. The encoder and [`Exporter::restrict`] both follow it.
 #[derive(Debug, Clone, Copy)]
 struct Layout {
-    /// The record has a MAC or a VLAN: the header starts with Ethernet.
+    /// The record has a MAC or two VLANs: the header starts with Ethernet.
     ethernet: bool,
     /// VLAN tags in the Ethernet header (0, 1 or 2).
     tags: usize,
@@ -166,19 +167,22 @@ struct Layout {
 
 impl Layout {
     fn of(r: &FlowRecord, header_bytes: usize) -> Self {
-        let tags = match (r.vlan, r.inner_vlan) {
+        let tags = match (r.vlan(), r.inner_vlan()) {
             (Some(_), Some(_)) => 2,
             (Some(_), None) => 1,
             (None, _) => 0,
         };
-        let ethernet = r.src_mac.is_some() || r.dst_mac.is_some() || tags > 0;
-        let ip = match (r.src_addr, r.dst_addr) {
+        // One VLAN without MACs goes in extended_switch alone: an Ethernet header for it would
+        // decode as zero MACs the record never had (and a cut header would make that differ
+        // from one pass to the next). Two VLANs need the header's tags.
+        let ethernet = r.src_mac().is_some() || r.dst_mac().is_some() || tags > 1;
+        let ip = match (r.src_addr(), r.dst_addr()) {
             (Some(s @ IpAddr::V4(_)), Some(d @ IpAddr::V4(_)))
             | (Some(s @ IpAddr::V6(_)), Some(d @ IpAddr::V6(_))) => Some((s, d)),
             _ => None,
         };
         let v6 = matches!(ip, Some((IpAddr::V6(_), _)));
-        let transport = match (ip, r.protocol) {
+        let transport = match (ip, r.protocol()) {
             (None, _) => Transport::None,
             (Some(_), Some(6)) => Transport::Tcp,
             (Some(_), Some(17)) => Transport::Udp,
@@ -262,11 +266,11 @@ fn sum_words(data: &[u8]) -> u32 {
 /// The header `layout` describes for `r`, whole (callers cut it to `layout.kept_len`).
 fn synthesise(r: &FlowRecord, layout: &Layout, out: &mut Vec<u8>) {
     out.clear();
-    let protocol = r.protocol.unwrap_or(NO_PROTOCOL);
+    let protocol = r.protocol().unwrap_or(NO_PROTOCOL);
     if layout.ethernet {
-        out.extend_from_slice(&r.dst_mac.unwrap_or_default().0);
-        out.extend_from_slice(&r.src_mac.unwrap_or_default().0);
-        let vids = [r.vlan, r.inner_vlan];
+        out.extend_from_slice(&r.dst_mac().unwrap_or_default().0);
+        out.extend_from_slice(&r.src_mac().unwrap_or_default().0);
+        let vids = [r.vlan(), r.inner_vlan()];
         let tpids: &[u16] = match layout.tags {
             2 => &[0x88a8, 0x8100],
             1 => &[0x8100],
@@ -290,7 +294,7 @@ fn synthesise(r: &FlowRecord, layout: &Layout, out: &mut Vec<u8>) {
             let total = (IPV4_LEN + transport_len) as u16;
             let mut h = [0u8; IPV4_LEN];
             h[0] = 0x45;
-            h[1] = r.tos.unwrap_or(0);
+            h[1] = r.tos().unwrap_or(0);
             h[2..4].copy_from_slice(&total.to_be_bytes());
             h[6] = 0x40; // don't fragment
             h[8] = 64;
@@ -307,8 +311,8 @@ fn synthesise(r: &FlowRecord, layout: &Layout, out: &mut Vec<u8>) {
         }
         Some((IpAddr::V6(s), IpAddr::V6(d))) => {
             let word = 6 << 28
-                | u32::from(r.tos.unwrap_or(0)) << 20
-                | (r.flow_label.unwrap_or(0) & 0x000f_ffff);
+                | u32::from(r.tos().unwrap_or(0)) << 20
+                | (r.flow_label().unwrap_or(0) & 0x000f_ffff);
             out.extend_from_slice(&word.to_be_bytes());
             out.extend_from_slice(&(transport_len as u16).to_be_bytes());
             out.extend_from_slice(&[protocol, 64]);
@@ -321,13 +325,13 @@ fn synthesise(r: &FlowRecord, layout: &Layout, out: &mut Vec<u8>) {
         }
         Some(_) => return,
     };
-    let sp = r.src_port.unwrap_or(0).to_be_bytes();
-    let dp = r.dst_port.unwrap_or(0).to_be_bytes();
+    let sp = r.src_port().unwrap_or(0).to_be_bytes();
+    let dp = r.dst_port().unwrap_or(0).to_be_bytes();
     let start = out.len();
     match layout.transport {
         Transport::None => return,
         Transport::Tcp => {
-            let flags = r.tcp_flags.unwrap_or(0);
+            let flags = r.tcp_flags().unwrap_or(0);
             let [ns, bits] = (flags & 0x1ff).to_be_bytes();
             out.extend_from_slice(&sp);
             out.extend_from_slice(&dp);
@@ -341,7 +345,7 @@ fn synthesise(r: &FlowRecord, layout: &Layout, out: &mut Vec<u8>) {
             out.extend_from_slice(&[0, 0]);
         }
         Transport::Icmp => {
-            out.extend_from_slice(&[r.icmp_type.unwrap_or(0), r.icmp_code.unwrap_or(0)]);
+            out.extend_from_slice(&[r.icmp_type().unwrap_or(0), r.icmp_code().unwrap_or(0)]);
             out.extend_from_slice(&[0; 6]);
         }
     }
@@ -370,11 +374,11 @@ fn check_ranges(r: &FlowRecord) -> Result<()> {
         Some(v) if v > max => Err(Error::OutOfRange { what, value: v }),
         _ => Ok(()),
     };
-    over("octets (frame length)", r.octets, u64::from(u32::MAX))?;
-    over("VLAN id", r.vlan.map(u64::from), 4095)?;
-    over("inner VLAN id", r.inner_vlan.map(u64::from), 4095)?;
-    over("flow label", r.flow_label.map(u64::from), 0x000f_ffff)?;
-    over("MPLS label", r.mpls_label.map(u64::from), 0x000f_ffff)?;
+    over("octets (frame length)", r.octets(), u64::from(u32::MAX))?;
+    over("VLAN id", r.vlan().map(u64::from), 4095)?;
+    over("inner VLAN id", r.inner_vlan().map(u64::from), 4095)?;
+    over("flow label", r.flow_label().map(u64::from), 0x000f_ffff)?;
+    over("MPLS label", r.mpls_label().map(u64::from), 0x000f_ffff)?;
     Ok(())
 }
 
@@ -397,7 +401,7 @@ pub fn sampled_header(r: &FlowRecord, header_bytes: usize) -> Result<SampledHead
 }
 
 fn frame_length(r: &FlowRecord, layout: &Layout) -> u32 {
-    match r.octets {
+    match r.octets() {
         Some(o) => u32::try_from(o).unwrap_or(u32::MAX),
         None => u32::try_from(layout.full_len).unwrap_or(u32::MAX),
     }
@@ -424,7 +428,7 @@ pub fn flow_sample(
     header_bytes: usize,
 ) -> Result<FlowSample> {
     let mut records = vec![FlowData::SampledHeader(sampled_header(r, header_bytes)?)];
-    if let Some(v) = r.vlan {
+    if let Some(v) = r.vlan() {
         records.push(FlowData::ExtendedSwitch(ExtendedSwitch {
             src_vlan: u32::from(v),
             src_priority: 0,
@@ -432,22 +436,22 @@ pub fn flow_sample(
             dst_priority: 0,
         }));
     }
-    let next_hop = r.next_hop.map_or(Address::Unknown, Address::from);
-    if r.next_hop.is_some() || r.src_mask.is_some() || r.dst_mask.is_some() {
+    let next_hop = r.next_hop().map_or(Address::Unknown, Address::from);
+    if r.next_hop().is_some() || r.src_mask().is_some() || r.dst_mask().is_some() {
         records.push(FlowData::ExtendedRouter(ExtendedRouter {
             next_hop,
-            src_mask_len: u32::from(r.src_mask.unwrap_or(0)),
-            dst_mask_len: u32::from(r.dst_mask.unwrap_or(0)),
+            src_mask_len: u32::from(r.src_mask().unwrap_or(0)),
+            dst_mask_len: u32::from(r.dst_mask().unwrap_or(0)),
         }));
     }
-    if r.src_as.is_some() || r.dst_as.is_some() || r.bgp_next_hop.is_some() {
+    if r.src_as().is_some() || r.dst_as().is_some() || r.bgp_next_hop().is_some() {
         records.push(FlowData::ExtendedGateway(ExtendedGateway {
-            next_hop: r.bgp_next_hop.map_or(Address::Unknown, Address::from),
+            next_hop: r.bgp_next_hop().map_or(Address::Unknown, Address::from),
             as_number: 0,
-            src_as: r.src_as.unwrap_or(0),
+            src_as: r.src_as().unwrap_or(0),
             src_peer_as: 0,
             dst_as_path: r
-                .dst_as
+                .dst_as()
                 .map(|a| AsPathSegment {
                     segment_type: 2,
                     path: vec![a],
@@ -458,19 +462,23 @@ pub fn flow_sample(
             local_pref: 0,
         }));
     }
-    if r.post_nat_src_addr.is_some() || r.post_nat_dst_addr.is_some() {
+    if r.post_nat_src_addr().is_some() || r.post_nat_dst_addr().is_some() {
         records.push(FlowData::ExtendedNat(ExtendedNat {
-            src: r.post_nat_src_addr.map_or(Address::Unknown, Address::from),
-            dst: r.post_nat_dst_addr.map_or(Address::Unknown, Address::from),
+            src: r
+                .post_nat_src_addr()
+                .map_or(Address::Unknown, Address::from),
+            dst: r
+                .post_nat_dst_addr()
+                .map_or(Address::Unknown, Address::from),
         }));
     }
-    if r.post_nat_src_port.is_some() || r.post_nat_dst_port.is_some() {
+    if r.post_nat_src_port().is_some() || r.post_nat_dst_port().is_some() {
         records.push(FlowData::ExtendedNatPort(ExtendedNatPort {
-            src_port: u32::from(r.post_nat_src_port.unwrap_or(0)),
-            dst_port: u32::from(r.post_nat_dst_port.unwrap_or(0)),
+            src_port: u32::from(r.post_nat_src_port().unwrap_or(0)),
+            dst_port: u32::from(r.post_nat_dst_port().unwrap_or(0)),
         }));
     }
-    if let Some(label) = r.mpls_label {
+    if let Some(label) = r.mpls_label() {
         // One label stack entry: the label, bottom of stack.
         records.push(FlowData::ExtendedMpls(ExtendedMpls {
             next_hop,
@@ -481,11 +489,11 @@ pub fn flow_sample(
     Ok(FlowSample {
         sequence,
         source,
-        sampling_rate: r.sampling_interval.unwrap_or(1),
+        sampling_rate: r.sampling_interval().unwrap_or(1),
         sample_pool: extra_u32(r, SAMPLE_POOL_FIELD).unwrap_or(0),
         drops: extra_u32(r, DROPS_FIELD).unwrap_or(0),
-        input: Interface::if_index(r.in_if.unwrap_or(0)),
-        output: Interface::if_index(r.out_if.unwrap_or(0)),
+        input: Interface::if_index(r.in_if().unwrap_or(0)),
+        output: Interface::if_index(r.out_if().unwrap_or(0)),
         records,
     })
 }
@@ -494,65 +502,66 @@ pub fn flow_sample(
 /// context left unset).
 fn model(r: &FlowRecord, header_bytes: usize) -> FlowRecord {
     let layout = Layout::of(r, header_bytes);
-    let mut m = FlowRecord {
-        packets: Some(1),
-        octets: Some(u64::from(frame_length(r, &layout))),
-        sampling_interval: Some(r.sampling_interval.unwrap_or(1)),
-        in_if: Some(r.in_if.unwrap_or(0)),
-        out_if: Some(r.out_if.unwrap_or(0)),
-        ..FlowRecord::default()
+    let mut m = {
+        let mut built = FlowRecord::default();
+        built.set_packets(Some(1));
+        built.set_octets(Some(u64::from(frame_length(r, &layout))));
+        built.set_sampling_interval(Some(r.sampling_interval().unwrap_or(1)));
+        built.set_in_if(Some(r.in_if().unwrap_or(0)));
+        built.set_out_if(Some(r.out_if().unwrap_or(0)));
+        built
     };
     if layout.ethernet_kept {
-        m.src_mac = Some(r.src_mac.unwrap_or_default());
-        m.dst_mac = Some(r.dst_mac.unwrap_or_default());
-        m.vlan = r.vlan;
-        m.inner_vlan = r.vlan.and(r.inner_vlan);
+        m.set_src_mac(Some(r.src_mac().unwrap_or_default()));
+        m.set_dst_mac(Some(r.dst_mac().unwrap_or_default()));
+        m.set_vlan(r.vlan());
+        m.set_inner_vlan(r.vlan().and(r.inner_vlan()));
     } else {
         // extended_switch alone: a VLAN of 0 there means none.
-        m.vlan = r.vlan.filter(|&v| v != 0);
+        m.set_vlan(r.vlan().filter(|&v| v != 0));
     }
     if let (true, Some((src, dst))) = (layout.ip_kept, layout.ip) {
-        m.src_addr = Some(src);
-        m.dst_addr = Some(dst);
-        m.protocol = Some(r.protocol.unwrap_or(NO_PROTOCOL));
-        m.tos = Some(r.tos.unwrap_or(0));
+        m.set_src_addr(Some(src));
+        m.set_dst_addr(Some(dst));
+        m.set_protocol(Some(r.protocol().unwrap_or(NO_PROTOCOL)));
+        m.set_tos(Some(r.tos().unwrap_or(0)));
         if src.is_ipv6() {
-            m.flow_label = Some(r.flow_label.unwrap_or(0));
+            m.set_flow_label(Some(r.flow_label().unwrap_or(0)));
         }
     }
     if layout.transport_kept {
         match layout.transport {
             Transport::Tcp | Transport::Udp => {
-                m.src_port = Some(r.src_port.unwrap_or(0));
-                m.dst_port = Some(r.dst_port.unwrap_or(0));
+                m.set_src_port(Some(r.src_port().unwrap_or(0)));
+                m.set_dst_port(Some(r.dst_port().unwrap_or(0)));
                 if layout.transport == Transport::Tcp {
-                    m.tcp_flags = Some(r.tcp_flags.unwrap_or(0) & 0x1ff);
+                    m.set_tcp_flags(Some(r.tcp_flags().unwrap_or(0) & 0x1ff));
                 }
             }
             Transport::Icmp => {
-                m.icmp_type = Some(r.icmp_type.unwrap_or(0));
-                m.icmp_code = Some(r.icmp_code.unwrap_or(0));
+                m.set_icmp_type(Some(r.icmp_type().unwrap_or(0)));
+                m.set_icmp_code(Some(r.icmp_code().unwrap_or(0)));
             }
             Transport::None => {}
         }
     }
-    m.next_hop = r.next_hop;
-    if r.next_hop.is_some() || r.src_mask.is_some() || r.dst_mask.is_some() {
-        m.src_mask = Some(r.src_mask.unwrap_or(0));
-        m.dst_mask = Some(r.dst_mask.unwrap_or(0));
+    m.set_next_hop(r.next_hop());
+    if r.next_hop().is_some() || r.src_mask().is_some() || r.dst_mask().is_some() {
+        m.set_src_mask(Some(r.src_mask().unwrap_or(0)));
+        m.set_dst_mask(Some(r.dst_mask().unwrap_or(0)));
     }
-    if r.src_as.is_some() || r.dst_as.is_some() || r.bgp_next_hop.is_some() {
-        m.bgp_next_hop = r.bgp_next_hop;
-        m.src_as = Some(r.src_as.unwrap_or(0));
-        m.dst_as = r.dst_as;
+    if r.src_as().is_some() || r.dst_as().is_some() || r.bgp_next_hop().is_some() {
+        m.set_bgp_next_hop(r.bgp_next_hop());
+        m.set_src_as(Some(r.src_as().unwrap_or(0)));
+        m.set_dst_as(r.dst_as());
     }
-    m.post_nat_src_addr = r.post_nat_src_addr;
-    m.post_nat_dst_addr = r.post_nat_dst_addr;
-    if r.post_nat_src_port.is_some() || r.post_nat_dst_port.is_some() {
-        m.post_nat_src_port = Some(r.post_nat_src_port.unwrap_or(0));
-        m.post_nat_dst_port = Some(r.post_nat_dst_port.unwrap_or(0));
+    m.set_post_nat_src_addr(r.post_nat_src_addr());
+    m.set_post_nat_dst_addr(r.post_nat_dst_addr());
+    if r.post_nat_src_port().is_some() || r.post_nat_dst_port().is_some() {
+        m.set_post_nat_src_port(Some(r.post_nat_src_port().unwrap_or(0)));
+        m.set_post_nat_dst_port(Some(r.post_nat_dst_port().unwrap_or(0)));
     }
-    m.mpls_label = r.mpls_label;
+    m.set_mpls_label(r.mpls_label());
     m.extra = vec![
         ExtraField {
             field: SAMPLE_POOL_FIELD,
@@ -575,7 +584,7 @@ fn dropped(r: &FlowRecord, m: &FlowRecord) -> (u64, Option<&'static str>) {
     let mut first = None;
     macro_rules! typed {
         ($($f:ident),* $(,)?) => {$(
-            if r.$f.is_some() && r.$f != m.$f {
+            if r.$f().is_some() && r.$f() != m.$f() {
                 n += 1;
                 first.get_or_insert(stringify!($f));
             }
@@ -658,13 +667,11 @@ fn dropped(r: &FlowRecord, m: &FlowRecord) -> (u64, Option<&'static str>) {
 ///
 /// let boot = Timestamp::from_unix_secs(1_700_000_000);
 /// let mut exporter = Exporter::new(ExporterConfig { boot, ..ExporterConfig::default() });
-/// let flow = FlowRecord {
-///     src_addr: Some("192.0.2.1".parse()?),
-///     dst_addr: Some("198.51.100.7".parse()?),
-///     protocol: Some(17),
-///     start: Some(boot),
-///     ..FlowRecord::new(ProtocolKind::Sflow5)
-/// };
+/// let flow = FlowRecord::new(ProtocolKind::Sflow5)
+///     .with_src_addr("192.0.2.1".parse()?)
+///     .with_dst_addr("198.51.100.7".parse()?)
+///     .with_protocol(17)
+///     .with_start(boot);
 /// let mut datagrams = Vec::new();
 /// let now = boot.add_millis(60_000);
 /// exporter.push(&flow, now, &mut |d: &[u8]| datagrams.push(d.to_vec()))?;
@@ -672,7 +679,7 @@ fn dropped(r: &FlowRecord, m: &FlowRecord) -> (u64, Option<&'static str>) {
 /// assert_eq!(datagrams.len(), 1);
 /// // sFlow has no flow times: `start` was left out, and counted.
 /// assert_eq!(exporter.stats().fields_dropped, 1);
-/// assert_eq!(exporter.restrict(&flow, now).start, None);
+/// assert_eq!(exporter.restrict(&flow, now).start(), None);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -833,7 +840,7 @@ impl Exporter {
         }
         let source = SourceId {
             class: 0,
-            index: flow.in_if.unwrap_or(0),
+            index: flow.in_if().unwrap_or(0),
         };
         let key = (SampleKind::Flow, source);
         let sequence = self

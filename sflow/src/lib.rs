@@ -58,18 +58,16 @@
 //!     boot,
 //!     ..ExporterConfig::default()
 //! });
-//! let flow = FlowRecord {
-//!     src_addr: Some("192.0.2.1".parse()?),
-//!     dst_addr: Some("198.51.100.7".parse()?),
-//!     protocol: Some(6),
-//!     src_port: Some(49152),
-//!     dst_port: Some(443),
-//!     tcp_flags: Some(0x02),
-//!     octets: Some(74),
-//!     sampling_interval: Some(512),
-//!     in_if: Some(3),
-//!     ..FlowRecord::new(ProtocolKind::Sflow5)
-//! };
+//! let flow = FlowRecord::new(ProtocolKind::Sflow5)
+//!     .with_src_addr("192.0.2.1".parse()?)
+//!     .with_dst_addr("198.51.100.7".parse()?)
+//!     .with_protocol(6)
+//!     .with_src_port(49152)
+//!     .with_dst_port(443)
+//!     .with_tcp_flags(0x02)
+//!     .with_octets(74)
+//!     .with_sampling_interval(512)
+//!     .with_in_if(3);
 //! let now = boot.add_millis(60_000);
 //! let mut datagrams = Vec::new();
 //! exporter.push(&flow, now, &mut |d: &[u8]| datagrams.push(d.to_vec()))?;
@@ -84,12 +82,16 @@
 //!     assert_eq!(summary.errors, 0);
 //! }
 //! let got = &flows[0];
-//! assert_eq!(got.agent, Some("10.0.0.1".parse()?));
-//! assert_eq!((got.src_addr, got.dst_port), (flow.src_addr, Some(443)));
+//! assert_eq!(got.agent(), Some("10.0.0.1".parse()?));
+//! assert_eq!((got.src_addr(), got.dst_port()), (flow.src_addr(), Some(443)));
 //! assert_eq!(got.scaled_octets(), Some(74 * 512));
 //! // What the exporter says a collector gets back, less the message context.
 //! let mut bare = got.clone();
-//! (bare.kind, bare.exporter, bare.agent, bare.domain, bare.sequence) = (None, None, None, None, None);
+//! bare.set_kind(None);
+//! bare.set_exporter(None);
+//! bare.set_agent(None);
+//! bare.set_domain(None);
+//! bare.set_sequence(None);
 //! assert_eq!(bare, exporter.restrict(&flow, now));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

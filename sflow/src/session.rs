@@ -153,7 +153,7 @@ pub struct SessionStats {
 /// let exporter = "192.0.2.1:6343".parse()?;
 /// assert!(Session::accepts(&datagram));
 /// let summary = session.decode(exporter, Timestamp::now(), &datagram, &mut |flow: &FlowRecord| {
-///     println!("{:?} -> {:?}", flow.src_addr, flow.dst_addr);
+///     println!("{:?} -> {:?}", flow.src_addr(), flow.dst_addr());
 /// });
 /// assert_eq!((summary.messages, summary.errors), (1, 0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -352,11 +352,11 @@ struct ToSink<'a, S: ?Sized> {
 
 impl<S: Sink + ?Sized> Visit for ToSink<'_, S> {
     fn flow(&mut self, kind: SampleKind, source: SourceId, flow: &mut FlowRecord) {
-        if let Some(seq) = flow.sequence {
+        if let Some(seq) = flow.sequence() {
             self.agent
                 .observe_sample((kind, source), seq, self.tick, self.max_sources);
         }
-        flow.exporter = Some(self.exporter);
+        flow.set_exporter(Some(self.exporter));
         self.sink.flow(flow);
         self.summary.flows += 1;
     }

@@ -97,44 +97,44 @@ proptest! {
         let mut g = Gen(seed);
         let mut rec = FlowRecord::new(ProtocolKind::Sflow5);
         if v6 {
-            rec.src_addr = Some(std::net::Ipv6Addr::generate(&mut g).into());
-            rec.dst_addr = Some(std::net::Ipv6Addr::generate(&mut g).into());
-            rec.flow_label = Some(g.below(1 << 20) as u32);
+            rec.set_src_addr(Some(std::net::Ipv6Addr::generate(&mut g).into()));
+            rec.set_dst_addr(Some(std::net::Ipv6Addr::generate(&mut g).into()));
+            rec.set_flow_label(Some(g.below(1 << 20) as u32));
         } else {
-            rec.src_addr = Some(std::net::Ipv4Addr::generate(&mut g).into());
-            rec.dst_addr = Some(std::net::Ipv4Addr::generate(&mut g).into());
+            rec.set_src_addr(Some(std::net::Ipv4Addr::generate(&mut g).into()));
+            rec.set_dst_addr(Some(std::net::Ipv4Addr::generate(&mut g).into()));
         }
         let proto = if v6 && proto == 1 { 58 } else { proto };
-        rec.protocol = Some(proto);
-        rec.tos = Some(g.u64() as u8);
-        rec.src_mac = Some(MacAddr::generate(&mut g));
-        rec.dst_mac = Some(MacAddr::generate(&mut g));
-        rec.vlan = vlan;
+        rec.set_protocol(Some(proto));
+        rec.set_tos(Some(g.u64() as u8));
+        rec.set_src_mac(Some(MacAddr::generate(&mut g)));
+        rec.set_dst_mac(Some(MacAddr::generate(&mut g)));
+        rec.set_vlan(vlan);
         match proto {
             6 | 17 => {
-                rec.src_port = Some(g.u64() as u16);
-                rec.dst_port = Some(g.u64() as u16);
+                rec.set_src_port(Some(g.u64() as u16));
+                rec.set_dst_port(Some(g.u64() as u16));
                 if proto == 6 {
-                    rec.tcp_flags = Some(g.below(0x200) as u16);
+                    rec.set_tcp_flags(Some(g.below(0x200) as u16));
                 }
             }
             1 | 58 => {
-                rec.icmp_type = Some(g.u64() as u8);
-                rec.icmp_code = Some(g.u64() as u8);
+                rec.set_icmp_type(Some(g.u64() as u8));
+                rec.set_icmp_code(Some(g.u64() as u8));
             }
             _ => {}
         }
-        rec.octets = Some(64 + g.below(1500));
-        rec.sampling_interval = Some(1 + g.below(10_000) as u32);
-        rec.in_if = Some(g.below(1 << 30) as u32);
-        rec.out_if = Some(g.below(1 << 30) as u32);
-        rec.src_as = Some(g.u64() as u32);
-        rec.dst_as = Some(g.u64() as u32);
-        rec.next_hop = rec.src_addr;
-        rec.src_mask = Some(24);
-        rec.dst_mask = Some(16);
-        rec.post_nat_src_addr = rec.dst_addr;
-        rec.post_nat_dst_port = Some(8080);
+        rec.set_octets(Some(64 + g.below(1500)));
+        rec.set_sampling_interval(Some(1 + g.below(10_000) as u32));
+        rec.set_in_if(Some(g.below(1 << 30) as u32));
+        rec.set_out_if(Some(g.below(1 << 30) as u32));
+        rec.set_src_as(Some(g.u64() as u32));
+        rec.set_dst_as(Some(g.u64() as u32));
+        rec.set_next_hop(rec.src_addr());
+        rec.set_src_mask(Some(24));
+        rec.set_dst_mask(Some(16));
+        rec.set_post_nat_src_addr(rec.dst_addr());
+        rec.set_post_nat_dst_port(Some(8080));
         rec.push_extra(convert::SAMPLE_POOL_FIELD, flowwire_record::Value::Unsigned32(77));
         rec.push_extra(convert::DROPS_FIELD, flowwire_record::Value::Unsigned64(3));
 
@@ -152,31 +152,31 @@ proptest! {
         let decoded = convert::decode(&out[0]).unwrap();
         prop_assert!(decoded.errors.is_empty(), "{:?}", decoded.errors);
         let got = &decoded.flows[0];
-        prop_assert_eq!(got.agent, Some("192.0.2.9".parse().unwrap()));
-        prop_assert_eq!(got.domain, Some(4));
-        prop_assert_eq!(got.sequence, Some(7));
+        prop_assert_eq!(got.agent(), Some("192.0.2.9".parse().unwrap()));
+        prop_assert_eq!(got.domain(), Some(4));
+        prop_assert_eq!(got.sequence(), Some(7));
         for (a, b) in [
-            (got.src_addr, rec.src_addr), (got.dst_addr, rec.dst_addr),
-            (got.next_hop, rec.next_hop),
+            (got.src_addr(), rec.src_addr()), (got.dst_addr(), rec.dst_addr()),
+            (got.next_hop(), rec.next_hop()),
         ] {
             prop_assert_eq!(a, b);
         }
-        prop_assert_eq!(got.protocol, rec.protocol);
-        prop_assert_eq!(got.tos, rec.tos);
-        prop_assert_eq!((got.src_port, got.dst_port), (rec.src_port, rec.dst_port));
-        prop_assert_eq!(got.tcp_flags, rec.tcp_flags);
-        prop_assert_eq!((got.icmp_type, got.icmp_code), (rec.icmp_type, rec.icmp_code));
-        prop_assert_eq!((got.src_mac, got.dst_mac, got.vlan), (rec.src_mac, rec.dst_mac, rec.vlan));
-        prop_assert_eq!(got.octets, rec.octets);
-        prop_assert_eq!(got.sampling_interval, rec.sampling_interval);
-        prop_assert_eq!((got.in_if, got.out_if), (rec.in_if, rec.out_if));
-        prop_assert_eq!((got.src_as, got.dst_as), (rec.src_as, rec.dst_as));
-        prop_assert_eq!((got.src_mask, got.dst_mask), (rec.src_mask, rec.dst_mask));
-        prop_assert_eq!((got.post_nat_src_addr, got.post_nat_dst_addr), (rec.post_nat_src_addr, None));
-        prop_assert_eq!((got.post_nat_src_port, got.post_nat_dst_port), (Some(0), Some(8080)));
+        prop_assert_eq!(got.protocol(), rec.protocol());
+        prop_assert_eq!(got.tos(), rec.tos());
+        prop_assert_eq!((got.src_port(), got.dst_port()), (rec.src_port(), rec.dst_port()));
+        prop_assert_eq!(got.tcp_flags(), rec.tcp_flags());
+        prop_assert_eq!((got.icmp_type(), got.icmp_code()), (rec.icmp_type(), rec.icmp_code()));
+        prop_assert_eq!((got.src_mac(), got.dst_mac(), got.vlan()), (rec.src_mac(), rec.dst_mac(), rec.vlan()));
+        prop_assert_eq!(got.octets(), rec.octets());
+        prop_assert_eq!(got.sampling_interval(), rec.sampling_interval());
+        prop_assert_eq!((got.in_if(), got.out_if()), (rec.in_if(), rec.out_if()));
+        prop_assert_eq!((got.src_as(), got.dst_as()), (rec.src_as(), rec.dst_as()));
+        prop_assert_eq!((got.src_mask(), got.dst_mask()), (rec.src_mask(), rec.dst_mask()));
+        prop_assert_eq!((got.post_nat_src_addr(), got.post_nat_dst_addr()), (rec.post_nat_src_addr(), None));
+        prop_assert_eq!((got.post_nat_src_port(), got.post_nat_dst_port()), (Some(0), Some(8080)));
         prop_assert_eq!(&got.extra, &rec.extra);
         if v6 {
-            prop_assert_eq!(got.flow_label, rec.flow_label);
+            prop_assert_eq!(got.flow_label(), rec.flow_label());
         }
     }
 }
@@ -283,8 +283,8 @@ fn bad_record_is_skipped_by_declared_length() {
             ..
         }
     ));
-    assert_eq!(out.flows[0].src_addr, Some("10.0.0.1".parse().unwrap()));
-    assert_eq!(out.flows[0].dst_port, Some(2));
+    assert_eq!(out.flows[0].src_addr(), Some("10.0.0.1".parse().unwrap()));
+    assert_eq!(out.flows[0].dst_port(), Some(2));
     let (repr, errors) = DatagramRepr::parse_with_errors(&bytes).unwrap();
     assert_eq!(errors.len(), 1);
     assert_eq!(repr, d);
@@ -537,13 +537,14 @@ fn counters_serialize_with_every_field() {
 
 #[test]
 fn flow_record_into_reuses_the_record() {
-    let rec = FlowRecord {
-        src_addr: Some("192.0.2.1".parse().unwrap()),
-        dst_addr: Some("192.0.2.2".parse().unwrap()),
-        protocol: Some(17),
-        src_port: Some(53),
-        dst_port: Some(5353),
-        ..FlowRecord::new(ProtocolKind::Sflow5)
+    let rec = {
+        let mut built = FlowRecord::new(ProtocolKind::Sflow5);
+        built.set_src_addr(Some("192.0.2.1".parse().unwrap()));
+        built.set_dst_addr(Some("192.0.2.2".parse().unwrap()));
+        built.set_protocol(Some(17));
+        built.set_src_port(Some(53));
+        built.set_dst_port(Some(5353));
+        built
     };
     let s = encode::flow_sample(&rec, 1, SourceId::default(), 128).unwrap();
     let d = DatagramRepr {
@@ -554,7 +555,7 @@ fn flow_record_into_reuses_the_record() {
     let v = Datagram::new_checked(&bytes[..]).unwrap();
     let dg = DatagramInfo::of(&v);
     let mut out = FlowRecord::new(ProtocolKind::Sflow5);
-    out.vlan = Some(99);
+    out.set_vlan(Some(99));
     for s in v.samples() {
         let Ok(SampleView::Flow(f)) = s.unwrap().view() else {
             panic!()
@@ -562,8 +563,8 @@ fn flow_record_into_reuses_the_record() {
         let h = flow_record_into(&dg, &f, &mut out, &mut Vec::new()).unwrap();
         assert_eq!(h.outer.dst_port, Some(5353));
     }
-    assert_eq!(out.vlan, None, "cleared");
-    assert_eq!(out.dst_port, Some(5353));
+    assert_eq!(out.vlan(), None, "cleared");
+    assert_eq!(out.dst_port(), Some(5353));
     assert_eq!(out.scaled_packets(), Some(1));
 }
 
@@ -688,13 +689,14 @@ fn static_record_fixtures() {
 /// A record count larger than the records present: those present decode, then one error.
 #[test]
 fn overstated_record_count() {
-    let rec = FlowRecord {
-        src_addr: Some("192.0.2.1".parse().unwrap()),
-        dst_addr: Some("192.0.2.2".parse().unwrap()),
-        protocol: Some(17),
-        src_port: Some(1),
-        dst_port: Some(2),
-        ..FlowRecord::new(ProtocolKind::Sflow5)
+    let rec = {
+        let mut built = FlowRecord::new(ProtocolKind::Sflow5);
+        built.set_src_addr(Some("192.0.2.1".parse().unwrap()));
+        built.set_dst_addr(Some("192.0.2.2".parse().unwrap()));
+        built.set_protocol(Some(17));
+        built.set_src_port(Some(1));
+        built.set_dst_port(Some(2));
+        built
     };
     let s = encode::flow_sample(&rec, 1, SourceId::default(), 128).unwrap();
     let d = DatagramRepr {
@@ -707,7 +709,7 @@ fn overstated_record_count() {
     assert_eq!(b[at..at + 4], [0, 0, 0, 1]);
     b[at..at + 4].copy_from_slice(&1000u32.to_be_bytes());
     let out = convert::decode(&b).unwrap();
-    assert_eq!(out.flows[0].dst_port, Some(2));
+    assert_eq!(out.flows[0].dst_port(), Some(2));
     assert!(
         matches!(out.errors[..], [Error::Truncated { .. }]),
         "{:?}",
@@ -736,24 +738,29 @@ fn reference_flow_record_into(
     errors: &mut Vec<Error>,
 ) -> Option<crate::header::HeaderInfo> {
     use crate::wire::Interface;
-    use flowwire_record::Value;
-    fn set<T>(slot: &mut Option<T>, v: Option<T>) {
-        if slot.is_none() {
-            *slot = v;
+    use flowwire_record::{TypedField, Value};
+    fn set<T>(
+        out: &mut FlowRecord,
+        setter: fn(&mut FlowRecord, Option<T>),
+        field: TypedField,
+        v: Option<T>,
+    ) {
+        if !out.has(field) && v.is_some() {
+            setter(out, v);
         }
     }
     let port = |v: u32| u16::try_from(v).ok();
     out.clear();
-    out.kind = Some(ProtocolKind::Sflow5);
-    out.agent = dg.agent;
-    out.domain = Some(dg.sub_agent_id);
-    out.sequence = Some(f.sequence);
-    out.sampling_interval = Some(f.sampling_rate);
-    out.packets = Some(1);
-    out.in_if = f.input.index();
-    out.out_if = f.output.index();
+    out.set_kind(Some(ProtocolKind::Sflow5));
+    out.set_agent(dg.agent);
+    out.set_domain(Some(dg.sub_agent_id));
+    out.set_sequence(Some(f.sequence));
+    out.set_sampling_interval(Some(f.sampling_rate));
+    out.set_packets(Some(1));
+    out.set_in_if(f.input.index());
+    out.set_out_if(f.output.index());
     if f.input.format == Interface::DISCARDED || f.output.format == Interface::DISCARDED {
-        out.forwarding_status = Some(convert::FORWARDING_DROPPED);
+        out.set_forwarding_status(Some(convert::FORWARDING_DROPPED));
     }
     out.push_extra(convert::SAMPLE_POOL_FIELD, Value::Unsigned32(f.sample_pool));
     out.push_extra(convert::DROPS_FIELD, Value::Unsigned64(u64::from(f.drops)));
@@ -779,52 +786,185 @@ fn reference_flow_record_into(
                     Ok((protocol, frame_length, bytes))
                 })
                 .map(|(protocol, frame_length, bytes)| {
-                    out.octets = Some(u64::from(frame_length));
+                    out.set_octets(Some(u64::from(frame_length)));
                     let h = crate::header::decode_reference(protocol, bytes);
                     convert::apply_header(out, &h.outer);
                     info = Some(h);
                 }),
             2 | 3 | 4 | 1001 | 1002 | 1007 | 1020 => rec.flow().map(|d| match d {
                 FlowData::SampledEthernet(e) => {
-                    set(&mut out.src_mac, Some(e.src_mac));
-                    set(&mut out.dst_mac, Some(e.dst_mac));
-                    set(&mut out.octets, Some(u64::from(e.length)));
+                    set(
+                        out,
+                        FlowRecord::set_src_mac,
+                        TypedField::SrcMac,
+                        Some(e.src_mac),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_dst_mac,
+                        TypedField::DstMac,
+                        Some(e.dst_mac),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_octets,
+                        TypedField::Octets,
+                        Some(u64::from(e.length)),
+                    );
                 }
                 FlowData::SampledIpv4(v) => {
-                    set(&mut out.src_addr, Some(v.src_ip.into()));
-                    set(&mut out.dst_addr, Some(v.dst_ip.into()));
-                    set(&mut out.protocol, u8::try_from(v.protocol).ok());
-                    set(&mut out.src_port, port(v.src_port));
-                    set(&mut out.dst_port, port(v.dst_port));
-                    set(&mut out.tcp_flags, port(v.tcp_flags));
-                    set(&mut out.tos, u8::try_from(v.tos).ok());
-                    set(&mut out.octets, Some(u64::from(v.length)));
+                    set(
+                        out,
+                        FlowRecord::set_src_addr,
+                        TypedField::SrcAddr,
+                        Some(v.src_ip.into()),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_dst_addr,
+                        TypedField::DstAddr,
+                        Some(v.dst_ip.into()),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_protocol,
+                        TypedField::Protocol,
+                        u8::try_from(v.protocol).ok(),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_src_port,
+                        TypedField::SrcPort,
+                        port(v.src_port),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_dst_port,
+                        TypedField::DstPort,
+                        port(v.dst_port),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_tcp_flags,
+                        TypedField::TcpFlags,
+                        port(v.tcp_flags),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_tos,
+                        TypedField::Tos,
+                        u8::try_from(v.tos).ok(),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_octets,
+                        TypedField::Octets,
+                        Some(u64::from(v.length)),
+                    );
                 }
                 FlowData::SampledIpv6(v) => {
-                    set(&mut out.src_addr, Some(v.src_ip.into()));
-                    set(&mut out.dst_addr, Some(v.dst_ip.into()));
-                    set(&mut out.protocol, u8::try_from(v.protocol).ok());
-                    set(&mut out.src_port, port(v.src_port));
-                    set(&mut out.dst_port, port(v.dst_port));
-                    set(&mut out.tcp_flags, port(v.tcp_flags));
-                    set(&mut out.tos, u8::try_from(v.priority).ok());
-                    set(&mut out.octets, Some(u64::from(v.length)));
+                    set(
+                        out,
+                        FlowRecord::set_src_addr,
+                        TypedField::SrcAddr,
+                        Some(v.src_ip.into()),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_dst_addr,
+                        TypedField::DstAddr,
+                        Some(v.dst_ip.into()),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_protocol,
+                        TypedField::Protocol,
+                        u8::try_from(v.protocol).ok(),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_src_port,
+                        TypedField::SrcPort,
+                        port(v.src_port),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_dst_port,
+                        TypedField::DstPort,
+                        port(v.dst_port),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_tcp_flags,
+                        TypedField::TcpFlags,
+                        port(v.tcp_flags),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_tos,
+                        TypedField::Tos,
+                        u8::try_from(v.priority).ok(),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_octets,
+                        TypedField::Octets,
+                        Some(u64::from(v.length)),
+                    );
                 }
-                FlowData::ExtendedSwitch(s) if s.src_vlan != 0 => {
-                    set(&mut out.vlan, port(s.src_vlan))
-                }
+                FlowData::ExtendedSwitch(s) if s.src_vlan != 0 => set(
+                    out,
+                    FlowRecord::set_vlan,
+                    TypedField::Vlan,
+                    port(s.src_vlan),
+                ),
                 FlowData::ExtendedRouter(r) => {
-                    set(&mut out.next_hop, r.next_hop.ip());
-                    set(&mut out.src_mask, u8::try_from(r.src_mask_len).ok());
-                    set(&mut out.dst_mask, u8::try_from(r.dst_mask_len).ok());
+                    set(
+                        out,
+                        FlowRecord::set_next_hop,
+                        TypedField::NextHop,
+                        r.next_hop.ip(),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_src_mask,
+                        TypedField::SrcMask,
+                        u8::try_from(r.src_mask_len).ok(),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_dst_mask,
+                        TypedField::DstMask,
+                        u8::try_from(r.dst_mask_len).ok(),
+                    );
                 }
                 FlowData::ExtendedNat(n) => {
-                    set(&mut out.post_nat_src_addr, n.src.ip());
-                    set(&mut out.post_nat_dst_addr, n.dst.ip());
+                    set(
+                        out,
+                        FlowRecord::set_post_nat_src_addr,
+                        TypedField::PostNatSrcAddr,
+                        n.src.ip(),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_post_nat_dst_addr,
+                        TypedField::PostNatDstAddr,
+                        n.dst.ip(),
+                    );
                 }
                 FlowData::ExtendedNatPort(n) => {
-                    set(&mut out.post_nat_src_port, port(n.src_port));
-                    set(&mut out.post_nat_dst_port, port(n.dst_port));
+                    set(
+                        out,
+                        FlowRecord::set_post_nat_src_port,
+                        TypedField::PostNatSrcPort,
+                        port(n.src_port),
+                    );
+                    set(
+                        out,
+                        FlowRecord::set_post_nat_dst_port,
+                        TypedField::PostNatDstPort,
+                        port(n.dst_port),
+                    );
                 }
                 _ => {}
             }),
@@ -928,7 +1068,7 @@ proptest! {
         for s in v.samples() {
             let Ok(SampleView::Flow(f)) = s.and_then(|s| s.view()) else { continue };
             let (mut a, mut b) = (FlowRecord::default(), FlowRecord::default());
-            a.vlan = Some(1);
+            a.set_vlan(Some(1));
             a.extra.push(flowwire_record::ExtraField::new(
                 flowwire_record::FieldId::iana(1),
                 flowwire_record::OwnedValue::Unsigned64(1),
@@ -997,12 +1137,13 @@ fn every_protocol_number_builds_a_header() {
                 } else {
                     ("192.0.2.1", "192.0.2.2")
                 };
-                let rec = FlowRecord {
-                    src_addr: Some(s.parse().unwrap()),
-                    dst_addr: Some(d.parse().unwrap()),
-                    protocol: proto,
-                    src_mac: mac,
-                    ..FlowRecord::new(ProtocolKind::Sflow5)
+                let rec = {
+                    let mut built = FlowRecord::new(ProtocolKind::Sflow5);
+                    built.set_src_addr(Some(s.parse().unwrap()));
+                    built.set_dst_addr(Some(d.parse().unwrap()));
+                    built.set_protocol(proto);
+                    built.set_src_mac(mac);
+                    built
                 };
                 let h = encode::sampled_header(&rec, 128)
                     .unwrap_or_else(|e| panic!("{proto:?} v6={v6}: {e}"));
@@ -1018,8 +1159,8 @@ fn every_protocol_number_builds_a_header() {
                 assert_eq!(h.protocol, expected);
                 assert_eq!(h.frame_length as usize, h.header.0.len());
                 let info = crate::header::decode(h.protocol, &h.header.0);
-                assert_eq!(info.outer.src_addr, rec.src_addr, "{proto:?} v6={v6}");
-                assert_eq!(info.outer.dst_addr, rec.dst_addr, "{proto:?} v6={v6}");
+                assert_eq!(info.outer.src_addr, rec.src_addr(), "{proto:?} v6={v6}");
+                assert_eq!(info.outer.dst_addr, rec.dst_addr(), "{proto:?} v6={v6}");
                 assert_eq!(info.outer.src_mac, mac);
                 assert_eq!(
                     info.outer.protocol,

@@ -85,7 +85,7 @@ struct Count {
 impl Sink for Count {
     fn flow(&mut self, flow: &FlowRecord) {
         self.flows += 1;
-        self.last_src = flow.src_addr;
+        self.last_src = flow.src_addr();
     }
     fn counters(&mut self, c: &CounterSample<'_>) {
         assert!(c.detail::<Counters>().is_some());
@@ -210,5 +210,5 @@ fn steady_state_flow_sample_decode_allocates_nothing() {
     );
     assert!(samples >= 100);
     assert_eq!(stats.allocations, 0, "{stats:?}");
-    assert!(rec.src_addr.is_some());
+    assert!(rec.src_addr().is_some());
 }

@@ -149,7 +149,7 @@ fn vxlan_inner_header_from_a_real_capture() {
     assert_eq!(inner.dst_addr, Some("2001:db8:4::3".parse().unwrap()));
     assert_eq!(inner.protocol, Some(58));
     assert_eq!(
-        rec.dst_port,
+        rec.dst_port(),
         Some(4789),
         "FlowRecord keeps the outer header"
     );

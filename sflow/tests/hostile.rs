@@ -40,9 +40,10 @@ fn decode(bytes: &[u8]) -> Result<Out, Error> {
     let flows: Vec<FlowRecord> = alone
         .flows
         .into_iter()
-        .map(|f| FlowRecord {
-            exporter: Some(exporter),
-            ..f
+        .map(|f| {
+            let mut built = f;
+            built.set_exporter(Some(exporter));
+            built
         })
         .collect();
     assert_eq!(flows, out.flows);
@@ -104,7 +105,7 @@ fn sample_count_of_u32_max_allocates_nothing_and_decodes_what_is_there() {
     d.extend_from_slice(&flow_sample(1, &[switch(10)]));
     let out = decode(&d).unwrap();
     assert_eq!(out.flows.len(), 1);
-    assert_eq!(out.flows[0].vlan, Some(10));
+    assert_eq!(out.flows[0].vlan(), Some(10));
     assert!(
         matches!(out.errors.as_slice(), [Error::Truncated { offset, .. }] if *offset == d.len()),
         "{:?}",
@@ -123,7 +124,7 @@ fn record_length_past_the_sample() {
     d.extend_from_slice(&flow_sample(2, &[switch(20)]));
     let out = decode(&d).unwrap();
     assert_eq!(out.flows.len(), 2, "both samples still decode");
-    assert_eq!(out.flows[1].vlan, Some(20), "the next sample is intact");
+    assert_eq!(out.flows[1].vlan(), Some(20), "the next sample is intact");
     assert!(
         matches!(out.errors.as_slice(), [Error::BadLength { length: 400, what, .. }] if what.contains("record")),
         "{:?}",
@@ -141,7 +142,7 @@ fn record_content_longer_than_declared_is_skipped_by_its_length() {
     d.extend_from_slice(&flow_sample(1, &[short_switch, switch(30)]));
     let out = decode(&d).unwrap();
     assert_eq!(out.flows.len(), 1);
-    assert_eq!(out.flows[0].vlan, Some(30), "the record after it decodes");
+    assert_eq!(out.flows[0].vlan(), Some(30), "the record after it decodes");
     assert!(
         matches!(
             out.errors.as_slice(),

@@ -159,23 +159,23 @@ fn every_kind_of_sample_reaches_the_sink() {
     );
 
     let flow = &sink.flows[0];
-    assert_eq!(flow.kind, Some(ProtocolKind::Sflow5));
-    assert_eq!(flow.exporter, Some(exporter()));
-    assert_eq!(flow.agent, Some("192.0.2.9".parse().unwrap()));
-    assert_eq!((flow.domain, flow.sequence), (Some(4), Some(10)));
-    assert_eq!((flow.in_if, flow.out_if), (Some(3), Some(4)));
+    assert_eq!(flow.kind(), Some(ProtocolKind::Sflow5));
+    assert_eq!(flow.exporter(), Some(exporter()));
+    assert_eq!(flow.agent(), Some("192.0.2.9".parse().unwrap()));
+    assert_eq!((flow.domain(), flow.sequence()), (Some(4), Some(10)));
+    assert_eq!((flow.in_if(), flow.out_if()), (Some(3), Some(4)));
     assert_eq!(
-        (flow.sampling_interval, flow.packets, flow.dst_port),
+        (flow.sampling_interval(), flow.packets(), flow.dst_port()),
         (Some(512), Some(1), Some(443))
     );
-    assert_eq!(flow.forwarding_status, None);
+    assert_eq!(flow.forwarding_status(), None);
 
     let dropped = &sink.flows[1];
-    assert_eq!(dropped.exporter, Some(exporter()));
-    assert_eq!(dropped.sequence, Some(20));
-    assert_eq!(dropped.forwarding_status, Some(FORWARDING_DROPPED));
-    assert_eq!((dropped.in_if, dropped.out_if), (Some(3), None));
-    assert_eq!(dropped.dst_port, Some(80));
+    assert_eq!(dropped.exporter(), Some(exporter()));
+    assert_eq!(dropped.sequence(), Some(20));
+    assert_eq!(dropped.forwarding_status(), Some(FORWARDING_DROPPED));
+    assert_eq!((dropped.in_if(), dropped.out_if()), (Some(3), None));
+    assert_eq!(dropped.dst_port(), Some(80));
 
     let (c, detail) = &sink.counters[0];
     assert_eq!(c.protocol, ProtocolKind::Sflow5);
@@ -191,7 +191,7 @@ fn every_kind_of_sample_reaches_the_sink() {
     let d = flowwire_sflow::decode(&bytes).unwrap();
     let mut flows = d.flows;
     for f in &mut flows {
-        f.exporter = Some(exporter());
+        f.set_exporter(Some(exporter()));
     }
     assert_eq!(flows, sink.flows);
     assert_eq!(d.counters, vec![detail.clone()]);
@@ -258,7 +258,11 @@ fn a_bad_record_is_reported_at_its_absolute_offset_and_the_rest_decodes() {
         ),
         "{e:?}"
     );
-    assert_eq!(sink.flows[0].dst_port, Some(443), "the next record decodes");
+    assert_eq!(
+        sink.flows[0].dst_port(),
+        Some(443),
+        "the next record decodes"
+    );
     // Switch records after it still count: the VLAN of a second, good one.
     let mut d = mixed(1, 1);
     if let Sample::Flow(f) = &mut d.samples[0] {
@@ -271,7 +275,7 @@ fn a_bad_record_is_reported_at_its_absolute_offset_and_the_rest_decodes() {
     }
     let mut sink = Keep::default();
     Session::default().decode(exporter(), now(), &d.to_bytes().unwrap(), &mut sink);
-    assert_eq!(sink.flows[0].vlan, Some(30));
+    assert_eq!(sink.flows[0].vlan(), Some(30));
 }
 
 #[test]

@@ -358,22 +358,22 @@ fn ours(payload: &[u8]) -> Option<Vec<Cmp>> {
         };
         let flow = flows.next().expect("one record per flow sample");
         let h = flow_record_into(&dg, &f, &mut rec, &mut Vec::new());
-        assert_eq!(flow.exporter, Some("192.0.2.1:6343".parse().unwrap()));
-        rec.exporter = flow.exporter;
+        assert_eq!(flow.exporter(), Some("192.0.2.1:6343".parse().unwrap()));
+        rec.set_exporter(flow.exporter());
         assert_eq!(&rec, flow, "the session gives what flow_record_into gives");
         let v6_first_fragment = h.is_some_and(|h| {
             h.outer.fragmented && h.outer.flow_label.is_some() && h.outer.src_port.is_some()
         });
         out.push(Cmp {
-            agent: flow.agent.map(|a| a.to_string()),
-            sequence: flow.sequence.map(u64::from),
-            rate: flow.sampling_interval.map(u64::from),
+            agent: flow.agent().map(|a| a.to_string()),
+            sequence: flow.sequence().map(u64::from),
+            rate: flow.sampling_interval().map(u64::from),
             input: Some((u64::from(f.input.format), u64::from(f.input.value))),
             output: Some((u64::from(f.output.format), u64::from(f.output.value))),
-            src: flow.src_addr.map(|a| a.to_string()),
-            dst: flow.dst_addr.map(|a| a.to_string()),
-            sport: flow.src_port.map(u64::from),
-            dport: flow.dst_port.map(u64::from),
+            src: flow.src_addr().map(|a| a.to_string()),
+            dst: flow.dst_addr().map(|a| a.to_string()),
+            sport: flow.src_port().map(u64::from),
+            dport: flow.dst_port().map(u64::from),
             v6_first_fragment,
             gateway: f
                 .records
@@ -381,9 +381,9 @@ fn ours(payload: &[u8]) -> Option<Vec<Cmp>> {
                 .any(|r| r.format == 1003)
                 .then(|| {
                     (
-                        flow.bgp_next_hop.map(|a| a.to_string()),
-                        flow.src_as.map(u64::from),
-                        flow.dst_as.map(u64::from),
+                        flow.bgp_next_hop().map(|a| a.to_string()),
+                        flow.src_as().map(u64::from),
+                        flow.dst_as().map(u64::from),
                     )
                 }),
             router: f
@@ -392,9 +392,9 @@ fn ours(payload: &[u8]) -> Option<Vec<Cmp>> {
                 .any(|r| r.format == 1002)
                 .then(|| {
                     (
-                        flow.next_hop.map(|a| a.to_string()),
-                        flow.src_mask.map(u64::from),
-                        flow.dst_mask.map(u64::from),
+                        flow.next_hop().map(|a| a.to_string()),
+                        flow.src_mask().map(u64::from),
+                        flow.dst_mask().map(u64::from),
                     )
                 }),
         });

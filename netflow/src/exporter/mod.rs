@@ -16,12 +16,10 @@
 //! use flowwire_netflow::record::{Exporter, FlowRecord, Timestamp};
 //!
 //! let mut exporter = V9Exporter::new(V9ExporterConfig::default());
-//! let flow = FlowRecord {
-//!     src_addr: Some("10.0.0.1".parse()?),
-//!     dst_addr: Some("10.0.0.2".parse()?),
-//!     octets: Some(1500),
-//!     ..FlowRecord::default()
-//! };
+//! let flow = FlowRecord::default()
+//!     .with_src_addr("10.0.0.1".parse()?)
+//!     .with_dst_addr("10.0.0.2".parse()?)
+//!     .with_octets(1500);
 //! let now = Timestamp::from_unix_secs(1_700_000_000);
 //! let mut packets: Vec<Vec<u8>> = Vec::new();
 //! exporter.push(&flow, now, &mut |p| packets.push(p.to_vec()))?;
@@ -66,14 +64,15 @@ pub(crate) fn out_of_window(t: Option<Timestamp>, now: Timestamp) -> bool {
 /// The flow without what the message around it says (kind, exporter, agent, domain,
 /// sequence, export time): the part an exporter carries.
 pub(crate) fn content(flow: &FlowRecord) -> FlowRecord {
-    FlowRecord {
-        kind: None,
-        exporter: None,
-        agent: None,
-        domain: None,
-        sequence: None,
-        export_time: None,
-        ..flow.clone()
+    {
+        let mut built = flow.clone();
+        built.set_kind(None);
+        built.set_exporter(None);
+        built.set_agent(None);
+        built.set_domain(None);
+        built.set_sequence(None);
+        built.set_export_time(None);
+        built
     }
 }
 

@@ -143,25 +143,28 @@ impl V5Exporter {
         let sat32 = |v: Option<u64>| u32::try_from(v.unwrap_or(0)).unwrap_or(u32::MAX);
         let as16 = |a: Option<u32>| u16::try_from(a.unwrap_or(0)).unwrap_or(AS_TRANS);
         let cut = |v: Option<u64>| u64::from(v.is_some_and(|v| v > u64::from(u32::MAX)));
-        drop(cut(r.packets) + cut(r.octets), "a counter above 2^32 - 1");
         drop(
-            u64::from(r.tcp_flags.is_some_and(|f| f > 0xff)),
+            cut(r.packets()) + cut(r.octets()),
+            "a counter above 2^32 - 1",
+        );
+        drop(
+            u64::from(r.tcp_flags().is_some_and(|f| f > 0xff)),
             "TCP flags above 8 bits",
         );
         drop(
-            [r.src_as, r.dst_as]
+            [r.src_as(), r.dst_as()]
                 .iter()
                 .filter(|a| a.is_some_and(|a| a > u32::from(u16::MAX)))
                 .count() as u64,
             "an AS number above 65535",
         );
-        let interval = r.sampling_interval.unwrap_or(0);
+        let interval = r.sampling_interval().unwrap_or(0);
         let sampling = match u16::try_from(interval) {
             Ok(i) if i <= 0x3fff => (
                 if i == 0 {
                     0
                 } else {
-                    r.sampling_algorithm.filter(|&m| m <= 3).unwrap_or(0)
+                    r.sampling_algorithm().filter(|&m| m <= 3).unwrap_or(0)
                 },
                 i,
             ),
@@ -172,28 +175,28 @@ impl V5Exporter {
         };
         drop(
             u64::from(
-                r.sampling_algorithm.is_some()
-                    && (sampling.1 == 0 || r.sampling_algorithm != Some(sampling.0)),
+                r.sampling_algorithm().is_some()
+                    && (sampling.1 == 0 || r.sampling_algorithm() != Some(sampling.0)),
             ),
             "a sampling algorithm v5 cannot carry",
         );
         let uncarried = [
-            r.bgp_next_hop.is_some(),
-            r.vlan.is_some(),
-            r.inner_vlan.is_some(),
-            r.src_mac.is_some(),
-            r.dst_mac.is_some(),
-            r.icmp_type.is_some(),
-            r.icmp_code.is_some(),
-            r.flow_label.is_some(),
-            r.direction.is_some(),
-            r.end_reason.is_some(),
-            r.forwarding_status.is_some(),
-            r.mpls_label.is_some(),
-            r.post_nat_src_addr.is_some(),
-            r.post_nat_dst_addr.is_some(),
-            r.post_nat_src_port.is_some(),
-            r.post_nat_dst_port.is_some(),
+            r.bgp_next_hop().is_some(),
+            r.vlan().is_some(),
+            r.inner_vlan().is_some(),
+            r.src_mac().is_some(),
+            r.dst_mac().is_some(),
+            r.icmp_type().is_some(),
+            r.icmp_code().is_some(),
+            r.flow_label().is_some(),
+            r.direction().is_some(),
+            r.end_reason().is_some(),
+            r.forwarding_status().is_some(),
+            r.mpls_label().is_some(),
+            r.post_nat_src_addr().is_some(),
+            r.post_nat_dst_addr().is_some(),
+            r.post_nat_src_port().is_some(),
+            r.post_nat_dst_port().is_some(),
         ]
         .iter()
         .filter(|x| **x)
@@ -201,7 +204,7 @@ impl V5Exporter {
             + r.extra.len();
         drop(uncarried as u64, "a field NetFlow v5 has no place for");
         drop(
-            [r.start, r.end]
+            [r.start(), r.end()]
                 .iter()
                 .filter(|t| super::out_of_window(**t, now))
                 .count() as u64,
@@ -209,25 +212,25 @@ impl V5Exporter {
         );
         let time = |t: Option<Timestamp>| self.uptime(super::carried_time(t.unwrap_or(now), now));
         let record = V5RecordRepr {
-            src_addr: v4(r.src_addr, "IPv6 source address in NetFlow v5")?,
-            dst_addr: v4(r.dst_addr, "IPv6 destination address in NetFlow v5")?,
-            next_hop: v4(r.next_hop, "IPv6 next hop in NetFlow v5")?,
-            input: if16(r.in_if)?,
-            output: if16(r.out_if)?,
-            packets: sat32(r.packets),
-            octets: sat32(r.octets),
-            first: time(r.start),
-            last: time(r.end),
-            src_port: r.src_port.unwrap_or(0),
-            dst_port: r.dst_port.unwrap_or(0),
+            src_addr: v4(r.src_addr(), "IPv6 source address in NetFlow v5")?,
+            dst_addr: v4(r.dst_addr(), "IPv6 destination address in NetFlow v5")?,
+            next_hop: v4(r.next_hop(), "IPv6 next hop in NetFlow v5")?,
+            input: if16(r.in_if())?,
+            output: if16(r.out_if())?,
+            packets: sat32(r.packets()),
+            octets: sat32(r.octets()),
+            first: time(r.start()),
+            last: time(r.end()),
+            src_port: r.src_port().unwrap_or(0),
+            dst_port: r.dst_port().unwrap_or(0),
             pad1: 0,
-            tcp_flags: r.tcp_flags.unwrap_or(0) as u8,
-            protocol: r.protocol.unwrap_or(0),
-            tos: r.tos.unwrap_or(0),
-            src_as: as16(r.src_as),
-            dst_as: as16(r.dst_as),
-            src_mask: r.src_mask.unwrap_or(0),
-            dst_mask: r.dst_mask.unwrap_or(0),
+            tcp_flags: r.tcp_flags().unwrap_or(0) as u8,
+            protocol: r.protocol().unwrap_or(0),
+            tos: r.tos().unwrap_or(0),
+            src_as: as16(r.src_as()),
+            dst_as: as16(r.dst_as()),
+            src_mask: r.src_mask().unwrap_or(0),
+            dst_mask: r.dst_mask().unwrap_or(0),
             pad2: 0,
         };
         Ok(Fit {
@@ -332,12 +335,12 @@ impl Exporter for V5Exporter {
     fn restrict(&self, r: &FlowRecord, now: Timestamp) -> FlowRecord {
         let time = |t: Option<Timestamp>| Some(super::carried_time(t.unwrap_or(now), now));
         let v4 = |a: Option<IpAddr>| Some(a.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
-        let (mode, interval) = match r.sampling_interval.map(u16::try_from) {
+        let (mode, interval) = match r.sampling_interval().map(u16::try_from) {
             Some(Ok(i)) if i <= 0x3fff => (
                 if i == 0 {
                     0
                 } else {
-                    r.sampling_algorithm.filter(|&m| m <= 3).unwrap_or(0)
+                    r.sampling_algorithm().filter(|&m| m <= 3).unwrap_or(0)
                 },
                 i,
             ),
@@ -346,28 +349,29 @@ impl Exporter for V5Exporter {
         let sat32 = |v: Option<u64>| Some(v.unwrap_or(0).min(u64::from(u32::MAX)));
         let as16 =
             |a: Option<u32>| Some(u32::from(u16::try_from(a.unwrap_or(0)).unwrap_or(AS_TRANS)));
-        FlowRecord {
-            src_addr: v4(r.src_addr),
-            dst_addr: v4(r.dst_addr),
-            next_hop: v4(r.next_hop),
-            in_if: Some(r.in_if.unwrap_or(0)),
-            out_if: Some(r.out_if.unwrap_or(0)),
-            packets: sat32(r.packets),
-            octets: sat32(r.octets),
-            start: time(r.start),
-            end: time(r.end),
-            src_port: Some(r.src_port.unwrap_or(0)),
-            dst_port: Some(r.dst_port.unwrap_or(0)),
-            tcp_flags: Some(r.tcp_flags.unwrap_or(0) & 0xff),
-            protocol: Some(r.protocol.unwrap_or(0)),
-            tos: Some(r.tos.unwrap_or(0)),
-            src_as: as16(r.src_as),
-            dst_as: as16(r.dst_as),
-            src_mask: Some(r.src_mask.unwrap_or(0)),
-            dst_mask: Some(r.dst_mask.unwrap_or(0)),
-            sampling_interval: (interval != 0).then_some(u32::from(interval)),
-            sampling_algorithm: (interval != 0 && mode != 0).then_some(mode),
-            ..FlowRecord::default()
+        {
+            let mut built = FlowRecord::default();
+            built.set_src_addr(v4(r.src_addr()));
+            built.set_dst_addr(v4(r.dst_addr()));
+            built.set_next_hop(v4(r.next_hop()));
+            built.set_in_if(Some(r.in_if().unwrap_or(0)));
+            built.set_out_if(Some(r.out_if().unwrap_or(0)));
+            built.set_packets(sat32(r.packets()));
+            built.set_octets(sat32(r.octets()));
+            built.set_start(time(r.start()));
+            built.set_end(time(r.end()));
+            built.set_src_port(Some(r.src_port().unwrap_or(0)));
+            built.set_dst_port(Some(r.dst_port().unwrap_or(0)));
+            built.set_tcp_flags(Some(r.tcp_flags().unwrap_or(0) & 0xff));
+            built.set_protocol(Some(r.protocol().unwrap_or(0)));
+            built.set_tos(Some(r.tos().unwrap_or(0)));
+            built.set_src_as(as16(r.src_as()));
+            built.set_dst_as(as16(r.dst_as()));
+            built.set_src_mask(Some(r.src_mask().unwrap_or(0)));
+            built.set_dst_mask(Some(r.dst_mask().unwrap_or(0)));
+            built.set_sampling_interval((interval != 0).then_some(u32::from(interval)));
+            built.set_sampling_algorithm((interval != 0 && mode != 0).then_some(mode));
+            built
         }
     }
 }
@@ -384,22 +388,26 @@ mod tests {
         let now = Timestamp::from_unix_secs(1_700_000_000);
         let mut e = V5Exporter::new(V5ExporterConfig::default());
         let mut out: Vec<Vec<u8>> = Vec::new();
-        let good = FlowRecord {
-            src_addr: Some("192.0.2.1".parse().unwrap()),
-            ..FlowRecord::default()
+        let good = {
+            let mut built = FlowRecord::default();
+            built.set_src_addr(Some("192.0.2.1".parse().unwrap()));
+            built
         };
         let bad = [
-            FlowRecord {
-                in_if: Some(70_000),
-                ..good.clone()
+            {
+                let mut built = good.clone();
+                built.set_in_if(Some(70_000));
+                built
             },
-            FlowRecord {
-                next_hop: Some("2001:db8::1".parse().unwrap()),
-                ..good.clone()
+            {
+                let mut built = good.clone();
+                built.set_next_hop(Some("2001:db8::1".parse().unwrap()));
+                built
             },
-            FlowRecord {
-                dst_addr: Some("2001:db8::1".parse().unwrap()),
-                ..good.clone()
+            {
+                let mut built = good.clone();
+                built.set_dst_addr(Some("2001:db8::1".parse().unwrap()));
+                built
             },
         ];
         for i in 0..30 {
@@ -420,17 +428,19 @@ mod tests {
         let now = Timestamp::from_unix_secs(1_700_000_000).add_nanos(123_456_789);
         let mut e = V5Exporter::new(V5ExporterConfig::default());
         let mut out: Vec<Vec<u8>> = Vec::new();
-        let a = FlowRecord {
-            src_addr: Some("192.0.2.1".parse().unwrap()),
-            sampling_interval: Some(100),
-            sampling_algorithm: Some(1),
-            vlan: Some(7),
-            start: Some(now.add_millis(-5)),
-            ..FlowRecord::default()
+        let a = {
+            let mut built = FlowRecord::default();
+            built.set_src_addr(Some("192.0.2.1".parse().unwrap()));
+            built.set_sampling_interval(Some(100));
+            built.set_sampling_algorithm(Some(1));
+            built.set_vlan(Some(7));
+            built.set_start(Some(now.add_millis(-5)));
+            built
         };
-        let b = FlowRecord {
-            sampling_interval: Some(10),
-            ..a.clone()
+        let b = {
+            let mut built = a.clone();
+            built.set_sampling_interval(Some(10));
+            built
         };
         for r in [&a, &b] {
             e.push(r, now, &mut |d| out.push(d.to_vec())).unwrap();

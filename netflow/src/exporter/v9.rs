@@ -185,12 +185,12 @@ impl V9Exporter {
     /// stack entry (70) it is written as.
     fn uncarried(record: &FlowRecord, now: Timestamp) -> (u64, Option<&'static str>) {
         let enterprise = record.extra.iter().filter(|e| e.field.pen != 0).count() as u64;
-        let far = [record.start, record.end]
+        let far = [record.start(), record.end()]
             .iter()
             .filter(|t| super::out_of_window(**t, now))
             .count() as u64;
         let label = u64::from(
-            record.mpls_label.is_some()
+            record.mpls_label().is_some()
                 && record
                     .extra_field(FieldId::iana(ie::MPLS_TOP_LABEL_STACK_SECTION))
                     .is_none(),
@@ -230,14 +230,15 @@ impl V9Exporter {
         // Times too far from the export time for sysUptime are moved to the window's edge (a
         // copy of the record, on this rare path only).
         let moved;
-        let record = if [record.start, record.end]
+        let record = if [record.start(), record.end()]
             .iter()
             .any(|t| super::out_of_window(*t, now))
         {
-            moved = FlowRecord {
-                start: record.start.map(|t| super::carried_time(t, now)),
-                end: record.end.map(|t| super::carried_time(t, now)),
-                ..record.clone()
+            moved = {
+                let mut built = record.clone();
+                built.set_start(record.start().map(|t| super::carried_time(t, now)));
+                built.set_end(record.end().map(|t| super::carried_time(t, now)));
+                built
             };
             &moved
         } else {
@@ -609,11 +610,12 @@ impl Exporter for V9Exporter {
     }
 
     fn restrict(&self, flow: &FlowRecord, now: Timestamp) -> FlowRecord {
-        let mut carried = FlowRecord {
-            start: flow.start.map(|t| super::carried_time(t, now)),
-            end: flow.end.map(|t| super::carried_time(t, now)),
-            mpls_label: None,
-            ..crate::exporter::content(flow)
+        let mut carried = {
+            let mut built = crate::exporter::content(flow);
+            built.set_start(flow.start().map(|t| super::carried_time(t, now)));
+            built.set_end(flow.end().map(|t| super::carried_time(t, now)));
+            built.set_mpls_label(None);
+            built
         };
         carried.extra.retain(|e| e.field.pen == 0);
         crate::exporter::as_decoded(&carried, &Registry::new())
@@ -633,19 +635,20 @@ mod tests {
     use flowwire_record::testing::varied_record as varied;
 
     fn rec(i: u32) -> FlowRecord {
-        FlowRecord {
-            src_addr: Some(std::net::Ipv4Addr::from(0x0a00_0000 + i).into()),
-            dst_addr: Some("192.0.2.1".parse().unwrap()),
-            src_port: Some(1000 + i as u16),
-            dst_port: Some(443),
-            protocol: Some(6),
-            octets: Some(u64::from(i) * 100),
-            packets: Some(u64::from(i)),
-            start: Some(Timestamp::from_unix_millis(
+        {
+            let mut built = FlowRecord::default();
+            built.set_src_addr(Some(std::net::Ipv4Addr::from(0x0a00_0000 + i).into()));
+            built.set_dst_addr(Some("192.0.2.1".parse().unwrap()));
+            built.set_src_port(Some(1000 + i as u16));
+            built.set_dst_port(Some(443));
+            built.set_protocol(Some(6));
+            built.set_octets(Some(u64::from(i) * 100));
+            built.set_packets(Some(u64::from(i)));
+            built.set_start(Some(Timestamp::from_unix_millis(
                 1_700_000_000_000 + i64::from(i),
-            )),
-            end: Some(Timestamp::from_unix_millis(1_700_000_001_000)),
-            ..FlowRecord::default()
+            )));
+            built.set_end(Some(Timestamp::from_unix_millis(1_700_000_001_000)));
+            built
         }
     }
 
@@ -677,9 +680,9 @@ mod tests {
         }
         assert_eq!(got.len(), 100);
         for (a, b) in input.iter().zip(&got) {
-            assert_eq!(a.src_addr, b.src_addr);
-            assert_eq!((a.octets, a.packets), (b.octets, b.packets));
-            assert_eq!((a.start, a.end), (b.start, b.end));
+            assert_eq!(a.src_addr(), b.src_addr());
+            assert_eq!((a.octets(), a.packets()), (b.octets(), b.packets()));
+            assert_eq!((a.start(), a.end()), (b.start(), b.end()));
         }
         let seq = s.domain_state(ex, 0).unwrap().sequence;
         assert_eq!(seq.lost, 0);
@@ -702,14 +705,16 @@ mod tests {
             });
             let mut out = Vec::new();
             for _ in 0..n {
-                let two_octets = FlowRecord {
-                    dst_port: Some(0),
-                    ..FlowRecord::default()
+                let two_octets = {
+                    let mut built = FlowRecord::default();
+                    built.set_dst_port(Some(0));
+                    built
                 };
                 e.push(&two_octets, now, &mut keep(&mut out)).unwrap();
-                let one_octet = FlowRecord {
-                    protocol: Some(0),
-                    ..FlowRecord::default()
+                let one_octet = {
+                    let mut built = FlowRecord::default();
+                    built.set_protocol(Some(0));
+                    built
                 };
                 e.push(&one_octet, now, &mut keep(&mut out)).unwrap();
             }
@@ -729,16 +734,14 @@ mod tests {
         let mut e = V9Exporter::new(V9ExporterConfig::default());
         let mut out = Vec::new();
         let now = Timestamp::from_unix_secs(10);
-        for r in [
-            FlowRecord::default(),
-            FlowRecord {
-                extra: vec![flowwire_record::ExtraField::new(
-                    FieldId::enterprise(6876, 891),
-                    flowwire_record::OwnedValue::Unsigned32(7),
-                )],
-                ..FlowRecord::default()
-            },
-        ] {
+        for r in [FlowRecord::default(), {
+            let mut built = FlowRecord::default();
+            built.extra = vec![flowwire_record::ExtraField::new(
+                FieldId::enterprise(6876, 891),
+                flowwire_record::OwnedValue::Unsigned32(7),
+            )];
+            built
+        }] {
             assert!(matches!(
                 e.push(&r, now, &mut keep(&mut out)),
                 Err(Error::Unencodable { .. })

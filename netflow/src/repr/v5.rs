@@ -119,25 +119,25 @@ impl V5RecordRepr {
         let as16 = |a: Option<u32>| u16::try_from(a.unwrap_or(0)).unwrap_or(23456);
         let rel = |t: Option<Timestamp>| uptime_of(t, time);
         Ok(V5RecordRepr {
-            src_addr: v4(r.src_addr, "IPv6 source address in NetFlow v5")?,
-            dst_addr: v4(r.dst_addr, "IPv6 destination address in NetFlow v5")?,
-            next_hop: v4(r.next_hop, "IPv6 next hop in NetFlow v5")?,
-            input: if16(r.in_if)?,
-            output: if16(r.out_if)?,
-            packets: sat32(r.packets),
-            octets: sat32(r.octets),
-            first: rel(r.start),
-            last: rel(r.end),
-            src_port: r.src_port.unwrap_or(0),
-            dst_port: r.dst_port.unwrap_or(0),
+            src_addr: v4(r.src_addr(), "IPv6 source address in NetFlow v5")?,
+            dst_addr: v4(r.dst_addr(), "IPv6 destination address in NetFlow v5")?,
+            next_hop: v4(r.next_hop(), "IPv6 next hop in NetFlow v5")?,
+            input: if16(r.in_if())?,
+            output: if16(r.out_if())?,
+            packets: sat32(r.packets()),
+            octets: sat32(r.octets()),
+            first: rel(r.start()),
+            last: rel(r.end()),
+            src_port: r.src_port().unwrap_or(0),
+            dst_port: r.dst_port().unwrap_or(0),
             pad1: 0,
-            tcp_flags: r.tcp_flags.unwrap_or(0) as u8,
-            protocol: r.protocol.unwrap_or(0),
-            tos: r.tos.unwrap_or(0),
-            src_as: as16(r.src_as),
-            dst_as: as16(r.dst_as),
-            src_mask: r.src_mask.unwrap_or(0),
-            dst_mask: r.dst_mask.unwrap_or(0),
+            tcp_flags: r.tcp_flags().unwrap_or(0) as u8,
+            protocol: r.protocol().unwrap_or(0),
+            tos: r.tos().unwrap_or(0),
+            src_as: as16(r.src_as()),
+            dst_as: as16(r.dst_as()),
+            src_mask: r.src_mask().unwrap_or(0),
+            dst_mask: r.dst_mask().unwrap_or(0),
             pad2: 0,
         })
     }
@@ -352,33 +352,33 @@ impl V5Context {
     /// Allocates nothing.
     pub fn flow_record_into<T: AsRef<[u8]>>(&self, r: &V5Record<T>, out: &mut FlowRecord) {
         out.clear();
-        out.kind = Some(ProtocolKind::Netflow5);
-        out.exporter = self.exporter;
-        out.domain = Some(self.domain);
-        out.sequence = Some(self.sequence);
-        out.export_time = self.time.export_time;
-        out.src_addr = Some(r.src_addr().into());
-        out.dst_addr = Some(r.dst_addr().into());
-        out.next_hop = Some(r.next_hop().into());
-        out.in_if = Some(r.input().into());
-        out.out_if = Some(r.output().into());
-        out.packets = Some(r.packets().into());
-        out.octets = Some(r.octets().into());
-        out.start = self.time.from_uptime_ms(r.first());
-        out.end = self.time.from_uptime_ms(r.last());
-        out.src_port = Some(r.src_port());
-        out.dst_port = Some(r.dst_port());
-        out.tcp_flags = Some(r.tcp_flags().into());
-        out.protocol = Some(r.protocol());
-        out.tos = Some(r.tos());
-        out.src_as = Some(r.src_as().into());
-        out.dst_as = Some(r.dst_as().into());
-        out.src_mask = Some(r.src_mask());
-        out.dst_mask = Some(r.dst_mask());
+        out.set_kind(Some(ProtocolKind::Netflow5));
+        out.set_exporter(self.exporter);
+        out.set_domain(Some(self.domain));
+        out.set_sequence(Some(self.sequence));
+        out.set_export_time(self.time.export_time);
+        out.set_src_addr(Some(r.src_addr().into()));
+        out.set_dst_addr(Some(r.dst_addr().into()));
+        out.set_next_hop(Some(r.next_hop().into()));
+        out.set_in_if(Some(r.input().into()));
+        out.set_out_if(Some(r.output().into()));
+        out.set_packets(Some(r.packets().into()));
+        out.set_octets(Some(r.octets().into()));
+        out.set_start(self.time.from_uptime_ms(r.first()));
+        out.set_end(self.time.from_uptime_ms(r.last()));
+        out.set_src_port(Some(r.src_port()));
+        out.set_dst_port(Some(r.dst_port()));
+        out.set_tcp_flags(Some(r.tcp_flags().into()));
+        out.set_protocol(Some(r.protocol()));
+        out.set_tos(Some(r.tos()));
+        out.set_src_as(Some(r.src_as().into()));
+        out.set_dst_as(Some(r.dst_as().into()));
+        out.set_src_mask(Some(r.src_mask()));
+        out.set_dst_mask(Some(r.dst_mask()));
         if self.sampling_interval != 0 {
-            out.sampling_interval = Some(self.sampling_interval.into());
+            out.set_sampling_interval(Some(self.sampling_interval.into()));
             if self.sampling_mode != 0 {
-                out.sampling_algorithm = Some(self.sampling_mode);
+                out.set_sampling_algorithm(Some(self.sampling_mode));
             }
         }
     }
@@ -464,13 +464,13 @@ mod tests {
         assert!(warn.is_none());
         let r = &recs[0];
         let export = Timestamp::from_unix_secs(1_700_000_000);
-        assert_eq!(r.start, Some(export.add_millis(-1_500)));
-        assert_eq!(r.end, Some(export.add_millis(-100)));
-        assert!(r.start < r.end);
-        assert_eq!(r.domain, Some(0x0102));
-        assert_eq!(r.sampling_interval, Some(100));
-        assert_eq!(r.sampling_algorithm, Some(1));
-        assert_eq!((r.packets, r.octets), (Some(3), Some(300)));
+        assert_eq!(r.start(), Some(export.add_millis(-1_500)));
+        assert_eq!(r.end(), Some(export.add_millis(-100)));
+        assert!(r.start() < r.end());
+        assert_eq!(r.domain(), Some(0x0102));
+        assert_eq!(r.sampling_interval(), Some(100));
+        assert_eq!(r.sampling_algorithm(), Some(1));
+        assert_eq!((r.packets(), r.octets()), (Some(3), Some(300)));
         // And back.
         let back = V5RecordRepr::from_flow_record(r, &sample().time_context()).unwrap();
         assert_eq!(back, sample().records[0]);
@@ -478,10 +478,11 @@ mod tests {
 
     #[test]
     fn from_flow_records_chunks_by_30() {
-        let rec = FlowRecord {
-            src_addr: Some("10.0.0.1".parse().unwrap()),
-            octets: Some(1),
-            ..FlowRecord::default()
+        let rec = {
+            let mut built = FlowRecord::default();
+            built.set_src_addr(Some("10.0.0.1".parse().unwrap()));
+            built.set_octets(Some(1));
+            built
         };
         let recs = vec![rec; 65];
         let export = Timestamp::from_unix_secs(1_700_000_000);
@@ -492,14 +493,15 @@ mod tests {
         let (back, warn) = decode_v5(&out[0].to_vec().unwrap(), None).unwrap();
         assert!(warn.is_none());
         assert_eq!(back.len(), 30);
-        assert_eq!(back[0].start, Some(export));
+        assert_eq!(back[0].start(), Some(export));
     }
 
     #[test]
     fn ipv6_is_not_representable() {
-        let r = FlowRecord {
-            src_addr: Some("2001:db8::1".parse().unwrap()),
-            ..FlowRecord::default()
+        let r = {
+            let mut built = FlowRecord::default();
+            built.set_src_addr(Some("2001:db8::1".parse().unwrap()));
+            built
         };
         assert!(V5RecordRepr::from_flow_record(&r, &TimeContext::default()).is_err());
     }
