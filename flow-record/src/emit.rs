@@ -27,8 +27,6 @@
 //! assert_eq!(out, [192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 5, 220]);
 //! ```
 
-use std::net::IpAddr;
-
 use crate::mapping::TimeEncoding;
 use crate::record::{FlowRecord, TypedField};
 use crate::time::Timestamp;
@@ -301,6 +299,95 @@ pub struct EmitPlan {
     times: EmitTimes,
     steps: Vec<EmitStep>,
     len: usize,
+    writes: Writes,
+    /// Presence bits a record of the layout has.
+    need: u64,
+    /// The address slots the plan writes, and which of them hold IPv6 addresses.
+    v6_mask: u8,
+    v6_want: u8,
+    /// [`EmitTimes::SysUptime`]'s boot, in Unix milliseconds.
+    boot_ms: i64,
+}
+
+/// Where a written value goes in the output and where it comes from in the record. A record
+/// of every typed field takes 198 octets, so every offset fits in a `u8`.
+type Place = (u8, u8);
+
+/// The buffer a record is written into before it is copied out: its size lets the compiler
+/// prove every write at a `u8` offset in bounds.
+const WINDOW: usize = 256 + 16;
+
+/// The steps grouped by width: each group is a loop of one load and one store.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Writes {
+    u8s: Vec<Place>,
+    u16s: Vec<Place>,
+    u32s: Vec<Place>,
+    u64s: Vec<Place>,
+    addr4: Vec<Place>,
+    addr6: Vec<Place>,
+    macs: Vec<Place>,
+    times: Vec<Place>,
+}
+
+/// The record storage a slot's value is kept in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Store {
+    U8,
+    U16,
+    U32,
+    U64,
+    Addr,
+    Mac,
+    Time,
+}
+
+/// The array and index of a slot's value in a [`FlowRecord`].
+fn store_of(slot: Slot) -> (Store, usize) {
+    use crate::record::slot as x;
+    match slot {
+        Slot::SrcAddr => (Store::Addr, x::SRC),
+        Slot::DstAddr => (Store::Addr, x::DST),
+        Slot::NextHop => (Store::Addr, x::NEXT_HOP),
+        Slot::BgpNextHop => (Store::Addr, x::BGP_NEXT_HOP),
+        Slot::PostNatSrcAddr => (Store::Addr, x::POST_NAT_SRC),
+        Slot::PostNatDstAddr => (Store::Addr, x::POST_NAT_DST),
+        Slot::SrcPort => (Store::U16, x::SRC_PORT),
+        Slot::DstPort => (Store::U16, x::DST_PORT),
+        Slot::TcpFlags => (Store::U16, x::TCP_FLAGS),
+        Slot::Vlan => (Store::U16, x::VLAN),
+        Slot::InnerVlan => (Store::U16, x::INNER_VLAN),
+        Slot::PostNatSrcPort => (Store::U16, x::POST_NAT_SRC_PORT),
+        Slot::PostNatDstPort => (Store::U16, x::POST_NAT_DST_PORT),
+        Slot::Protocol => (Store::U8, x::PROTOCOL),
+        Slot::Tos => (Store::U8, x::TOS),
+        Slot::SrcMask => (Store::U8, x::SRC_MASK),
+        Slot::DstMask => (Store::U8, x::DST_MASK),
+        Slot::IcmpType => (Store::U8, x::ICMP_TYPE),
+        Slot::IcmpCode => (Store::U8, x::ICMP_CODE),
+        Slot::Direction => (Store::U8, x::DIRECTION),
+        Slot::EndReason => (Store::U8, x::END_REASON),
+        Slot::SamplingAlgorithm => (Store::U8, x::SAMPLING_ALGORITHM),
+        Slot::Octets => (Store::U64, x::OCTETS),
+        Slot::Packets => (Store::U64, x::PACKETS),
+        Slot::Start => (Store::Time, x::START),
+        Slot::End => (Store::Time, x::END),
+        Slot::InIf => (Store::U32, x::IN_IF),
+        Slot::OutIf => (Store::U32, x::OUT_IF),
+        Slot::SrcAs => (Store::U32, x::SRC_AS),
+        Slot::DstAs => (Store::U32, x::DST_AS),
+        Slot::FlowLabel => (Store::U32, x::FLOW_LABEL),
+        Slot::ForwardingStatus => (Store::U32, x::FORWARDING_STATUS),
+        Slot::SamplingInterval => (Store::U32, x::SAMPLING_INTERVAL),
+        Slot::SrcMac => (Store::Mac, x::SRC_MAC),
+        Slot::DstMac => (Store::Mac, x::DST_MAC),
+    }
+}
+
+/// `N` octets of the window at `o`.
+#[inline(always)]
+fn chunk<const N: usize>(out: &mut [u8; WINDOW], o: u8) -> Option<&mut [u8; N]> {
+    out.get_mut(usize::from(o)..)?.first_chunk_mut::<N>()
 }
 
 impl EmitPlan {
@@ -362,12 +449,45 @@ impl EmitPlan {
             };
             steps.push(EmitStep { id, len, slot });
         }
-        let len = steps.iter().map(|s| usize::from(s.len)).sum();
+        let mut writes = Writes::default();
+        let (mut v6_mask, mut v6_want) = (0u8, 0u8);
+        let mut offset = 0usize;
+        for step in &steps {
+            let o = u8::try_from(offset).unwrap_or(u8::MAX);
+            let (store, index) = store_of(step.slot);
+            let place = (o, index as u8);
+            match store {
+                Store::U8 => writes.u8s.push(place),
+                Store::U16 => writes.u16s.push(place),
+                Store::U32 => writes.u32s.push(place),
+                Store::U64 => writes.u64s.push(place),
+                Store::Mac => writes.macs.push(place),
+                Store::Time => writes.times.push(place),
+                Store::Addr => {
+                    v6_mask |= 1 << index;
+                    if step.len == 16 {
+                        v6_want |= 1 << index;
+                        writes.addr6.push(place);
+                    } else {
+                        writes.addr4.push(place);
+                    }
+                }
+            }
+            offset += usize::from(step.len);
+        }
         Some(EmitPlan {
             key,
             times,
             steps,
-            len,
+            len: offset,
+            writes,
+            need: key & WRITTEN,
+            v6_mask,
+            v6_want,
+            boot_ms: match times {
+                EmitTimes::SysUptime { boot } => boot.unix_millis(),
+                EmitTimes::Absolute(_) => 0,
+            },
         })
     }
 
@@ -399,16 +519,10 @@ impl EmitPlan {
     /// Appends `record` (which must have the plan's [`layout_key`]) to `buf`; on error `buf` is
     /// left as it was.
     pub fn append(&self, r: &FlowRecord, buf: &mut Vec<u8>) -> Result<(), EmitError> {
-        let start = buf.len();
-        buf.resize(start + self.len, 0);
-        let written = match buf.get_mut(start..) {
-            Some(out) => self.write(r, out),
-            None => Ok(()),
-        };
-        if written.is_err() {
-            buf.truncate(start);
-        }
-        written
+        let mut window = [0u8; WINDOW];
+        self.write_window(r, &mut window)?;
+        buf.extend_from_slice(window.get(..self.len).unwrap_or_default());
+        Ok(())
     }
 
     /// Writes `record` (which must have the plan's [`layout_key`]) into `out`, which must be
@@ -420,101 +534,106 @@ impl EmitPlan {
                 len: out.len(),
             });
         }
-        let mut rest = out;
-        for step in &self.steps {
-            let (o, tail) = core::mem::take(&mut rest)
-                .split_at_mut_checked(usize::from(step.len))
-                .ok_or(EmitError::BadLength {
-                    expected: self.len,
-                    len: 0,
-                })?;
-            rest = tail;
-            if !self.write_one(step.slot, r, o) {
-                return Err(EmitError::LayoutMismatch { element: step.id });
+        let mut window = [0u8; WINDOW];
+        self.write_window(r, &mut window)?;
+        if let Some(from) = window.get(..self.len) {
+            out.copy_from_slice(from);
+        }
+        Ok(())
+    }
+
+    /// Writes the record at the start of `out`.
+    #[inline]
+    fn write_window(&self, r: &FlowRecord, out: &mut [u8; WINDOW]) -> Result<(), EmitError> {
+        if r.present & self.need != self.need || r.v6 & self.v6_mask != self.v6_want {
+            return Err(EmitError::LayoutMismatch {
+                element: self.first_mismatch(r),
+            });
+        }
+        let w = &self.writes;
+        for &(o, i) in &w.u8s {
+            if let (Some(d), Some(&v)) = (chunk::<1>(out, o), r.u8s.get(usize::from(i))) {
+                *d = [v];
+            }
+        }
+        for &(o, i) in &w.u16s {
+            if let (Some(d), Some(v)) = (chunk(out, o), r.u16s.get(usize::from(i))) {
+                *d = v.to_be_bytes();
+            }
+        }
+        for &(o, i) in &w.u32s {
+            if let (Some(d), Some(v)) = (chunk(out, o), r.u32s.get(usize::from(i))) {
+                *d = v.to_be_bytes();
+            }
+        }
+        for &(o, i) in &w.u64s {
+            if let (Some(d), Some(v)) = (chunk(out, o), r.u64s.get(usize::from(i))) {
+                *d = v.to_be_bytes();
+            }
+        }
+        for &(o, i) in &w.addr4 {
+            if let (Some(d), Some(a)) = (chunk::<4>(out, o), r.addrs.get(usize::from(i)))
+                && let Some(v4) = a.first_chunk::<4>()
+            {
+                *d = *v4;
+            }
+        }
+        for &(o, i) in &w.addr6 {
+            if let (Some(d), Some(a)) = (chunk(out, o), r.addrs.get(usize::from(i))) {
+                *d = *a;
+            }
+        }
+        for &(o, i) in &w.macs {
+            if let (Some(d), Some(m)) = (chunk(out, o), r.macs.get(usize::from(i))) {
+                *d = *m;
+            }
+        }
+        for &(o, i) in &w.times {
+            if let Some(&nanos) = r.times.get(usize::from(i)) {
+                self.write_time(Timestamp::from_unix_nanos(nanos), out, o);
             }
         }
         Ok(())
     }
 
+    /// The element of the first step whose value the record lacks or has in the other
+    /// address family.
+    #[cold]
+    fn first_mismatch(&self, r: &FlowRecord) -> u16 {
+        self.steps
+            .iter()
+            .find(|s| {
+                let (store, index) = store_of(s.slot);
+                r.present & bit(s.slot) == 0
+                    || (store == Store::Addr && r.is_v6(index) != (s.len == 16))
+            })
+            .map_or(0, |s| s.id)
+    }
+
     #[inline]
-    fn write_one(&self, slot: Slot, r: &FlowRecord, o: &mut [u8]) -> bool {
-        fn put<const N: usize>(o: &mut [u8], b: [u8; N]) -> bool {
-            match <&mut [u8; N]>::try_from(o) {
-                Ok(o) => {
-                    *o = b;
-                    true
-                }
-                Err(_) => false,
-            }
-        }
-        fn ip(o: &mut [u8], a: Option<IpAddr>) -> bool {
-            match a {
-                Some(IpAddr::V4(a)) => put(o, a.octets()),
-                Some(IpAddr::V6(a)) => put(o, a.octets()),
-                None => false,
-            }
-        }
-        fn be<const N: usize, T>(o: &mut [u8], x: Option<T>, f: fn(T) -> [u8; N]) -> bool {
-            x.is_some_and(|x| put(o, f(x)))
-        }
-        let time = |o: &mut [u8], t: Option<Timestamp>| -> bool {
-            let Some(t) = t else {
-                return false;
-            };
-            match self.times {
-                EmitTimes::Absolute(TimeEncoding::Seconds) => {
-                    put(o, u32::try_from(t.unix_secs()).unwrap_or(0).to_be_bytes())
-                }
-                EmitTimes::Absolute(TimeEncoding::Milliseconds) => {
-                    put(o, u64::try_from(t.unix_millis()).unwrap_or(0).to_be_bytes())
-                }
-                EmitTimes::Absolute(TimeEncoding::Nanoseconds) => {
-                    put(o, t.to_ntp().unwrap_or_default().to_bits().to_be_bytes())
-                }
-                EmitTimes::SysUptime { boot } => {
-                    let ms = u64::try_from(t.unix_millis()).unwrap_or(0);
-                    let t = Timestamp::from_unix_millis_u64(ms);
-                    let up = t.unix_millis().saturating_sub(boot.unix_millis()) as u32;
-                    put(o, up.to_be_bytes())
+    fn write_time(&self, t: Timestamp, out: &mut [u8; WINDOW], o: u8) {
+        match self.times {
+            EmitTimes::Absolute(TimeEncoding::Seconds) => {
+                if let Some(d) = chunk(out, o) {
+                    *d = u32::try_from(t.unix_secs()).unwrap_or(0).to_be_bytes();
                 }
             }
-        };
-        match slot {
-            Slot::SrcAddr => ip(o, r.src_addr()),
-            Slot::DstAddr => ip(o, r.dst_addr()),
-            Slot::SrcPort => be(o, r.src_port(), u16::to_be_bytes),
-            Slot::DstPort => be(o, r.dst_port(), u16::to_be_bytes),
-            Slot::Protocol => be(o, r.protocol(), u8::to_be_bytes),
-            Slot::Tos => be(o, r.tos(), u8::to_be_bytes),
-            Slot::TcpFlags => be(o, r.tcp_flags(), u16::to_be_bytes),
-            Slot::Octets => be(o, r.octets(), u64::to_be_bytes),
-            Slot::Packets => be(o, r.packets(), u64::to_be_bytes),
-            Slot::Start => time(o, r.start()),
-            Slot::End => time(o, r.end()),
-            Slot::InIf => be(o, r.in_if(), u32::to_be_bytes),
-            Slot::OutIf => be(o, r.out_if(), u32::to_be_bytes),
-            Slot::SrcAs => be(o, r.src_as(), u32::to_be_bytes),
-            Slot::DstAs => be(o, r.dst_as(), u32::to_be_bytes),
-            Slot::NextHop => ip(o, r.next_hop()),
-            Slot::BgpNextHop => ip(o, r.bgp_next_hop()),
-            Slot::SrcMask => be(o, r.src_mask(), u8::to_be_bytes),
-            Slot::DstMask => be(o, r.dst_mask(), u8::to_be_bytes),
-            Slot::Vlan => be(o, r.vlan(), u16::to_be_bytes),
-            Slot::InnerVlan => be(o, r.inner_vlan(), u16::to_be_bytes),
-            Slot::SrcMac => r.src_mac().is_some_and(|m| put(o, m.octets())),
-            Slot::DstMac => r.dst_mac().is_some_and(|m| put(o, m.octets())),
-            Slot::IcmpType => be(o, r.icmp_type(), u8::to_be_bytes),
-            Slot::IcmpCode => be(o, r.icmp_code(), u8::to_be_bytes),
-            Slot::FlowLabel => be(o, r.flow_label(), u32::to_be_bytes),
-            Slot::Direction => be(o, r.direction(), u8::to_be_bytes),
-            Slot::EndReason => be(o, r.end_reason(), u8::to_be_bytes),
-            Slot::ForwardingStatus => be(o, r.forwarding_status(), u32::to_be_bytes),
-            Slot::PostNatSrcAddr => ip(o, r.post_nat_src_addr()),
-            Slot::PostNatDstAddr => ip(o, r.post_nat_dst_addr()),
-            Slot::PostNatSrcPort => be(o, r.post_nat_src_port(), u16::to_be_bytes),
-            Slot::PostNatDstPort => be(o, r.post_nat_dst_port(), u16::to_be_bytes),
-            Slot::SamplingInterval => be(o, r.sampling_interval(), u32::to_be_bytes),
-            Slot::SamplingAlgorithm => be(o, r.sampling_algorithm(), u8::to_be_bytes),
+            EmitTimes::Absolute(TimeEncoding::Milliseconds) => {
+                if let Some(d) = chunk(out, o) {
+                    *d = u64::try_from(t.unix_millis()).unwrap_or(0).to_be_bytes();
+                }
+            }
+            EmitTimes::Absolute(TimeEncoding::Nanoseconds) => {
+                if let Some(d) = chunk(out, o) {
+                    *d = t.to_ntp().unwrap_or_default().to_bits().to_be_bytes();
+                }
+            }
+            EmitTimes::SysUptime { .. } => {
+                if let Some(d) = chunk(out, o) {
+                    let ms = t.unix_millis().max(0);
+                    *d = (ms.saturating_sub(self.boot_ms) as u32).to_be_bytes();
+                }
+            }
         }
     }
 }
@@ -527,6 +646,7 @@ mod tests {
     use crate::time::MacAddr;
     use crate::value::{OwnedValue, Value};
     use proptest::prelude::*;
+    use std::net::IpAddr;
     use std::net::{Ipv4Addr, Ipv6Addr};
 
     /// The general path: fields_into, (v9: the 152/153 → 22/21 uptime rewrite), then

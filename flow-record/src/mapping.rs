@@ -33,6 +33,7 @@ impl TimeContext {
     /// before the wrap (value just below 2^32, uptime just past 0) is 1 ms-ish in the past,
     /// not 49.7 days in the future, and a value slightly after the header's uptime (exporter
     /// clock skew) stays slightly in the future rather than 49.7 days in the past.
+    #[inline]
     pub fn from_uptime_ms(&self, value: u32) -> Option<Timestamp> {
         if let (Some(export), Some(uptime)) = (self.export_time, self.sys_uptime_ms) {
             let ago = uptime.wrapping_sub(value) as i32;
@@ -40,6 +41,14 @@ impl TimeContext {
         }
         self.system_init_time
             .map(|init| init.add_millis(i64::from(value)))
+    }
+
+    /// Whether [`TimeContext::from_uptime_ms`] makes uptimes absolute (it does for every
+    /// value, or for none).
+    #[inline]
+    pub fn can_convert_uptime(&self) -> bool {
+        (self.export_time.is_some() && self.sys_uptime_ms.is_some())
+            || self.system_init_time.is_some()
     }
 }
 

@@ -258,8 +258,11 @@ impl ExporterOptions {
 
     /// Gives a flow that carries no sampling interval of its own the one its exporter
     /// announced (and its algorithm, where the flow has none).
+    #[inline]
     pub fn apply(&self, flow: &mut FlowRecord) {
-        if flow.sampling_interval().is_some() {
+        if (self.sampling.is_none() && self.samplers.is_empty())
+            || flow.sampling_interval().is_some()
+        {
             return;
         }
         if let Some(s) = self.sampling_for(flow) {

@@ -24,7 +24,6 @@
 use crate::data_type::DataType;
 use crate::mapping::{self, Targets, TimeContext, TypedField};
 use crate::record::FlowRecord;
-use crate::record::slot;
 use crate::registry::ie;
 use crate::registry::{FieldId, Registry};
 use crate::value::{OwnedValue, Value, ValueError};
@@ -146,16 +145,8 @@ pub(crate) fn other_family(field: FieldId) -> Option<FieldId> {
 pub struct RecordPlan {
     /// Every field, in template order.
     steps: Box<[Step]>,
-    /// Fixed-length templates: the typed fields' ops with their offsets, sorted by op so that
-    /// the per-record loop's dispatch repeats (the branch predictor learns the run).
-    fast: Box<[(Fast, u16, u16)]>,
-    /// Fixed-length templates: the steps the general path takes, in template order.
-    general: Box<[u16]>,
-    /// Presence bits every record of a fixed-length template gets from `fast`.
-    mask: u64,
-    /// Address slots `fast` fills with IPv6 (set) and IPv4 (cleared) addresses.
-    v6_set: u8,
-    v6_clear: u8,
+    /// Fixed-length templates: the typed fields by destination, with their offsets.
+    fixed: Fixed,
     /// The record length when no field is variable-length.
     fixed_len: Option<usize>,
     min_len: usize,
@@ -348,40 +339,14 @@ impl RecordPlan {
                 zero_to_extra,
             });
         }
-        let mut fast = Vec::new();
-        let mut general = Vec::new();
-        let (mut mask, mut v6_set, mut v6_clear) = (0u64, 0u8, 0u8);
-        if fixed.is_some() {
-            for (i, s) in steps.iter().enumerate() {
-                let i = u16::try_from(i).unwrap_or(u16::MAX);
-                let offset = u16::try_from(s.offset).unwrap_or(u16::MAX);
-                match s.op {
-                    // sysUpTime times go to the extras, in template order, when the context
-                    // cannot convert them: they run with the general steps.
-                    Op::General | Op::Uptime(_) => general.push(i),
-                    op => {
-                        fast.push((op, offset, i));
-                        mask |= s.bit;
-                        match op {
-                            Op::Addr4(slot) => v6_clear |= 1 << slot,
-                            Op::Addr6(slot) => v6_set |= 1 << slot,
-                            _ => {}
-                        }
-                    }
-                }
-            }
-            fast.sort_by_key(|(op, ..)| op_order(*op));
-        }
+        let fixed_path = if fixed.is_some() {
+            Fixed::compile(&steps)
+        } else {
+            Fixed::default()
+        };
         RecordPlan {
             steps: steps.into_boxed_slice(),
-            fast: fast
-                .into_iter()
-                .map(|(op, off, i)| (fast_of(op), off, i))
-                .collect(),
-            general: general.into_boxed_slice(),
-            mask,
-            v6_set,
-            v6_clear,
+            fixed: fixed_path,
             fixed_len: fixed,
             min_len,
             needs_finish,
@@ -390,9 +355,7 @@ impl RecordPlan {
 
     /// Heap bytes held (for template-state accounting).
     pub fn heap_bytes(&self) -> usize {
-        self.steps.len() * core::mem::size_of::<Step>()
-            + self.fast.len() * core::mem::size_of::<(Fast, u16, u16)>()
-            + self.general.len() * 2
+        self.steps.len() * core::mem::size_of::<Step>() + self.fixed.heap_bytes()
     }
 
     /// The record length when every field has a fixed length.
@@ -427,31 +390,8 @@ impl RecordPlan {
         if let Some(n) = self.fixed_len
             && let Some(record) = bytes.get(..n)
         {
-            // Every field's place is known: the record's length was checked once, the
-            // presence bits of all typed fields go in with one store, then one store each.
-            out.present |= self.mask;
-            out.v6 = (out.v6 & !self.v6_clear) | self.v6_set;
-            for &(f, offset, step) in self.fast.iter() {
-                if f == Fast::Other {
-                    let start = usize::from(offset);
-                    if let Some(s) = self.steps.get(usize::from(step))
-                        && let Some(d) = record.get(start..start + usize::from(s.length))
-                    {
-                        exec(s.op, s, d, time, out);
-                    }
-                } else {
-                    run_fast(f, record, usize::from(offset), out);
-                }
-            }
-            for &i in self.general.iter() {
-                if let Some(step) = self.steps.get(usize::from(i)) {
-                    let start = step.offset as usize;
-                    let d = record
-                        .get(start..start + usize::from(step.length))
-                        .unwrap_or_default();
-                    exec(step.op, step, d, time, out);
-                }
-            }
+            // Every field's place is known and the record's length was checked once.
+            self.fixed.run(&self.steps, bytes, record, time, out);
             if self.needs_finish {
                 mapping::finish(out);
             }
@@ -496,545 +436,242 @@ impl RecordPlan {
     }
 }
 
-/// A fast op with its destination named, for fixed-length templates: the per-record loop is
-/// a jump per field to a store of a constant width at a constant place (no index or width
-/// checks; one bounds check of the record slice).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fast {
-    Protocol8,
-    Tos8,
-    SrcMask8,
-    DstMask8,
-    IcmpType8,
-    IcmpCode8,
-    Direction8,
-    EndReason8,
-    SamplingAlgorithm8,
-    SrcPort16,
-    SrcPort16From1,
-    DstPort16,
-    DstPort16From1,
-    TcpFlags16,
-    TcpFlags16From1,
-    Vlan16,
-    Vlan16From1,
-    InnerVlan16,
-    InnerVlan16From1,
-    PostNatSrcPort16,
-    PostNatSrcPort16From1,
-    PostNatDstPort16,
-    PostNatDstPort16From1,
-    InIf32,
-    InIf32From2,
-    InIf32From1,
-    OutIf32,
-    OutIf32From2,
-    OutIf32From1,
-    SrcAs32,
-    SrcAs32From2,
-    SrcAs32From1,
-    DstAs32,
-    DstAs32From2,
-    DstAs32From1,
-    FlowLabel32,
-    FlowLabel32From2,
-    FlowLabel32From1,
-    ForwardingStatus32,
-    ForwardingStatus32From2,
-    ForwardingStatus32From1,
-    SamplingInterval32,
-    SamplingInterval32From2,
-    SamplingInterval32From1,
-    Octets64,
-    Octets64From4,
-    Packets64,
-    Packets64From4,
-    SrcV4,
-    SrcV6,
-    DstV4,
-    DstV6,
-    NextHopV4,
-    NextHopV6,
-    BgpNextHopV4,
-    BgpNextHopV6,
-    PostNatSrcV4,
-    PostNatSrcV6,
-    PostNatDstV4,
-    PostNatDstV6,
-    SrcMac,
-    DstMac,
-    StartMillis,
-    StartSecs,
-    EndMillis,
-    EndSecs,
-    IcmpTypeCode,
-    /// Anything else a fast op does (other widths): through [`exec`].
-    Other,
+/// A typed field of a fixed-length template: where it starts in the record and the index of
+/// its slot in the destination array.
+type Place = (u8, u8);
+
+/// How many octets of a record the fast path reads through a fixed-size window: a field
+/// that starts in the first 256 octets is read without a bounds check (the window's size
+/// proves the access), one that starts further goes through [`exec`].
+const WINDOW: usize = 256 + 16;
+
+/// The fast path of a fixed-length template: the typed fields grouped by destination width,
+/// so that each group is a tight loop of one load and one store, read from a window whose
+/// size the compiler knows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Fixed {
+    /// The places of the groups, one after the other: 1, 2, 4 and 8-octet integers, IPv4
+    /// and IPv6 addresses, sysUpTime times (4 octets, made absolute when the time context
+    /// can). A typed field has one place at most, so there are fewer than 64.
+    places: Box<[Place]>,
+    /// Where each group of `places` ends.
+    ends: [u8; GROUPS],
+    /// Step indices: every other typed field (narrower integers, MACs, wall-clock times,
+    /// ICMP type and code, fields past the window; run through [`exec`]), then the general
+    /// path's steps in template order without the sysUpTime times, then with them (they go
+    /// there, to the extras in template order, when the context cannot convert).
+    indices: Box<[u16]>,
+    /// Where the other fields and the general steps without uptimes end in `indices`.
+    other_end: u16,
+    general_end: u16,
+    /// Presence bits of the uptime group.
+    uptime_mask: u64,
+    /// Presence bits of every typed field but the sysUpTime times.
+    mask: u64,
+    /// Address slots filled with IPv6 (set) and IPv4 (cleared) addresses.
+    v6_set: u8,
+    v6_clear: u8,
 }
 
-/// The named fast op of an indexed one.
-fn fast_of(op: Op) -> Fast {
-    match op {
-        Op::U8(i) if i == slot::PROTOCOL as u8 => Fast::Protocol8,
-        Op::U8(i) if i == slot::TOS as u8 => Fast::Tos8,
-        Op::U8(i) if i == slot::SRC_MASK as u8 => Fast::SrcMask8,
-        Op::U8(i) if i == slot::DST_MASK as u8 => Fast::DstMask8,
-        Op::U8(i) if i == slot::ICMP_TYPE as u8 => Fast::IcmpType8,
-        Op::U8(i) if i == slot::ICMP_CODE as u8 => Fast::IcmpCode8,
-        Op::U8(i) if i == slot::DIRECTION as u8 => Fast::Direction8,
-        Op::U8(i) if i == slot::END_REASON as u8 => Fast::EndReason8,
-        Op::U8(i) if i == slot::SAMPLING_ALGORITHM as u8 => Fast::SamplingAlgorithm8,
-        Op::U16(i) if i == slot::SRC_PORT as u8 => Fast::SrcPort16,
-        Op::U16From1(i) if i == slot::SRC_PORT as u8 => Fast::SrcPort16From1,
-        Op::U16(i) if i == slot::DST_PORT as u8 => Fast::DstPort16,
-        Op::U16From1(i) if i == slot::DST_PORT as u8 => Fast::DstPort16From1,
-        Op::U16(i) if i == slot::TCP_FLAGS as u8 => Fast::TcpFlags16,
-        Op::U16From1(i) if i == slot::TCP_FLAGS as u8 => Fast::TcpFlags16From1,
-        Op::U16(i) if i == slot::VLAN as u8 => Fast::Vlan16,
-        Op::U16From1(i) if i == slot::VLAN as u8 => Fast::Vlan16From1,
-        Op::U16(i) if i == slot::INNER_VLAN as u8 => Fast::InnerVlan16,
-        Op::U16From1(i) if i == slot::INNER_VLAN as u8 => Fast::InnerVlan16From1,
-        Op::U16(i) if i == slot::POST_NAT_SRC_PORT as u8 => Fast::PostNatSrcPort16,
-        Op::U16From1(i) if i == slot::POST_NAT_SRC_PORT as u8 => Fast::PostNatSrcPort16From1,
-        Op::U16(i) if i == slot::POST_NAT_DST_PORT as u8 => Fast::PostNatDstPort16,
-        Op::U16From1(i) if i == slot::POST_NAT_DST_PORT as u8 => Fast::PostNatDstPort16From1,
-        Op::U32(i) if i == slot::IN_IF as u8 => Fast::InIf32,
-        Op::U32From2(i) if i == slot::IN_IF as u8 => Fast::InIf32From2,
-        Op::U32From1(i) if i == slot::IN_IF as u8 => Fast::InIf32From1,
-        Op::U32(i) if i == slot::OUT_IF as u8 => Fast::OutIf32,
-        Op::U32From2(i) if i == slot::OUT_IF as u8 => Fast::OutIf32From2,
-        Op::U32From1(i) if i == slot::OUT_IF as u8 => Fast::OutIf32From1,
-        Op::U32(i) if i == slot::SRC_AS as u8 => Fast::SrcAs32,
-        Op::U32From2(i) if i == slot::SRC_AS as u8 => Fast::SrcAs32From2,
-        Op::U32From1(i) if i == slot::SRC_AS as u8 => Fast::SrcAs32From1,
-        Op::U32(i) if i == slot::DST_AS as u8 => Fast::DstAs32,
-        Op::U32From2(i) if i == slot::DST_AS as u8 => Fast::DstAs32From2,
-        Op::U32From1(i) if i == slot::DST_AS as u8 => Fast::DstAs32From1,
-        Op::U32(i) if i == slot::FLOW_LABEL as u8 => Fast::FlowLabel32,
-        Op::U32From2(i) if i == slot::FLOW_LABEL as u8 => Fast::FlowLabel32From2,
-        Op::U32From1(i) if i == slot::FLOW_LABEL as u8 => Fast::FlowLabel32From1,
-        Op::U32(i) if i == slot::FORWARDING_STATUS as u8 => Fast::ForwardingStatus32,
-        Op::U32From2(i) if i == slot::FORWARDING_STATUS as u8 => Fast::ForwardingStatus32From2,
-        Op::U32From1(i) if i == slot::FORWARDING_STATUS as u8 => Fast::ForwardingStatus32From1,
-        Op::U32(i) if i == slot::SAMPLING_INTERVAL as u8 => Fast::SamplingInterval32,
-        Op::U32From2(i) if i == slot::SAMPLING_INTERVAL as u8 => Fast::SamplingInterval32From2,
-        Op::U32From1(i) if i == slot::SAMPLING_INTERVAL as u8 => Fast::SamplingInterval32From1,
-        Op::U64(i) if i == slot::OCTETS as u8 => Fast::Octets64,
-        Op::U64From4(i) if i == slot::OCTETS as u8 => Fast::Octets64From4,
-        Op::U64(i) if i == slot::PACKETS as u8 => Fast::Packets64,
-        Op::U64From4(i) if i == slot::PACKETS as u8 => Fast::Packets64From4,
-        Op::Addr4(i) if i == slot::SRC as u8 => Fast::SrcV4,
-        Op::Addr6(i) if i == slot::SRC as u8 => Fast::SrcV6,
-        Op::Addr4(i) if i == slot::DST as u8 => Fast::DstV4,
-        Op::Addr6(i) if i == slot::DST as u8 => Fast::DstV6,
-        Op::Addr4(i) if i == slot::NEXT_HOP as u8 => Fast::NextHopV4,
-        Op::Addr6(i) if i == slot::NEXT_HOP as u8 => Fast::NextHopV6,
-        Op::Addr4(i) if i == slot::BGP_NEXT_HOP as u8 => Fast::BgpNextHopV4,
-        Op::Addr6(i) if i == slot::BGP_NEXT_HOP as u8 => Fast::BgpNextHopV6,
-        Op::Addr4(i) if i == slot::POST_NAT_SRC as u8 => Fast::PostNatSrcV4,
-        Op::Addr6(i) if i == slot::POST_NAT_SRC as u8 => Fast::PostNatSrcV6,
-        Op::Addr4(i) if i == slot::POST_NAT_DST as u8 => Fast::PostNatDstV4,
-        Op::Addr6(i) if i == slot::POST_NAT_DST as u8 => Fast::PostNatDstV6,
-        Op::Mac(i) if i == slot::SRC_MAC as u8 => Fast::SrcMac,
-        Op::Mac(i) if i == slot::DST_MAC as u8 => Fast::DstMac,
-        Op::Millis(i) if i == slot::START as u8 => Fast::StartMillis,
-        Op::Secs(i) if i == slot::START as u8 => Fast::StartSecs,
-        Op::Millis(i) if i == slot::END as u8 => Fast::EndMillis,
-        Op::Secs(i) if i == slot::END as u8 => Fast::EndSecs,
-        Op::IcmpTypeCode => Fast::IcmpTypeCode,
-        _ => Fast::Other,
+const GROUPS: usize = 7;
+const G_U8: usize = 0;
+const G_U16: usize = 1;
+const G_U32: usize = 2;
+const G_U64: usize = 3;
+const G_ADDR4: usize = 4;
+const G_ADDR6: usize = 5;
+const G_UPTIME: usize = 6;
+
+impl Fixed {
+    fn compile(steps: &[Step]) -> Self {
+        let mut f = Fixed::default();
+        let mut groups: [Vec<Place>; GROUPS] = Default::default();
+        let (mut other, mut general, mut general_with_uptime) = (vec![], vec![], vec![]);
+        for (i, s) in steps.iter().enumerate() {
+            let i = u16::try_from(i).unwrap_or(u16::MAX);
+            let place = |slot: u8| u8::try_from(s.offset).ok().map(|off| (off, slot));
+            let group = match s.op {
+                Op::General => {
+                    general.push(i);
+                    general_with_uptime.push(i);
+                    continue;
+                }
+                Op::Uptime(slot) => {
+                    general_with_uptime.push(i);
+                    match place(slot) {
+                        Some(p) if s.length == 4 => {
+                            f.uptime_mask |= s.bit;
+                            if let Some(g) = groups.get_mut(G_UPTIME) {
+                                g.push(p);
+                            }
+                        }
+                        // Narrower uptimes are rare: through exec, which makes them
+                        // absolute or hands them to the general path itself.
+                        _ => other.push(i),
+                    }
+                    continue;
+                }
+                Op::U8(slot) => place(slot).map(|p| (G_U8, p)),
+                Op::U16(slot) => place(slot).map(|p| (G_U16, p)),
+                Op::U32(slot) => place(slot).map(|p| (G_U32, p)),
+                Op::U64(slot) => place(slot).map(|p| (G_U64, p)),
+                Op::Addr4(slot) => {
+                    f.v6_clear |= 1 << slot;
+                    place(slot).map(|p| (G_ADDR4, p))
+                }
+                Op::Addr6(slot) => {
+                    f.v6_set |= 1 << slot;
+                    place(slot).map(|p| (G_ADDR6, p))
+                }
+                _ => None,
+            };
+            f.mask |= s.bit;
+            match group.and_then(|(g, p)| Some((groups.get_mut(g)?, p))) {
+                Some((g, p)) => g.push(p),
+                None => other.push(i),
+            }
+        }
+        let mut places = Vec::new();
+        for (g, end) in groups.iter().zip(f.ends.iter_mut()) {
+            places.extend_from_slice(g);
+            *end = u8::try_from(places.len()).unwrap_or(u8::MAX);
+        }
+        f.places = places.into();
+        f.other_end = u16::try_from(other.len()).unwrap_or(u16::MAX);
+        other.extend_from_slice(&general);
+        f.general_end = u16::try_from(other.len()).unwrap_or(u16::MAX);
+        other.extend_from_slice(&general_with_uptime);
+        f.indices = other.into();
+        f
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.places.len() * core::mem::size_of::<Place>() + self.indices.len() * 2
+    }
+
+    /// The places of each group.
+    #[inline(always)]
+    fn groups(&self) -> [&[Place]; GROUPS] {
+        let mut rest: &[Place] = &self.places;
+        let mut start = 0u8;
+        self.ends.map(|end| {
+            let (group, tail) = rest
+                .split_at_checked(usize::from(end.wrapping_sub(start)))
+                .unwrap_or((rest, &[]));
+            rest = tail;
+            start = end;
+            group
+        })
+    }
+
+    /// Decodes `record` (exactly the template's length) into `out`; `bytes` starts with the
+    /// record and may go on past it.
+    #[inline]
+    fn run(
+        &self,
+        steps: &[Step],
+        bytes: &[u8],
+        record: &[u8],
+        time: &TimeContext,
+        out: &mut FlowRecord,
+    ) {
+        match bytes.first_chunk::<WINDOW>() {
+            Some(window) => self.run_window(window, time, out),
+            None => {
+                // The last records of a set: their octets, zero-padded to the window.
+                let mut window = [0u8; WINDOW];
+                let n = record.len().min(WINDOW);
+                if let (Some(to), Some(from)) = (window.get_mut(..n), record.get(..n)) {
+                    to.copy_from_slice(from);
+                }
+                self.run_window(&window, time, out);
+            }
+        }
+        let other = usize::from(self.other_end);
+        let general = usize::from(self.general_end);
+        for &i in self.indices.get(..other).unwrap_or_default() {
+            if let Some(step) = steps.get(usize::from(i)) {
+                let start = step.offset as usize;
+                if let Some(d) = record.get(start..start + usize::from(step.length)) {
+                    exec(step.op, step, d, time, out);
+                }
+            }
+        }
+        let general = if self.uptime_mask == 0 || time.can_convert_uptime() {
+            self.indices.get(other..general)
+        } else {
+            self.indices.get(general..)
+        };
+        for &i in general.unwrap_or_default() {
+            if let Some(step) = steps.get(usize::from(i)) {
+                let start = step.offset as usize;
+                let d = record
+                    .get(start..start + usize::from(step.length))
+                    .unwrap_or_default();
+                exec(step.op, step, d, time, out);
+            }
+        }
+    }
+
+    /// The typed fields read from the window: every offset is below 256, so no read can
+    /// fail, and the masks keep slot indices within their arrays.
+    #[inline(always)]
+    fn run_window(&self, w: &[u8; WINDOW], time: &TimeContext, out: &mut FlowRecord) {
+        out.present |= self.mask;
+        out.v6 = (out.v6 & !self.v6_clear) | self.v6_set;
+        let [u8s, u16s, u32s, u64s, addr4, addr6, uptime] = self.groups();
+        for &(off, i) in u8s {
+            if let (Some(&b), Some(d)) = (
+                w.get(usize::from(off)),
+                out.u8s.get_mut(usize::from(i) & 15),
+            ) {
+                *d = b;
+            }
+        }
+        for &(off, i) in u16s {
+            if let (Some(b), Some(d)) = (at::<2>(w, off), out.u16s.get_mut(usize::from(i) & 7)) {
+                *d = u16::from_be_bytes(*b);
+            }
+        }
+        for &(off, i) in u32s {
+            if let (Some(b), Some(d)) = (at::<4>(w, off), out.u32s.get_mut(usize::from(i) & 15)) {
+                *d = u32::from_be_bytes(*b);
+            }
+        }
+        for &(off, i) in u64s {
+            if let (Some(b), Some(d)) = (at::<8>(w, off), out.u64s.get_mut(usize::from(i) & 1)) {
+                *d = u64::from_be_bytes(*b);
+            }
+        }
+        for &(off, i) in addr4 {
+            if let (Some(b), Some(d)) = (at::<4>(w, off), out.addrs.get_mut(usize::from(i) & 7))
+                && let Some(first) = d.first_chunk_mut::<4>()
+            {
+                *first = *b;
+            }
+        }
+        for &(off, i) in addr6 {
+            if let (Some(b), Some(d)) = (at::<16>(w, off), out.addrs.get_mut(usize::from(i) & 7)) {
+                *d = *b;
+            }
+        }
+        if self.uptime_mask != 0 && time.can_convert_uptime() {
+            out.present |= self.uptime_mask;
+            for &(off, i) in uptime {
+                if let (Some(b), Some(d)) = (at::<4>(w, off), out.times.get_mut(usize::from(i) & 3))
+                    && let Some(t) = time.from_uptime_ms(u32::from_be_bytes(*b))
+                {
+                    *d = t.unix_nanos();
+                }
+            }
+        }
     }
 }
 
-/// `N` octets at `off` of `rec`.
+/// `N` octets at `off` of the window.
 #[inline(always)]
-fn read<const N: usize>(rec: &[u8], off: usize) -> Option<[u8; N]> {
-    rec.get(off..)?.first_chunk::<N>().copied()
-}
-
-/// dateTimeMilliseconds to Unix nanoseconds, saturating past year 2262.
-#[inline(always)]
-fn millis_to_nanos(ms: u64) -> i64 {
-    crate::Timestamp::from_unix_millis_u64(ms).unix_nanos()
-}
-
-/// Runs a named fast op on the record bytes `rec` at `off`.
-#[inline(always)]
-fn run_fast(f: Fast, rec: &[u8], off: usize, r: &mut FlowRecord) {
-    match f {
-        Fast::Protocol8 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u8s[slot::PROTOCOL] = b[0];
-            }
-        }
-        Fast::Tos8 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u8s[slot::TOS] = b[0];
-            }
-        }
-        Fast::SrcMask8 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u8s[slot::SRC_MASK] = b[0];
-            }
-        }
-        Fast::DstMask8 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u8s[slot::DST_MASK] = b[0];
-            }
-        }
-        Fast::IcmpType8 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u8s[slot::ICMP_TYPE] = b[0];
-            }
-        }
-        Fast::IcmpCode8 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u8s[slot::ICMP_CODE] = b[0];
-            }
-        }
-        Fast::Direction8 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u8s[slot::DIRECTION] = b[0];
-            }
-        }
-        Fast::EndReason8 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u8s[slot::END_REASON] = b[0];
-            }
-        }
-        Fast::SamplingAlgorithm8 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u8s[slot::SAMPLING_ALGORITHM] = b[0];
-            }
-        }
-        Fast::SrcPort16 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u16s[slot::SRC_PORT] = u16::from_be_bytes(b);
-            }
-        }
-        Fast::SrcPort16From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u16s[slot::SRC_PORT] = u16::from(b[0]);
-            }
-        }
-        Fast::DstPort16 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u16s[slot::DST_PORT] = u16::from_be_bytes(b);
-            }
-        }
-        Fast::DstPort16From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u16s[slot::DST_PORT] = u16::from(b[0]);
-            }
-        }
-        Fast::TcpFlags16 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u16s[slot::TCP_FLAGS] = u16::from_be_bytes(b);
-            }
-        }
-        Fast::TcpFlags16From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u16s[slot::TCP_FLAGS] = u16::from(b[0]);
-            }
-        }
-        Fast::Vlan16 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u16s[slot::VLAN] = u16::from_be_bytes(b);
-            }
-        }
-        Fast::Vlan16From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u16s[slot::VLAN] = u16::from(b[0]);
-            }
-        }
-        Fast::InnerVlan16 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u16s[slot::INNER_VLAN] = u16::from_be_bytes(b);
-            }
-        }
-        Fast::InnerVlan16From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u16s[slot::INNER_VLAN] = u16::from(b[0]);
-            }
-        }
-        Fast::PostNatSrcPort16 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u16s[slot::POST_NAT_SRC_PORT] = u16::from_be_bytes(b);
-            }
-        }
-        Fast::PostNatSrcPort16From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u16s[slot::POST_NAT_SRC_PORT] = u16::from(b[0]);
-            }
-        }
-        Fast::PostNatDstPort16 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u16s[slot::POST_NAT_DST_PORT] = u16::from_be_bytes(b);
-            }
-        }
-        Fast::PostNatDstPort16From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u16s[slot::POST_NAT_DST_PORT] = u16::from(b[0]);
-            }
-        }
-        Fast::InIf32 => {
-            if let Some(b) = read::<4>(rec, off) {
-                r.u32s[slot::IN_IF] = u32::from_be_bytes(b);
-            }
-        }
-        Fast::InIf32From2 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u32s[slot::IN_IF] = u32::from(u16::from_be_bytes(b));
-            }
-        }
-        Fast::InIf32From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u32s[slot::IN_IF] = u32::from(b[0]);
-            }
-        }
-        Fast::OutIf32 => {
-            if let Some(b) = read::<4>(rec, off) {
-                r.u32s[slot::OUT_IF] = u32::from_be_bytes(b);
-            }
-        }
-        Fast::OutIf32From2 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u32s[slot::OUT_IF] = u32::from(u16::from_be_bytes(b));
-            }
-        }
-        Fast::OutIf32From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u32s[slot::OUT_IF] = u32::from(b[0]);
-            }
-        }
-        Fast::SrcAs32 => {
-            if let Some(b) = read::<4>(rec, off) {
-                r.u32s[slot::SRC_AS] = u32::from_be_bytes(b);
-            }
-        }
-        Fast::SrcAs32From2 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u32s[slot::SRC_AS] = u32::from(u16::from_be_bytes(b));
-            }
-        }
-        Fast::SrcAs32From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u32s[slot::SRC_AS] = u32::from(b[0]);
-            }
-        }
-        Fast::DstAs32 => {
-            if let Some(b) = read::<4>(rec, off) {
-                r.u32s[slot::DST_AS] = u32::from_be_bytes(b);
-            }
-        }
-        Fast::DstAs32From2 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u32s[slot::DST_AS] = u32::from(u16::from_be_bytes(b));
-            }
-        }
-        Fast::DstAs32From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u32s[slot::DST_AS] = u32::from(b[0]);
-            }
-        }
-        Fast::FlowLabel32 => {
-            if let Some(b) = read::<4>(rec, off) {
-                r.u32s[slot::FLOW_LABEL] = u32::from_be_bytes(b);
-            }
-        }
-        Fast::FlowLabel32From2 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u32s[slot::FLOW_LABEL] = u32::from(u16::from_be_bytes(b));
-            }
-        }
-        Fast::FlowLabel32From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u32s[slot::FLOW_LABEL] = u32::from(b[0]);
-            }
-        }
-        Fast::ForwardingStatus32 => {
-            if let Some(b) = read::<4>(rec, off) {
-                r.u32s[slot::FORWARDING_STATUS] = u32::from_be_bytes(b);
-            }
-        }
-        Fast::ForwardingStatus32From2 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u32s[slot::FORWARDING_STATUS] = u32::from(u16::from_be_bytes(b));
-            }
-        }
-        Fast::ForwardingStatus32From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u32s[slot::FORWARDING_STATUS] = u32::from(b[0]);
-            }
-        }
-        Fast::SamplingInterval32 => {
-            if let Some(b) = read::<4>(rec, off) {
-                r.u32s[slot::SAMPLING_INTERVAL] = u32::from_be_bytes(b);
-            }
-        }
-        Fast::SamplingInterval32From2 => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u32s[slot::SAMPLING_INTERVAL] = u32::from(u16::from_be_bytes(b));
-            }
-        }
-        Fast::SamplingInterval32From1 => {
-            if let Some(b) = read::<1>(rec, off) {
-                r.u32s[slot::SAMPLING_INTERVAL] = u32::from(b[0]);
-            }
-        }
-        Fast::Octets64 => {
-            if let Some(b) = read::<8>(rec, off) {
-                r.u64s[slot::OCTETS] = u64::from_be_bytes(b);
-            }
-        }
-        Fast::Octets64From4 => {
-            if let Some(b) = read::<4>(rec, off) {
-                r.u64s[slot::OCTETS] = u64::from(u32::from_be_bytes(b));
-            }
-        }
-        Fast::Packets64 => {
-            if let Some(b) = read::<8>(rec, off) {
-                r.u64s[slot::PACKETS] = u64::from_be_bytes(b);
-            }
-        }
-        Fast::Packets64From4 => {
-            if let Some(b) = read::<4>(rec, off) {
-                r.u64s[slot::PACKETS] = u64::from(u32::from_be_bytes(b));
-            }
-        }
-        Fast::SrcV4 => {
-            if let Some(b) = read::<4>(rec, off)
-                && let Some(a) = r.addrs[slot::SRC].first_chunk_mut::<4>()
-            {
-                *a = b;
-            }
-        }
-        Fast::SrcV6 => {
-            if let Some(b) = read::<16>(rec, off) {
-                r.addrs[slot::SRC] = b;
-            }
-        }
-        Fast::DstV4 => {
-            if let Some(b) = read::<4>(rec, off)
-                && let Some(a) = r.addrs[slot::DST].first_chunk_mut::<4>()
-            {
-                *a = b;
-            }
-        }
-        Fast::DstV6 => {
-            if let Some(b) = read::<16>(rec, off) {
-                r.addrs[slot::DST] = b;
-            }
-        }
-        Fast::NextHopV4 => {
-            if let Some(b) = read::<4>(rec, off)
-                && let Some(a) = r.addrs[slot::NEXT_HOP].first_chunk_mut::<4>()
-            {
-                *a = b;
-            }
-        }
-        Fast::NextHopV6 => {
-            if let Some(b) = read::<16>(rec, off) {
-                r.addrs[slot::NEXT_HOP] = b;
-            }
-        }
-        Fast::BgpNextHopV4 => {
-            if let Some(b) = read::<4>(rec, off)
-                && let Some(a) = r.addrs[slot::BGP_NEXT_HOP].first_chunk_mut::<4>()
-            {
-                *a = b;
-            }
-        }
-        Fast::BgpNextHopV6 => {
-            if let Some(b) = read::<16>(rec, off) {
-                r.addrs[slot::BGP_NEXT_HOP] = b;
-            }
-        }
-        Fast::PostNatSrcV4 => {
-            if let Some(b) = read::<4>(rec, off)
-                && let Some(a) = r.addrs[slot::POST_NAT_SRC].first_chunk_mut::<4>()
-            {
-                *a = b;
-            }
-        }
-        Fast::PostNatSrcV6 => {
-            if let Some(b) = read::<16>(rec, off) {
-                r.addrs[slot::POST_NAT_SRC] = b;
-            }
-        }
-        Fast::PostNatDstV4 => {
-            if let Some(b) = read::<4>(rec, off)
-                && let Some(a) = r.addrs[slot::POST_NAT_DST].first_chunk_mut::<4>()
-            {
-                *a = b;
-            }
-        }
-        Fast::PostNatDstV6 => {
-            if let Some(b) = read::<16>(rec, off) {
-                r.addrs[slot::POST_NAT_DST] = b;
-            }
-        }
-        Fast::SrcMac => {
-            if let Some(b) = read::<6>(rec, off) {
-                r.macs[slot::SRC_MAC] = b;
-            }
-        }
-        Fast::DstMac => {
-            if let Some(b) = read::<6>(rec, off) {
-                r.macs[slot::DST_MAC] = b;
-            }
-        }
-        Fast::StartMillis => {
-            if let Some(b) = read::<8>(rec, off) {
-                r.times[slot::START] = millis_to_nanos(u64::from_be_bytes(b));
-            }
-        }
-        Fast::StartSecs => {
-            if let Some(b) = read::<4>(rec, off) {
-                r.times[slot::START] = i64::from(u32::from_be_bytes(b)) * 1_000_000_000;
-            }
-        }
-        Fast::EndMillis => {
-            if let Some(b) = read::<8>(rec, off) {
-                r.times[slot::END] = millis_to_nanos(u64::from_be_bytes(b));
-            }
-        }
-        Fast::EndSecs => {
-            if let Some(b) = read::<4>(rec, off) {
-                r.times[slot::END] = i64::from(u32::from_be_bytes(b)) * 1_000_000_000;
-            }
-        }
-        Fast::IcmpTypeCode => {
-            if let Some(b) = read::<2>(rec, off) {
-                r.u8s[slot::ICMP_TYPE] = b[0];
-                r.u8s[slot::ICMP_CODE] = b[1];
-            }
-        }
-        Fast::Other => {}
-    }
-}
-
-/// The order fast ops run in: grouped by kind, so the dispatch repeats.
-fn op_order(op: Op) -> u8 {
-    match op {
-        Op::U8(_) => 0,
-        Op::U16(_) => 1,
-        Op::U16From1(_) => 2,
-        Op::U32(_) => 3,
-        Op::U32From2(_) => 4,
-        Op::U32From1(_) => 5,
-        Op::U64(_) => 6,
-        Op::U64From4(_) => 7,
-        Op::Int(..) => 8,
-        Op::Addr4(_) => 9,
-        Op::Addr6(_) => 10,
-        Op::Mac(_) => 11,
-        Op::Millis(_) => 12,
-        Op::Secs(_) => 13,
-        Op::Uptime(_) => 14,
-        Op::IcmpTypeCode => 15,
-        Op::General => 16,
-    }
+fn at<const N: usize>(w: &[u8; WINDOW], off: u8) -> Option<&[u8; N]> {
+    w.get(usize::from(off)..)?.first_chunk::<N>()
 }
 
 /// Reads an RFC 7011 §7 variable-length prefix: one octet, or 255 and two more.

@@ -271,10 +271,7 @@ impl<'s> RecordContext<'s> {
         }
         // The record was cut by this template, so the plan cannot run short: an error would
         // only leave fields unset.
-        let _ = record
-            .template()
-            .plan()
-            .decode(record.as_bytes(), &time, out);
+        let _ = record.template().plan().decode(record.tail(), &time, out);
         if let Some(state) = self.domain_state() {
             state.options.apply(out);
         }

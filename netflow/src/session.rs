@@ -193,7 +193,7 @@ impl RecordContext<'_> {
             // The record was split by this template's lengths, so the plan cannot run short;
             // were it to, the fields decoded so far are kept.
             Some(plan) => {
-                let _ = plan.decode(record.bytes(), &self.time, out);
+                let _ = plan.decode(record.tail(), &self.time, out);
             }
             None => {
                 for (spec, value) in record.fields() {
@@ -656,34 +656,37 @@ impl Session {
         offset: usize,
         run: &mut Run<'_, V>,
     ) -> usize {
+        if template.is_options() {
+            for r in DataRecords::new(body, offset, template).flatten() {
+                self.learn(key, ctx.source_id, &r);
+            }
+        }
+        // The domain's state is looked up once per set, not per record.
+        let state = self.store.domain(&key, ctx.source_id).map(|d| &d.state);
+        let rctx = RecordContext {
+            exporter: ctx.exporter,
+            domain: ctx.source_id,
+            sequence: ctx.sequence,
+            time: ctx.time,
+            registry: &self.config.registry,
+            state,
+        };
         let mut n = 0;
         for r in DataRecords::new(body, offset, template) {
-            let r = match r {
-                Ok(r) => r,
-                Err(e) => {
-                    run.error(e);
-                    continue;
+            match r {
+                Ok(r) => {
+                    n += 1;
+                    run.visitor.data(&rctx, &r);
                 }
-            };
-            n += 1;
-            if template.is_options() {
-                self.learn(key, ctx.source_id, &r);
-                run.summary.options += 1;
-                self.stats.options_records += 1;
-            } else {
-                run.summary.flows += 1;
-                self.stats.flow_records += 1;
+                Err(e) => run.error(e),
             }
-            let state = self.store.domain(&key, ctx.source_id).map(|d| &d.state);
-            let rctx = RecordContext {
-                exporter: ctx.exporter,
-                domain: ctx.source_id,
-                sequence: ctx.sequence,
-                time: ctx.time,
-                registry: &self.config.registry,
-                state,
-            };
-            run.visitor.data(&rctx, &r);
+        }
+        if template.is_options() {
+            run.summary.options += n;
+            self.stats.options_records += n as u64;
+        } else {
+            run.summary.flows += n;
+            self.stats.flow_records += n as u64;
         }
         n
     }

@@ -155,25 +155,21 @@ pub fn flow_record_into(
     out: &mut FlowRecord,
     errors: &mut impl Extend<Error>,
 ) -> Option<HeaderInfo> {
-    // `FlowRecord::clear` and the sample's fields in one write.
-    let mut extra = core::mem::take(&mut out.extra);
-    extra.clear();
     let discarded =
         f.input.format == Interface::DISCARDED || f.output.format == Interface::DISCARDED;
-    *out = {
-        let mut built = FlowRecord::default();
-        built.set_kind(Some(ProtocolKind::Sflow5));
-        built.set_agent(dg.agent);
-        built.set_domain(Some(dg.sub_agent_id));
-        built.set_sequence(Some(f.sequence));
-        built.set_sampling_interval(Some(f.sampling_rate));
-        built.set_packets(Some(1));
-        built.set_in_if(f.input.index());
-        built.set_out_if(f.output.index());
-        built.set_forwarding_status(discarded.then_some(FORWARDING_DROPPED));
-        built.extra = extra;
-        built
-    };
+    // Clearing is one store (the extras keep their capacity); then the sample's fields.
+    out.clear();
+    out.set_kind(Some(ProtocolKind::Sflow5));
+    out.set_agent(dg.agent);
+    out.set_domain(Some(dg.sub_agent_id));
+    out.set_sequence(Some(f.sequence));
+    out.set_sampling_interval(Some(f.sampling_rate));
+    out.set_packets(Some(1));
+    out.set_in_if(f.input.index());
+    out.set_out_if(f.output.index());
+    if discarded {
+        out.set_forwarding_status(Some(FORWARDING_DROPPED));
+    }
     // What `push_extra` makes, without its registry look-ups (names checked by a test).
     out.extra.push(ExtraField {
         field: SAMPLE_POOL_FIELD,

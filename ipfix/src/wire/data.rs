@@ -120,9 +120,11 @@ impl<'a, 't> Iterator for RecordIter<'a, 't> {
         }
         match record_len(self.template, self.rest) {
             Ok(len) => {
+                let tail = self.rest;
                 let (bytes, rest) = self.rest.split_at_checked(len)?;
                 let rec = DataRecord {
                     bytes,
+                    tail,
                     offset: self.offset,
                     template: self.template,
                     depth: self.depth,
@@ -150,6 +152,7 @@ impl core::iter::FusedIterator for RecordIter<'_, '_> {}
 #[derive(Debug, Clone, Copy)]
 pub struct DataRecord<'a, 't> {
     bytes: &'a [u8],
+    tail: &'a [u8],
     offset: usize,
     template: &'t Template,
     depth: usize,
@@ -161,6 +164,7 @@ impl<'a, 't> DataRecord<'a, 't> {
     pub fn new(bytes: &'a [u8], offset: usize, template: &'t Template) -> Self {
         DataRecord {
             bytes,
+            tail: bytes,
             offset,
             template,
             depth: 0,
@@ -175,6 +179,12 @@ impl<'a, 't> DataRecord<'a, 't> {
     /// The record's bytes.
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
+    }
+
+    /// The record's bytes and those that follow it in its set (a decoder that reads through
+    /// a fixed-size window can borrow it instead of copying the record).
+    pub fn tail(&self) -> &'a [u8] {
+        self.tail
     }
 
     /// The absolute offset of the record.

@@ -420,6 +420,15 @@ impl V9Exporter {
                 what: "record and its template do not fit in one packet of the MTU",
             });
         }
+        // The common case: one more record in the open data set of this template, which
+        // was checked for a refresh when the set was opened.
+        if let Some((open, start, open_len)) = self.open_set
+            && open_len == rec_len
+            && self.templates.get(index).is_some_and(|t| t.id == open)
+            && start + padded(self.buf.len() + rec_len - start, rec_len) <= mtu
+        {
+            return Ok(self.buf.len());
+        }
         let (id, need_template) = self.needs(index, now);
         if !self.buf.is_empty()
             && self.len_with(id, need_template.then_some(tpl_len), rec_len) > mtu

@@ -104,12 +104,14 @@ impl<'a, 't> Iterator for DataRecords<'a, 't> {
                 return Some(Err(e));
             }
         };
+        let tail = self.bytes;
         let (rec, rest) = self.bytes.split_at_checked(len)?;
         let offset = self.offset;
         self.bytes = rest;
         self.offset += len;
         Some(Ok(DataRecord {
             bytes: rec,
+            tail,
             offset,
             template: self.template,
         }))
@@ -120,6 +122,7 @@ impl<'a, 't> Iterator for DataRecords<'a, 't> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DataRecord<'a, 't> {
     bytes: &'a [u8],
+    tail: &'a [u8],
     offset: usize,
     template: &'t Template,
 }
@@ -128,6 +131,11 @@ impl<'a, 't> DataRecord<'a, 't> {
     /// The record's bytes.
     pub const fn bytes(&self) -> &'a [u8] {
         self.bytes
+    }
+    /// The record's bytes and those that follow it in its FlowSet (a decoder that reads
+    /// through a fixed-size window can borrow it instead of copying the record).
+    pub const fn tail(&self) -> &'a [u8] {
+        self.tail
     }
     /// Absolute offset of the record.
     pub const fn offset(&self) -> usize {
