@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs every flowwire benchmark once and writes benches/RESULTS.md: the issue-10 targets with
+# Runs every flowwire benchmark once and writes benches/RESULTS.md: the issue-16 targets with
 # the measured ratios, every benchmark's figures, the scale curve and the real captures.
 #
 #   benches/run.sh                     # about 6-8 minutes on a shared 2-vCPU machine

@@ -219,20 +219,16 @@ pub fn layout_key(r: &FlowRecord) -> u64 {
     use crate::record::slot as x;
     let present = r.present;
     let mut k = present & WRITTEN;
-    // The family bits of the addresses that are set, in the order of SRC_V6..POST_NAT_DST_V6.
-    let fam = [
-        (TypedField::SrcAddr, x::SRC, SRC_V6),
-        (TypedField::DstAddr, x::DST, DST_V6),
-        (TypedField::NextHop, x::NEXT_HOP, NEXT_HOP_V6),
-        (TypedField::BgpNextHop, x::BGP_NEXT_HOP, BGP_NEXT_HOP_V6),
-        (TypedField::PostNatSrcAddr, x::POST_NAT_SRC, POST_NAT_SRC_V6),
-        (TypedField::PostNatDstAddr, x::POST_NAT_DST, POST_NAT_DST_V6),
-    ];
-    for (f, slot, v6) in fam {
-        if present & f.mask() != 0 && r.is_v6(slot) {
-            k |= v6;
-        }
-    }
+    // The family bits of the addresses that are set, in the order of SRC_V6..POST_NAT_DST_V6
+    // (address slots 0-5 in that order).
+    let set = |f: TypedField, slot: usize| ((present & f.mask() != 0) as u8) << slot;
+    let addrs = set(TypedField::SrcAddr, x::SRC)
+        | set(TypedField::DstAddr, x::DST)
+        | set(TypedField::NextHop, x::NEXT_HOP)
+        | set(TypedField::BgpNextHop, x::BGP_NEXT_HOP)
+        | set(TypedField::PostNatSrcAddr, x::POST_NAT_SRC)
+        | set(TypedField::PostNatDstAddr, x::POST_NAT_DST);
+    k |= u64::from(addrs & r.v6) << SRC_V6.trailing_zeros();
     if k & (bit(Slot::IcmpType) | bit(Slot::IcmpCode)) != 0
         && (k & SRC_V6 != 0 || r.protocol() == Some(58))
     {
@@ -384,6 +380,23 @@ fn store_of(slot: Slot) -> (Store, usize) {
     }
 }
 
+/// A scratch buffer for [`EmitPlan::append_with`]: an encoder keeps one and writes every
+/// record through it.
+#[derive(Clone)]
+pub struct EmitScratch([u8; WINDOW]);
+
+impl Default for EmitScratch {
+    fn default() -> Self {
+        EmitScratch([0; WINDOW])
+    }
+}
+
+impl core::fmt::Debug for EmitScratch {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("EmitScratch")
+    }
+}
+
 /// `N` octets of the window at `o`.
 #[inline(always)]
 fn chunk<const N: usize>(out: &mut [u8; WINDOW], o: u8) -> Option<&mut [u8; N]> {
@@ -519,9 +532,22 @@ impl EmitPlan {
     /// Appends `record` (which must have the plan's [`layout_key`]) to `buf`; on error `buf` is
     /// left as it was.
     pub fn append(&self, r: &FlowRecord, buf: &mut Vec<u8>) -> Result<(), EmitError> {
-        let mut window = [0u8; WINDOW];
-        self.write_window(r, &mut window)?;
-        buf.extend_from_slice(window.get(..self.len).unwrap_or_default());
+        self.append_with(r, buf, &mut EmitScratch::default())
+    }
+
+    /// [`append`](Self::append) through a scratch buffer the caller keeps between records
+    /// (an encoder's per-record path: nothing is zeroed per record).
+    #[inline]
+    pub fn append_with(
+        &self,
+        r: &FlowRecord,
+        buf: &mut Vec<u8>,
+        scratch: &mut EmitScratch,
+    ) -> Result<(), EmitError> {
+        // Every octet up to `len` is written by the plan, so what an earlier record left in
+        // the scratch past it is never copied out.
+        self.write_window(r, &mut scratch.0)?;
+        buf.extend_from_slice(scratch.0.get(..self.len).unwrap_or_default());
         Ok(())
     }
 
@@ -552,44 +578,44 @@ impl EmitPlan {
         }
         let w = &self.writes;
         for &(o, i) in &w.u8s {
-            if let (Some(d), Some(&v)) = (chunk::<1>(out, o), r.u8s.get(usize::from(i))) {
+            if let (Some(d), Some(&v)) = (chunk::<1>(out, o), r.u8s.get(usize::from(i) & 15)) {
                 *d = [v];
             }
         }
         for &(o, i) in &w.u16s {
-            if let (Some(d), Some(v)) = (chunk(out, o), r.u16s.get(usize::from(i))) {
+            if let (Some(d), Some(v)) = (chunk(out, o), r.u16s.get(usize::from(i) & 7)) {
                 *d = v.to_be_bytes();
             }
         }
         for &(o, i) in &w.u32s {
-            if let (Some(d), Some(v)) = (chunk(out, o), r.u32s.get(usize::from(i))) {
+            if let (Some(d), Some(v)) = (chunk(out, o), r.u32s.get(usize::from(i) & 15)) {
                 *d = v.to_be_bytes();
             }
         }
         for &(o, i) in &w.u64s {
-            if let (Some(d), Some(v)) = (chunk(out, o), r.u64s.get(usize::from(i))) {
+            if let (Some(d), Some(v)) = (chunk(out, o), r.u64s.get(usize::from(i) & 1)) {
                 *d = v.to_be_bytes();
             }
         }
         for &(o, i) in &w.addr4 {
-            if let (Some(d), Some(a)) = (chunk::<4>(out, o), r.addrs.get(usize::from(i)))
+            if let (Some(d), Some(a)) = (chunk::<4>(out, o), r.addrs.get(usize::from(i) & 7))
                 && let Some(v4) = a.first_chunk::<4>()
             {
                 *d = *v4;
             }
         }
         for &(o, i) in &w.addr6 {
-            if let (Some(d), Some(a)) = (chunk(out, o), r.addrs.get(usize::from(i))) {
+            if let (Some(d), Some(a)) = (chunk(out, o), r.addrs.get(usize::from(i) & 7)) {
                 *d = *a;
             }
         }
         for &(o, i) in &w.macs {
-            if let (Some(d), Some(m)) = (chunk(out, o), r.macs.get(usize::from(i))) {
+            if let (Some(d), Some(m)) = (chunk(out, o), r.macs.get(usize::from(i) & 1)) {
                 *d = *m;
             }
         }
         for &(o, i) in &w.times {
-            if let Some(&nanos) = r.times.get(usize::from(i)) {
+            if let Some(&nanos) = r.times.get(usize::from(i) & 3) {
                 self.write_time(Timestamp::from_unix_nanos(nanos), out, o);
             }
         }

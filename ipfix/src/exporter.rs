@@ -175,6 +175,8 @@ pub struct Exporter {
     sequence: u32,
     /// The message being filled (allocated once at the message size, then reused).
     buf: Vec<u8>,
+    /// Where planned records are written before they are appended to `buf`.
+    emit_scratch: emit::EmitScratch,
     open_set: Option<(u16, usize)>,
     records_in_message: u32,
     specs: Vec<FieldSpec>,
@@ -277,6 +279,7 @@ impl Exporter {
             next_id: MIN_DATA_SET_ID,
             sequence: 0,
             buf: Vec::new(),
+            emit_scratch: emit::EmitScratch::default(),
             open_set: None,
             records_in_message: 0,
             specs: Vec::new(),
@@ -497,10 +500,11 @@ impl Exporter {
             });
         }
         self.prepare(id, len, now, out);
-        let written = self
-            .plans
-            .get(slot)
-            .is_some_and(|p| p.plan.append(record, &mut self.buf).is_ok());
+        let written = self.plans.get(slot).is_some_and(|p| {
+            p.plan
+                .append_with(record, &mut self.buf, &mut self.emit_scratch)
+                .is_ok()
+        });
         if !written {
             return Err(Error::Unencodable {
                 what: "record does not match its emit plan",

@@ -253,12 +253,13 @@ impl<'s> RecordContext<'s> {
     /// carries none. Meant for records of data templates; an options record converts too,
     /// as if it were a flow.
     pub fn flow_record_into(&self, record: &DataRecord<'_, '_>, out: &mut FlowRecord) {
-        out.clear();
-        out.set_kind(Some(ProtocolKind::Ipfix));
-        out.set_exporter(Some(self.exporter));
-        out.set_domain(Some(self.domain));
-        out.set_sequence(Some(self.sequence));
-        out.set_export_time(Some(self.export_time));
+        out.clear_with_context(
+            ProtocolKind::Ipfix,
+            Some(self.exporter),
+            Some(self.domain),
+            Some(self.sequence),
+            Some(self.export_time),
+        );
         let mut time = self.time;
         if let Some(t) = record
             .template()

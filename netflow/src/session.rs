@@ -183,12 +183,13 @@ impl RecordContext<'_> {
     /// then [`mapping::finish`] give), then the sampling its exporter announced where the
     /// record carries none.
     pub fn flow_record_into(&self, record: &DataRecord<'_, '_>, out: &mut FlowRecord) {
-        out.clear();
-        out.set_kind(Some(ProtocolKind::Netflow9));
-        out.set_exporter(Some(self.exporter));
-        out.set_domain(Some(self.domain));
-        out.set_sequence(Some(self.sequence));
-        out.set_export_time(self.time.export_time);
+        out.clear_with_context(
+            ProtocolKind::Netflow9,
+            Some(self.exporter),
+            Some(self.domain),
+            Some(self.sequence),
+            self.time.export_time,
+        );
         match record.template().plan() {
             // The record was split by this template's lengths, so the plan cannot run short;
             // were it to, the fields decoded so far are kept.

@@ -157,8 +157,9 @@ pub fn flow_record_into(
 ) -> Option<HeaderInfo> {
     let discarded =
         f.input.format == Interface::DISCARDED || f.output.format == Interface::DISCARDED;
-    // Clearing is one store (the extras keep their capacity); then the sample's fields.
-    out.clear();
+    // Clearing is one store; the sample's two extras are rewritten in place when the record
+    // was last used for a flow sample (no drop and push per sample).
+    out.clear_keeping_extra();
     out.set_kind(Some(ProtocolKind::Sflow5));
     out.set_agent(dg.agent);
     out.set_domain(Some(dg.sub_agent_id));
@@ -170,17 +171,37 @@ pub fn flow_record_into(
     if discarded {
         out.set_forwarding_status(Some(FORWARDING_DROPPED));
     }
-    // What `push_extra` makes, without its registry look-ups (names checked by a test).
-    out.extra.push(ExtraField {
-        field: SAMPLE_POOL_FIELD,
-        name: Some(Cow::Borrowed(SAMPLE_POOL_NAME)),
-        value: OwnedValue::Unsigned32(f.sample_pool),
-    });
-    out.extra.push(ExtraField {
-        field: DROPS_FIELD,
-        name: Some(Cow::Borrowed(DROPS_NAME)),
-        value: OwnedValue::Unsigned64(u64::from(f.drops)),
-    });
+    let pool = OwnedValue::Unsigned32(f.sample_pool);
+    let drops = OwnedValue::Unsigned64(u64::from(f.drops));
+    match out.extra.as_mut_slice() {
+        [p, d, ..]
+            if p.field == SAMPLE_POOL_FIELD
+                && d.field == DROPS_FIELD
+                && p.name.as_deref() == Some(SAMPLE_POOL_NAME)
+                && d.name.as_deref() == Some(DROPS_NAME) =>
+        {
+            out.extra.truncate(2);
+            if let [p, d] = out.extra.as_mut_slice() {
+                p.value = pool;
+                d.value = drops;
+            }
+        }
+        _ => {
+            out.extra.clear();
+            // What `push_extra` makes, without its registry look-ups (names checked by a
+            // test).
+            out.extra.push(ExtraField {
+                field: SAMPLE_POOL_FIELD,
+                name: Some(Cow::Borrowed(SAMPLE_POOL_NAME)),
+                value: pool,
+            });
+            out.extra.push(ExtraField {
+                field: DROPS_FIELD,
+                name: Some(Cow::Borrowed(DROPS_NAME)),
+                value: drops,
+            });
+        }
+    }
     let mut info = None;
     records_into(f.records, out, errors, &mut info);
     info

@@ -16,7 +16,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    println!("## Targets (issue 10)\n");
+    println!("## Targets (issue 16; field iteration: issue 10)\n");
     println!("{}", r.targets_markdown());
     println!("## Comparison bench (same bytes, one binary)\n");
     println!(

@@ -98,6 +98,8 @@ pub struct V9Exporter {
     by_layout: HashMap<Vec<(u16, u16)>, usize>,
     templates: Vec<TemplateState>,
     buf: Vec<u8>,
+    /// Where planned records are written before they are appended to `buf`.
+    scratch: emit::EmitScratch,
     count: u16,
     /// The data set being filled: template id, where it starts, its records' length.
     open_set: Option<(u16, usize, usize)>,
@@ -150,6 +152,7 @@ impl V9Exporter {
             by_layout: HashMap::new(),
             templates: Vec::new(),
             buf: Vec::new(),
+            scratch: emit::EmitScratch::default(),
             count: 0,
             open_set: None,
             sent_here: Vec::new(),
@@ -181,9 +184,10 @@ impl V9Exporter {
         (t.unix_millis().saturating_sub(self.boot().unix_millis())) as u32
     }
 
-    /// Fields of `record` v9 cannot carry: enterprise extras, and an MPLS label without the
-    /// stack entry (70) it is written as.
-    fn uncarried(record: &FlowRecord, now: Timestamp) -> (u64, Option<&'static str>) {
+    /// Fields of `record` v9 cannot carry (enterprise extras, an MPLS label without the stack
+    /// entry (70) it is written as, times outside the window sysUptime carries), why, and how
+    /// many of them are such times.
+    fn uncarried(record: &FlowRecord, now: Timestamp) -> (u64, Option<&'static str>, u64) {
         let enterprise = record.extra.iter().filter(|e| e.field.pen != 0).count() as u64;
         let far = [record.start(), record.end()]
             .iter()
@@ -204,7 +208,7 @@ impl V9Exporter {
         } else {
             None
         };
-        (enterprise + label + far, what)
+        (enterprise + label + far, what, far)
     }
 
     /// Adds a record; see [`Exporter::push`].
@@ -222,7 +226,7 @@ impl V9Exporter {
         if self.boot.is_none() {
             self.boot = Some(now);
         }
-        let (dropped, what) = Self::uncarried(record, now);
+        let (dropped, what, far) = Self::uncarried(record, now);
         if let (true, Some(what)) = (self.config.strict, what) {
             self.stats.refused += 1;
             return Err(Error::NotCarried { what });
@@ -230,10 +234,7 @@ impl V9Exporter {
         // Times too far from the export time for sysUptime are moved to the window's edge (a
         // copy of the record, on this rare path only).
         let moved;
-        let record = if [record.start(), record.end()]
-            .iter()
-            .any(|t| super::out_of_window(*t, now))
-        {
+        let record = if far > 0 {
             moved = {
                 let mut built = record.clone();
                 built.set_start(record.start().map(|t| super::carried_time(t, now)));
@@ -305,10 +306,11 @@ impl V9Exporter {
             }
         };
         self.place(index, rec_len, n_fields, now, out)?;
-        let written = self
-            .plans
-            .get(slot)
-            .is_some_and(|p| p.plan.append(record, &mut self.buf).is_ok());
+        let written = self.plans.get(slot).is_some_and(|p| {
+            p.plan
+                .append_with(record, &mut self.buf, &mut self.scratch)
+                .is_ok()
+        });
         if !written {
             return Err(Error::Unencodable {
                 what: "record does not match its emit plan",
