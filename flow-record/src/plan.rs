@@ -381,6 +381,7 @@ impl RecordPlan {
     /// Decodes one record from the start of `bytes` into `out` (fields are set, existing ones
     /// overwritten; call [`FlowRecord::clear`] first to reuse a record) and returns how many
     /// octets it used. Allocates nothing unless a field ends up in `extra`.
+    #[inline]
     pub fn decode(
         &self,
         bytes: &[u8],

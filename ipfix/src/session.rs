@@ -252,6 +252,7 @@ impl<'s> RecordContext<'s> {
     /// exporter's announced sampling applies ([`ExporterOptions::apply`]) when the record
     /// carries none. Meant for records of data templates; an options record converts too,
     /// as if it were a flow.
+    #[inline]
     pub fn flow_record_into(&self, record: &DataRecord<'_, '_>, out: &mut FlowRecord) {
         out.clear_with_context(
             ProtocolKind::Ipfix,

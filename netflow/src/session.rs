@@ -182,6 +182,7 @@ impl RecordContext<'_> {
     /// [`RecordPlan`](flowwire_record::plan::RecordPlan) (what [`mapping::apply`] per field
     /// then [`mapping::finish`] give), then the sampling its exporter announced where the
     /// record carries none.
+    #[inline]
     pub fn flow_record_into(&self, record: &DataRecord<'_, '_>, out: &mut FlowRecord) {
         out.clear_with_context(
             ProtocolKind::Netflow9,

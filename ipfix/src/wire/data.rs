@@ -113,6 +113,7 @@ impl<'a, 't> RecordIter<'a, 't> {
 impl<'a, 't> Iterator for RecordIter<'a, 't> {
     type Item = Result<DataRecord<'a, 't>, Error>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done || self.rest.len() < self.template.min_record_len() {
             // What is left is padding (RFC 7011 §3.3.1).

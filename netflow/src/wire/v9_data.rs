@@ -90,6 +90,7 @@ impl<'a, 't> DataRecords<'a, 't> {
 impl<'a, 't> Iterator for DataRecords<'a, 't> {
     type Item = Result<DataRecord<'a, 't>>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done
             || self.bytes.len() < self.template.min_record_len()

@@ -171,6 +171,7 @@ impl<'a> SampleIter<'a> {
 impl<'a> Iterator for SampleIter<'a> {
     type Item = Result<SampleRef<'a>>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 || self.failed {
             return None;

@@ -225,6 +225,7 @@ impl<'a> SampleRef<'a> {
 
     /// Parses the fixed part of the sample. A body too short for it is an
     /// [`Error::BadContentLength`].
+    #[inline]
     pub fn view(&self) -> Result<SampleView<'a>> {
         if self.enterprise != 0 {
             return Ok(SampleView::Unknown(*self));
