@@ -178,6 +178,9 @@ pub struct Exporter {
     /// Where planned records are written before they are appended to `buf`.
     emit_scratch: emit::EmitScratch,
     open_set: Option<(u16, usize)>,
+    /// When the open data set's template falls due for a refresh (Unix nanoseconds): until
+    /// then a record of it needs no template look-up.
+    open_due_at: i64,
     records_in_message: u32,
     specs: Vec<FieldSpec>,
     scratch: Vec<u8>,
@@ -281,6 +284,7 @@ impl Exporter {
             buf: Vec::new(),
             emit_scratch: emit::EmitScratch::default(),
             open_set: None,
+            open_due_at: i64::MIN,
             records_in_message: 0,
             specs: Vec::new(),
             scratch: Vec::new(),
@@ -675,6 +679,14 @@ impl Exporter {
         now: Timestamp,
         out: &mut dyn FnMut(&[u8]),
     ) {
+        // The common case: one more record in the open set of its template, which is not due.
+        if let Some((id, _)) = self.open_set
+            && id == template_id
+            && now.unix_nanos() < self.open_due_at
+            && self.buf.len() + len <= self.limit()
+        {
+            return;
+        }
         let template_due = self
             .templates
             .get(&template_id)
@@ -705,6 +717,15 @@ impl Exporter {
             self.buf.extend_from_slice(&[0, 0]);
             self.open_set = Some((template_id, at));
         }
+        // `due` is false while `now - last_sent` is below the refresh interval (at least 1 ns).
+        let refresh = i64::try_from(self.config.template_refresh.as_nanos())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        self.open_due_at = self
+            .templates
+            .get(&template_id)
+            .and_then(|e| e.last_sent)
+            .map_or(i64::MIN, |t| t.unix_nanos().saturating_add(refresh));
     }
 
     fn start_message(&mut self, now: Timestamp, out: &mut dyn FnMut(&[u8])) {
