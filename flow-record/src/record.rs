@@ -211,6 +211,7 @@ pub(crate) mod ctx {
     pub(crate) const DOMAIN: u64 = 1 << 43;
     pub(crate) const SEQUENCE: u64 = 1 << 44;
     pub(crate) const EXPORT_TIME: u64 = 1 << 45;
+    pub(crate) const ALL: u64 = KIND | EXPORTER | AGENT | DOMAIN | SEQUENCE | EXPORT_TIME;
 }
 
 /// Where each field lives in the record's storage arrays: the decode and emit plans address
@@ -373,6 +374,14 @@ impl FlowRecord {
         if !self.extra.is_empty() {
             self.extra.clear();
         }
+    }
+
+    /// Removes the context a decoder takes from the message around a record (kind,
+    /// exporter, agent, domain, sequence, export time) and keeps the fields: the part of a
+    /// flow an exporter carries.
+    #[inline]
+    pub fn clear_context(&mut self) {
+        self.present &= !ctx::ALL;
     }
 
     /// Empties the typed fields and the context and leaves [`FlowRecord::extra`] as it is:

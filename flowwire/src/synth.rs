@@ -328,16 +328,9 @@ mod fuzzing {
         /// agent, domain, sequence, export time): the form of
         /// [`flows`](Self::flows).
         pub fn content(flow: &FlowRecord) -> FlowRecord {
-            {
-                let mut built = flow.clone();
-                built.set_kind(None);
-                built.set_exporter(None);
-                built.set_agent(None);
-                built.set_domain(None);
-                built.set_sequence(None);
-                built.set_export_time(None);
-                built
-            }
+            let mut content = flow.clone();
+            content.clear_context();
+            content
         }
 
         /// Checks what a collector decoded from [`datagrams`](Self::datagrams), in order,

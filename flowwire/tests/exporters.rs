@@ -17,12 +17,7 @@ use proptest::prelude::*;
 
 /// What the message around a record says, cleared.
 fn content(mut r: FlowRecord) -> FlowRecord {
-    r.set_kind(None);
-    r.set_exporter(None);
-    r.set_agent(None);
-    r.set_domain(None);
-    r.set_sequence(None);
-    r.set_export_time(None);
+    r.clear_context();
     r
 }
 

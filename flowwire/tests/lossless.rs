@@ -686,11 +686,7 @@ mod arbitrary_templates {
 
     /// The record without what the message around it says (sequence, export time...).
     fn content(mut r: FlowRecord) -> FlowRecord {
-        r.set_kind(None);
-        r.set_exporter(None);
-        r.set_domain(None);
-        r.set_sequence(None);
-        r.set_export_time(None);
+        r.clear_context();
         r
     }
 

@@ -202,16 +202,9 @@ fn collect(
 
 /// A flow without what the collector adds from the datagram and its sender.
 fn content(f: &FlowRecord) -> FlowRecord {
-    {
-        let mut built = f.clone();
-        built.set_kind(None);
-        built.set_exporter(None);
-        built.set_agent(None);
-        built.set_domain(None);
-        built.set_sequence(None);
-        built.set_export_time(None);
-        built
-    }
+    let mut content = f.clone();
+    content.clear_context();
+    content
 }
 
 fn same_key(kind: ProtocolKind, sent: &FlowRecord, got: &FlowRecord) {

@@ -120,14 +120,9 @@ fn check_exporter(u: &mut Unstructured<'_>) -> Result<()> {
         assert_eq!(g.agent(), config.agent.ip());
         assert_eq!(g.domain(), Some(config.sub_agent_id));
         let bare = {
-            let mut built = g;
-            built.set_kind(None);
-            built.set_exporter(None);
-            built.set_agent(None);
-            built.set_domain(None);
-            built.set_sequence(None);
-            built.set_export_time(None);
-            built
+            let mut bare = g;
+            bare.clear_context();
+            bare
         };
         assert_same(
             &bare,

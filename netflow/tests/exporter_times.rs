@@ -9,11 +9,7 @@ use flowwire_netflow::{Session, V5Exporter, V5ExporterConfig, V9Exporter, V9Expo
 const DAY_MS: i64 = 86_400_000;
 
 fn content(mut r: FlowRecord) -> FlowRecord {
-    r.set_kind(None);
-    r.set_exporter(None);
-    r.set_domain(None);
-    r.set_sequence(None);
-    r.set_export_time(None);
+    r.clear_context();
     r
 }
 

@@ -1065,6 +1065,18 @@ proptest! {
         }
         let Ok(v) = Datagram::new_checked(&bytes[..]) else { return Ok(()) };
         let dg = DatagramInfo::of(&v);
+        // One record reused, as a session does: the two sample extras an earlier sample left
+        // (other values, and a third extra after them) are rewritten in place.
+        let mut reused = FlowRecord::default();
+        for (field, value) in [
+            (convert::SAMPLE_POOL_FIELD, flowwire_record::OwnedValue::Unsigned32(7)),
+            (convert::DROPS_FIELD, flowwire_record::OwnedValue::Unsigned64(7)),
+            (flowwire_record::FieldId::iana(1), flowwire_record::OwnedValue::Unsigned64(7)),
+        ] {
+            reused
+                .extra
+                .push(flowwire_record::ExtraField::new(field, value));
+        }
         for s in v.samples() {
             let Ok(SampleView::Flow(f)) = s.and_then(|s| s.view()) else { continue };
             let (mut a, mut b) = (FlowRecord::default(), FlowRecord::default());
@@ -1077,12 +1089,20 @@ proptest! {
             let ha = flow_record_into(&dg, &f, &mut a, &mut ea);
             let hb = reference_flow_record_into(&dg, &f, &mut b, &mut eb);
             prop_assert_eq!(&a, &b);
-            prop_assert_eq!(ha, hb);
-            prop_assert_eq!(ea, eb);
+            prop_assert_eq!(&ha, &hb);
+            prop_assert_eq!(&ea, &eb);
             prop_assert_eq!(
                 serde_json::to_string(&a).unwrap(),
                 serde_json::to_string(&b).unwrap()
             );
+            // Twice: the second conversion finds the first one's extras.
+            for _ in 0..2 {
+                let mut er = Vec::new();
+                let hr = flow_record_into(&dg, &f, &mut reused, &mut er);
+                prop_assert_eq!(&reused, &b);
+                prop_assert_eq!(&hr, &hb);
+                prop_assert_eq!(&er, &eb);
+            }
         }
     }
 }

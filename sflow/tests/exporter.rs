@@ -263,12 +263,7 @@ fn out_of_range(f: &FlowRecord) -> bool {
 
 /// The record without what the message around it says.
 fn bare(mut f: FlowRecord) -> FlowRecord {
-    f.set_kind(None);
-    f.set_exporter(None);
-    f.set_agent(None);
-    f.set_domain(None);
-    f.set_sequence(None);
-    f.set_export_time(None);
+    f.clear_context();
     f
 }
 

@@ -35,6 +35,8 @@ mod v9;
 pub use v5::{V5Exporter, V5ExporterConfig};
 pub use v9::{V9Exporter, V9ExporterConfig};
 
+use std::borrow::Cow;
+
 use flowwire_record::mapping::{self, TimeContext, TimeEncoding};
 use flowwire_record::plan::reread;
 use flowwire_record::registry::Registry;
@@ -56,6 +58,22 @@ pub(crate) fn carried_time(t: Timestamp, now: Timestamp) -> Timestamp {
     )
 }
 
+/// `record` with its times moved within the window sysUptime carries around `now`; a copy
+/// only when a time is outside it (the rare path).
+pub(crate) fn times_carried(record: &FlowRecord, now: Timestamp) -> Cow<'_, FlowRecord> {
+    if [record.start(), record.end()]
+        .iter()
+        .any(|t| out_of_window(*t, now))
+    {
+        let mut moved = record.clone();
+        moved.set_start(record.start().map(|t| carried_time(t, now)));
+        moved.set_end(record.end().map(|t| carried_time(t, now)));
+        Cow::Owned(moved)
+    } else {
+        Cow::Borrowed(record)
+    }
+}
+
 /// Whether `t` is outside the window a sysUptime-relative time can carry around `now`.
 #[inline]
 pub(crate) fn out_of_window(t: Option<Timestamp>, now: Timestamp) -> bool {
@@ -71,16 +89,9 @@ pub(crate) fn out_of_window(t: Option<Timestamp>, now: Timestamp) -> bool {
 /// The flow without what the message around it says (kind, exporter, agent, domain,
 /// sequence, export time): the part an exporter carries.
 pub(crate) fn content(flow: &FlowRecord) -> FlowRecord {
-    {
-        let mut built = flow.clone();
-        built.set_kind(None);
-        built.set_exporter(None);
-        built.set_agent(None);
-        built.set_domain(None);
-        built.set_sequence(None);
-        built.set_export_time(None);
-        built
-    }
+    let mut content = flow.clone();
+    content.clear_context();
+    content
 }
 
 /// `record` as a collector decodes it once written as elements: its elements in the order an

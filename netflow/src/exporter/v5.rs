@@ -22,6 +22,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use flowwire_record::codec::{ExportStats, Exporter};
+use flowwire_record::mapping::TimeContext;
 use flowwire_record::{FlowRecord, ProtocolKind, Timestamp};
 
 use crate::error::{Error, Result};
@@ -84,14 +85,6 @@ struct Fit {
     what: Option<&'static str>,
 }
 
-fn v4(a: Option<IpAddr>, what: &'static str) -> Result<Ipv4Addr> {
-    match a {
-        None => Ok(Ipv4Addr::UNSPECIFIED),
-        Some(IpAddr::V4(a)) => Ok(a),
-        Some(IpAddr::V6(_)) => Err(Error::Unencodable { what }),
-    }
-}
-
 impl V5Exporter {
     /// An exporter with these settings.
     pub fn new(config: V5ExporterConfig) -> Self {
@@ -135,13 +128,6 @@ impl V5Exporter {
                 what.get_or_insert(w);
             }
         };
-        let if16 = |i: Option<u32>| {
-            u16::try_from(i.unwrap_or(0)).map_err(|_| Error::Unencodable {
-                what: "interface index above 65535 in NetFlow v5",
-            })
-        };
-        let sat32 = |v: Option<u64>| u32::try_from(v.unwrap_or(0)).unwrap_or(u32::MAX);
-        let as16 = |a: Option<u32>| u16::try_from(a.unwrap_or(0)).unwrap_or(AS_TRANS);
         let cut = |v: Option<u64>| u64::from(v.is_some_and(|v| v > u64::from(u32::MAX)));
         drop(
             cut(r.packets()) + cut(r.octets()),
@@ -210,29 +196,15 @@ impl V5Exporter {
                 .count() as u64,
             "a time more than 24 days from the export time",
         );
-        let time = |t: Option<Timestamp>| self.uptime(super::carried_time(t.unwrap_or(now), now));
-        let record = V5RecordRepr {
-            src_addr: v4(r.src_addr(), "IPv6 source address in NetFlow v5")?,
-            dst_addr: v4(r.dst_addr(), "IPv6 destination address in NetFlow v5")?,
-            next_hop: v4(r.next_hop(), "IPv6 next hop in NetFlow v5")?,
-            input: if16(r.in_if())?,
-            output: if16(r.out_if())?,
-            packets: sat32(r.packets()),
-            octets: sat32(r.octets()),
-            first: time(r.start()),
-            last: time(r.end()),
-            src_port: r.src_port().unwrap_or(0),
-            dst_port: r.dst_port().unwrap_or(0),
-            pad1: 0,
-            tcp_flags: r.tcp_flags().unwrap_or(0) as u8,
-            protocol: r.protocol().unwrap_or(0),
-            tos: r.tos().unwrap_or(0),
-            src_as: as16(r.src_as()),
-            dst_as: as16(r.dst_as()),
-            src_mask: r.src_mask().unwrap_or(0),
-            dst_mask: r.dst_mask().unwrap_or(0),
-            pad2: 0,
+        // A time beyond the window sysUptime carries goes to its edge (counted above).
+        let carried = super::times_carried(r, now);
+        // The header's export time and uptime: an absent time is the push time.
+        let time = TimeContext {
+            export_time: Some(now),
+            sys_uptime_ms: Some(self.uptime(now)),
+            system_init_time: None,
         };
+        let record = V5RecordRepr::from_flow_record(&carried, &time)?;
         Ok(Fit {
             record,
             sampling,
