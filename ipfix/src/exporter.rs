@@ -32,11 +32,7 @@
 //! assert_eq!((got.flows[0].src_addr(), got.flows[0].octets()), (flow.src_addr(), Some(1500)));
 //! // What a collector decodes is the record as `restrict` says, plus the message context.
 //! let mut decoded = got.flows[0].clone();
-//! decoded.set_kind(None);
-//! decoded.set_exporter(None);
-//! decoded.set_domain(None);
-//! decoded.set_sequence(None);
-//! decoded.set_export_time(None);
+//! decoded.clear_context();
 //! assert_eq!(decoded, exporter.restrict(&flow, now));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -351,6 +347,9 @@ impl Exporter {
                 last_sent: None,
             },
         );
+        // A template redefined under the open set's id is due again: the fast path in
+        // `prepare` must not append to that set.
+        self.open_due_at = i64::MIN;
         Ok(())
     }
 

@@ -27,6 +27,7 @@
 //! packet buffer (allocated once at MTU size); nothing is allocated per record. Records with
 //! extra fields go value by value; both give the same bytes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -104,6 +105,10 @@ pub struct V9Exporter {
     /// The data set being filled: template id, where it starts, its records' length.
     open_set: Option<(u16, usize, usize)>,
     sent_here: Vec<u16>,
+    /// When the open data set's template was last sent (Unix nanoseconds; `i64::MAX` when in
+    /// this packet): until its refresh interval has passed, a record of it needs no template
+    /// check. `None`: check.
+    open_sent_at: Option<i64>,
     scratch_layout: Vec<(u16, u16)>,
     /// Emit plans of the layouts seen, with their template index.
     plans: Vec<Planned>,
@@ -156,6 +161,7 @@ impl V9Exporter {
             count: 0,
             open_set: None,
             sent_here: Vec::new(),
+            open_sent_at: None,
             scratch_layout: Vec::new(),
             plans: Vec::new(),
             plan_index: HashMap::new(),
@@ -233,18 +239,12 @@ impl V9Exporter {
         }
         // Times too far from the export time for sysUptime are moved to the window's edge (a
         // copy of the record, on this rare path only).
-        let moved;
-        let record = if far > 0 {
-            moved = {
-                let mut built = record.clone();
-                built.set_start(record.start().map(|t| super::carried_time(t, now)));
-                built.set_end(record.end().map(|t| super::carried_time(t, now)));
-                built
-            };
-            &moved
+        let carried = if far > 0 {
+            super::times_carried(record, now)
         } else {
-            record
+            Cow::Borrowed(record)
         };
+        let record = &*carried;
         let key = emit::layout_key(record);
         let pushed = if key & emit::EXTRA_BIT == 0 && !self.general_only() {
             self.push_planned(key, record, now, out)
@@ -423,9 +423,13 @@ impl V9Exporter {
             });
         }
         // The common case: one more record in the open data set of this template, which
-        // was checked for a refresh when the set was opened.
+        // needs no (re)sending.
         if let Some((open, start, open_len)) = self.open_set
             && open_len == rec_len
+            && self.open_sent_at.is_some_and(|at| {
+                now.unix_nanos().saturating_sub(at)
+                    < self.config.template_refresh_interval.as_nanos() as i64
+            })
             && self.templates.get(index).is_some_and(|t| t.id == open)
             && start + padded(self.buf.len() + rec_len - start, rec_len) <= mtu
         {
@@ -474,6 +478,16 @@ impl V9Exporter {
             self.buf.extend_from_slice(&id.to_be_bytes());
             self.buf.extend_from_slice(&[0, 0]);
         }
+        // Not due now, the template stays so for this packet until its refresh interval
+        // passes (the packet count does not move within a packet); in this packet already,
+        // for the whole packet.
+        self.open_sent_at = self.templates.get(index).and_then(|t| {
+            if self.sent_here.contains(&t.id) {
+                Some(i64::MAX)
+            } else {
+                t.last_sent.map(|(at, _)| at.unix_nanos())
+            }
+        });
         Ok(self.buf.len())
     }
 
@@ -499,6 +513,7 @@ impl V9Exporter {
             self.plans.clear();
             self.plan_index.clear();
             self.last_plan = None;
+            self.open_sent_at = None;
             i
         };
         let state = TemplateState {
@@ -519,13 +534,19 @@ impl V9Exporter {
 
     /// The template id and whether it must be (re)sent in the current packet.
     fn needs(&self, index: usize, now: Timestamp) -> (u16, bool) {
-        let Some(t) = self.templates.get(index) else {
-            return (MIN_DATA_SET_ID, true);
-        };
-        if self.sent_here.contains(&t.id) {
-            return (t.id, false);
+        match self.templates.get(index) {
+            Some(t) => (t.id, self.due(t, now)),
+            None => (MIN_DATA_SET_ID, true),
         }
-        let due = match t.last_sent {
+    }
+
+    /// Whether `t` must be (re)sent in the current packet: never sent (or redefined), or
+    /// due for a refresh, unless this packet carries it already.
+    fn due(&self, t: &TemplateState, now: Timestamp) -> bool {
+        if self.sent_here.contains(&t.id) {
+            return false;
+        }
+        match t.last_sent {
             None => true,
             Some((at, packets)) => {
                 let age = now.unix_nanos().saturating_sub(at.unix_nanos());
@@ -533,8 +554,7 @@ impl V9Exporter {
                     >= u64::from(self.config.template_refresh_packets)
                     || age >= self.config.template_refresh_interval.as_nanos() as i64
             }
-        };
-        (t.id, due)
+        }
     }
 
     /// The packet's length once a record of `rec_len` octets of template `id` is added (after
@@ -738,6 +758,51 @@ mod tests {
             }
             assert_eq!(got, 2 * usize::from(n));
         }
+    }
+
+    #[test]
+    fn a_template_id_reused_for_a_layout_of_the_same_length_is_sent_again() {
+        // One template id for two layouts of 8 octets each (found by export_roundtrip): the
+        // second layout's records must not go into the first one's open data set.
+        let mut e = V9Exporter::new(V9ExporterConfig {
+            max_templates: 1,
+            ..V9ExporterConfig::default()
+        });
+        let now = Timestamp::from_unix_secs(1_700_000_000);
+        let addresses = {
+            let mut built = FlowRecord::default();
+            built.set_src_addr(Some("192.0.2.1".parse().unwrap()));
+            built.set_dst_addr(Some("192.0.2.2".parse().unwrap()));
+            built
+        };
+        let interfaces = {
+            let mut built = FlowRecord::default();
+            built.set_in_if(Some(7));
+            built.set_out_if(Some(9));
+            built
+        };
+        let mut out = Vec::new();
+        for r in [&addresses, &interfaces, &addresses] {
+            e.push(r, now, &mut keep(&mut out)).unwrap();
+        }
+        e.flush(now, &mut keep(&mut out)).unwrap();
+        let mut s = Session::default();
+        let mut got = Vec::new();
+        for p in &out {
+            let rep = s.decode(
+                "192.0.2.9:2055".parse().unwrap(),
+                now,
+                p,
+                &mut |r: &FlowRecord| got.push(r.clone()),
+            );
+            assert_eq!(rep.errors, 0);
+        }
+        let keys: Vec<_> = got
+            .iter()
+            .map(|r| (r.src_addr(), r.dst_addr(), r.in_if(), r.out_if()))
+            .collect();
+        let a = (addresses.src_addr(), addresses.dst_addr(), None, None);
+        assert_eq!(keys, [a, (None, None, Some(7), Some(9)), a]);
     }
 
     #[test]
