@@ -207,39 +207,18 @@ fn check(
         }
         derive(fig, "MPLS label of the stack entry (70)");
     }
-    let set_fields = [
-        TypedField::SrcAddr,
-        TypedField::DstAddr,
-        TypedField::SrcPort,
-        TypedField::DstPort,
-        TypedField::Protocol,
-        TypedField::Tos,
-        TypedField::TcpFlags,
-        TypedField::Start,
-        TypedField::End,
-        TypedField::InIf,
-        TypedField::OutIf,
-        TypedField::SrcAs,
-        TypedField::DstAs,
-        TypedField::NextHop,
-        TypedField::BgpNextHop,
-        TypedField::SrcMask,
-        TypedField::DstMask,
-        TypedField::Vlan,
-        TypedField::InnerVlan,
-        TypedField::SrcMac,
-        TypedField::DstMac,
-        TypedField::IcmpType,
-        TypedField::IcmpCode,
-        TypedField::FlowLabel,
-        TypedField::Direction,
-        TypedField::EndReason,
-        TypedField::ForwardingStatus,
-        TypedField::PostNatSrcAddr,
-        TypedField::PostNatDstAddr,
-        TypedField::PostNatSrcPort,
-        TypedField::PostNatDstPort,
-    ];
+    // Every typed field but those the mapping derives (checked above): counters from totals,
+    // sampling from options data, the MPLS label from its stack entry.
+    let set_fields = TypedField::ALL.into_iter().filter(|f| {
+        !matches!(
+            f,
+            TypedField::Octets
+                | TypedField::Packets
+                | TypedField::SamplingInterval
+                | TypedField::SamplingAlgorithm
+                | TypedField::MplsLabel
+        )
+    });
     if let Some(f) = set_fields.into_iter().find(|f| untaken(*f)) {
         return Err(format!("typed field {f:?} is set but no element filled it"));
     }
