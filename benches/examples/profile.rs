@@ -1,7 +1,7 @@
 //! A small driver for profiling one path under `valgrind --tool=callgrind` (see
 //! `benches/profile.sh`): `profile <path> [repetitions]`, where path is one of
 //! `v9-decode`, `ipfix-decode`, `v9-views`, `ipfix-views`, `v9-encode`, `ipfix-encode`,
-//! `sflow-decode`. Uses the same generated packets and the same calls as the comparison
+//! `sflow-decode`, `sflow-session`. Uses the same generated packets and the same calls as the comparison
 //! bench: v9 through `Decoder::decode` with a closure sink, IPFIX through `decode_records` and
 //! `RecordContext::flow_record_into`, the exporters through `codec::Exporter::push`/`flush`
 //! into a closure that only reads each message, sFlow through `convert::flow_record_into`.
@@ -75,6 +75,7 @@ fn main() {
     let mut v9x = flowwire_netflow::V9Exporter::new(v9_config);
     let mut ixx = flowwire_ipfix::Exporter::new(Default::default());
     let mut errors = Vec::new();
+    let mut sfs = flowwire_sflow::Session::default();
     match path.as_str() {
         "v9-decode" => hot(reps, || {
             for p in &v9.data {
@@ -156,6 +157,13 @@ fn main() {
                         sum = sum.wrapping_add(rec.octets().unwrap_or(0));
                     }
                 }
+            }
+        }),
+        "sflow-session" => hot(reps, || {
+            for d in &sf.datagrams {
+                sfs.decode(exporter, now, black_box(d), &mut |r: &FlowRecord| {
+                    sum = sum.wrapping_add(r.octets().unwrap_or(0));
+                });
             }
         }),
         other => {
