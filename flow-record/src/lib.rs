@@ -78,5 +78,7 @@ pub use record::{ExtraField, FlowRecord, ProtocolKind, TypedField};
 pub use registry::{FieldId, InformationElement};
 #[cfg(feature = "serde")]
 pub use time::TimestampParseError;
-pub use time::{MacAddr, MacAddrParseError, NTP_UNIX_OFFSET_SECS, NtpTimestamp, Timestamp};
+pub use time::{
+    MacAddr, MacAddrParseError, NTP_UNIX_OFFSET_SECS, NtpTimestamp, Rfc3339, Timestamp,
+};
 pub use value::{OwnedValue, Value, ValueError};

@@ -143,15 +143,69 @@ impl Timestamp {
     /// Formats as RFC 3339 in UTC with nanoseconds, e.g. `2024-05-01T12:00:00.5Z`
     /// (trailing zeros of the fraction dropped, no fraction when it is zero).
     pub fn to_rfc3339(self) -> String {
-        use time::format_description::well_known::Rfc3339;
-        match time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0)) {
-            Ok(dt) => dt
-                .format(&Rfc3339)
-                .unwrap_or_else(|_| format!("@{}ns", self.0)),
-            Err(_) => format!("@{}ns", self.0),
+        self.rfc3339().as_str().to_owned()
+    }
+}
+
+impl Timestamp {
+    /// Formats as RFC 3339 in UTC (what [`to_rfc3339`](Self::to_rfc3339) returns, and the
+    /// JSON form) on the stack: what a writer formatting many times uses, no allocation.
+    pub fn rfc3339(self) -> Rfc3339 {
+        let secs = self.0.div_euclid(1_000_000_000);
+        let nanos = self.0.rem_euclid(1_000_000_000) as u32;
+        let (days, of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
+        // Days since 1970-01-01 to the proleptic Gregorian date (H. Hinnant's civil_from_days):
+        // eras of 400 years starting on March 1st.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        // i64 nanoseconds span the years 1677-2262: always four digits.
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u32;
+        // Two digits of v (below 100), from a table.
+        let d2 = |v: u32| pair(v as usize);
+        let [y0, y1] = d2(year / 100);
+        let [y2, y3] = d2(year % 100);
+        let [mo0, mo1] = d2(month);
+        let [d0, d1] = d2(day);
+        let [h0, h1] = d2(of_day / 3_600);
+        let [mi0, mi1] = d2(of_day / 60 % 60);
+        let [s0, s1] = d2(of_day % 60);
+        let n0 = b'0' + (nanos / 100_000_000) as u8;
+        let [n1, n2] = d2(nanos / 1_000_000 % 100);
+        let [n3, n4] = d2(nanos / 10_000 % 100);
+        let [n5, n6] = d2(nanos / 100 % 100);
+        let [n7, n8] = d2(nanos % 100);
+        let mut buf = [
+            y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0,
+            s1, b'.', n0, n1, n2, n3, n4, n5, n6, n7, n8, b'Z',
+        ];
+        // Trailing zeros of the fraction are dropped, and the fraction with them when zero.
+        let end = if nanos == 0 {
+            19
+        } else if nanos.is_multiple_of(1_000_000) {
+            20 + 3 - trailing_zeros(nanos / 1_000_000)
+        } else if nanos.is_multiple_of(1_000) {
+            20 + 6 - trailing_zeros(nanos / 1_000)
+        } else {
+            20 + 9 - trailing_zeros(nanos)
+        };
+        if let Some(z) = buf.get_mut(end) {
+            *z = b'Z';
+        }
+        Rfc3339 {
+            buf,
+            len: (end + 1) as u8,
         }
     }
+}
 
+#[cfg(feature = "serde")]
+impl Timestamp {
     /// Parses an RFC 3339 time with any offset.
     pub fn parse_rfc3339(s: &str) -> Result<Self, TimestampParseError> {
         use time::format_description::well_known::Rfc3339;
@@ -163,6 +217,75 @@ impl Timestamp {
             .map_err(|_| TimestampParseError {
                 input: s.to_owned(),
             })
+    }
+}
+
+/// "00" to "99", one after the other.
+const DIGIT_PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
+/// The two digits of `v` (below 100).
+#[inline(always)]
+fn pair(v: usize) -> [u8; 2] {
+    DIGIT_PAIRS
+        .get(2 * v..)
+        .and_then(|s| s.first_chunk::<2>())
+        .copied()
+        .unwrap_or(*b"00")
+}
+
+/// Decimal zeros at the end of `v` (not 0), up to 2: of a group of three fraction digits.
+fn trailing_zeros(v: u32) -> usize {
+    if v.is_multiple_of(100) {
+        2
+    } else if v.is_multiple_of(10) {
+        1
+    } else {
+        0
+    }
+}
+
+/// A [`Timestamp`] formatted as RFC 3339 in UTC (see [`Timestamp::rfc3339`]), held on the
+/// stack.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Rfc3339 {
+    buf: [u8; 30],
+    len: u8,
+}
+
+impl Rfc3339 {
+    /// The text, e.g. `2024-05-01T12:00:00.5Z`.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and punctuation are ever written.
+        core::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// The text's octets (ASCII).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// The octets in a fixed-size array, of which the first [`len`](Self::len) count: a
+    /// writer can copy all 30 and keep `len`, a copy of known size.
+    pub fn padded(&self) -> &[u8; 30] {
+        &self.buf
+    }
+
+    /// How many octets the text has (20 to 30).
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+}
+
+impl fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Rfc3339 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -178,7 +301,7 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         #[cfg(feature = "serde")]
         {
-            f.write_str(&self.to_rfc3339())
+            f.write_str(self.rfc3339().as_str())
         }
         #[cfg(not(feature = "serde"))]
         {
@@ -319,6 +442,54 @@ impl<'de> serde::Deserialize<'de> for MacAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written RFC 3339 form is the `time` crate's, over the whole i64 range.
+    #[cfg(feature = "serde")]
+    mod rfc3339 {
+        use super::*;
+        use proptest::prelude::*;
+        use time::format_description::well_known::Rfc3339 as Spec;
+
+        fn by_time_crate(nanos: i64) -> String {
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
+                .expect("in range")
+                .format(&Spec)
+                .expect("formats")
+        }
+
+        #[test]
+        fn edges() {
+            for n in [
+                i64::MIN,
+                i64::MAX,
+                0,
+                -1,
+                1,
+                999_999_999,
+                -1_000_000_000,
+                951_782_400_000_000_000,   // 2000-02-29
+                4_107_542_400_000_000_000, // 2100-03-01
+                1_700_000_000_500_000_000,
+                1_700_000_000_000_000_010,
+                -2_208_988_800_000_000_000, // 1900-01-01
+            ] {
+                assert_eq!(Timestamp(n).to_rfc3339(), by_time_crate(n), "{n}");
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn any_time(n in any::<i64>()) {
+                prop_assert_eq!(Timestamp(n).to_rfc3339(), by_time_crate(n));
+            }
+
+            #[test]
+            fn whole_seconds_and_millis(s in -9_000_000_000i64..9_000_000_000, ms in 0i64..1000) {
+                let n = s * 1_000_000_000 + ms * 1_000_000;
+                prop_assert_eq!(Timestamp(n).to_rfc3339(), by_time_crate(n));
+            }
+        }
+    }
 
     #[test]
     fn ntp_round_trip_at_nanosecond_precision() {
