@@ -87,6 +87,9 @@
 pub mod capture;
 pub mod collector;
 pub mod export;
+#[cfg(feature = "serde")]
+pub mod jsonl;
+pub mod pipeline;
 pub mod synth;
 
 pub use collector::{Collector, CollectorConfig};
