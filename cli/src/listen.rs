@@ -1,16 +1,18 @@
-//! `flowwire listen`: a live collector for every protocol on each UDP socket.
+//! `flowwire listen`: a live collector for every protocol on each UDP socket, over
+//! [`flowwire::pipeline`]: a receiving thread per socket drains it into a bounded queue,
+//! decoder threads format the records, one writer thread prints them.
 
-use std::io::{self, BufWriter, Write};
+use std::collections::HashMap;
+use std::io::{self, Write};
 use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use flowwire::collector::{Collector, ExporterStats};
-use flowwire::{
-    CounterSample, DecodeError, Decoder, FlowRecord, OptionsRecord, ProtocolKind, Sink, Timestamp,
-};
+use flowwire::pipeline::{Pipeline, PipelineConfig, kernel_drops};
+use flowwire::{CounterSample, DecodeError, FlowRecord, OptionsRecord, Sink};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::UserError;
@@ -27,176 +29,134 @@ pub(crate) struct ListenArgs {
     /// Print only these record types (repeatable).
     #[arg(long = "type", value_enum)]
     types: Vec<RecordType>,
-    /// Print per-exporter statistics on stderr at the end (and on SIGINT/SIGTERM).
+    /// Print per-exporter statistics, queue and kernel drops on stderr at the end (and on
+    /// SIGINT/SIGTERM).
     #[arg(long)]
     stats: bool,
-    /// Receiving threads per address, on SO_REUSEPORT sockets (the kernel keeps each exporter
-    /// on one socket, so template state stays with one thread).
+    /// Decoding threads. Each exporter is always decoded by the same one (its template
+    /// state lives there); more threads help with many exporters.
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// Socket receive buffer size in bytes.
+    /// Socket receive buffer size in bytes (the kernel may cap it: net.core.rmem_max).
     #[arg(long, default_value_t = 8 << 20)]
     rcvbuf: usize,
+    /// Mebibytes of datagrams queued between receiving and decoding at most; a burst beyond
+    /// it is dropped and counted.
+    #[arg(long, default_value_t = 256)]
+    queue_mb: usize,
     /// Stop after this many datagrams in all (for tests and bounded runs).
     #[arg(long)]
     count: Option<u64>,
     /// Stop after this many seconds.
     #[arg(long)]
     duration: Option<f64>,
-    /// Do not print errors as they happen.
+    /// Do not print errors as they happen (they are still counted).
     #[arg(long, short)]
     quiet: bool,
 }
 
-fn bind(addr: SocketAddr, reuse_port: bool, rcvbuf: usize) -> io::Result<UdpSocket> {
+fn bind(addr: SocketAddr, rcvbuf: usize) -> io::Result<UdpSocket> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if addr.is_ipv6() {
         // [::]:port also takes IPv4 unless the system says otherwise; be explicit.
         let _ = socket.set_only_v6(false);
     }
-    if reuse_port {
-        socket.set_reuse_port(true)?;
-    }
     let _ = socket.set_recv_buffer_size(rcvbuf);
     socket.bind(&addr.into())?;
-    let socket: UdpSocket = socket.into();
-    socket.set_read_timeout(Some(Duration::from_millis(100)))?;
-    Ok(socket)
+    Ok(socket.into())
 }
 
-/// The kernel's drop counter for UDP sockets bound to `port` (Linux /proc/net/udp{,6}).
-fn kernel_drops(port: u16) -> Option<u64> {
-    let mut total = None;
-    for file in ["/proc/net/udp", "/proc/net/udp6"] {
-        let Ok(text) = std::fs::read_to_string(file) else {
-            continue;
+/// Error lines printed per exporter per [`ERROR_WINDOW`]; the rest are counted and
+/// summarised in one line.
+const ERRORS_PER_WINDOW: u32 = 5;
+const ERROR_WINDOW: Duration = Duration::from_secs(10);
+/// Exporters whose error lines are limited one by one; beyond, together.
+const MAX_ERROR_EXPORTERS: usize = 4096;
+
+/// Rate-limits error lines per exporter, so a flood of bad datagrams cannot flood stderr.
+#[derive(Default)]
+struct ErrorLines {
+    /// Per exporter (None: every exporter beyond the table's bound): when its window
+    /// started, lines printed in it, lines suppressed in it.
+    exporters: HashMap<Option<SocketAddr>, (Instant, u32, u64)>,
+}
+
+impl ErrorLines {
+    fn report(&mut self, error: &DecodeError<'_>) {
+        let now = Instant::now();
+        let key = if self.exporters.len() < MAX_ERROR_EXPORTERS
+            || self.exporters.contains_key(&Some(error.exporter))
+        {
+            Some(error.exporter)
+        } else {
+            None
         };
-        for line in text.lines().skip(1) {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            let local_port = cols
-                .get(1)
-                .and_then(|l| l.rsplit(':').next())
-                .and_then(|p| u16::from_str_radix(p, 16).ok());
-            if local_port == Some(port) {
-                let drops = cols.last().and_then(|d| d.parse::<u64>().ok()).unwrap_or(0);
-                total = Some(total.unwrap_or(0) + drops);
-            }
+        let entry = self.exporters.entry(key).or_insert((now, 0, 0));
+        if now.duration_since(entry.0) >= ERROR_WINDOW {
+            summarise(key, entry.2);
+            *entry = (now, 0, 0);
+        }
+        if entry.1 < ERRORS_PER_WINDOW {
+            entry.1 += 1;
+            eprintln!("flowwire: {error}");
+        } else {
+            entry.2 += 1;
         }
     }
-    total
-}
 
-struct Shared {
-    stop: Arc<AtomicBool>,
-    received: std::sync::atomic::AtomicU64,
-    stdout: Mutex<io::Stdout>,
-    stats: Mutex<Vec<(SocketAddr, ProtocolKind, ExporterStats)>>,
-}
-
-pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError> {
-    let format = Format::resolve(args.format);
-    let threads = args.threads.max(1);
-    let mut sockets = Vec::new();
-    for addr in &args.udp {
-        for _ in 0..threads {
-            let s = bind(*addr, threads > 1, args.rcvbuf)
-                .map_err(|e| UserError(format!("cannot listen on udp {addr}: {e}")))?;
-            sockets.push(s);
+    fn finish(&mut self) {
+        for (key, (_, _, suppressed)) in self.exporters.drain() {
+            summarise(key, suppressed);
         }
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&stop))
-            .map_err(|e| UserError(format!("installing the signal handler: {e}")))?;
-    }
-    let shared = Arc::new(Shared {
-        stop,
-        received: Default::default(),
-        stdout: Mutex::new(io::stdout()),
-        stats: Mutex::new(Vec::new()),
-    });
-    let deadline = args
-        .duration
-        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    let mut handles = Vec::new();
-    for socket in sockets {
-        let shared = Arc::clone(&shared);
-        let types = args.types.clone();
-        let (count, quiet) = (args.count, args.quiet);
-        handles.push(std::thread::spawn(move || {
-            receive(socket, &shared, format, types, count, deadline, quiet)
-        }));
-    }
-    let mut failed = None;
-    // The sockets stay open until the statistics are read: the kernel's drop counters go
-    // with them.
-    let mut open_sockets = Vec::new();
-    for h in handles {
-        match h.join() {
-            Ok(Ok(socket)) => open_sockets.push(socket),
-            Ok(Err(e)) => failed = Some(e),
-            Err(_) => failed = Some(UserError("a receiving thread failed".into())),
-        }
-    }
-    if args.stats {
-        let rows = shared.stats.lock().map(|s| s.clone()).unwrap_or_default();
-        let mut merged: std::collections::BTreeMap<(SocketAddr, ProtocolKind), ExporterStats> =
-            Default::default();
-        for (a, k, s) in rows {
-            let m = merged.entry((a, k)).or_default();
-            m.datagrams += s.datagrams;
-            m.flows += s.flows;
-            m.counters += s.counters;
-            m.options += s.options;
-            m.errors += s.errors;
-        }
-        eprintln!("datagrams {}", shared.received.load(Ordering::Relaxed));
-        eprintln!(
-            "{:<40} {:<9} {:>9} {:>9} {:>9} {:>9} {:>7}",
-            "EXPORTER", "PROTOCOL", "DATAGRAMS", "FLOWS", "COUNTERS", "OPTIONS", "ERRORS"
-        );
-        for ((a, k), s) in merged {
-            eprintln!(
-                "{:<40} {:<9} {:>9} {:>9} {:>9} {:>9} {:>7}",
-                a.to_string(),
-                k.name(),
-                s.datagrams,
-                s.flows,
-                s.counters,
-                s.options,
-                s.errors
-            );
-        }
-        let mut ports: Vec<u16> = args.udp.iter().map(|a| a.port()).collect();
-        ports.dedup();
-        for p in ports {
-            if let Some(d) = kernel_drops(p) {
-                eprintln!("kernel drops on udp port {p}: {d}");
-            }
-        }
-    }
-    drop(open_sockets);
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(std::process::ExitCode::SUCCESS),
     }
 }
 
-/// Decoded records to the printer, errors to stderr.
-struct ToPrinter<'p> {
-    printer: &'p mut Printer<Vec<u8>>,
+fn summarise(key: Option<SocketAddr>, suppressed: u64) {
+    if suppressed == 0 {
+        return;
+    }
+    match key {
+        Some(a) => eprintln!("flowwire: {suppressed} more errors from {a} not printed"),
+        None => eprintln!("flowwire: {suppressed} more errors from other exporters not printed"),
+    }
+}
+
+/// Formatted output travels to the writer thread in buffers of about this size.
+const CHUNK: usize = 1 << 16;
+
+/// A decoder thread's sink: formats into a buffer, hands full buffers to the writer.
+struct ToWriter {
+    printer: Printer<Vec<u8>>,
+    to_writer: SyncSender<Vec<u8>>,
+    empty: Receiver<Vec<u8>>,
+    errors: ErrorLines,
     quiet: bool,
 }
 
-impl ToPrinter<'_> {
+impl ToWriter {
     fn keep(&mut self, r: io::Result<()>) {
-        if let Err(e) = r {
-            self.printer.io_error.get_or_insert(e);
+        // Formatting into memory does not fail; a full buffer goes to the writer.
+        let _ = r;
+        if self.printer.out.len() >= CHUNK {
+            self.send();
         }
+    }
+
+    fn send(&mut self) {
+        if self.printer.out.is_empty() {
+            return;
+        }
+        let next = self
+            .empty
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK + 4096));
+        let full = core::mem::replace(&mut self.printer.out, next);
+        // The writer has gone only when the output is closed; then there is nowhere to write.
+        let _ = self.to_writer.send(full);
     }
 }
 
-impl Sink for ToPrinter<'_> {
+impl Sink for ToWriter {
     fn flow(&mut self, flow: &FlowRecord) {
         let r = self.printer.flow(flow);
         self.keep(r);
@@ -211,84 +171,160 @@ impl Sink for ToPrinter<'_> {
     }
     fn error(&mut self, error: &DecodeError<'_>) {
         if !self.quiet {
-            eprintln!("flowwire: {error}");
+            self.errors.report(error);
         }
     }
 }
 
-fn receive(
-    socket: UdpSocket,
-    shared: &Shared,
-    format: Format,
-    types: Vec<RecordType>,
-    count: Option<u64>,
-    deadline: Option<Instant>,
-    quiet: bool,
-) -> Result<UdpSocket, UserError> {
-    let mut collector = Collector::default();
-    let mut printer = Printer::new(Vec::with_capacity(1 << 16), format, types);
-    let mut buf = vec![0u8; 65_536];
-    let flush = |printer: &mut Printer<Vec<u8>>| -> Result<(), UserError> {
-        if printer.out.is_empty() {
-            return Ok(());
+/// The writer thread: prints buffers as they come, gives them back emptied. A closed output
+/// (a pipe whose reader went away) stops the collector.
+fn write_out(
+    rx: Receiver<Vec<u8>>,
+    back: Vec<SyncSender<Vec<u8>>>,
+    stop: &AtomicBool,
+) -> io::Result<()> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut result = Ok(());
+    let mut turn = 0usize;
+    let mut write = |mut buf: Vec<u8>, result: &mut io::Result<()>| {
+        if result.is_ok() {
+            *result = out.write_all(&buf);
         }
-        let res = match shared.stdout.lock() {
-            Ok(out) => {
-                let mut out = BufWriter::new(out.lock());
-                out.write_all(&printer.out).and_then(|()| out.flush())
-            }
-            Err(_) => Ok(()),
-        };
-        printer.out.clear();
-        match res {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                shared.stop.store(true, Ordering::Relaxed);
-                Ok(())
-            }
-            Err(e) => Err(UserError(format!("writing output: {e}"))),
-            Ok(()) => Ok(()),
+        buf.clear();
+        if let Some(tx) = back.get(turn % back.len().max(1)) {
+            let _ = tx.try_send(buf);
         }
+        turn += 1;
     };
-    loop {
-        if shared.stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
-            break;
+    while let Ok(buf) = rx.recv() {
+        write(buf, &mut result);
+        // Whatever else is queued, then a flush: quiet moments are when output shows.
+        while let Ok(buf) = rx.try_recv() {
+            write(buf, &mut result);
         }
-        match socket.recv_from(&mut buf) {
-            Ok((n, src)) => {
-                let total = shared.received.fetch_add(1, Ordering::Relaxed) + 1;
-                let payload = buf.get(..n).unwrap_or_default();
-                collector.decode(
-                    src,
-                    Timestamp::now(),
-                    payload,
-                    &mut ToPrinter {
-                        printer: &mut printer,
-                        quiet,
-                    },
-                );
-                if printer.out.len() > (1 << 15) {
-                    flush(&mut printer)?;
-                }
-                if count.is_some_and(|c| total >= c) {
-                    shared.stop.store(true, Ordering::Relaxed);
-                }
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                flush(&mut printer)?;
-            }
-            Err(e) => return Err(UserError(format!("receiving: {e}"))),
+        if result.is_ok() {
+            result = io::stdout().lock().flush();
+        }
+        if result.is_err() {
+            stop.store(true, Ordering::Relaxed);
         }
     }
-    flush(&mut printer)?;
-    if let Ok(mut s) = shared.stats.lock() {
-        s.extend(collector.exporter_stats().map(|(a, k, st)| (a, k, *st)));
+    result.and_then(|()| io::stdout().lock().flush())
+}
+
+pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError> {
+    let format = Format::resolve(args.format);
+    let threads = args.threads.max(1);
+    let mut sockets = Vec::new();
+    for addr in &args.udp {
+        let s = bind(*addr, args.rcvbuf)
+            .map_err(|e| UserError(format!("cannot listen on udp {addr}: {e}")))?;
+        sockets.push(s);
     }
-    Ok(socket)
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .map_err(|e| UserError(format!("installing the signal handler: {e}")))?;
+    }
+    let (to_writer, from_decoders) = mpsc::sync_channel::<Vec<u8>>(64);
+    let mut give_back = Vec::new();
+    let mut taken_back = Vec::new();
+    for _ in 0..threads {
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(4);
+        give_back.push(tx);
+        taken_back.push(Some(rx));
+    }
+    let writer = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || write_out(from_decoders, give_back, &stop))
+    };
+    let config = PipelineConfig {
+        queue_bytes: args.queue_mb.max(1) << 20,
+        decoders: threads,
+        max_datagrams: args.count,
+        ..PipelineConfig::default()
+    };
+    let (types, quiet) = (args.types.clone(), args.quiet);
+    let pipeline = Pipeline::start(sockets, config, |i| ToWriter {
+        printer: Printer::new(Vec::with_capacity(CHUNK + 4096), format, types.clone()),
+        to_writer: to_writer.clone(),
+        empty: taken_back
+            .get_mut(i)
+            .and_then(Option::take)
+            .unwrap_or_else(|| mpsc::sync_channel(1).1),
+        errors: ErrorLines::default(),
+        quiet,
+    })
+    .map_err(|e| UserError(format!("starting the receiving threads: {e}")))?;
+    drop(to_writer);
+    let deadline = args
+        .duration
+        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    while !stop.load(Ordering::Relaxed)
+        && deadline.is_none_or(|d| Instant::now() < d)
+        && !pipeline.is_done()
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (mut finished, error) = pipeline.finish();
+    for sink in &mut finished.sinks {
+        sink.send();
+        sink.errors.finish();
+    }
+    // The sinks hold the last senders: the writer ends when they are gone.
+    let sinks = core::mem::take(&mut finished.sinks);
+    drop(sinks);
+    let written = writer
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("the writing thread failed")));
+    let stats = finished.stats;
+    let mut ports: Vec<u16> = args.udp.iter().map(|a| a.port()).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let kernel: u64 = ports.iter().filter_map(|&p| kernel_drops(p)).sum();
+    if args.stats {
+        eprintln!("datagrams {}", stats.received);
+        eprintln!(
+            "{:<40} {:<9} {:>9} {:>9} {:>9} {:>9} {:>7}",
+            "EXPORTER", "PROTOCOL", "DATAGRAMS", "FLOWS", "COUNTERS", "OPTIONS", "ERRORS"
+        );
+        for (a, k, s) in &finished.exporters {
+            eprintln!(
+                "{:<40} {:<9} {:>9} {:>9} {:>9} {:>9} {:>7}",
+                a.to_string(),
+                k.name(),
+                s.datagrams,
+                s.flows,
+                s.counters,
+                s.options,
+                s.errors
+            );
+        }
+        eprintln!(
+            "queue: {} datagrams dropped, peak {} bytes",
+            stats.queue_dropped, stats.queue_peak_bytes
+        );
+        for p in &ports {
+            if let Some(d) = kernel_drops(*p) {
+                eprintln!("kernel drops on udp port {p}: {d}");
+            }
+        }
+    } else if stats.queue_dropped > 0 || kernel > 0 {
+        eprintln!(
+            "flowwire: datagrams lost: {} by the kernel (receive buffer full), {} by the queue \
+             (--queue-mb full)",
+            kernel, stats.queue_dropped
+        );
+    }
+    drop(finished.sockets);
+    if let Some(e) = error {
+        return Err(UserError(format!("receiving: {e}")));
+    }
+    match written {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(UserError(format!("writing output: {e}")))
+        }
+        _ => Ok(std::process::ExitCode::SUCCESS),
+    }
 }

@@ -119,3 +119,56 @@ fn sigint_stops_cleanly_with_the_statistics() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("datagrams 1"));
 }
+
+#[test]
+fn a_flood_of_bad_datagrams_prints_a_few_lines_and_counts_them_all() {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_flowwire"))
+        .args(["listen", "--udp", &format!("127.0.0.1:{port}")])
+        .args([
+            "--format",
+            "jsonl",
+            "--stats",
+            "--count",
+            "300",
+            "--duration",
+            "20",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // NetFlow v9 headers announcing a set longer than the datagram: each one an error.
+    let mut bad = vec![0u8, 9, 0, 1];
+    bad.extend_from_slice(&[0; 16]);
+    bad.extend_from_slice(&[1, 0, 0xff, 0xff, 1, 2, 3, 4]);
+    for _ in 0..300 {
+        sender.send_to(&bad, ("127.0.0.1", port)).unwrap();
+        std::thread::sleep(Duration::from_micros(300));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    let printed = err
+        .lines()
+        .filter(|l| l.starts_with("flowwire: ") && !l.contains("not printed"))
+        .count();
+    assert!(printed <= 5, "{printed} error lines:\n{err}");
+    assert!(err.contains("more errors from 127.0.0.1:"), "{err}");
+    assert!(err.contains("datagrams 300"), "{err}");
+    let row = err
+        .lines()
+        .find(|l| l.starts_with("127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no exporter row:\n{err}"));
+    assert_eq!(row.split_whitespace().last(), Some("300"), "{err}");
+}
