@@ -35,6 +35,9 @@ pub(crate) struct DecodeArgs {
     /// Do not print errors as they happen (they are still counted).
     #[arg(long, short)]
     quiet: bool,
+    /// Write to this file instead of standard output (required by --format parquet).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Default)]
@@ -109,12 +112,27 @@ pub(crate) fn run(args: DecodeArgs) -> Result<std::process::ExitCode, UserError>
     for path in &args.files {
         inputs.push((path.display().to_string(), open(path)?));
     }
-    let stdout = io::stdout();
+    let create = |path: &PathBuf| {
+        std::fs::File::create(path).map_err(|e| UserError(format!("{}: {e}", path.display())))
+    };
+    let out: Box<dyn Write> = match (&args.output, format) {
+        (None, Format::Parquet) => {
+            return Err(UserError("--format parquet needs --output FILE".into()));
+        }
+        (Some(path), f) if f != Format::Parquet => Box::new(create(path)?),
+        _ => Box::new(io::stdout().lock()),
+    };
     let mut printer = Printer::new(
-        BufWriter::with_capacity(1 << 16, stdout.lock()),
+        BufWriter::with_capacity(1 << 16, out),
         format,
         args.types.clone(),
     );
+    if let (Some(path), Format::Parquet) = (&args.output, format) {
+        let file = BufWriter::with_capacity(1 << 20, create(path)?);
+        let writer = flowwire::parquet::FlowParquetWriter::new(file, Default::default())
+            .map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+        printer = printer.with_parquet(writer);
+    }
     let mut collector = Collector::default();
     let mut totals = Totals::default();
     let stderr_tty = io::stderr().is_terminal();
@@ -175,7 +193,7 @@ pub(crate) fn run(args: DecodeArgs) -> Result<std::process::ExitCode, UserError>
             p.finish_and_clear();
         }
     }
-    let flushed = printer.out.flush();
+    let flushed = printer.finish_parquet().and_then(|()| printer.out.flush());
     match printer.io_error.take().map(Err).unwrap_or(flushed) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}

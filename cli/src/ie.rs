@@ -73,9 +73,15 @@ pub(crate) fn run(args: IeArgs) -> Result<(), UserError> {
         })?;
         vec![row(&e)]
     };
+    let format = Format::resolve(args.format);
+    if format == Format::Parquet {
+        return Err(UserError(
+            "ie prints jsonl, csv or table; parquet is for decode --output FILE".into(),
+        ));
+    }
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let res = match Format::resolve(args.format) {
+    let res = match format {
         Format::Jsonl => rows.iter().try_for_each(|r| {
             serde_json::to_writer(&mut out, r).map_err(std::io::Error::other)?;
             out.write_all(b"\n")
@@ -98,7 +104,7 @@ pub(crate) fn run(args: IeArgs) -> Result<(), UserError> {
                 })
             })
         }
-        Format::Table => {
+        Format::Table | Format::Parquet => {
             let name_w = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
             let head = writeln!(
                 out,

@@ -215,6 +215,12 @@ fn write_out(
 
 pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError> {
     let format = Format::resolve(args.format);
+    if format == Format::Parquet {
+        return Err(UserError(
+            "listen writes jsonl, csv or table; --format parquet is for decode --output FILE"
+                .into(),
+        ));
+    }
     let threads = args.threads.max(1);
     let mut sockets = Vec::new();
     for addr in &args.udp {

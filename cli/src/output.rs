@@ -16,6 +16,8 @@ pub(crate) enum Format {
     Jsonl,
     /// Comma-separated values with a header line.
     Csv,
+    /// Apache Parquet, one row per flow (`decode` only; needs --output FILE).
+    Parquet,
 }
 
 impl Format {
@@ -207,6 +209,7 @@ pub(crate) struct Printer<W: Write> {
     line: String,
     scratch: Vec<u8>,
     json_writer: flowwire::jsonl::FlowJson,
+    parquet: Option<flowwire::parquet::FlowParquetWriter<io::BufWriter<std::fs::File>>>,
     pub(crate) io_error: Option<io::Error>,
     wrote_header: bool,
 }
@@ -220,8 +223,29 @@ impl<W: Write> Printer<W> {
             line: String::new(),
             scratch: Vec::new(),
             json_writer: flowwire::jsonl::FlowJson::new(),
+            parquet: None,
             io_error: None,
             wrote_header: false,
+        }
+    }
+
+    /// Flows go to this Parquet file (with [`Format::Parquet`]).
+    pub(crate) fn with_parquet(
+        mut self,
+        writer: flowwire::parquet::FlowParquetWriter<io::BufWriter<std::fs::File>>,
+    ) -> Self {
+        self.parquet = Some(writer);
+        self
+    }
+
+    /// Writes the Parquet file's last row group and footer, if there is one.
+    pub(crate) fn finish_parquet(&mut self) -> io::Result<()> {
+        match self.parquet.take() {
+            Some(p) => p
+                .finish()
+                .map_err(io::Error::other)
+                .and_then(|mut f| f.flush()),
+            None => Ok(()),
         }
     }
 
@@ -237,7 +261,7 @@ impl<W: Write> Printer<W> {
         match self.format {
             Format::Csv => writeln!(self.out, "{}", FLOW_CSV_COLUMNS.join(",")),
             Format::Table => writeln!(self.out, "{FLOW_TABLE_HEADER}"),
-            Format::Jsonl => Ok(()),
+            Format::Jsonl | Format::Parquet => Ok(()),
         }
     }
 
@@ -266,6 +290,10 @@ impl<W: Write> Printer<W> {
                 self.header()?;
                 flow_table(&mut self.out, f, &mut self.line)
             }
+            Format::Parquet => match self.parquet.as_mut() {
+                Some(p) => p.write(f).map_err(io::Error::other),
+                None => Err(io::Error::other("parquet output needs a file")),
+            },
         }
     }
 

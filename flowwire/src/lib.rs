@@ -89,6 +89,8 @@ pub mod collector;
 pub mod export;
 #[cfg(feature = "serde")]
 pub mod jsonl;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod pipeline;
 pub mod synth;
 
