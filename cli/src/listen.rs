@@ -5,14 +5,16 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use flowwire::parquet::FlowParquetWriter;
 use flowwire::pipeline::{Pipeline, PipelineConfig, kernel_drops};
-use flowwire::{CounterSample, DecodeError, FlowRecord, OptionsRecord, Sink};
+use flowwire::{CounterSample, DecodeError, FlowRecord, OptionsRecord, Sink, Timestamp};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::UserError;
@@ -53,6 +55,124 @@ pub(crate) struct ListenArgs {
     /// Do not print errors as they happen (they are still counted).
     #[arg(long, short)]
     quiet: bool,
+    /// With --format parquet: the directory the files go to (created if missing). Each
+    /// decoding thread writes its own files, named by the UTC time they were opened
+    /// (flows-20261203T120000Z-0.parquet); a file is written under a .tmp name and renamed
+    /// when complete (rotated, or on SIGINT/SIGTERM), so the directory's *.parquet files are
+    /// always readable.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// With --format parquet: start a new file this often, e.g. 60s, 5m, 1h (default: one file
+    /// per run).
+    #[arg(long, value_parser = parse_duration)]
+    rotate: Option<Duration>,
+}
+
+/// `60`, `60s`, `5m`, `1h`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: a number of seconds, or with s, m or h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3_600),
+        _ => return Err(format!("{text:?}: the unit is s, m or h")),
+    };
+    if secs == 0 {
+        return Err("the rotation interval must be at least 1 s".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// A decoding thread's Parquet files: one open at a time, under a .tmp name until complete.
+struct Rotating {
+    dir: PathBuf,
+    every: Option<Duration>,
+    thread: usize,
+    open: Option<(
+        FlowParquetWriter<io::BufWriter<std::fs::File>>,
+        Instant,
+        PathBuf,
+        PathBuf,
+    )>,
+    /// Flows since the rotation time was last looked at.
+    since_check: u32,
+    opened: u64,
+    error: Option<String>,
+}
+
+impl Rotating {
+    fn write(&mut self, flow: &FlowRecord) {
+        if self.error.is_some() {
+            return;
+        }
+        self.since_check += 1;
+        if self.since_check >= 256 {
+            self.since_check = 0;
+            if let (Some(every), Some((_, since, _, _))) = (self.every, &self.open)
+                && since.elapsed() >= every
+            {
+                self.close();
+            }
+        }
+        if self.open.is_none()
+            && let Err(e) = self.start()
+        {
+            self.error = Some(e);
+            return;
+        }
+        if let Some((w, ..)) = &mut self.open
+            && let Err(e) = w.write(flow)
+        {
+            self.error = Some(e.to_string());
+        }
+    }
+
+    fn start(&mut self) -> Result<(), String> {
+        // 2026-12-03T12:00:00.123Z -> 20261203T120000Z
+        let stamp: String = Timestamp::now()
+            .rfc3339()
+            .as_str()
+            .chars()
+            .take(19)
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let name = if self.opened == 0 {
+            format!("flows-{stamp}Z-{}", self.thread)
+        } else {
+            format!("flows-{stamp}Z-{}-{}", self.thread, self.opened)
+        };
+        let path = self.dir.join(format!("{name}.parquet"));
+        let tmp = self.dir.join(format!("{name}.parquet.tmp"));
+        let file = std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        let writer = FlowParquetWriter::new(
+            io::BufWriter::with_capacity(1 << 20, file),
+            Default::default(),
+        )
+        .map_err(|e| format!("{}: {e}", tmp.display()))?;
+        self.open = Some((writer, Instant::now(), tmp, path));
+        self.opened += 1;
+        Ok(())
+    }
+
+    /// Completes the open file, if any, and gives it its final name.
+    fn close(&mut self) {
+        if let Some((writer, _, tmp, path)) = self.open.take() {
+            let done = writer
+                .finish()
+                .map_err(|e| e.to_string())
+                .and_then(|mut f| f.flush().map_err(|e| e.to_string()))
+                .and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| e.to_string()));
+            if let Err(e) = done {
+                self.error.get_or_insert(format!("{}: {e}", path.display()));
+            }
+        }
+    }
 }
 
 fn bind(addr: SocketAddr, rcvbuf: usize) -> io::Result<UdpSocket> {
@@ -127,6 +247,8 @@ const CHUNK: usize = 1 << 16;
 /// A decoder thread's sink: formats into a buffer, hands full buffers to the writer.
 struct ToWriter {
     printer: Printer<Vec<u8>>,
+    /// With --format parquet, where the flows go instead.
+    parquet: Option<Rotating>,
     to_writer: SyncSender<Vec<u8>>,
     empty: Receiver<Vec<u8>>,
     errors: ErrorLines,
@@ -158,6 +280,10 @@ impl ToWriter {
 
 impl Sink for ToWriter {
     fn flow(&mut self, flow: &FlowRecord) {
+        if let Some(p) = &mut self.parquet {
+            p.write(flow);
+            return;
+        }
         let r = self.printer.flow(flow);
         self.keep(r);
     }
@@ -215,12 +341,22 @@ fn write_out(
 
 pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError> {
     let format = Format::resolve(args.format);
-    if format == Format::Parquet {
-        return Err(UserError(
-            "listen writes jsonl, csv or table; --format parquet is for decode --output FILE"
-                .into(),
-        ));
-    }
+    let parquet_dir = match (format, &args.output) {
+        (Format::Parquet, Some(dir)) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| UserError(format!("{}: {e}", dir.display())))?;
+            Some(dir.clone())
+        }
+        (Format::Parquet, None) => {
+            return Err(UserError("--format parquet needs --output DIR".into()));
+        }
+        (_, Some(_)) => {
+            return Err(UserError(
+                "--output DIR is for --format parquet; other formats go to standard output".into(),
+            ));
+        }
+        (_, None) => None,
+    };
     let threads = args.threads.max(1);
     let mut sockets = Vec::new();
     for addr in &args.udp {
@@ -254,6 +390,15 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
     let (types, quiet) = (args.types.clone(), args.quiet);
     let pipeline = Pipeline::start(sockets, config, |i| ToWriter {
         printer: Printer::new(Vec::with_capacity(CHUNK + 4096), format, types.clone()),
+        parquet: parquet_dir.clone().map(|dir| Rotating {
+            dir,
+            every: args.rotate,
+            thread: i,
+            open: None,
+            since_check: 0,
+            opened: 0,
+            error: None,
+        }),
         to_writer: to_writer.clone(),
         empty: taken_back
             .get_mut(i)
@@ -274,9 +419,16 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
         std::thread::sleep(Duration::from_millis(10));
     }
     let (mut finished, error) = pipeline.finish();
+    let mut parquet_error = None;
     for sink in &mut finished.sinks {
         sink.send();
         sink.errors.finish();
+        if let Some(p) = &mut sink.parquet {
+            p.close();
+            if let Some(e) = p.error.take() {
+                parquet_error.get_or_insert(e);
+            }
+        }
     }
     // The sinks hold the last senders: the writer ends when they are gone.
     let sinks = core::mem::take(&mut finished.sinks);
@@ -326,6 +478,9 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
     drop(finished.sockets);
     if let Some(e) = error {
         return Err(UserError(format!("receiving: {e}")));
+    }
+    if let Some(e) = parquet_error {
+        return Err(UserError(format!("writing parquet: {e}")));
     }
     match written {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
