@@ -192,18 +192,38 @@ const ERRORS_PER_WINDOW: u32 = 5;
 const ERROR_WINDOW: Duration = Duration::from_secs(10);
 /// Exporters whose error lines are limited one by one; beyond, together.
 const MAX_ERROR_EXPORTERS: usize = 4096;
+/// Error lines printed per [`ERROR_WINDOW`] over all exporters (a flood from many source
+/// ports is many exporters).
+const ERRORS_PER_WINDOW_IN_ALL: u32 = 50;
 
-/// Rate-limits error lines per exporter, so a flood of bad datagrams cannot flood stderr.
+/// Rate-limits error lines per exporter and in all, so a flood of bad datagrams cannot flood
+/// stderr: what is not printed is summed up in one line per window (the exact counts per
+/// exporter are in `--stats`).
 #[derive(Default)]
 struct ErrorLines {
     /// Per exporter (None: every exporter beyond the table's bound): when its window
-    /// started, lines printed in it, lines suppressed in it.
-    exporters: HashMap<Option<SocketAddr>, (Instant, u32, u64)>,
+    /// started, lines printed in it.
+    exporters: HashMap<Option<SocketAddr>, (Instant, u32)>,
+    /// The window over all exporters: when it started, lines printed, lines not printed and
+    /// from how many exporters.
+    all: Option<(Instant, u32, u64, u64)>,
 }
 
 impl ErrorLines {
     fn report(&mut self, error: &DecodeError<'_>) {
         let now = Instant::now();
+        let all = self.all.get_or_insert((now, 0, 0, 0));
+        if now.duration_since(all.0) >= ERROR_WINDOW {
+            summarise(all.2, all.3);
+            *all = (now, 0, 0, 0);
+        }
+        if self.exporters.len() >= MAX_ERROR_EXPORTERS
+            && !self.exporters.contains_key(&Some(error.exporter))
+        {
+            // Keep the table bounded: forget windows that have ended.
+            self.exporters
+                .retain(|_, (start, _)| now.duration_since(*start) < ERROR_WINDOW);
+        }
         let key = if self.exporters.len() < MAX_ERROR_EXPORTERS
             || self.exporters.contains_key(&Some(error.exporter))
         {
@@ -211,33 +231,36 @@ impl ErrorLines {
         } else {
             None
         };
-        let entry = self.exporters.entry(key).or_insert((now, 0, 0));
+        let entry = self.exporters.entry(key).or_insert((now, 0));
         if now.duration_since(entry.0) >= ERROR_WINDOW {
-            summarise(key, entry.2);
-            *entry = (now, 0, 0);
+            *entry = (now, 0);
         }
-        if entry.1 < ERRORS_PER_WINDOW {
+        if entry.1 < ERRORS_PER_WINDOW && all.1 < ERRORS_PER_WINDOW_IN_ALL {
             entry.1 += 1;
+            all.1 += 1;
             eprintln!("flowwire: {error}");
         } else {
-            entry.2 += 1;
+            if entry.1 <= ERRORS_PER_WINDOW {
+                // The first of this exporter's lines not printed in this window.
+                all.3 += 1;
+                entry.1 = ERRORS_PER_WINDOW + 1;
+            }
+            all.2 += 1;
         }
     }
 
     fn finish(&mut self) {
-        for (key, (_, _, suppressed)) in self.exporters.drain() {
-            summarise(key, suppressed);
+        if let Some((_, _, suppressed, exporters)) = self.all.take() {
+            summarise(suppressed, exporters);
         }
     }
 }
 
-fn summarise(key: Option<SocketAddr>, suppressed: u64) {
-    if suppressed == 0 {
-        return;
-    }
-    match key {
-        Some(a) => eprintln!("flowwire: {suppressed} more errors from {a} not printed"),
-        None => eprintln!("flowwire: {suppressed} more errors from other exporters not printed"),
+fn summarise(suppressed: u64, exporters: u64) {
+    if suppressed > 0 {
+        eprintln!(
+            "flowwire: {suppressed} more errors from {exporters} exporter(s) not printed (counts per exporter: --stats)"
+        );
     }
 }
 
