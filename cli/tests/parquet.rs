@@ -133,7 +133,15 @@ fn listen_rotates_and_leaves_only_complete_files_after_sigterm() {
     let _ = std::fs::remove_dir_all(&dir);
     let child = Command::new(env!("CARGO_BIN_EXE_flowwire"))
         .args(["listen", "--udp", &format!("127.0.0.1:{port}")])
-        .args(["--format", "parquet", "--rotate", "1s", "--stats", "--duration", "30"])
+        .args([
+            "--format",
+            "parquet",
+            "--rotate",
+            "1s",
+            "--stats",
+            "--duration",
+            "30",
+        ])
         .arg("--output")
         .arg(&dir)
         .stderr(Stdio::piped())
@@ -172,7 +180,9 @@ fn listen_rotates_and_leaves_only_complete_files_after_sigterm() {
         .collect();
     files.sort();
     assert!(
-        files.iter().all(|f| f.extension().is_some_and(|e| e == "parquet")),
+        files
+            .iter()
+            .all(|f| f.extension().is_some_and(|e| e == "parquet")),
         "only complete files: {files:?}"
     );
     assert!(files.len() >= 2, "rotated: {files:?}");
@@ -189,8 +199,15 @@ fn listen_rotates_and_leaves_only_complete_files_after_sigterm() {
             "import duckdb; print(duckdb.connect().execute(\"select count(*) from read_parquet('{}/*.parquet')\").fetchone()[0])",
             dir.display()
         );
-        let read = Command::new("python3").args(["-c", &query]).output().unwrap();
-        assert!(read.status.success(), "{}", String::from_utf8_lossy(&read.stderr));
+        let read = Command::new("python3")
+            .args(["-c", &query])
+            .output()
+            .unwrap();
+        assert!(
+            read.status.success(),
+            "{}",
+            String::from_utf8_lossy(&read.stderr)
+        );
         // 107 flows in the sample, sent three times.
         assert_eq!(String::from_utf8_lossy(&read.stdout).trim(), "321");
     } else {
