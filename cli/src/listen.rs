@@ -483,8 +483,8 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
             );
         }
         eprintln!(
-            "queue: {} datagrams dropped, peak {} bytes",
-            stats.queue_dropped, stats.queue_peak_bytes
+            "receive: {} datagrams in {} calls; queue: {} datagrams dropped, peak {} bytes",
+            stats.received, stats.receive_calls, stats.queue_dropped, stats.queue_peak_bytes
         );
         for p in &ports {
             if let Some(d) = kernel_drops(*p) {

@@ -80,6 +80,9 @@ pub struct PipelineStats {
     pub received: u64,
     /// Octets received.
     pub received_bytes: u64,
+    /// System calls that received datagrams (`recvmmsg` on Linux takes several at a time:
+    /// `received / receive_calls` is the batch the kernel had ready).
+    pub receive_calls: u64,
     /// Datagrams dropped because the queue was full.
     pub queue_dropped: u64,
     /// Datagrams decoded.
@@ -108,6 +111,7 @@ impl Batch {
 struct Counters {
     received: AtomicU64,
     received_bytes: AtomicU64,
+    receive_calls: AtomicU64,
     queue_dropped: AtomicU64,
     decoded: AtomicU64,
     queued_bytes: AtomicUsize,
@@ -119,6 +123,7 @@ impl Counters {
         PipelineStats {
             received: self.received.load(Ordering::Relaxed),
             received_bytes: self.received_bytes.load(Ordering::Relaxed),
+            receive_calls: self.receive_calls.load(Ordering::Relaxed),
             queue_dropped: self.queue_dropped.load(Ordering::Relaxed),
             decoded: self.decoded.load(Ordering::Relaxed),
             queue_peak_bytes: self.queue_peak_bytes.load(Ordering::Relaxed) as u64,
@@ -298,29 +303,104 @@ struct Receive {
 /// The largest UDP payload.
 const MAX_DATAGRAM: usize = 65_535;
 
+/// Receives datagrams several at a time: on Linux with one `recvmmsg` call (blocking, up to
+/// the socket's read timeout, for the first; taking whatever else is already queued),
+/// elsewhere one `recv_from` per call.
+struct Many {
+    buffers: Vec<Vec<u8>>,
+    /// (length, source) of what the last call received, in `buffers` order.
+    got: Vec<(usize, Option<SocketAddr>)>,
+    #[cfg(target_os = "linux")]
+    headers: nix::sys::socket::MultiHeaders<nix::sys::socket::SockaddrStorage>,
+}
+
+impl Many {
+    fn new(n: usize) -> Self {
+        #[cfg(not(target_os = "linux"))]
+        let n = n.min(1);
+        Many {
+            buffers: (0..n).map(|_| vec![0u8; MAX_DATAGRAM]).collect(),
+            got: Vec::with_capacity(n),
+            #[cfg(target_os = "linux")]
+            headers: nix::sys::socket::MultiHeaders::preallocate(n, None),
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn recv(&mut self, socket: &UdpSocket) -> io::Result<()> {
+        use nix::sys::socket::{MsgFlags, recvmmsg};
+        use std::os::fd::AsRawFd as _;
+        self.got.clear();
+        let mut slices: Vec<[io::IoSliceMut<'_>; 1]> = self
+            .buffers
+            .iter_mut()
+            .map(|b| [io::IoSliceMut::new(b)])
+            .collect();
+        let received = recvmmsg(
+            socket.as_raw_fd(),
+            &mut self.headers,
+            slices.iter_mut(),
+            MsgFlags::MSG_WAITFORONE,
+            None,
+        )
+        .map_err(io::Error::from)?;
+        for r in received {
+            let source = r.address.and_then(|a| {
+                if let Some(v4) = a.as_sockaddr_in() {
+                    Some(SocketAddr::V4((*v4).into()))
+                } else {
+                    a.as_sockaddr_in6().map(|v6| SocketAddr::V6((*v6).into()))
+                }
+            });
+            self.got.push((r.bytes, source));
+        }
+        Ok(())
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn recv(&mut self, socket: &UdpSocket) -> io::Result<()> {
+        self.got.clear();
+        if let Some(buf) = self.buffers.first_mut() {
+            let (n, src) = socket.recv_from(buf)?;
+            self.got.push((n, Some(src)));
+        }
+        Ok(())
+    }
+
+    /// What the last [`recv`](Self::recv) received: (source, payload).
+    fn received(&self) -> impl Iterator<Item = (SocketAddr, &[u8])> + '_ {
+        self.got
+            .iter()
+            .zip(&self.buffers)
+            .filter_map(|(&(n, src), buf)| Some((src?, buf.get(..n)?)))
+    }
+}
+
 impl Receive {
     fn run(self, socket: UdpSocket) -> io::Result<UdpSocket> {
         let n = self.to.len();
         let mut open: Vec<Batch> = (0..n).map(|_| self.fresh()).collect();
-        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let mut many = Many::new(self.batch.clamp(1, 64));
         while !self.stop.load(Ordering::Relaxed) {
-            match socket.recv_from(&mut buf) {
-                Ok((len, src)) => {
+            match many.recv(&socket) {
+                Ok(()) => {
                     let now = Timestamp::now();
-                    if !self.count_one() {
-                        break;
-                    }
-                    self.counters
-                        .received_bytes
-                        .fetch_add(len as u64, Ordering::Relaxed);
-                    let i = if n == 1 { 0 } else { shard(src, n) };
-                    if let Some(b) = open.get_mut(i) {
-                        b.bytes
-                            .extend_from_slice(buf.get(..len).unwrap_or_default());
-                        b.datagrams.push((src, now, b.bytes.len()));
-                        if b.datagrams.len() >= self.batch {
-                            let full = core::mem::replace(b, self.fresh());
-                            self.hand_over(i, full);
+                    self.counters.receive_calls.fetch_add(1, Ordering::Relaxed);
+                    for (src, payload) in many.received() {
+                        if !self.count_one() {
+                            break;
+                        }
+                        self.counters
+                            .received_bytes
+                            .fetch_add(payload.len() as u64, Ordering::Relaxed);
+                        let i = if n == 1 { 0 } else { shard(src, n) };
+                        if let Some(b) = open.get_mut(i) {
+                            b.bytes.extend_from_slice(payload);
+                            b.datagrams.push((src, now, b.bytes.len()));
+                            if b.datagrams.len() >= self.batch {
+                                let full = core::mem::replace(b, self.fresh());
+                                self.hand_over(i, full);
+                            }
                         }
                     }
                 }
