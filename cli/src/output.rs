@@ -33,111 +33,7 @@ impl Format {
     }
 }
 
-/// Quotes a CSV cell when it needs it.
-pub(crate) fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\"")).into()
-    } else {
-        s.into()
-    }
-}
-
-/// The CSV columns for flows, in order: the core names of the JSON schema.
-pub(crate) const FLOW_CSV_COLUMNS: &[&str] = &[
-    "kind",
-    "exporter",
-    "domain",
-    "sequence",
-    "export_time",
-    "start",
-    "end",
-    "src_addr",
-    "src_port",
-    "dst_addr",
-    "dst_port",
-    "protocol",
-    "tos",
-    "tcp_flags",
-    "octets",
-    "packets",
-    "in_if",
-    "out_if",
-    "src_as",
-    "dst_as",
-    "next_hop",
-    "src_mask",
-    "dst_mask",
-    "vlan",
-    "src_mac",
-    "dst_mac",
-    "icmp_type",
-    "icmp_code",
-    "direction",
-    "sampling_interval",
-    "extra",
-];
-
-fn opt<T: std::fmt::Display>(s: &mut String, v: &Option<T>) {
-    if let Some(v) = v {
-        let _ = write!(s, "{v}");
-    }
-}
-
-/// Writes one flow as a CSV line (reusing `line` as scratch).
-pub(crate) fn flow_csv(out: &mut impl Write, r: &FlowRecord, line: &mut String) -> io::Result<()> {
-    line.clear();
-    macro_rules! cells {
-        ($($v:expr),*) => {{ $( opt(line, &$v); line.push(','); )* }};
-    }
-    cells!(
-        r.kind(),
-        r.exporter(),
-        r.domain(),
-        r.sequence(),
-        r.export_time(),
-        r.start(),
-        r.end(),
-        r.src_addr(),
-        r.src_port(),
-        r.dst_addr(),
-        r.dst_port(),
-        r.protocol(),
-        r.tos(),
-        r.tcp_flags(),
-        r.octets(),
-        r.packets(),
-        r.in_if(),
-        r.out_if(),
-        r.src_as(),
-        r.dst_as(),
-        r.next_hop(),
-        r.src_mask(),
-        r.dst_mask(),
-        r.vlan(),
-        r.src_mac(),
-        r.dst_mac(),
-        r.icmp_type(),
-        r.icmp_code(),
-        r.direction(),
-        r.sampling_interval()
-    );
-    let mut extra = String::new();
-    for (i, e) in r.extra.iter().enumerate() {
-        if i > 0 {
-            extra.push(' ');
-        }
-        match &e.name {
-            Some(n) => extra.push_str(n),
-            None => {
-                let _ = write!(extra, "{}", e.field);
-            }
-        }
-        let _ = write!(extra, "={}", e.value);
-    }
-    line.push_str(&csv_cell(&extra));
-    line.push('\n');
-    out.write_all(line.as_bytes())
-}
+pub(crate) use flowwire::csv::{FLOW_CSV_COLUMNS, csv_cell};
 
 /// The table header for flows.
 pub(crate) const FLOW_TABLE_HEADER: &str = "START                          KIND      EXPORTER               SRC                                          DST                                          PROTO     PACKETS          OCTETS  IN>OUT";
@@ -209,6 +105,7 @@ pub(crate) struct Printer<W: Write> {
     line: String,
     scratch: Vec<u8>,
     json_writer: flowwire::jsonl::FlowJson,
+    csv_writer: flowwire::csv::FlowCsv,
     parquet: Option<flowwire::parquet::FlowParquetWriter<io::BufWriter<std::fs::File>>>,
     pub(crate) io_error: Option<io::Error>,
     wrote_header: bool,
@@ -223,6 +120,7 @@ impl<W: Write> Printer<W> {
             line: String::new(),
             scratch: Vec::new(),
             json_writer: flowwire::jsonl::FlowJson::new(),
+            csv_writer: flowwire::csv::FlowCsv::new(),
             parquet: None,
             io_error: None,
             wrote_header: false,
@@ -284,7 +182,9 @@ impl<W: Write> Printer<W> {
             }
             Format::Csv => {
                 self.header()?;
-                flow_csv(&mut self.out, f, &mut self.line)
+                self.scratch.clear();
+                self.csv_writer.write_line(&mut self.scratch, f);
+                self.out.write_all(&self.scratch)
             }
             Format::Table => {
                 self.header()?;

@@ -37,10 +37,7 @@ pub struct FlowJson {
 impl Default for FlowJson {
     fn default() -> Self {
         FlowJson {
-            line: Box::new(Line {
-                buf: [0; LINE],
-                pos: 0,
-            }),
+            line: Line::boxed(),
         }
     }
 }
@@ -95,26 +92,13 @@ impl Line {
         let w = self;
         w.put(br#"{"type":"flow""#);
         if let Some(k) = flow.kind() {
-            let (name, len) = match k {
-                ProtocolKind::Netflow5 => (b"netflow5", 8),
-                ProtocolKind::Netflow9 => (b"netflow9", 8),
-                ProtocolKind::Ipfix => (b"ipfix\0\0\0", 5),
-                ProtocolKind::Sflow5 => (b"sflow5\0\0", 6),
-            };
             w.put(b",\"kind\":\"");
-            w.put_cut(name, len);
+            w.kind(k);
             w.put(b"\"");
         }
         if let Some(a) = flow.exporter() {
             w.put(b",\"exporter\":\"");
-            match a {
-                SocketAddr::V4(a) => {
-                    w.ipv4(*a.ip());
-                    w.put(b":");
-                    w.int(a.port().into());
-                }
-                SocketAddr::V6(a) => w.display(a),
-            }
+            w.socket_addr(a);
             w.put(b"\"");
         }
         w.addr(b",\"agent\":", flow.agent());
@@ -182,16 +166,31 @@ fn pair(v: usize) -> [u8; 2] {
 /// and values are copied in fixed-size pieces then cut to their length: copies the compiler
 /// turns into a few moves instead of `memcpy` calls.
 #[derive(Clone)]
-struct Line {
-    buf: [u8; LINE],
-    pos: usize,
+pub(crate) struct Line {
+    pub(crate) buf: [u8; LINE],
+    pub(crate) pos: usize,
+}
+
+impl Line {
+    /// An empty line on the heap (it is a few kilobytes).
+    pub(crate) fn boxed() -> Box<Line> {
+        Box::new(Line {
+            buf: [0; LINE],
+            pos: 0,
+        })
+    }
+
+    /// What was written.
+    pub(crate) fn text(&self) -> &[u8] {
+        self.buf.get(..self.pos).unwrap_or_default()
+    }
 }
 
 impl Line {
     /// Appends `bytes`. The buffer is sized for every typed field, so this always fits; were it
     /// not to, the piece is left out rather than written past the end.
     #[inline(always)]
-    fn put<const N: usize>(&mut self, bytes: &[u8; N]) {
+    pub(crate) fn put<const N: usize>(&mut self, bytes: &[u8; N]) {
         if let Some(to) = self.buf.get_mut(self.pos..self.pos + N) {
             to.copy_from_slice(bytes);
             self.pos += N;
@@ -200,7 +199,7 @@ impl Line {
 
     /// Appends the first `len` octets of `bytes`.
     #[inline(always)]
-    fn put_cut<const N: usize>(&mut self, bytes: &[u8; N], len: usize) {
+    pub(crate) fn put_cut<const N: usize>(&mut self, bytes: &[u8; N], len: usize) {
         if let Some(to) = self.buf.get_mut(self.pos..self.pos + N) {
             to.copy_from_slice(bytes);
             self.pos += len.min(N);
@@ -208,7 +207,7 @@ impl Line {
     }
 
     #[inline(always)]
-    fn int(&mut self, mut v: u64) {
+    pub(crate) fn int(&mut self, mut v: u64) {
         let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
         if let Some(to) = self.buf.get_mut(self.pos..self.pos + 20) {
             // Two digits at a time from the end.
@@ -243,8 +242,7 @@ impl Line {
         if let Some(t) = value {
             self.put(key);
             self.put(b"\"");
-            let text = t.rfc3339();
-            self.put_cut(text.padded(), text.len());
+            self.timestamp(t);
             self.put(b"\"");
         }
     }
@@ -263,11 +261,47 @@ impl Line {
         if let Some(a) = value {
             self.put(key);
             self.put(b"\"");
-            match a {
-                IpAddr::V4(a) => self.ipv4(a),
-                IpAddr::V6(a) => self.ipv6(a),
-            }
+            self.ip(a);
             self.put(b"\"");
+        }
+    }
+
+    /// The protocol's name (`netflow9`, ...).
+    pub(crate) fn kind(&mut self, k: ProtocolKind) {
+        let (name, len) = match k {
+            ProtocolKind::Netflow5 => (b"netflow5", 8),
+            ProtocolKind::Netflow9 => (b"netflow9", 8),
+            ProtocolKind::Ipfix => (b"ipfix\0\0\0", 5),
+            ProtocolKind::Sflow5 => (b"sflow5\0\0", 6),
+        };
+        self.put_cut(name, len);
+    }
+
+    /// RFC 3339, as `Display` writes a [`Timestamp`].
+    #[inline(always)]
+    pub(crate) fn timestamp(&mut self, t: Timestamp) {
+        let text = t.rfc3339();
+        self.put_cut(text.padded(), text.len());
+    }
+
+    /// An address as `Display` writes it.
+    #[inline(always)]
+    pub(crate) fn ip(&mut self, a: IpAddr) {
+        match a {
+            IpAddr::V4(a) => self.ipv4(a),
+            IpAddr::V6(a) => self.ipv6(a),
+        }
+    }
+
+    /// A socket address as `Display` writes it.
+    pub(crate) fn socket_addr(&mut self, a: SocketAddr) {
+        match a {
+            SocketAddr::V4(a) => {
+                self.ipv4(*a.ip());
+                self.put(b":");
+                self.int(a.port().into());
+            }
+            SocketAddr::V6(a) => self.display(a),
         }
     }
 
@@ -351,7 +385,7 @@ impl Line {
     }
 
     /// Appends what `Display` writes (addresses of at most 56 octets).
-    fn display(&mut self, v: impl std::fmt::Display) {
+    pub(crate) fn display(&mut self, v: impl std::fmt::Display) {
         let mut text = [0u8; 64];
         let mut cursor = std::io::Cursor::new(&mut text[..]);
         let _ = write!(cursor, "{v}");

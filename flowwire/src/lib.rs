@@ -86,6 +86,8 @@
 #[cfg(feature = "pcap")]
 pub mod capture;
 pub mod collector;
+#[cfg(feature = "serde")]
+pub mod csv;
 pub mod export;
 #[cfg(feature = "serde")]
 pub mod jsonl;
