@@ -79,6 +79,6 @@ pub use registry::{FieldId, InformationElement};
 #[cfg(feature = "serde")]
 pub use time::TimestampParseError;
 pub use time::{
-    MacAddr, MacAddrParseError, NTP_UNIX_OFFSET_SECS, NtpTimestamp, Rfc3339, Timestamp,
+    MacAddr, MacAddrParseError, NTP_UNIX_OFFSET_SECS, NtpTimestamp, Rfc3339, Timestamp, two_digits,
 };
 pub use value::{OwnedValue, Value, ValueError};

@@ -167,7 +167,7 @@ impl Timestamp {
         // i64 nanoseconds span the years 1677-2262: always four digits.
         let year = (yoe + era * 400 + i64::from(month <= 2)) as u32;
         // Two digits of v (below 100), from a table.
-        let d2 = |v: u32| pair(v as usize);
+        let d2 = |v: u32| two_digits(v as usize);
         let [y0, y1] = d2(year / 100);
         let [y2, y3] = d2(year % 100);
         let [mo0, mo1] = d2(month);
@@ -223,9 +223,10 @@ impl Timestamp {
 /// "00" to "99", one after the other.
 const DIGIT_PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
 
-/// The two digits of `v` (below 100).
+/// The two ASCII decimal digits of `v` (below 100; larger values give "00"): the table RFC 3339
+/// times are formatted from, for writers that format many numbers.
 #[inline(always)]
-fn pair(v: usize) -> [u8; 2] {
+pub fn two_digits(v: usize) -> [u8; 2] {
     DIGIT_PAIRS
         .get(2 * v..)
         .and_then(|s| s.first_chunk::<2>())

@@ -25,7 +25,7 @@
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use flowwire_record::{FlowRecord, MacAddr, ProtocolKind, Timestamp};
+use flowwire_record::{FlowRecord, MacAddr, ProtocolKind, Timestamp, two_digits};
 
 /// A JSON writer for flow records that keeps its scratch line between records (a collector
 /// keeps one per thread): see the module docs.
@@ -149,19 +149,6 @@ impl Line {
 /// are under 2,000; the rest is slack for the fixed-size copies.
 const LINE: usize = 2560;
 
-/// "00" to "99", one after the other.
-const DIGIT_PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
-
-/// The two digits of `v` (below 100).
-#[inline(always)]
-fn pair(v: usize) -> [u8; 2] {
-    DIGIT_PAIRS
-        .get(2 * v..)
-        .and_then(|s| s.first_chunk::<2>())
-        .copied()
-        .unwrap_or(*b"00")
-}
-
 /// The typed part of a line, written into a stack buffer. Keys are literals of known length
 /// and values are copied in fixed-size pieces then cut to their length: copies the compiler
 /// turns into a few moves instead of `memcpy` calls.
@@ -213,7 +200,7 @@ impl Line {
             // Two digits at a time from the end.
             let mut end = n;
             while v >= 10 {
-                let pair = pair((v % 100) as usize);
+                let pair = two_digits((v % 100) as usize);
                 if let Some(d) = to.get_mut(end.saturating_sub(2)..end) {
                     d.copy_from_slice(&pair);
                 }
@@ -373,7 +360,7 @@ impl Line {
             if i > 0 {
                 self.put(b".");
             }
-            let [tens, ones] = pair(usize::from(o % 100));
+            let [tens, ones] = two_digits(usize::from(o % 100));
             if o >= 100 {
                 self.put(&[b'0' + o / 100, tens, ones]);
             } else if o >= 10 {
