@@ -66,6 +66,11 @@ pub(crate) struct ListenArgs {
     /// per run).
     #[arg(long, value_parser = parse_duration)]
     rotate: Option<Duration>,
+    /// With --format parquet: start a new file once the current one holds this many
+    /// mebibytes (checked every 256 flows, so a file may exceed it by up to one row group of
+    /// 65,536 flows).
+    #[arg(long)]
+    rotate_mb: Option<usize>,
 }
 
 /// `60`, `60s`, `5m`, `1h`.
@@ -93,6 +98,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 struct Rotating {
     dir: PathBuf,
     every: Option<Duration>,
+    /// Octets after which a file is rotated.
+    max_bytes: Option<usize>,
     thread: usize,
     open: Option<(
         FlowParquetWriter<io::BufWriter<std::fs::File>>,
@@ -114,8 +121,11 @@ impl Rotating {
         self.since_check += 1;
         if self.since_check >= 256 {
             self.since_check = 0;
-            if let (Some(every), Some((_, since, _, _))) = (self.every, &self.open)
-                && since.elapsed() >= every
+            if let Some((writer, since, _, _)) = &self.open
+                && (self.every.is_some_and(|every| since.elapsed() >= every)
+                    || self
+                        .max_bytes
+                        .is_some_and(|max| writer.approximate_size() >= max))
             {
                 self.close();
             }
@@ -416,6 +426,7 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
         parquet: parquet_dir.clone().map(|dir| Rotating {
             dir,
             every: args.rotate,
+            max_bytes: args.rotate_mb.map(|mb| mb.max(1) << 20),
             thread: i,
             open: None,
             since_check: 0,

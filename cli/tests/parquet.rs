@@ -215,3 +215,90 @@ fn listen_rotates_and_leaves_only_complete_files_after_sigterm() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--rotate-mb`: 200,000 flows from `flowwire generate` into 1 MiB files: several complete
+/// files holding every flow.
+#[test]
+fn listen_rotates_by_size() {
+    use std::net::UdpSocket;
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("flowwire-listen-size-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let child = Command::new(env!("CARGO_BIN_EXE_flowwire"))
+        .args(["listen", "--udp", &format!("127.0.0.1:{port}")])
+        .args([
+            "--format",
+            "parquet",
+            "--rotate-mb",
+            "1",
+            "--stats",
+            "--duration",
+            "30",
+        ])
+        .arg("--output")
+        .arg(&dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let sent = Command::new(env!("CARGO_BIN_EXE_flowwire"))
+        .args(["generate", "--protocol", "netflow9", "--flows", "200000"])
+        .args(["--rate", "50000", "--to", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(" 200000 "), "every flow arrived: {err}");
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(files.len() >= 3, "rotated by size: {files:?}");
+    for f in &files {
+        assert!(f.extension().is_some_and(|e| e == "parquet"), "{f:?}");
+        let bytes = std::fs::read(f).unwrap();
+        assert!(
+            bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
+            "{f:?}"
+        );
+    }
+    if duckdb_available() {
+        let query = format!(
+            "import duckdb; print(duckdb.connect().execute(\"select count(*) from read_parquet('{}/*.parquet')\").fetchone()[0])",
+            dir.display()
+        );
+        let read = Command::new("python3")
+            .args(["-c", &query])
+            .output()
+            .unwrap();
+        assert!(
+            read.status.success(),
+            "{}",
+            String::from_utf8_lossy(&read.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&read.stdout).trim(), "200000");
+    } else {
+        eprintln!("duckdb not available: the flow count of the files is not checked");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -228,6 +228,12 @@ impl<W: Write + Send> FlowParquetWriter<W> {
         Ok(())
     }
 
+    /// Octets of the file so far: written, plus an estimate of what the writer buffers (the
+    /// open row group), not counting the flows not yet handed to it.
+    pub fn approximate_size(&self) -> usize {
+        self.writer.bytes_written() + self.writer.in_progress_size()
+    }
+
     /// Flows written so far (buffered ones included).
     pub fn flows(&self) -> u64 {
         self.written + self.rows as u64
