@@ -75,11 +75,10 @@ macro_rules! columns {
                 Schema::new(vec![ $( Field::new(stringify!($name), $dtype, true), )* ])
             }
 
-            fn push(&mut self, f: &FlowRecord, text: &mut String) {
+            fn push(&mut self, f: &FlowRecord, scratch: &mut Vec<u8>) {
                 $( {
                     #[allow(clippy::redundant_closure_call)]
-                    let v = ($value)(f, &mut *text);
-                    self.$name.append_option(v);
+                    ($value)(f, &mut self.$name, &mut *scratch);
                 } )*
             }
 
@@ -123,59 +122,71 @@ fn utc_ns() -> DataType {
     DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
 }
 
-/// A value shown as text, written into the reused `text`.
-fn shown<T: std::fmt::Display>(v: Option<T>, text: &mut String) -> Option<&str> {
+/// A value as `Display` writes it, formatted straight into the column (no `String` per row).
+fn text<T: std::fmt::Display>(column: &mut StringBuilder, value: Option<T>) {
     use std::fmt::Write as _;
-    let v = v?;
-    text.clear();
-    let _ = write!(text, "{v}");
-    Some(text.as_str())
+    match value {
+        Some(v) => {
+            let _ = write!(column, "{v}");
+            column.append_value("");
+        }
+        None => column.append_null(),
+    }
 }
 
 columns! {
-    kind: StringBuilder = DataType::Utf8, |f: &FlowRecord, _: &mut String| f.kind().map(|k| k.name());
-    exporter: StringBuilder = DataType::Utf8, |f: &FlowRecord, t: &mut String| shown(f.exporter(), t).map(str::to_owned);
-    agent: StringBuilder = DataType::Utf8, |f: &FlowRecord, t: &mut String| shown(f.agent(), t).map(str::to_owned);
-    domain: UInt32Builder = DataType::UInt32, |f: &FlowRecord, _: &mut String| f.domain();
-    sequence: UInt32Builder = DataType::UInt32, |f: &FlowRecord, _: &mut String| f.sequence();
-    export_time: TimestampNanosecondBuilder = utc_ns(), |f: &FlowRecord, _: &mut String| f.export_time().map(|t| t.unix_nanos());
-    src_addr: StringBuilder = DataType::Utf8, |f: &FlowRecord, t: &mut String| shown(f.src_addr(), t).map(str::to_owned);
-    dst_addr: StringBuilder = DataType::Utf8, |f: &FlowRecord, t: &mut String| shown(f.dst_addr(), t).map(str::to_owned);
-    src_port: UInt16Builder = DataType::UInt16, |f: &FlowRecord, _: &mut String| f.src_port();
-    dst_port: UInt16Builder = DataType::UInt16, |f: &FlowRecord, _: &mut String| f.dst_port();
-    protocol: UInt8Builder = DataType::UInt8, |f: &FlowRecord, _: &mut String| f.protocol();
-    tos: UInt8Builder = DataType::UInt8, |f: &FlowRecord, _: &mut String| f.tos();
-    tcp_flags: UInt16Builder = DataType::UInt16, |f: &FlowRecord, _: &mut String| f.tcp_flags();
-    octets: UInt64Builder = DataType::UInt64, |f: &FlowRecord, _: &mut String| f.octets();
-    packets: UInt64Builder = DataType::UInt64, |f: &FlowRecord, _: &mut String| f.packets();
-    start: TimestampNanosecondBuilder = utc_ns(), |f: &FlowRecord, _: &mut String| f.start().map(|t| t.unix_nanos());
-    end: TimestampNanosecondBuilder = utc_ns(), |f: &FlowRecord, _: &mut String| f.end().map(|t| t.unix_nanos());
-    in_if: UInt32Builder = DataType::UInt32, |f: &FlowRecord, _: &mut String| f.in_if();
-    out_if: UInt32Builder = DataType::UInt32, |f: &FlowRecord, _: &mut String| f.out_if();
-    src_as: UInt32Builder = DataType::UInt32, |f: &FlowRecord, _: &mut String| f.src_as();
-    dst_as: UInt32Builder = DataType::UInt32, |f: &FlowRecord, _: &mut String| f.dst_as();
-    next_hop: StringBuilder = DataType::Utf8, |f: &FlowRecord, t: &mut String| shown(f.next_hop(), t).map(str::to_owned);
-    bgp_next_hop: StringBuilder = DataType::Utf8, |f: &FlowRecord, t: &mut String| shown(f.bgp_next_hop(), t).map(str::to_owned);
-    src_mask: UInt8Builder = DataType::UInt8, |f: &FlowRecord, _: &mut String| f.src_mask();
-    dst_mask: UInt8Builder = DataType::UInt8, |f: &FlowRecord, _: &mut String| f.dst_mask();
-    vlan: UInt16Builder = DataType::UInt16, |f: &FlowRecord, _: &mut String| f.vlan();
-    inner_vlan: UInt16Builder = DataType::UInt16, |f: &FlowRecord, _: &mut String| f.inner_vlan();
-    src_mac: StringBuilder = DataType::Utf8, |f: &FlowRecord, t: &mut String| shown(f.src_mac(), t).map(str::to_owned);
-    dst_mac: StringBuilder = DataType::Utf8, |f: &FlowRecord, t: &mut String| shown(f.dst_mac(), t).map(str::to_owned);
-    icmp_type: UInt8Builder = DataType::UInt8, |f: &FlowRecord, _: &mut String| f.icmp_type();
-    icmp_code: UInt8Builder = DataType::UInt8, |f: &FlowRecord, _: &mut String| f.icmp_code();
-    flow_label: UInt32Builder = DataType::UInt32, |f: &FlowRecord, _: &mut String| f.flow_label();
-    direction: UInt8Builder = DataType::UInt8, |f: &FlowRecord, _: &mut String| f.direction();
-    end_reason: UInt8Builder = DataType::UInt8, |f: &FlowRecord, _: &mut String| f.end_reason();
-    forwarding_status: UInt32Builder = DataType::UInt32, |f: &FlowRecord, _: &mut String| f.forwarding_status();
-    mpls_label: UInt32Builder = DataType::UInt32, |f: &FlowRecord, _: &mut String| f.mpls_label();
-    post_nat_src_addr: StringBuilder = DataType::Utf8, |f: &FlowRecord, t: &mut String| shown(f.post_nat_src_addr(), t).map(str::to_owned);
-    post_nat_dst_addr: StringBuilder = DataType::Utf8, |f: &FlowRecord, t: &mut String| shown(f.post_nat_dst_addr(), t).map(str::to_owned);
-    post_nat_src_port: UInt16Builder = DataType::UInt16, |f: &FlowRecord, _: &mut String| f.post_nat_src_port();
-    post_nat_dst_port: UInt16Builder = DataType::UInt16, |f: &FlowRecord, _: &mut String| f.post_nat_dst_port();
-    sampling_interval: UInt32Builder = DataType::UInt32, |f: &FlowRecord, _: &mut String| f.sampling_interval();
-    sampling_algorithm: UInt8Builder = DataType::UInt8, |f: &FlowRecord, _: &mut String| f.sampling_algorithm();
-    extra: StringBuilder = DataType::Utf8, |f: &FlowRecord, _: &mut String| (!f.extra.is_empty()).then(|| serde_json::to_string(&f.extra).unwrap_or_default());
+    kind: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, _: &mut Vec<u8>| b.append_option(f.kind().map(|k| k.name()));
+    exporter: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, _: &mut Vec<u8>| text(b, f.exporter());
+    agent: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, _: &mut Vec<u8>| text(b, f.agent());
+    domain: UInt32Builder = DataType::UInt32, |f: &FlowRecord, b: &mut UInt32Builder, _: &mut Vec<u8>| b.append_option(f.domain());
+    sequence: UInt32Builder = DataType::UInt32, |f: &FlowRecord, b: &mut UInt32Builder, _: &mut Vec<u8>| b.append_option(f.sequence());
+    export_time: TimestampNanosecondBuilder = utc_ns(), |f: &FlowRecord, b: &mut TimestampNanosecondBuilder, _: &mut Vec<u8>| b.append_option(f.export_time().map(|t| t.unix_nanos()));
+    src_addr: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, _: &mut Vec<u8>| text(b, f.src_addr());
+    dst_addr: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, _: &mut Vec<u8>| text(b, f.dst_addr());
+    src_port: UInt16Builder = DataType::UInt16, |f: &FlowRecord, b: &mut UInt16Builder, _: &mut Vec<u8>| b.append_option(f.src_port());
+    dst_port: UInt16Builder = DataType::UInt16, |f: &FlowRecord, b: &mut UInt16Builder, _: &mut Vec<u8>| b.append_option(f.dst_port());
+    protocol: UInt8Builder = DataType::UInt8, |f: &FlowRecord, b: &mut UInt8Builder, _: &mut Vec<u8>| b.append_option(f.protocol());
+    tos: UInt8Builder = DataType::UInt8, |f: &FlowRecord, b: &mut UInt8Builder, _: &mut Vec<u8>| b.append_option(f.tos());
+    tcp_flags: UInt16Builder = DataType::UInt16, |f: &FlowRecord, b: &mut UInt16Builder, _: &mut Vec<u8>| b.append_option(f.tcp_flags());
+    octets: UInt64Builder = DataType::UInt64, |f: &FlowRecord, b: &mut UInt64Builder, _: &mut Vec<u8>| b.append_option(f.octets());
+    packets: UInt64Builder = DataType::UInt64, |f: &FlowRecord, b: &mut UInt64Builder, _: &mut Vec<u8>| b.append_option(f.packets());
+    start: TimestampNanosecondBuilder = utc_ns(), |f: &FlowRecord, b: &mut TimestampNanosecondBuilder, _: &mut Vec<u8>| b.append_option(f.start().map(|t| t.unix_nanos()));
+    end: TimestampNanosecondBuilder = utc_ns(), |f: &FlowRecord, b: &mut TimestampNanosecondBuilder, _: &mut Vec<u8>| b.append_option(f.end().map(|t| t.unix_nanos()));
+    in_if: UInt32Builder = DataType::UInt32, |f: &FlowRecord, b: &mut UInt32Builder, _: &mut Vec<u8>| b.append_option(f.in_if());
+    out_if: UInt32Builder = DataType::UInt32, |f: &FlowRecord, b: &mut UInt32Builder, _: &mut Vec<u8>| b.append_option(f.out_if());
+    src_as: UInt32Builder = DataType::UInt32, |f: &FlowRecord, b: &mut UInt32Builder, _: &mut Vec<u8>| b.append_option(f.src_as());
+    dst_as: UInt32Builder = DataType::UInt32, |f: &FlowRecord, b: &mut UInt32Builder, _: &mut Vec<u8>| b.append_option(f.dst_as());
+    next_hop: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, _: &mut Vec<u8>| text(b, f.next_hop());
+    bgp_next_hop: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, _: &mut Vec<u8>| text(b, f.bgp_next_hop());
+    src_mask: UInt8Builder = DataType::UInt8, |f: &FlowRecord, b: &mut UInt8Builder, _: &mut Vec<u8>| b.append_option(f.src_mask());
+    dst_mask: UInt8Builder = DataType::UInt8, |f: &FlowRecord, b: &mut UInt8Builder, _: &mut Vec<u8>| b.append_option(f.dst_mask());
+    vlan: UInt16Builder = DataType::UInt16, |f: &FlowRecord, b: &mut UInt16Builder, _: &mut Vec<u8>| b.append_option(f.vlan());
+    inner_vlan: UInt16Builder = DataType::UInt16, |f: &FlowRecord, b: &mut UInt16Builder, _: &mut Vec<u8>| b.append_option(f.inner_vlan());
+    src_mac: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, _: &mut Vec<u8>| text(b, f.src_mac());
+    dst_mac: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, _: &mut Vec<u8>| text(b, f.dst_mac());
+    icmp_type: UInt8Builder = DataType::UInt8, |f: &FlowRecord, b: &mut UInt8Builder, _: &mut Vec<u8>| b.append_option(f.icmp_type());
+    icmp_code: UInt8Builder = DataType::UInt8, |f: &FlowRecord, b: &mut UInt8Builder, _: &mut Vec<u8>| b.append_option(f.icmp_code());
+    flow_label: UInt32Builder = DataType::UInt32, |f: &FlowRecord, b: &mut UInt32Builder, _: &mut Vec<u8>| b.append_option(f.flow_label());
+    direction: UInt8Builder = DataType::UInt8, |f: &FlowRecord, b: &mut UInt8Builder, _: &mut Vec<u8>| b.append_option(f.direction());
+    end_reason: UInt8Builder = DataType::UInt8, |f: &FlowRecord, b: &mut UInt8Builder, _: &mut Vec<u8>| b.append_option(f.end_reason());
+    forwarding_status: UInt32Builder = DataType::UInt32, |f: &FlowRecord, b: &mut UInt32Builder, _: &mut Vec<u8>| b.append_option(f.forwarding_status());
+    mpls_label: UInt32Builder = DataType::UInt32, |f: &FlowRecord, b: &mut UInt32Builder, _: &mut Vec<u8>| b.append_option(f.mpls_label());
+    post_nat_src_addr: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, _: &mut Vec<u8>| text(b, f.post_nat_src_addr());
+    post_nat_dst_addr: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, _: &mut Vec<u8>| text(b, f.post_nat_dst_addr());
+    post_nat_src_port: UInt16Builder = DataType::UInt16, |f: &FlowRecord, b: &mut UInt16Builder, _: &mut Vec<u8>| b.append_option(f.post_nat_src_port());
+    post_nat_dst_port: UInt16Builder = DataType::UInt16, |f: &FlowRecord, b: &mut UInt16Builder, _: &mut Vec<u8>| b.append_option(f.post_nat_dst_port());
+    sampling_interval: UInt32Builder = DataType::UInt32, |f: &FlowRecord, b: &mut UInt32Builder, _: &mut Vec<u8>| b.append_option(f.sampling_interval());
+    sampling_algorithm: UInt8Builder = DataType::UInt8, |f: &FlowRecord, b: &mut UInt8Builder, _: &mut Vec<u8>| b.append_option(f.sampling_algorithm());
+    extra: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, scratch: &mut Vec<u8>| {
+        if f.extra.is_empty() {
+            b.append_null();
+        } else {
+            scratch.clear();
+            // Serializing into a Vec cannot fail: every extra value has a JSON form.
+            let _ = serde_json::to_writer(&mut *scratch, &f.extra);
+            b.append_value(std::str::from_utf8(scratch).unwrap_or_default());
+        }
+    };
 }
 
 /// Writes flows into one Parquet file; see the module docs. Call [`finish`](Self::finish) to
@@ -186,7 +197,7 @@ pub struct FlowParquetWriter<W: Write + Send> {
     columns: Columns,
     rows: usize,
     row_group: usize,
-    text: String,
+    scratch: Vec<u8>,
     written: u64,
 }
 
@@ -213,14 +224,14 @@ impl<W: Write + Send> FlowParquetWriter<W> {
             columns: Columns::new(),
             rows: 0,
             row_group: config.row_group.max(1),
-            text: String::new(),
+            scratch: Vec::new(),
             written: 0,
         })
     }
 
     /// Adds a flow (written when its row group is full).
     pub fn write(&mut self, flow: &FlowRecord) -> Result<(), ParquetError> {
-        self.columns.push(flow, &mut self.text);
+        self.columns.push(flow, &mut self.scratch);
         self.rows += 1;
         if self.rows >= self.row_group {
             self.flush_rows()?;
