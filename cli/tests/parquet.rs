@@ -114,42 +114,102 @@ fn parquet_needs_an_output_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--output"));
 }
 
+/// `flowwire listen --format parquet --output DIR` plus `extra` arguments on a free loopback
+/// port, started and given time to bind: (child, port, DIR).
+fn listen_parquet(name: &str, extra: &[&str]) -> (std::process::Child, u16, PathBuf) {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("flowwire-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let child = Command::new(env!("CARGO_BIN_EXE_flowwire"))
+        .args(["listen", "--udp", &format!("127.0.0.1:{port}")])
+        .args(["--format", "parquet", "--stats", "--duration", "30"])
+        .args(extra)
+        .arg("--output")
+        .arg(&dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    (child, port, dir)
+}
+
+/// Sends SIGTERM, waits, checks the exit status; returns stderr.
+fn terminate(child: std::process::Child) -> String {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    err
+}
+
+/// The files of `dir`: every one a complete `*.parquet` (no `.tmp` left, the magic at both
+/// ends).
+fn complete_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for f in &files {
+        assert!(
+            f.extension().is_some_and(|e| e == "parquet"),
+            "only complete files: {files:?}"
+        );
+        let bytes = std::fs::read(f).unwrap();
+        assert!(
+            bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
+            "{} is a complete Parquet file",
+            f.display()
+        );
+    }
+    files
+}
+
+/// Checks that DuckDB counts `want` rows in `dir`'s files, where it is present.
+fn check_duckdb_count(dir: &Path, want: u64) {
+    if !duckdb_available() {
+        eprintln!("duckdb not available: the flow count of the files is not checked");
+        return;
+    }
+    let query = format!(
+        "import duckdb; print(duckdb.connect().execute(\"select count(*) from read_parquet('{}/*.parquet')\").fetchone()[0])",
+        dir.display()
+    );
+    let read = Command::new("python3")
+        .args(["-c", &query])
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&read.stdout).trim(),
+        want.to_string()
+    );
+}
+
 /// `listen --format parquet --output DIR --rotate 1s`: several files, each complete (the
 /// Parquet magic at both ends, no .tmp left) after SIGTERM, and DuckDB (where present) reads
 /// every flow sent.
 #[test]
 fn listen_rotates_and_leaves_only_complete_files_after_sigterm() {
     use flowwire::capture::CaptureReader;
-    use std::net::UdpSocket;
-    use std::process::Stdio;
     use std::time::Duration;
 
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir().join(format!("flowwire-listen-pq-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let child = Command::new(env!("CARGO_BIN_EXE_flowwire"))
-        .args(["listen", "--udp", &format!("127.0.0.1:{port}")])
-        .args([
-            "--format",
-            "parquet",
-            "--rotate",
-            "1s",
-            "--stats",
-            "--duration",
-            "30",
-        ])
-        .arg("--output")
-        .arg(&dir)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(400));
+    let (child, port, dir) = listen_parquet("listen-pq", &["--rotate", "1s"]);
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample.pcap");
-    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     // The sample three times, about a second apart: at least two rotations.
     let mut sent = 0;
     for round in 0..3 {
@@ -164,55 +224,12 @@ fn listen_rotates_and_leaves_only_complete_files_after_sigterm() {
         }
     }
     std::thread::sleep(Duration::from_millis(300));
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+    let err = terminate(child);
     assert!(err.contains(&format!("datagrams {sent}")), "{err}");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    assert!(
-        files
-            .iter()
-            .all(|f| f.extension().is_some_and(|e| e == "parquet")),
-        "only complete files: {files:?}"
-    );
+    let files = complete_files(&dir);
     assert!(files.len() >= 2, "rotated: {files:?}");
-    for f in &files {
-        let bytes = std::fs::read(f).unwrap();
-        assert!(
-            bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
-            "{} is a complete Parquet file",
-            f.display()
-        );
-    }
-    if duckdb_available() {
-        let query = format!(
-            "import duckdb; print(duckdb.connect().execute(\"select count(*) from read_parquet('{}/*.parquet')\").fetchone()[0])",
-            dir.display()
-        );
-        let read = Command::new("python3")
-            .args(["-c", &query])
-            .output()
-            .unwrap();
-        assert!(
-            read.status.success(),
-            "{}",
-            String::from_utf8_lossy(&read.stderr)
-        );
-        // 107 flows in the sample, sent three times.
-        assert_eq!(String::from_utf8_lossy(&read.stdout).trim(), "321");
-    } else {
-        eprintln!("duckdb not available: the flow count of the files is not checked");
-    }
+    // 107 flows in the sample, sent three times.
+    check_duckdb_count(&dir, 321);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -220,34 +237,7 @@ fn listen_rotates_and_leaves_only_complete_files_after_sigterm() {
 /// files holding every flow.
 #[test]
 fn listen_rotates_by_size() {
-    use std::net::UdpSocket;
-    use std::process::Stdio;
-    use std::time::Duration;
-
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir().join(format!("flowwire-listen-size-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let child = Command::new(env!("CARGO_BIN_EXE_flowwire"))
-        .args(["listen", "--udp", &format!("127.0.0.1:{port}")])
-        .args([
-            "--format",
-            "parquet",
-            "--rotate-mb",
-            "1",
-            "--stats",
-            "--duration",
-            "30",
-        ])
-        .arg("--output")
-        .arg(&dir)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(400));
+    let (child, port, dir) = listen_parquet("listen-size", &["--rotate-mb", "1"]);
     let sent = Command::new(env!("CARGO_BIN_EXE_flowwire"))
         .args(["generate", "--protocol", "netflow9", "--flows", "200000"])
         .args(["--rate", "50000", "--to", &format!("127.0.0.1:{port}")])
@@ -258,47 +248,11 @@ fn listen_rotates_by_size() {
         "{}",
         String::from_utf8_lossy(&sent.stderr)
     );
-    std::thread::sleep(Duration::from_millis(500));
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let err = terminate(child);
     assert!(err.contains(" 200000 "), "every flow arrived: {err}");
-    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let files = complete_files(&dir);
     assert!(files.len() >= 3, "rotated by size: {files:?}");
-    for f in &files {
-        assert!(f.extension().is_some_and(|e| e == "parquet"), "{f:?}");
-        let bytes = std::fs::read(f).unwrap();
-        assert!(
-            bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
-            "{f:?}"
-        );
-    }
-    if duckdb_available() {
-        let query = format!(
-            "import duckdb; print(duckdb.connect().execute(\"select count(*) from read_parquet('{}/*.parquet')\").fetchone()[0])",
-            dir.display()
-        );
-        let read = Command::new("python3")
-            .args(["-c", &query])
-            .output()
-            .unwrap();
-        assert!(
-            read.status.success(),
-            "{}",
-            String::from_utf8_lossy(&read.stderr)
-        );
-        assert_eq!(String::from_utf8_lossy(&read.stdout).trim(), "200000");
-    } else {
-        eprintln!("duckdb not available: the flow count of the files is not checked");
-    }
+    check_duckdb_count(&dir, 200_000);
     let _ = std::fs::remove_dir_all(&dir);
 }
