@@ -63,6 +63,7 @@ pub mod sampling;
 pub mod sequence;
 #[cfg(feature = "serde")]
 mod serde_impl;
+pub mod snapshot;
 pub mod template_store;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -149,6 +149,9 @@ pub struct ExporterOptions {
     interfaces: HashMap<u32, InterfaceInfo>,
 }
 
+/// The longest text an options record carries (a variable-length field).
+const MAX_TEXT: usize = 65_535;
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).trim_end_matches('\0').to_owned()
 }
@@ -215,6 +218,41 @@ impl ExporterOptions {
     /// Every interface known.
     pub fn interfaces(&self) -> impl Iterator<Item = (u32, &InterfaceInfo)> {
         self.interfaces.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// Checks what a restored state (not learned from the wire, so not bounded by
+    /// [`learn`](Self::learn)) holds: samplers and interfaces within `limits`, sampling
+    /// intervals above 0, names and descriptions no longer than an options record can carry.
+    pub fn check(&self, limits: &OptionsLimits) -> Result<(), String> {
+        if self.samplers.len() > limits.max_samplers {
+            return Err(format!(
+                "{} samplers, more than the {} allowed",
+                self.samplers.len(),
+                limits.max_samplers
+            ));
+        }
+        if self.interfaces.len() > limits.max_interfaces {
+            return Err(format!(
+                "{} interfaces, more than the {} allowed",
+                self.interfaces.len(),
+                limits.max_interfaces
+            ));
+        }
+        let intervals = self.sampling.iter().chain(self.samplers.values());
+        if intervals.into_iter().any(|s| s.interval == 0) {
+            return Err("a sampling interval of 0".into());
+        }
+        let too_long = |t: &Option<String>| t.as_ref().is_some_and(|t| t.len() > MAX_TEXT);
+        if let Some((ix, _)) = self
+            .interfaces
+            .iter()
+            .find(|(_, i)| too_long(&i.name) || too_long(&i.description))
+        {
+            return Err(format!(
+                "interface {ix}: a name or description over {MAX_TEXT} octets"
+            ));
+        }
+        Ok(())
     }
 
     /// Forgets everything but keeps the allocations.

@@ -172,6 +172,14 @@ impl<T, S> Domain<T, S> {
         self.templates.keys().copied()
     }
 
+    /// Every template with the time it was last received (learned, replaced or refreshed),
+    /// in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (u16, &T, Timestamp)> + '_ {
+        self.templates
+            .iter()
+            .map(|(id, s)| (*id, &s.template, s.refreshed_at))
+    }
+
     /// A template without checking its lifetime (for inspection; decoding should use
     /// [`TemplateStore::get`]).
     pub fn peek(&self, id: u16) -> Option<&T> {
@@ -576,6 +584,13 @@ where
         }
         self.stats.expired += n as u64;
         n
+    }
+
+    /// Forgets every exporter (the counters stay).
+    pub fn clear(&mut self) {
+        self.exporters.clear();
+        self.lru.clear();
+        self.total_bytes = 0;
     }
 
     /// Forgets an exporter entirely (all its domains, templates and state).

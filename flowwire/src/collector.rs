@@ -153,6 +153,18 @@ impl Collector {
         &self.ipfix
     }
 
+    /// The NetFlow session, to change (register vendor elements, restore state).
+    #[cfg(feature = "netflow")]
+    pub fn netflow_mut(&mut self) -> &mut flowwire_netflow::session::Session {
+        &mut self.netflow
+    }
+
+    /// The IPFIX session, to change (register vendor elements, restore state).
+    #[cfg(feature = "ipfix")]
+    pub fn ipfix_mut(&mut self) -> &mut flowwire_ipfix::session::Session {
+        &mut self.ipfix
+    }
+
     /// The sFlow session (sequence tracking per agent and source).
     #[cfg(feature = "sflow")]
     pub fn sflow(&self) -> &flowwire_sflow::session::Session {

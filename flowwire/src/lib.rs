@@ -94,6 +94,7 @@ pub mod jsonl;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod pipeline;
+pub mod state;
 pub mod synth;
 
 pub use collector::{Collector, CollectorConfig};

@@ -48,6 +48,10 @@ use flowwire_record::options::{ExporterOptions, OptionsLimits, OptionsValues};
 use flowwire_record::pending::{PendingBuffer, PendingLimits, PendingStats};
 use flowwire_record::registry::{FieldId, Registry, ie};
 use flowwire_record::sequence::{SequenceEvent, SequenceTracker};
+use flowwire_record::snapshot::{
+    self, FieldSnapshot, Restored, SessionSnapshot, SnapshotError, TemplateSnapshot,
+    TemplateSpecs,
+};
 use flowwire_record::template_store::{
     Domain, Insert, StoreLimits, StoreStats, TemplateCost, TemplateStore,
 };
@@ -62,7 +66,7 @@ pub use crate::type_info::{data_type_code, data_type_from_code};
 use crate::wire::data::{DataRecord, RecordIter};
 use crate::wire::message::{HEADER_LEN, Message, MessageIter, VERSION};
 use crate::wire::set::{OPTIONS_TEMPLATE_SET_ID, SetKind, TEMPLATE_SET_ID};
-use crate::wire::template::TemplateRecord;
+use crate::wire::template::{FieldSpec, TemplateRecord};
 
 /// Configuration of a [`Session`].
 #[derive(Debug, Clone, PartialEq)]
@@ -99,6 +103,27 @@ impl Default for SessionConfig {
 /// A template as stored: shared, so that decoding a data set does not hold the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredTemplate(pub Arc<Template>);
+
+impl TemplateSpecs for StoredTemplate {
+    fn to_snapshot(&self, received: Timestamp) -> TemplateSnapshot {
+        let t = &self.0;
+        TemplateSnapshot {
+            id: t.id(),
+            options: t.is_options(),
+            scope_fields: t.scope_field_count(),
+            fields: t
+                .fields()
+                .iter()
+                .map(|f| FieldSnapshot {
+                    id: f.spec.id,
+                    pen: f.spec.pen,
+                    length: f.spec.length,
+                })
+                .collect(),
+            received,
+        }
+    }
+}
 
 impl TemplateCost for StoredTemplate {
     fn heap_bytes(&self) -> usize {
@@ -418,6 +443,46 @@ impl Session {
             .domain(&key, domain)
             .and_then(|d| d.peek(id))
             .map(|s| &*s.0)
+    }
+
+    /// The learned state (templates with the time each was last received, what options data
+    /// announced: sampling, interface names, the system init time) of every exporter and
+    /// observation domain, to save and [`restore`](Self::restore) after a restart; see
+    /// [`flowwire_record::snapshot`].
+    pub fn snapshot(&self) -> SessionSnapshot {
+        snapshot::snapshot_store(&self.store, ProtocolKind::Ipfix, |d| &d.options)
+    }
+
+    /// Replaces the session's learned state with a snapshot's, as of `now`: templates past
+    /// their lifetime are left out, each template is checked as one received on the wire
+    /// (with this session's registry and field limit), and the session's limits apply (what
+    /// they refuse is counted). On an error the session is left without templates or options
+    /// state. Data waiting for a template, sequence tracking, element types learned from type
+    /// information (RFC 5610) and counters are not part of a snapshot and are left as they are.
+    pub fn restore(
+        &mut self,
+        snapshot: &SessionSnapshot,
+        now: Timestamp,
+    ) -> Result<Restored, SnapshotError> {
+        let (registry, max) = (&self.registry, self.config.max_fields_per_template);
+        snapshot::restore_store(
+            &mut self.store,
+            snapshot,
+            ProtocolKind::Ipfix,
+            &self.config.options,
+            now,
+            |t| {
+                let specs = t.fields.iter().map(|f| FieldSpec {
+                    id: f.id,
+                    pen: f.pen,
+                    length: f.length,
+                });
+                Template::new(t.id, t.options, t.scope_fields, specs, registry, max)
+                    .map(|t| StoredTemplate(Arc::new(t)))
+                    .map_err(|p| p.to_string())
+            },
+            |state, options| state.options = options,
+        )
     }
 
     /// Forgets an exporter: its templates and the state of all its domains (after a

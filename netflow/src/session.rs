@@ -58,6 +58,9 @@ use flowwire_record::options::{ExporterOptions, OptionsLimits, OptionsValues};
 use flowwire_record::pending::{PendingBuffer, PendingLimits, PendingStats};
 use flowwire_record::registry::{FieldId, Registry, ie};
 use flowwire_record::sequence::{SequenceEvent, SequenceTracker};
+use flowwire_record::snapshot::{
+    self, FieldSnapshot, Restored, SessionSnapshot, SnapshotError, TemplateSnapshot, TemplateSpecs,
+};
 use flowwire_record::template_store::{
     Insert, StoreLimits, StoreStats, TemplateCost, TemplateStore,
 };
@@ -65,7 +68,7 @@ use flowwire_record::{ExtraField, FlowRecord, ProtocolKind, Timestamp};
 
 use crate::error::Error;
 use crate::repr::v5::V5Context;
-use crate::template::Template;
+use crate::template::{FieldSpec, Template};
 use crate::wire::read_u16;
 use crate::wire::v5_packet::{self, V5Packet};
 use crate::wire::v5_record::V5Record;
@@ -117,6 +120,72 @@ pub struct DomainState {
 /// A template as stored: shared, so that decoding a FlowSet does not hold the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredTemplate(pub Arc<Template>);
+
+impl TemplateSpecs for StoredTemplate {
+    fn to_snapshot(&self, received: Timestamp) -> TemplateSnapshot {
+        let t = &self.0;
+        TemplateSnapshot {
+            id: t.id(),
+            options: t.is_options(),
+            scope_fields: u16::try_from(t.scope_fields().len()).unwrap_or(u16::MAX),
+            fields: t
+                .fields()
+                .iter()
+                .map(|f| FieldSnapshot {
+                    id: f.field_type,
+                    pen: None,
+                    length: f.length,
+                })
+                .collect(),
+            received,
+        }
+    }
+}
+
+/// The most fields a v9 template can have: its FlowSet (at most 65,535 octets, 4 of them the
+/// FlowSet header, 4 the template header) holds 4 octets per field.
+const MAX_V9_FIELDS: usize = (65_535 - 8) / 4;
+
+/// Rebuilds a template from its snapshot with the checks of one received on the wire.
+fn template_from_snapshot(
+    t: &TemplateSnapshot,
+    registry: &Registry,
+) -> Result<StoredTemplate, String> {
+    let scope = usize::from(t.scope_fields);
+    if t.fields.len() > MAX_V9_FIELDS {
+        return Err(format!(
+            "{} fields, more than a FlowSet holds",
+            t.fields.len()
+        ));
+    }
+    if scope > t.fields.len() || (!t.options && scope > 0) {
+        return Err(format!(
+            "{scope} scope fields in a {} template of {} fields",
+            if t.options { "options" } else { "data" },
+            t.fields.len()
+        ));
+    }
+    if t.fields.iter().any(|f| f.pen.is_some()) {
+        return Err("an enterprise number, which NetFlow v9 does not have".into());
+    }
+    let fields = t
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            if i < scope {
+                FieldSpec::scope(f.id, f.length)
+            } else {
+                FieldSpec::field(f.id, f.length, registry)
+            }
+        })
+        .collect();
+    match Template::new(t.id, fields, t.options, 0) {
+        Ok(t) => Ok(StoredTemplate(Arc::new(t))),
+        Err(Error::BadTemplate { problem, .. }) => Err(problem.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
 
 impl TemplateCost for StoredTemplate {
     fn heap_bytes(&self) -> usize {
@@ -350,6 +419,35 @@ impl Session {
         self.v5_sequences
             .get(&(self.config.key_policy.key(exporter), domain))
     }
+    /// The learned state (templates with the time each was last received, what options data
+    /// announced) of every exporter and source id, to save and [`restore`](Self::restore)
+    /// after a restart; see [`flowwire_record::snapshot`].
+    pub fn snapshot(&self) -> SessionSnapshot {
+        snapshot::snapshot_store(&self.store, ProtocolKind::Netflow9, |d| &d.options)
+    }
+
+    /// Replaces the session's learned state with a snapshot's, as of `now`: templates past
+    /// their lifetime are left out, each template is checked as one received on the wire,
+    /// and the session's limits apply (what they refuse is counted). On an error the session
+    /// is left without templates or options state. Data waiting for a template, sequence
+    /// tracking and counters are not part of a snapshot and are left as they are.
+    pub fn restore(
+        &mut self,
+        snapshot: &SessionSnapshot,
+        now: Timestamp,
+    ) -> Result<Restored, SnapshotError> {
+        let registry = &self.config.registry;
+        snapshot::restore_store(
+            &mut self.store,
+            snapshot,
+            ProtocolKind::Netflow9,
+            &self.config.options,
+            now,
+            |t| template_from_snapshot(t, registry),
+            |state, options| state.options = options,
+        )
+    }
+
     /// Forgets an exporter: its templates and the state of all its source ids. Returns whether
     /// it was known.
     pub fn remove_exporter(&mut self, exporter: SocketAddr) -> bool {
