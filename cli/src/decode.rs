@@ -38,6 +38,8 @@ pub(crate) struct DecodeArgs {
     /// Write to this file instead of standard output (required by --format parquet).
     #[arg(long, short)]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    renormalize: crate::renormalize::RenormalizeArgs,
 }
 
 #[derive(Default)]
@@ -133,7 +135,10 @@ pub(crate) fn run(args: DecodeArgs) -> Result<std::process::ExitCode, UserError>
             .map_err(|e| UserError(format!("{}: {e}", path.display())))?;
         printer = printer.with_parquet(writer);
     }
-    let mut collector = Collector::default();
+    let mut collector = Collector::new(flowwire::CollectorConfig {
+        renormalize: args.renormalize.config(),
+        ..Default::default()
+    });
     let mut totals = Totals::default();
     let stderr_tty = io::stderr().is_terminal();
     let mut failed_strict = false;

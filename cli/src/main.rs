@@ -10,6 +10,7 @@ mod ie;
 mod listen;
 mod output;
 mod ovs;
+mod renormalize;
 
 use std::process::ExitCode;
 

@@ -265,3 +265,70 @@ fn raw_ipfix_file_decodes_like_the_capture() {
         }
     }
 }
+
+/// The flows of a capture as JSON, with the given extra arguments.
+fn flows(capture: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = flowwire()
+        .arg("decode")
+        .arg(testdata(&format!("captures/{capture}")))
+        .args(["--format", "jsonl", "--type", "flow", "-q"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    jsonl(&out.stdout)
+}
+
+#[test]
+fn renormalize_multiplies_by_the_announced_interval() {
+    // softflowd samples 1 in 2 and says so in options data.
+    let plain = flows("softflowd-netflow9-sampled.pcap", &[]);
+    let scaled = flows("softflowd-netflow9-sampled.pcap", &["--renormalize"]);
+    assert!(plain.len() > 10, "{} flows", plain.len());
+    assert_eq!(plain.len(), scaled.len());
+    for (p, s) in plain.iter().zip(&scaled) {
+        let interval = p["sampling_interval"].as_u64().expect("announced interval");
+        assert_eq!(interval, 2);
+        assert_eq!(
+            s["octets"].as_u64(),
+            p["octets"].as_u64().map(|o| o * interval)
+        );
+        assert_eq!(
+            s["packets"].as_u64(),
+            p["packets"].as_u64().map(|o| o * interval)
+        );
+        assert_eq!(s["renormalized"], true);
+        assert!(p.get("renormalized").is_none());
+    }
+}
+
+#[test]
+fn sampling_overrides_what_the_exporter_says() {
+    // fprobe's v5 header announces no sampling: the override supplies it.
+    let plain = flows("fprobe-netflow5.pcap", &["--renormalize"]);
+    assert!(!plain.is_empty());
+    assert!(plain.iter().all(|r| r.get("renormalized").is_none()));
+    let exporter = plain[0]["exporter"].as_str().unwrap().to_owned();
+    let ip = exporter.rsplit_once(':').unwrap().0.to_owned();
+    let scaled = flows(
+        "fprobe-netflow5.pcap",
+        &["--renormalize", "--sampling", &format!("{ip}=10")],
+    );
+    for (p, s) in plain.iter().zip(&scaled) {
+        assert_eq!(s["octets"].as_u64(), p["octets"].as_u64().map(|o| o * 10));
+        assert_eq!(s["sampling_interval"], 10);
+        assert_eq!(s["renormalized"], true);
+    }
+    // --sampling without --renormalize is refused.
+    let refused = flowwire()
+        .arg("decode")
+        .arg(testdata("captures/fprobe-netflow5.pcap"))
+        .args(["--sampling", "192.0.2.1=10"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+}

@@ -231,6 +231,35 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// How many kinds there are.
+    pub const COUNT: usize = 8;
+
+    /// Every kind, in [`index`](Self::index) order.
+    pub const ALL: [ErrorKind; ErrorKind::COUNT] = [
+        ErrorKind::Truncated,
+        ErrorKind::Version,
+        ErrorKind::Length,
+        ErrorKind::Template,
+        ErrorKind::MissingTemplate,
+        ErrorKind::Reserved,
+        ErrorKind::Value,
+        ErrorKind::Other,
+    ];
+
+    /// The kind's position in [`ALL`](Self::ALL) (for counting by kind in an array).
+    pub const fn index(self) -> usize {
+        match self {
+            ErrorKind::Truncated => 0,
+            ErrorKind::Version => 1,
+            ErrorKind::Length => 2,
+            ErrorKind::Template => 3,
+            ErrorKind::MissingTemplate => 4,
+            ErrorKind::Reserved => 5,
+            ErrorKind::Value => 6,
+            ErrorKind::Other => 7,
+        }
+    }
+
     /// A stable snake_case name (`truncated`, `version`, ...).
     pub const fn name(self) -> &'static str {
         match self {
@@ -243,6 +272,54 @@ impl ErrorKind {
             ErrorKind::Value => "value",
             ErrorKind::Other => "other",
         }
+    }
+}
+
+/// Errors counted by [`ErrorKind`] (what a metrics page shows per exporter). Serializes as a
+/// map from the kinds' names to their counts, the kinds never seen left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ErrorCounts([u64; ErrorKind::COUNT]);
+
+impl ErrorCounts {
+    /// Errors of `kind`.
+    pub fn get(&self, kind: ErrorKind) -> u64 {
+        self.0.get(kind.index()).copied().unwrap_or(0)
+    }
+
+    /// Counts `n` more errors of `kind`.
+    pub fn add(&mut self, kind: ErrorKind, n: u64) {
+        if let Some(c) = self.0.get_mut(kind.index()) {
+            *c = c.saturating_add(n);
+        }
+    }
+
+    /// Adds every count of `other`.
+    pub fn add_all(&mut self, other: &ErrorCounts) {
+        for k in ErrorKind::ALL {
+            self.add(k, other.get(k));
+        }
+    }
+
+    /// Every kind with its count (zeros included), in [`ErrorKind::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (ErrorKind, u64)> + '_ {
+        ErrorKind::ALL.into_iter().map(|k| (k, self.get(k)))
+    }
+
+    /// Errors of every kind.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for ErrorCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        for (k, n) in self.iter().filter(|(_, n)| *n > 0) {
+            m.serialize_entry(k.name(), &n)?;
+        }
+        m.end()
     }
 }
 

@@ -71,8 +71,8 @@ mod time;
 mod value;
 
 pub use codec::{
-    Collect, CounterSample, DecodeError, Decoder, ErrorKind, ExportStats, Exporter, KeyPolicy,
-    OptionsRecord, Sink, Summary, TemplateEvent,
+    Collect, CounterSample, DecodeError, Decoder, ErrorCounts, ErrorKind, ExportStats, Exporter,
+    KeyPolicy, OptionsRecord, Sink, Summary, TemplateEvent,
 };
 pub use data_type::{DataType, Semantics, Status, Units};
 pub use record::{ExtraField, FlowRecord, ProtocolKind, TypedField};

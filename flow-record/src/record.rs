@@ -214,6 +214,12 @@ pub(crate) mod ctx {
     pub(crate) const ALL: u64 = KIND | EXPORTER | AGENT | DOMAIN | SEQUENCE | EXPORT_TIME;
 }
 
+/// What the presence bits say about a record beyond its fields.
+pub(crate) mod flag {
+    /// Octets and packets were multiplied by the sampling interval.
+    pub(crate) const RENORMALIZED: u64 = 1 << 46;
+}
+
 /// Where each field lives in the record's storage arrays: the decode and emit plans address
 /// fields by (array, index), so that one loop serves every field of a width.
 pub(crate) mod slot {
@@ -336,6 +342,7 @@ fn kind_from(k: u8) -> ProtocolKind {
 /// | `post_nat_src_port`, `post_nat_dst_port` | number | ports after NAT (NAPT) |
 /// | `sampling_interval` | number | 1 in N packets sampled |
 /// | `sampling_algorithm` | number | sampler mode (1 deterministic, 2 random) |
+/// | `renormalized` | `true` | `octets` and `packets` were multiplied by the sampling interval ([`FlowRecord::renormalize`]); absent otherwise |
 /// | `extra` | array | every other field: `{"pen", "id", "name"?, "type", "value"}` |
 ///
 /// Absent fields are omitted. In `extra`, `type` is the data type's registry name and `value`
@@ -1613,6 +1620,53 @@ impl FlowRecord {
             }
             None => self.present &= !TypedField::SamplingAlgorithm.mask(),
         }
+    }
+
+    /// Whether [`octets`](Self::octets) and [`packets`](Self::packets) were multiplied by
+    /// the sampling interval ([`FlowRecord::renormalize`]): estimates of the traffic rather
+    /// than the sampled counts.
+    #[inline]
+    pub fn is_renormalized(&self) -> bool {
+        self.present & flag::RENORMALIZED != 0
+    }
+
+    /// Marks the record as renormalized or not, without changing its counts (for building
+    /// records, and for reading them back).
+    #[inline]
+    pub fn set_renormalized(&mut self, renormalized: bool) {
+        if renormalized {
+            self.present |= flag::RENORMALIZED;
+        } else {
+            self.present &= !flag::RENORMALIZED;
+        }
+    }
+
+    /// Scales sampled counts to the traffic they stand for: multiplies octets and packets
+    /// (those present; saturating) by `interval` (1 in `interval` packets was sampled) and
+    /// marks the record [renormalized](Self::is_renormalized). A record already renormalized,
+    /// or an interval of 0, is left as it is. Returns whether the record was renormalized now.
+    ///
+    /// ```
+    /// use flowwire_record::FlowRecord;
+    ///
+    /// let mut r = FlowRecord::default().with_octets(1500).with_packets(1);
+    /// assert!(r.renormalize(100));
+    /// assert_eq!((r.octets(), r.packets(), r.is_renormalized()), (Some(150_000), Some(100), true));
+    /// assert!(!r.renormalize(100)); // once only
+    /// ```
+    pub fn renormalize(&mut self, interval: u32) -> bool {
+        if interval == 0 || self.is_renormalized() {
+            return false;
+        }
+        let factor = u64::from(interval);
+        if let Some(o) = self.octets() {
+            self.set_octets(Some(o.saturating_mul(factor)));
+        }
+        if let Some(p) = self.packets() {
+            self.set_packets(Some(p.saturating_mul(factor)));
+        }
+        self.present |= flag::RENORMALIZED;
+        true
     }
 
     /// The record with [`FlowRecord::sampling_algorithm`] set: for building records.

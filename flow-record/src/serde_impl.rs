@@ -373,6 +373,9 @@ pub(crate) mod record {
             if let Some(v) = self.sampling_algorithm() {
                 st.serialize_field("sampling_algorithm", &v)?;
             }
+            if self.is_renormalized() {
+                st.serialize_field("renormalized", &true)?;
+            }
             if !self.extra.is_empty() {
                 st.serialize_field("extra", &Extras(&self.extra))?;
             }
@@ -468,6 +471,8 @@ pub(crate) mod record {
         sampling_interval: Option<u32>,
         #[serde(default)]
         sampling_algorithm: Option<u8>,
+        #[serde(default)]
+        renormalized: bool,
         #[serde(default, with = "super::extras")]
         extra: Vec<ExtraField>,
     }
@@ -518,6 +523,7 @@ pub(crate) mod record {
             r.set_post_nat_dst_port(w.post_nat_dst_port);
             r.set_sampling_interval(w.sampling_interval);
             r.set_sampling_algorithm(w.sampling_algorithm);
+            r.set_renormalized(w.renormalized);
             r.extra = w.extra;
             Ok(r)
         }

@@ -39,7 +39,10 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use flowwire_record::codec::{CodecError, DecodeError, Decoder, ErrorKind, Sink, Summary};
+use flowwire_record::codec::{
+    CodecError, CounterSample, DecodeError, Decoder, ErrorCounts, ErrorKind, Sink, Summary,
+    TemplateEvent,
+};
 use flowwire_record::{FlowRecord, OptionsRecord, ProtocolKind, Timestamp};
 
 /// A datagram that is none of the four protocols.
@@ -83,8 +86,59 @@ pub struct ExporterStats {
     pub counters: u64,
     /// Options records decoded.
     pub options: u64,
+    /// Templates learned, replaced or refreshed.
+    pub templates: u64,
+    /// Templates withdrawn.
+    pub withdrawn: u64,
+    /// Data sets whose template was unknown when they arrived.
+    pub missing_templates: u64,
     /// Errors.
     pub errors: u64,
+    /// The errors by kind.
+    pub errors_by_kind: ErrorCounts,
+    /// Flows whose counts were renormalized ([`CollectorConfig::renormalize`]).
+    pub renormalized: u64,
+}
+
+impl ExporterStats {
+    /// Adds another's counts (the same exporter seen by two collectors, say).
+    pub fn add(&mut self, o: &ExporterStats) {
+        self.datagrams += o.datagrams;
+        self.flows += o.flows;
+        self.counters += o.counters;
+        self.options += o.options;
+        self.templates += o.templates;
+        self.withdrawn += o.withdrawn;
+        self.missing_templates += o.missing_templates;
+        self.errors += o.errors;
+        self.errors_by_kind.add_all(&o.errors_by_kind);
+        self.renormalized += o.renormalized;
+    }
+}
+
+/// Renormalization: flows' octets and packets multiplied by the sampling interval they carry
+/// or their exporter announced (options data per sampler or domain, the v5 header, the sFlow
+/// sample's rate), so that counts estimate the traffic rather than the samples
+/// ([`FlowRecord::renormalize`]; renormalized records say so).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Renormalize {
+    /// Sampling intervals by exporter that override whatever the flows carry, for exporters
+    /// that never announce theirs or announce it wrongly. A port of 0 stands for every port
+    /// of the address; an exact address and port wins over it.
+    pub overrides: HashMap<SocketAddr, u32>,
+}
+
+impl Renormalize {
+    /// The override for an exporter, if any.
+    pub fn override_for(&self, exporter: SocketAddr) -> Option<u32> {
+        if self.overrides.is_empty() {
+            return None;
+        }
+        self.overrides
+            .get(&exporter)
+            .or_else(|| self.overrides.get(&SocketAddr::new(exporter.ip(), 0)))
+            .copied()
+    }
 }
 
 /// Configuration of a [`Collector`]: each protocol's session configuration (the defaults
@@ -103,6 +157,8 @@ pub struct CollectorConfig {
     /// Exporters whose counters are kept (default 100,000; beyond it, new exporters are
     /// counted together).
     pub max_exporter_stats: Option<usize>,
+    /// Multiply flows' octets and packets by their sampling interval (default: off).
+    pub renormalize: Option<Renormalize>,
 }
 
 /// The multi-protocol collector; see the module docs.
@@ -117,6 +173,9 @@ pub struct Collector {
     stats: HashMap<(SocketAddr, ProtocolKind), ExporterStats>,
     max_stats: usize,
     overflow: ExporterStats,
+    renormalize: Option<Renormalize>,
+    /// A flow being renormalized (sinks get records by shared reference).
+    scratch: FlowRecord,
 }
 
 impl Default for Collector {
@@ -138,6 +197,8 @@ impl Collector {
             stats: HashMap::new(),
             max_stats: config.max_exporter_stats.unwrap_or(100_000),
             overflow: ExporterStats::default(),
+            renormalize: config.renormalize,
+            scratch: FlowRecord::default(),
         }
     }
 
@@ -183,19 +244,92 @@ impl Collector {
         &self.overflow
     }
 
-    fn tally(&mut self, exporter: SocketAddr, kind: ProtocolKind, s: &Summary) {
+    /// Forgets an exporter's templates and per-domain state in every session (its counters
+    /// stay): what an IPFIX-over-TCP collector does when the connection closes, since
+    /// templates live as long as their transport session (RFC 7011 §8).
+    pub fn forget_exporter(&mut self, exporter: SocketAddr) -> bool {
+        let mut known = false;
+        #[cfg(feature = "netflow")]
+        {
+            known |= self.netflow.remove_exporter(exporter);
+        }
+        #[cfg(feature = "ipfix")]
+        {
+            known |= self.ipfix.remove_exporter(exporter);
+        }
+        known
+    }
+
+    fn tally(&mut self, exporter: SocketAddr, kind: ProtocolKind, s: &Summary, t: &Tally) {
         let full =
             !self.stats.contains_key(&(exporter, kind)) && self.stats.len() >= self.max_stats;
-        let t = if full {
+        let e = if full {
             &mut self.overflow
         } else {
             self.stats.entry((exporter, kind)).or_default()
         };
-        t.datagrams += 1;
-        t.flows += s.flows as u64;
-        t.counters += s.counters as u64;
-        t.options += s.options as u64;
-        t.errors += s.errors as u64;
+        e.datagrams += 1;
+        e.flows += s.flows as u64;
+        e.counters += s.counters as u64;
+        e.options += s.options as u64;
+        e.templates += s.templates as u64;
+        e.withdrawn += s.withdrawn as u64;
+        e.missing_templates += s.missing_templates as u64;
+        e.errors += s.errors as u64;
+        e.errors_by_kind.add_all(&t.errors);
+        e.renormalized += t.renormalized;
+    }
+}
+
+/// What the collector counts on the way to the caller's sink: errors by kind and flows
+/// renormalized.
+#[derive(Default)]
+struct Tally {
+    errors: ErrorCounts,
+    renormalized: u64,
+}
+
+/// The caller's sink as the sessions see it: errors counted by kind, flows renormalized
+/// when asked for.
+struct Counting<'a, S: ?Sized> {
+    sink: &'a mut S,
+    tally: Tally,
+    /// (override of the exporter, the record being renormalized), with renormalization on.
+    renormalize: Option<(Option<u32>, &'a mut FlowRecord)>,
+}
+
+impl<S: Sink + ?Sized> Sink for Counting<'_, S> {
+    #[inline]
+    fn flow(&mut self, flow: &FlowRecord) {
+        match &mut self.renormalize {
+            None => self.sink.flow(flow),
+            Some((over, scratch)) => match over.or(flow.sampling_interval()) {
+                Some(interval) if !flow.is_renormalized() => {
+                    scratch.clone_from(flow);
+                    if over.is_some() {
+                        scratch.set_sampling_interval(Some(interval));
+                    }
+                    if scratch.renormalize(interval) {
+                        self.tally.renormalized += 1;
+                    }
+                    self.sink.flow(scratch);
+                }
+                _ => self.sink.flow(flow),
+            },
+        }
+    }
+    fn options(&mut self, options: &OptionsRecord) {
+        self.sink.options(options);
+    }
+    fn counters(&mut self, counters: &CounterSample<'_>) {
+        self.sink.counters(counters);
+    }
+    fn template(&mut self, event: &TemplateEvent) {
+        self.sink.template(event);
+    }
+    fn error(&mut self, error: &DecodeError<'_>) {
+        self.tally.errors.add(error.kind(), 1);
+        self.sink.error(error);
     }
 }
 
@@ -228,19 +362,28 @@ impl Decoder for Collector {
                 ..Summary::default()
             };
         };
+        let mut counting = Counting {
+            sink,
+            tally: Tally::default(),
+            renormalize: self
+                .renormalize
+                .as_ref()
+                .map(|r| (r.override_for(exporter), &mut self.scratch)),
+        };
         let summary = match kind {
             #[cfg(feature = "netflow")]
             ProtocolKind::Netflow5 | ProtocolKind::Netflow9 => {
-                self.netflow.decode(exporter, now, datagram, sink)
+                self.netflow.decode(exporter, now, datagram, &mut counting)
             }
             #[cfg(feature = "ipfix")]
-            ProtocolKind::Ipfix => self.ipfix.decode(exporter, now, datagram, sink),
+            ProtocolKind::Ipfix => self.ipfix.decode(exporter, now, datagram, &mut counting),
             #[cfg(feature = "sflow")]
-            ProtocolKind::Sflow5 => self.sflow.decode(exporter, now, datagram, sink),
+            ProtocolKind::Sflow5 => self.sflow.decode(exporter, now, datagram, &mut counting),
             #[allow(unreachable_patterns)]
             _ => Summary::default(),
         };
-        self.tally(exporter, kind, &summary);
+        let tally = counting.tally;
+        self.tally(exporter, kind, &summary, &tally);
         summary
     }
 

@@ -57,6 +57,7 @@ pub const FLOW_CSV_COLUMNS: &[&str] = &[
     "direction",
     "sampling_interval",
     "extra",
+    "renormalized",
 ];
 
 /// A CSV writer for flow records that keeps its scratch line between records.
@@ -158,6 +159,11 @@ impl FlowCsv {
             }
             out.extend_from_slice(csv_cell(extra).as_bytes());
         }
+        out.extend_from_slice(if flow.is_renormalized() {
+            b",true"
+        } else {
+            b","
+        });
         out.push(b'\n');
     }
 }

@@ -141,6 +141,9 @@ impl Line {
         w.field(b",\"post_nat_dst_port\":", flow.post_nat_dst_port());
         w.field(b",\"sampling_interval\":", flow.sampling_interval());
         w.field(b",\"sampling_algorithm\":", flow.sampling_algorithm());
+        if flow.is_renormalized() {
+            w.put(b",\"renormalized\":true");
+        }
     }
 }
 

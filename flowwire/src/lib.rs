@@ -97,11 +97,11 @@ pub mod pipeline;
 pub mod state;
 pub mod synth;
 
-pub use collector::{Collector, CollectorConfig};
+pub use collector::{Collector, CollectorConfig, Renormalize};
 pub use flowwire_record as record;
 pub use flowwire_record::codec::{
-    Collect, CounterSample, DecodeError, Decoder, ErrorKind, ExportStats, Exporter, KeyPolicy,
-    OptionsRecord, Sink, Summary, TemplateAction, TemplateEvent,
+    Collect, CounterSample, DecodeError, Decoder, ErrorCounts, ErrorKind, ExportStats, Exporter,
+    KeyPolicy, OptionsRecord, Sink, Summary, TemplateAction, TemplateEvent,
 };
 pub use flowwire_record::{FlowRecord, ProtocolKind, Timestamp, Value};
 /// An sFlow counter sample, as [`CounterSample::detail`] gives it for sFlow.

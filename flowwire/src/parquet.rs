@@ -24,8 +24,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    StringBuilder, TimestampNanosecondBuilder, UInt8Builder, UInt16Builder, UInt32Builder,
-    UInt64Builder,
+    BooleanBuilder, StringBuilder, TimestampNanosecondBuilder, UInt8Builder, UInt16Builder,
+    UInt32Builder, UInt64Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -105,6 +105,7 @@ macro_rules! finish_as_built {
 }
 
 finish_as_built!(
+    BooleanBuilder,
     StringBuilder,
     UInt8Builder,
     UInt16Builder,
@@ -177,6 +178,7 @@ columns! {
     post_nat_dst_port: UInt16Builder = DataType::UInt16, |f: &FlowRecord, b: &mut UInt16Builder, _: &mut Vec<u8>| b.append_option(f.post_nat_dst_port());
     sampling_interval: UInt32Builder = DataType::UInt32, |f: &FlowRecord, b: &mut UInt32Builder, _: &mut Vec<u8>| b.append_option(f.sampling_interval());
     sampling_algorithm: UInt8Builder = DataType::UInt8, |f: &FlowRecord, b: &mut UInt8Builder, _: &mut Vec<u8>| b.append_option(f.sampling_algorithm());
+    renormalized: BooleanBuilder = DataType::Boolean, |f: &FlowRecord, b: &mut BooleanBuilder, _: &mut Vec<u8>| b.append_value(f.is_renormalized());
     extra: StringBuilder = DataType::Utf8, |f: &FlowRecord, b: &mut StringBuilder, scratch: &mut Vec<u8>| {
         if f.extra.is_empty() {
             b.append_null();

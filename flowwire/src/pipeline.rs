@@ -267,12 +267,7 @@ impl<S: Sink + Send + 'static> Pipeline<S> {
         for d in self.decoders {
             if let Ok((sink, collector)) = d.join() {
                 for (a, k, s) in collector.exporter_stats() {
-                    let m = merged.entry((a, k)).or_default();
-                    m.datagrams += s.datagrams;
-                    m.flows += s.flows;
-                    m.counters += s.counters;
-                    m.options += s.options;
-                    m.errors += s.errors;
+                    merged.entry((a, k)).or_default().add(s);
                 }
                 sinks.push(sink);
             } else {

@@ -63,6 +63,10 @@ fn by_display(r: &FlowRecord) -> String {
         let _ = write!(extra, "={}", e.value);
     }
     s.push_str(&csv_cell(&extra));
+    s.push(',');
+    if r.is_renormalized() {
+        s.push_str("true");
+    }
     s.push('\n');
     s
 }
@@ -116,6 +120,7 @@ proptest! {
         let v4 = std::net::SocketAddr::new(std::net::Ipv4Addr::from(seed as u32).into(), seed as u16);
         flow.set_exporter([None, Some(v4), Some(v6)][(layout % 3) as usize]);
         flow.set_export_time((layout & 1 << 53 != 0).then(|| Timestamp::from_unix_nanos(seed as i64)));
+        flow.set_renormalized(layout & 1 << 54 != 0);
         prop_assert_eq!(check(&mut FlowCsv::new(), &flow), Ok(()));
     }
 }

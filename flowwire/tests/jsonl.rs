@@ -98,6 +98,7 @@ proptest! {
         flow.set_domain((layout & 1 << 51 != 0).then_some(seed as u32));
         flow.set_sequence((layout & 1 << 52 != 0).then_some((seed >> 7) as u32));
         flow.set_export_time((layout & 1 << 53 != 0).then(|| Timestamp::from_unix_nanos(seed as i64)));
+        flow.set_renormalized(layout & 1 << 54 != 0);
         let mut line = Vec::new();
         flowwire::jsonl::write_flow_line(&mut line, &flow);
         let mut want = serde_json::to_vec(&flow).expect("serializes");

@@ -49,8 +49,7 @@ use flowwire_record::pending::{PendingBuffer, PendingLimits, PendingStats};
 use flowwire_record::registry::{FieldId, Registry, ie};
 use flowwire_record::sequence::{SequenceEvent, SequenceTracker};
 use flowwire_record::snapshot::{
-    self, FieldSnapshot, Restored, SessionSnapshot, SnapshotError, TemplateSnapshot,
-    TemplateSpecs,
+    self, FieldSnapshot, Restored, SessionSnapshot, SnapshotError, TemplateSnapshot, TemplateSpecs,
 };
 use flowwire_record::template_store::{
     Domain, Insert, StoreLimits, StoreStats, TemplateCost, TemplateStore,
