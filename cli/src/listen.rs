@@ -1,10 +1,12 @@
-//! `flowwire listen`: a live collector for every protocol on each UDP socket, over
-//! [`flowwire::pipeline`]: a receiving thread per socket drains it into a bounded queue,
-//! decoder threads format the records, one writer thread prints them.
+//! `flowwire listen`: a live collector for every protocol on each UDP socket and IPFIX on
+//! each TCP listener, over [`flowwire::pipeline`]: a receiving thread per socket (and one per
+//! TCP connection) feeds a bounded queue, decoder threads format the records, one writer
+//! thread prints them. Learned state can be saved and restored (`--state`), counts
+//! renormalized (`--renormalize`) and counters served to Prometheus (`--metrics`).
 
 use std::collections::HashMap;
 use std::io::{self, Write};
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,8 +14,10 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use flowwire::metrics::{MetricsPage, MetricsServer};
 use flowwire::parquet::FlowParquetWriter;
-use flowwire::pipeline::{Pipeline, PipelineConfig, kernel_drops};
+use flowwire::pipeline::{Inputs, Pipeline, PipelineConfig, TcpConfig, kernel_drops};
+use flowwire::state::CollectorState;
 use flowwire::{CounterSample, DecodeError, FlowRecord, OptionsRecord, Sink, Timestamp};
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -22,9 +26,38 @@ use crate::output::{Format, Printer, RecordType};
 
 #[derive(Debug, Args)]
 pub(crate) struct ListenArgs {
-    /// A UDP address to listen on, e.g. 0.0.0.0:2055 or [::]:6343 (repeatable).
-    #[arg(long, required = true)]
+    /// A UDP address to listen on, e.g. 0.0.0.0:2055 or [::]:6343 (repeatable; any protocol).
+    #[arg(long, required_unless_present = "tcp")]
     udp: Vec<SocketAddr>,
+    /// A TCP address to accept IPFIX on (RFC 7011 §10.4), e.g. 0.0.0.0:4739 (repeatable).
+    /// Each connection is its own transport session: its templates go when it closes.
+    #[arg(long)]
+    tcp: Vec<SocketAddr>,
+    /// TCP connections open at once; more are closed at once (and counted).
+    #[arg(long, default_value_t = 256)]
+    max_tcp_connections: usize,
+    /// Close a TCP connection that sends nothing for this long, e.g. 300s, 10m (0: never).
+    #[arg(long, default_value = "300s", value_parser = parse_timeout)]
+    tcp_idle_timeout: Duration,
+    /// Keep learned state (templates, options-announced sampling and interface names) in this
+    /// file: loaded at start (a missing file is fine; a bad one is reported and ignored),
+    /// written at exit and every --state-interval (atomically: a new file renamed over the
+    /// old).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// How often to write --state, e.g. 60s, 5m.
+    #[arg(long, default_value = "60s", value_parser = parse_duration, requires = "state")]
+    state_interval: Duration,
+    /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9108: datagrams, flows,
+    /// errors by kind and template events per exporter, queue, kernel and TCP counters.
+    #[arg(long)]
+    metrics: Option<SocketAddr>,
+    /// Exporters given their own metrics series (the busiest); the rest are summed under
+    /// exporter="other".
+    #[arg(long, default_value_t = 1000, requires = "metrics")]
+    metrics_max_exporters: usize,
+    #[command(flatten)]
+    renormalize: crate::renormalize::RenormalizeArgs,
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -92,6 +125,58 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err("the rotation interval must be at least 1 s".into());
     }
     Ok(Duration::from_secs(secs))
+}
+
+/// `0` (zero: never) or a duration as [`parse_duration`] reads it.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    if text.trim_end_matches(['s', 'm', 'h']) == "0" {
+        return Ok(Duration::ZERO);
+    }
+    parse_duration(text)
+}
+
+/// Loads `--state` and checks it restores, saying what it holds; a state that does not load
+/// or restore is reported and left out (the collector starts empty, as without it).
+fn load_state(
+    path: &std::path::Path,
+    config: &flowwire::CollectorConfig,
+) -> Option<CollectorState> {
+    if !path.exists() {
+        eprintln!(
+            "flowwire: state {}: not there yet, starting empty",
+            path.display()
+        );
+        return None;
+    }
+    let checked = CollectorState::load(path).and_then(|state| {
+        let restored =
+            flowwire::Collector::new(config.clone()).restore(&state, Timestamp::now())?;
+        Ok((state, restored))
+    });
+    match checked {
+        Ok((state, r)) => {
+            eprintln!(
+                "flowwire: state {}: {} templates of {} exporter domains restored ({} expired, {} refused by limits), saved {}",
+                path.display(),
+                r.templates,
+                r.domains,
+                r.expired,
+                r.refused,
+                state.saved_at
+            );
+            Some(state)
+        }
+        Err(e) => {
+            eprintln!("flowwire: state {}: {e}; starting empty", path.display());
+            None
+        }
+    }
+}
+
+fn save_state(path: &std::path::Path, state: &CollectorState) {
+    if let Err(e) = state.save(path) {
+        eprintln!("flowwire: saving state {}: {e}", path.display());
+    }
 }
 
 /// A decoding thread's Parquet files: one open at a time, under a .tmp name until complete.
@@ -397,6 +482,19 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
             .map_err(|e| UserError(format!("cannot listen on udp {addr}: {e}")))?;
         sockets.push(s);
     }
+    let mut listeners = Vec::new();
+    for addr in &args.tcp {
+        let l = TcpListener::bind(addr)
+            .map_err(|e| UserError(format!("cannot listen on tcp {addr}: {e}")))?;
+        listeners.push(l);
+    }
+    let metrics_listener = match args.metrics {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .map_err(|e| UserError(format!("cannot serve metrics on {addr}: {e}")))?,
+        ),
+        None => None,
+    };
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))
@@ -414,14 +512,33 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
         let stop = Arc::clone(&stop);
         std::thread::spawn(move || write_out(from_decoders, give_back, &stop))
     };
+    let collector = flowwire::CollectorConfig {
+        renormalize: args.renormalize.config(),
+        ..Default::default()
+    };
+    let restore = args
+        .state
+        .as_deref()
+        .and_then(|path| load_state(path, &collector))
+        .map(Arc::new);
     let config = PipelineConfig {
         queue_bytes: args.queue_mb.max(1) << 20,
         decoders: threads,
         max_datagrams: args.count,
+        collector,
+        tcp: TcpConfig {
+            max_connections: args.max_tcp_connections,
+            idle_timeout: (!args.tcp_idle_timeout.is_zero()).then_some(args.tcp_idle_timeout),
+        },
+        restore,
         ..PipelineConfig::default()
     };
     let (types, quiet) = (args.types.clone(), args.quiet);
-    let pipeline = Pipeline::start(sockets, config, |i| ToWriter {
+    let inputs = Inputs {
+        udp: sockets,
+        tcp: listeners,
+    };
+    let pipeline = Pipeline::start_with(inputs, config, |i| ToWriter {
         printer: Printer::new(Vec::with_capacity(CHUNK + 4096), format, types.clone()),
         parquet: parquet_dir.clone().map(|dir| Rotating {
             dir,
@@ -443,16 +560,59 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
     })
     .map_err(|e| UserError(format!("starting the receiving threads: {e}")))?;
     drop(to_writer);
+    let mut ports: Vec<u16> = args.udp.iter().map(|a| a.port()).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let metrics = match metrics_listener {
+        Some(listener) => {
+            let monitor = pipeline.monitor();
+            let (ports, max_exporters) = (ports.clone(), args.metrics_max_exporters);
+            let page = move || {
+                let exporters = monitor.exporter_stats();
+                let kernel = ports
+                    .iter()
+                    .filter_map(|&p| kernel_drops(p))
+                    .reduce(|a, b| a + b);
+                flowwire::metrics::render(&MetricsPage {
+                    pipeline: monitor.stats(),
+                    exporters: &exporters,
+                    kernel_drops: kernel,
+                    max_exporters,
+                })
+            };
+            Some(
+                MetricsServer::start(listener, page)
+                    .map_err(|e| UserError(format!("starting the metrics server: {e}")))?,
+            )
+        }
+        None => None,
+    };
     let deadline = args
         .duration
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let mut state_due = Instant::now() + args.state_interval;
     while !stop.load(Ordering::Relaxed)
         && deadline.is_none_or(|d| Instant::now() < d)
         && !pipeline.is_done()
     {
         std::thread::sleep(Duration::from_millis(10));
+        if let Some(path) = &args.state
+            && Instant::now() >= state_due
+        {
+            state_due = Instant::now() + args.state_interval;
+            match pipeline.snapshot(Duration::from_secs(5)) {
+                Some(state) => save_state(path, &state),
+                None => eprintln!("flowwire: state not saved: the decoders are busy"),
+            }
+        }
     }
     let (mut finished, error) = pipeline.finish();
+    if let Some(m) = metrics {
+        m.stop();
+    }
+    if let Some(path) = &args.state {
+        save_state(path, &finished.state);
+    }
     let mut parquet_error = None;
     for sink in &mut finished.sinks {
         sink.send();
@@ -471,9 +631,6 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
         .join()
         .unwrap_or_else(|_| Err(io::Error::other("the writing thread failed")));
     let stats = finished.stats;
-    let mut ports: Vec<u16> = args.udp.iter().map(|a| a.port()).collect();
-    ports.sort_unstable();
-    ports.dedup();
     let kernel: u64 = ports.iter().filter_map(|&p| kernel_drops(p)).sum();
     if args.stats {
         eprintln!("datagrams {}", stats.received);
@@ -497,6 +654,17 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
             "receive: {} datagrams in {} calls; queue: {} datagrams dropped, peak {} bytes",
             stats.received, stats.receive_calls, stats.queue_dropped, stats.queue_peak_bytes
         );
+        if !args.tcp.is_empty() {
+            eprintln!(
+                "tcp: {} connections accepted, {} refused, {} messages, {} bytes, {} closed out of step, {} closed idle",
+                stats.tcp_accepted,
+                stats.tcp_refused,
+                stats.tcp_messages,
+                stats.tcp_bytes,
+                stats.tcp_stream_errors,
+                stats.tcp_idle_closed
+            );
+        }
         for p in &ports {
             if let Some(d) = kernel_drops(*p) {
                 eprintln!("kernel drops on udp port {p}: {d}");

@@ -28,7 +28,7 @@ struct Cli {
 enum Command {
     /// Decode captures (pcap, pcapng, raw IPFIX files) of NetFlow, IPFIX and sFlow.
     Decode(decode::DecodeArgs),
-    /// Collect live: decode NetFlow, IPFIX and sFlow arriving on UDP sockets.
+    /// Collect live: decode NetFlow, IPFIX and sFlow arriving on UDP sockets, and IPFIX over TCP.
     Listen(listen::ListenArgs),
     /// Export synthetic flows (NetFlow v5/v9, IPFIX, sFlow) to a collector or into a pcap.
     Generate(generate::GenerateArgs),

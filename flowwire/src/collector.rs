@@ -260,7 +260,52 @@ impl Collector {
         known
     }
 
-    fn tally(&mut self, exporter: SocketAddr, kind: ProtocolKind, s: &Summary, t: &Tally) {
+    /// Reports an error found outside a datagram (a TCP stream out of step, say) as one of
+    /// `exporter`'s: handed to the sink and counted in its statistics.
+    pub fn report_error<S: Sink + ?Sized>(
+        &mut self,
+        exporter: SocketAddr,
+        protocol: ProtocolKind,
+        error: &dyn CodecError,
+        sink: &mut S,
+    ) {
+        sink.error(&DecodeError {
+            protocol: Some(protocol),
+            exporter,
+            error,
+        });
+        let mut tally = Tally::default();
+        tally.errors.add(error.kind(), 1);
+        let summary = Summary {
+            errors: 1,
+            ..Summary::default()
+        };
+        // An error is not a datagram.
+        self.tally(exporter, protocol, 0, &summary, &tally);
+    }
+
+    /// Adds another collector's per-exporter counters to this one's (a pipeline's decoder
+    /// folds in what its TCP connections counted).
+    pub fn absorb_stats(&mut self, other: &Collector) {
+        for (key, s) in &other.stats {
+            let full = !self.stats.contains_key(key) && self.stats.len() >= self.max_stats;
+            if full {
+                self.overflow.add(s);
+            } else {
+                self.stats.entry(*key).or_default().add(s);
+            }
+        }
+        self.overflow.add(&other.overflow);
+    }
+
+    fn tally(
+        &mut self,
+        exporter: SocketAddr,
+        kind: ProtocolKind,
+        datagrams: u64,
+        s: &Summary,
+        t: &Tally,
+    ) {
         let full =
             !self.stats.contains_key(&(exporter, kind)) && self.stats.len() >= self.max_stats;
         let e = if full {
@@ -268,7 +313,7 @@ impl Collector {
         } else {
             self.stats.entry((exporter, kind)).or_default()
         };
-        e.datagrams += 1;
+        e.datagrams += datagrams;
         e.flows += s.flows as u64;
         e.counters += s.counters as u64;
         e.options += s.options as u64;
@@ -383,7 +428,7 @@ impl Decoder for Collector {
             _ => Summary::default(),
         };
         let tally = counting.tally;
-        self.tally(exporter, kind, &summary, &tally);
+        self.tally(exporter, kind, 1, &summary, &tally);
         summary
     }
 

@@ -91,6 +91,7 @@ pub mod csv;
 pub mod export;
 #[cfg(feature = "serde")]
 pub mod jsonl;
+pub mod metrics;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod pipeline;

@@ -1,4 +1,4 @@
-//! [`Pipeline`]: a live UDP collector that keeps up with bursts. One thread per socket does
+//! [`Pipeline`]: a live collector that keeps up with bursts. One thread per UDP socket does
 //! nothing but drain it into a bounded in-memory queue of datagram batches, so a burst is
 //! absorbed by memory instead of overflowing the kernel's receive buffer; decoder threads
 //! (one [`Collector`] each, exporters spread over them by address, so an exporter's template
@@ -7,6 +7,19 @@
 //!
 //! Nothing is lost silently: datagrams the queue had no room for are counted in
 //! [`PipelineStats::queue_dropped`], and [`kernel_drops`] reads what the kernel dropped.
+//!
+//! IPFIX over TCP (RFC 7011 §10.4, [`Inputs::tcp`]): each accepted connection gets a thread
+//! that reassembles its messages in a fixed buffer ([`StreamBuffer`](flowwire_ipfix::StreamBuffer))
+//! and queues them like datagrams; a connection is its own transport session, its templates
+//! kept (without a lifetime, as RFC 7011 §8 has it for TCP) until it closes. Connections are
+//! bounded in number ([`TcpConfig::max_connections`]; more are refused and counted) and closed
+//! when idle or out of step; a full queue makes a connection wait (TCP's own flow control
+//! slows that exporter) instead of dropping, and never holds up the others.
+//!
+//! While running, [`Pipeline::snapshot`] takes the decoders' learned state (to save, see
+//! [`crate::state`]) and [`Pipeline::exporter_stats`] the per-exporter counters, published by
+//! each decoder every [`PipelineConfig::publish_every`]; [`PipelineConfig::restore`] starts
+//! from a saved state.
 //!
 //! ```no_run
 //! use std::net::UdpSocket;
@@ -23,20 +36,54 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// With a codec left out, parts of this module go unused.
+#![cfg_attr(not(feature = "ipfix"), allow(unused_variables, unused_mut, dead_code))]
+
+use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use flowwire_record::codec::{Decoder, Sink};
 use flowwire_record::{ProtocolKind, Timestamp};
 
 use crate::collector::{Collector, CollectorConfig, ExporterStats};
+use crate::state::CollectorState;
+
+/// What a [`Pipeline`] receives from.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// UDP sockets, bound already (any protocol).
+    pub udp: Vec<UdpSocket>,
+    /// TCP listeners, bound already: IPFIX over TCP.
+    pub tcp: Vec<TcpListener>,
+}
+
+/// How IPFIX-over-TCP connections are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpConfig {
+    /// Connections open at once, over all listeners (default 256); more are closed at once
+    /// and counted in [`PipelineStats::tcp_refused`].
+    pub max_connections: usize,
+    /// A connection that sends nothing for this long is closed (default 5 minutes; `None`:
+    /// never).
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Default for TcpConfig {
+    fn default() -> Self {
+        TcpConfig {
+            max_connections: 256,
+            idle_timeout: Some(Duration::from_secs(300)),
+        }
+    }
+}
 
 /// How a [`Pipeline`] queues and decodes.
 #[derive(Debug, Clone)]
@@ -55,8 +102,16 @@ pub struct PipelineConfig {
     /// Stop receiving after this many datagrams in all (bounded runs and tests; default
     /// none). [`Pipeline::is_done`] tells when they have arrived.
     pub max_datagrams: Option<u64>,
-    /// Each decoder's collector configuration.
+    /// Each decoder's collector configuration (IPFIX-over-TCP connections use it too, with
+    /// no template lifetime and exporters told apart by address and port).
     pub collector: CollectorConfig,
+    /// IPFIX over TCP.
+    pub tcp: TcpConfig,
+    /// A saved state to start from: each decoder restores its exporters' share.
+    pub restore: Option<Arc<CollectorState>>,
+    /// How often each decoder publishes its per-exporter counters for
+    /// [`Pipeline::exporter_stats`] (default 250 ms; also whenever it goes idle).
+    pub publish_every: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -68,6 +123,9 @@ impl Default for PipelineConfig {
             linger: Duration::from_millis(5),
             max_datagrams: None,
             collector: CollectorConfig::default(),
+            tcp: TcpConfig::default(),
+            restore: None,
+            publish_every: Duration::from_millis(250),
         }
     }
 }
@@ -85,10 +143,25 @@ pub struct PipelineStats {
     pub receive_calls: u64,
     /// Datagrams dropped because the queue was full.
     pub queue_dropped: u64,
-    /// Datagrams decoded.
+    /// Datagrams and TCP messages decoded.
     pub decoded: u64,
     /// The most octets the queue held at once.
     pub queue_peak_bytes: u64,
+    /// TCP connections accepted.
+    pub tcp_accepted: u64,
+    /// TCP connections refused because [`TcpConfig::max_connections`] were open.
+    pub tcp_refused: u64,
+    /// TCP connections open now.
+    pub tcp_open: u64,
+    /// IPFIX messages received over TCP.
+    pub tcp_messages: u64,
+    /// Octets received over TCP.
+    pub tcp_bytes: u64,
+    /// TCP connections closed because their stream was out of step (not IPFIX, a bad
+    /// message length), reported to the sink as errors of that exporter.
+    pub tcp_stream_errors: u64,
+    /// TCP connections closed for being idle longer than [`TcpConfig::idle_timeout`].
+    pub tcp_idle_closed: u64,
 }
 
 /// Datagrams that travel together from a receiver to a decoder: their octets back to back.
@@ -96,6 +169,8 @@ struct Batch {
     bytes: Vec<u8>,
     /// (source, time received, end of the datagram in `bytes`).
     datagrams: Vec<(SocketAddr, Timestamp, usize)>,
+    /// Messages of a TCP connection (decoded by the decoder's TCP collector).
+    tcp: bool,
 }
 
 impl Batch {
@@ -103,8 +178,21 @@ impl Batch {
         Batch {
             bytes: Vec::new(),
             datagrams: Vec::with_capacity(datagrams),
+            tcp: false,
         }
     }
+}
+
+/// What a decoder thread is handed.
+enum Work {
+    Batch(Batch),
+    /// A TCP connection ended: its templates go with it.
+    Closed(SocketAddr),
+    /// A TCP connection was out of step: reported as that exporter's error.
+    #[cfg(feature = "ipfix")]
+    StreamError(SocketAddr, flowwire_ipfix::Error),
+    /// Send back the decoder's learned state.
+    Snapshot(mpsc::Sender<CollectorState>),
 }
 
 #[derive(Default)]
@@ -116,6 +204,13 @@ struct Counters {
     decoded: AtomicU64,
     queued_bytes: AtomicUsize,
     queue_peak_bytes: AtomicUsize,
+    tcp_accepted: AtomicU64,
+    tcp_refused: AtomicU64,
+    tcp_open: AtomicU64,
+    tcp_messages: AtomicU64,
+    tcp_bytes: AtomicU64,
+    tcp_stream_errors: AtomicU64,
+    tcp_idle_closed: AtomicU64,
 }
 
 impl Counters {
@@ -127,6 +222,13 @@ impl Counters {
             queue_dropped: self.queue_dropped.load(Ordering::Relaxed),
             decoded: self.decoded.load(Ordering::Relaxed),
             queue_peak_bytes: self.queue_peak_bytes.load(Ordering::Relaxed) as u64,
+            tcp_accepted: self.tcp_accepted.load(Ordering::Relaxed),
+            tcp_refused: self.tcp_refused.load(Ordering::Relaxed),
+            tcp_open: self.tcp_open.load(Ordering::Relaxed),
+            tcp_messages: self.tcp_messages.load(Ordering::Relaxed),
+            tcp_bytes: self.tcp_bytes.load(Ordering::Relaxed),
+            tcp_stream_errors: self.tcp_stream_errors.load(Ordering::Relaxed),
+            tcp_idle_closed: self.tcp_idle_closed.load(Ordering::Relaxed),
         }
     }
 }
@@ -141,16 +243,26 @@ pub struct Finished<S> {
     pub sinks: Vec<S>,
     /// Per exporter and protocol, summed over the decoders.
     pub exporters: Vec<(SocketAddr, ProtocolKind, ExporterStats)>,
+    /// The learned state of every decoder (UDP exporters; TCP connections have ended), to
+    /// save with [`CollectorState::save`].
+    pub state: CollectorState,
     /// The sockets, still bound.
     pub sockets: Vec<UdpSocket>,
 }
+
+/// Per-exporter counters as each decoder last published them.
+type Published = Arc<Mutex<Vec<Vec<(SocketAddr, ProtocolKind, ExporterStats)>>>>;
 
 /// A running receive → queue → decode pipeline; see the module docs.
 pub struct Pipeline<S> {
     stop: Arc<AtomicBool>,
     counters: Arc<Counters>,
     receivers: Vec<JoinHandle<io::Result<UdpSocket>>>,
+    acceptors: Vec<JoinHandle<()>>,
+    /// For snapshot requests; dropped before the decoders are joined.
+    to_decoders: Vec<SyncSender<Work>>,
     decoders: Vec<JoinHandle<(S, Collector)>>,
+    published: Published,
 }
 
 impl<S> std::fmt::Debug for Pipeline<S> {
@@ -173,14 +285,115 @@ impl<S> Pipeline<S> {
     pub fn stats(&self) -> PipelineStats {
         self.counters.snapshot()
     }
+
+    /// Per exporter and protocol, summed over the decoders, as last published (at most
+    /// [`PipelineConfig::publish_every`] old while datagrams flow).
+    pub fn exporter_stats(&self) -> Vec<(SocketAddr, ProtocolKind, ExporterStats)> {
+        self.monitor().exporter_stats()
+    }
+
+    /// A handle that reads the counters from another thread (a metrics server, say), for as
+    /// long as it likes: it outlives the pipeline.
+    pub fn monitor(&self) -> Monitor {
+        Monitor {
+            counters: Arc::clone(&self.counters),
+            published: Arc::clone(&self.published),
+        }
+    }
+
+    /// The learned state of every decoder (UDP exporters), taken between two batches: what
+    /// a collector saves now and then so that a crash loses little. `None` when a decoder
+    /// did not answer within `timeout` (a long backlog ahead of the request).
+    pub fn snapshot(&self, timeout: Duration) -> Option<CollectorState> {
+        let deadline = Instant::now() + timeout;
+        let (tx, rx) = mpsc::channel();
+        for to in &self.to_decoders {
+            let mut work = Work::Snapshot(tx.clone());
+            loop {
+                match to.try_send(work) {
+                    Ok(()) => break,
+                    Err(TrySendError::Full(w)) if Instant::now() < deadline => {
+                        work = w;
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    Err(_) => return None,
+                }
+            }
+        }
+        drop(tx);
+        let mut state = CollectorState::new(Timestamp::now());
+        for _ in 0..self.to_decoders.len() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            state.merge(rx.recv_timeout(left).ok()?);
+        }
+        Some(state)
+    }
+}
+
+/// Reads a [`Pipeline`]'s counters from any thread; see [`Pipeline::monitor`].
+#[derive(Clone)]
+pub struct Monitor {
+    counters: Arc<Counters>,
+    published: Published,
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl Monitor {
+    /// The pipeline's counters so far.
+    pub fn stats(&self) -> PipelineStats {
+        self.counters.snapshot()
+    }
+
+    /// Per exporter and protocol, summed over the decoders, as last published.
+    pub fn exporter_stats(&self) -> Vec<(SocketAddr, ProtocolKind, ExporterStats)> {
+        let published = match self.published.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        merge(published.iter().flatten().map(|(a, k, s)| (*a, *k, s)))
+    }
+}
+
+fn merge<'a>(
+    stats: impl Iterator<Item = (SocketAddr, ProtocolKind, &'a ExporterStats)>,
+) -> Vec<(SocketAddr, ProtocolKind, ExporterStats)> {
+    let mut merged: BTreeMap<(SocketAddr, ProtocolKind), ExporterStats> = BTreeMap::new();
+    for (a, k, s) in stats {
+        merged.entry((a, k)).or_default().add(s);
+    }
+    merged.into_iter().map(|((a, k), s)| (a, k, s)).collect()
 }
 
 impl<S: Sink + Send + 'static> Pipeline<S> {
-    /// Starts receiving on `sockets` (bound already; their read timeout is set to
+    /// Starts receiving on UDP `sockets` (bound already; their read timeout is set to
     /// `config.linger`) and decoding into the sinks `make_sink(i)` builds, one per decoder
     /// thread `i`.
     pub fn start(
         sockets: Vec<UdpSocket>,
+        config: PipelineConfig,
+        make_sink: impl FnMut(usize) -> S,
+    ) -> io::Result<Self> {
+        Self::start_with(
+            Inputs {
+                udp: sockets,
+                tcp: Vec::new(),
+            },
+            config,
+            make_sink,
+        )
+    }
+
+    /// [`start`](Self::start) with UDP sockets and TCP listeners (IPFIX over TCP; without
+    /// the `ipfix` feature, connections are closed at once).
+    pub fn start_with(
+        inputs: Inputs,
         config: PipelineConfig,
         mut make_sink: impl FnMut(usize) -> S,
     ) -> io::Result<Self> {
@@ -193,27 +406,60 @@ impl<S: Sink + Send + 'static> Pipeline<S> {
         let slots = (config.queue_bytes / 64 / batch).clamp(16, 1 << 16);
         let (mut to_decoders, mut from_receivers) = (Vec::new(), Vec::new());
         for _ in 0..n {
-            let (tx, rx) = mpsc::sync_channel::<Batch>(slots);
+            let (tx, rx) = mpsc::sync_channel::<Work>(slots);
             to_decoders.push(tx);
             from_receivers.push(rx);
         }
         // Emptied batches go back to the receivers, so a steady state allocates nothing.
         let (recycle_tx, recycle_rx) = mpsc::channel::<Batch>();
         let recycle_rx = Arc::new(Mutex::new(recycle_rx));
+        let published: Published = Arc::new(Mutex::new(vec![Vec::new(); n]));
         let mut decoders = Vec::new();
         for (i, rx) in from_receivers.into_iter().enumerate() {
-            let sink = make_sink(i);
-            let counters = Arc::clone(&counters);
-            let recycle = recycle_tx.clone();
-            let collector = Collector::new(config.collector.clone());
+            let mut collector = Collector::new(config.collector.clone());
+            if let Some(state) = &config.restore {
+                let mut mine = CollectorState::clone(state);
+                mine.retain(|exporter| shard(exporter, n) == i);
+                // A state that does not restore leaves the decoder empty; the caller checked
+                // it with `Collector::restore` if it cares to report why.
+                let _ = collector.restore(&mine, Timestamp::now());
+            }
+            let d = Decode {
+                sink: make_sink(i),
+                udp: collector,
+                tcp: Collector::new(tcp_collector(&config.collector)),
+                counters: Arc::clone(&counters),
+                recycle: recycle_tx.clone(),
+                published: Arc::clone(&published),
+                index: i,
+                publish_every: config.publish_every.max(Duration::from_millis(1)),
+            };
             decoders.push(
                 std::thread::Builder::new()
                     .name(format!("flowwire-decode-{i}"))
-                    .spawn(move || decode(rx, sink, collector, &counters, &recycle))?,
+                    .spawn(move || d.run(rx))?,
+            );
+        }
+        let mut acceptors = Vec::new();
+        for (i, listener) in inputs.tcp.into_iter().enumerate() {
+            listener.set_nonblocking(true)?;
+            let accept = Accept {
+                stop: Arc::clone(&stop),
+                counters: Arc::clone(&counters),
+                to: to_decoders.clone(),
+                tcp: config.tcp,
+                queue_bytes: config.queue_bytes,
+                batch,
+                linger: config.linger,
+            };
+            acceptors.push(
+                std::thread::Builder::new()
+                    .name(format!("flowwire-accept-{i}"))
+                    .spawn(move || accept.run(listener))?,
             );
         }
         let mut receivers = Vec::new();
-        for (i, socket) in sockets.into_iter().enumerate() {
+        for (i, socket) in inputs.udp.into_iter().enumerate() {
             socket.set_read_timeout(Some(config.linger.max(Duration::from_micros(100))))?;
             let ctx = Receive {
                 stop: Arc::clone(&stop),
@@ -234,7 +480,10 @@ impl<S: Sink + Send + 'static> Pipeline<S> {
             stop,
             counters,
             receivers,
+            acceptors,
+            to_decoders,
             decoders,
+            published,
         })
     }
 
@@ -260,24 +509,32 @@ impl<S: Sink + Send + 'static> Pipeline<S> {
                 }
             }
         }
-        // The receivers held the only senders: the decoders drain their queues and end.
+        for a in self.acceptors {
+            if a.join().is_err() {
+                error.get_or_insert(io::Error::other("a TCP accepting thread panicked"));
+            }
+        }
+        // The receivers and connections held the other senders: the decoders drain their
+        // queues and end.
+        drop(self.to_decoders);
         let mut sinks = Vec::new();
-        let mut merged: std::collections::BTreeMap<(SocketAddr, ProtocolKind), ExporterStats> =
-            Default::default();
+        let mut collectors = Vec::new();
+        let mut state = CollectorState::new(Timestamp::now());
         for d in self.decoders {
             if let Ok((sink, collector)) = d.join() {
-                for (a, k, s) in collector.exporter_stats() {
-                    merged.entry((a, k)).or_default().add(s);
-                }
+                state.merge(collector.snapshot(Timestamp::now()));
+                collectors.push(collector);
                 sinks.push(sink);
             } else {
                 error.get_or_insert(io::Error::other("a decoding thread panicked"));
             }
         }
+        let exporters = merge(collectors.iter().flat_map(Collector::exporter_stats));
         let finished = Finished {
             stats: self.counters.snapshot(),
             sinks,
-            exporters: merged.into_iter().map(|((a, k), s)| (a, k, s)).collect(),
+            exporters,
+            state,
             sockets,
         };
         (finished, error)
@@ -288,7 +545,7 @@ impl<S: Sink + Send + 'static> Pipeline<S> {
 struct Receive {
     stop: Arc<AtomicBool>,
     counters: Arc<Counters>,
-    to: Vec<SyncSender<Batch>>,
+    to: Vec<SyncSender<Work>>,
     recycle: Arc<Mutex<Receiver<Batch>>>,
     batch: usize,
     queue_bytes: usize,
@@ -476,7 +733,7 @@ impl Receive {
             .fetch_add(bytes, Ordering::Relaxed)
             + bytes;
         let sent = queued <= self.queue_bytes
-            && match self.to.get(i).map(|tx| tx.try_send(batch)) {
+            && match self.to.get(i).map(|tx| tx.try_send(Work::Batch(batch))) {
                 Some(Ok(())) => true,
                 Some(Err(TrySendError::Full(_) | TrySendError::Disconnected(_))) | None => false,
             };
@@ -502,30 +759,298 @@ fn shard(src: SocketAddr, n: usize) -> usize {
     (h.finish() % n as u64) as usize
 }
 
-fn decode<S: Sink>(
-    rx: Receiver<Batch>,
-    mut sink: S,
-    mut collector: Collector,
-    counters: &Counters,
-    recycle: &mpsc::Sender<Batch>,
-) -> (S, Collector) {
-    while let Ok(batch) = rx.recv() {
-        let mut start = 0;
-        for &(src, time, end) in &batch.datagrams {
-            let datagram = batch.bytes.get(start..end).unwrap_or_default();
-            collector.decode(src, time, datagram, &mut sink);
-            start = end;
-        }
-        counters
-            .decoded
-            .fetch_add(batch.datagrams.len() as u64, Ordering::Relaxed);
-        counters
-            .queued_bytes
-            .fetch_sub(batch.bytes.len(), Ordering::Relaxed);
-        // The receivers may have gone: then the batch is simply dropped.
-        let _ = recycle.send(batch);
+/// The collector configuration of TCP connections: no template lifetime (RFC 7011 §8: over
+/// TCP, templates live until withdrawn or the connection closes) and connections told apart
+/// by address and port.
+fn tcp_collector(config: &CollectorConfig) -> CollectorConfig {
+    #[allow(unused_mut)]
+    let mut c = config.clone();
+    #[cfg(feature = "ipfix")]
+    {
+        c.ipfix.limits.template_lifetime = None;
+        c.ipfix.key_policy = flowwire_record::codec::KeyPolicy::AddressAndPort;
     }
-    (sink, collector)
+    c
+}
+
+/// A decoder thread: its sink, its collectors (UDP exporters; TCP connections), and where it
+/// publishes its counters.
+struct Decode<S> {
+    sink: S,
+    udp: Collector,
+    tcp: Collector,
+    counters: Arc<Counters>,
+    recycle: mpsc::Sender<Batch>,
+    published: Published,
+    index: usize,
+    publish_every: Duration,
+}
+
+impl<S: Sink> Decode<S> {
+    fn run(mut self, rx: Receiver<Work>) -> (S, Collector) {
+        let mut published_at = Instant::now();
+        let mut dirty = false;
+        loop {
+            match rx.recv_timeout(self.publish_every) {
+                Ok(work) => {
+                    self.work(work);
+                    dirty = true;
+                    if published_at.elapsed() >= self.publish_every {
+                        self.publish();
+                        (published_at, dirty) = (Instant::now(), false);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if dirty {
+                        self.publish();
+                        (published_at, dirty) = (Instant::now(), false);
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        self.publish();
+        // What TCP connections counted stays in the totals.
+        let Decode {
+            sink, mut udp, tcp, ..
+        } = self;
+        udp.absorb_stats(&tcp);
+        (sink, udp)
+    }
+
+    fn work(&mut self, work: Work) {
+        match work {
+            Work::Batch(batch) => {
+                let collector = if batch.tcp {
+                    &mut self.tcp
+                } else {
+                    &mut self.udp
+                };
+                let mut start = 0;
+                for &(src, time, end) in &batch.datagrams {
+                    let datagram = batch.bytes.get(start..end).unwrap_or_default();
+                    collector.decode(src, time, datagram, &mut self.sink);
+                    start = end;
+                }
+                self.counters
+                    .decoded
+                    .fetch_add(batch.datagrams.len() as u64, Ordering::Relaxed);
+                self.counters
+                    .queued_bytes
+                    .fetch_sub(batch.bytes.len(), Ordering::Relaxed);
+                // The receivers may have gone: then the batch is simply dropped.
+                if !batch.tcp {
+                    let _ = self.recycle.send(batch);
+                }
+            }
+            Work::Closed(peer) => {
+                self.tcp.forget_exporter(peer);
+            }
+            #[cfg(feature = "ipfix")]
+            Work::StreamError(peer, error) => {
+                self.tcp
+                    .report_error(peer, ProtocolKind::Ipfix, &error, &mut self.sink);
+            }
+            Work::Snapshot(reply) => {
+                let _ = reply.send(self.udp.snapshot(Timestamp::now()));
+            }
+        }
+    }
+
+    fn publish(&self) {
+        let stats: Vec<_> = self
+            .udp
+            .exporter_stats()
+            .chain(self.tcp.exporter_stats())
+            .map(|(a, k, s)| (a, k, *s))
+            .collect();
+        let mut published = match self.published.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(slot) = published.get_mut(self.index) {
+            *slot = stats;
+        }
+    }
+}
+
+/// A TCP listener's thread: accepts connections and runs each in a thread of its own.
+struct Accept {
+    stop: Arc<AtomicBool>,
+    counters: Arc<Counters>,
+    to: Vec<SyncSender<Work>>,
+    tcp: TcpConfig,
+    queue_bytes: usize,
+    batch: usize,
+    linger: Duration,
+}
+
+impl Accept {
+    fn run(self, listener: TcpListener) {
+        let mut connections: Vec<JoinHandle<()>> = Vec::new();
+        while !self.stop.load(Ordering::Relaxed) {
+            match listener.accept() {
+                Ok((stream, peer)) => {
+                    connections.retain(|c| !c.is_finished());
+                    let open = self.counters.tcp_open.load(Ordering::Relaxed);
+                    if open >= self.tcp.max_connections as u64 || !cfg!(feature = "ipfix") {
+                        self.counters.tcp_refused.fetch_add(1, Ordering::Relaxed);
+                        drop(stream);
+                        continue;
+                    }
+                    self.counters.tcp_accepted.fetch_add(1, Ordering::Relaxed);
+                    self.counters.tcp_open.fetch_add(1, Ordering::Relaxed);
+                    #[cfg(feature = "ipfix")]
+                    {
+                        let conn = Connection {
+                            stop: Arc::clone(&self.stop),
+                            counters: Arc::clone(&self.counters),
+                            to: self.to.get(shard(peer, self.to.len())).cloned(),
+                            peer,
+                            idle_timeout: self.tcp.idle_timeout,
+                            queue_bytes: self.queue_bytes,
+                            batch: self.batch,
+                            linger: self.linger,
+                        };
+                        let spawned = std::thread::Builder::new()
+                            .name(format!("flowwire-tcp-{peer}"))
+                            .spawn(move || conn.run(stream));
+                        match spawned {
+                            Ok(handle) => connections.push(handle),
+                            Err(_) => {
+                                self.counters.tcp_open.fetch_sub(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                // A connection that failed while being accepted (reset, out of descriptors):
+                // wait a moment rather than spin.
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        for c in connections {
+            let _ = c.join();
+        }
+    }
+}
+
+/// One IPFIX-over-TCP connection: reassembles messages, queues them for its decoder.
+#[cfg(feature = "ipfix")]
+struct Connection {
+    stop: Arc<AtomicBool>,
+    counters: Arc<Counters>,
+    to: Option<SyncSender<Work>>,
+    peer: SocketAddr,
+    idle_timeout: Option<Duration>,
+    queue_bytes: usize,
+    batch: usize,
+    linger: Duration,
+}
+
+#[cfg(feature = "ipfix")]
+impl Connection {
+    fn run(self, mut stream: std::net::TcpStream) {
+        let _ = stream.set_nonblocking(false);
+        // Short reads, so that stop and the idle time are looked at.
+        let _ = stream.set_read_timeout(Some(
+            self.linger
+                .clamp(Duration::from_millis(1), Duration::from_millis(100)),
+        ));
+        let mut buffer = flowwire_ipfix::StreamBuffer::new();
+        let mut batch = Batch::with_capacity(self.batch);
+        batch.tcp = true;
+        let mut heard = Instant::now();
+        'connection: while !self.stop.load(Ordering::Relaxed) {
+            match buffer.read_from(&mut stream) {
+                Ok(0) => break,
+                Ok(n) => {
+                    heard = Instant::now();
+                    self.counters
+                        .tcp_bytes
+                        .fetch_add(n as u64, Ordering::Relaxed);
+                    let now = Timestamp::now();
+                    while let Some(message) = buffer.next_message() {
+                        match message {
+                            Ok(m) => {
+                                batch.bytes.extend_from_slice(m);
+                                batch.datagrams.push((self.peer, now, batch.bytes.len()));
+                                self.counters.tcp_messages.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(e) => {
+                                self.hand_over(&mut batch);
+                                self.counters
+                                    .tcp_stream_errors
+                                    .fetch_add(1, Ordering::Relaxed);
+                                self.send(Work::StreamError(self.peer, e));
+                                break 'connection;
+                            }
+                        }
+                        if batch.datagrams.len() >= self.batch {
+                            self.hand_over(&mut batch);
+                        }
+                    }
+                    self.hand_over(&mut batch);
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    if self.idle_timeout.is_some_and(|t| heard.elapsed() >= t) {
+                        self.counters
+                            .tcp_idle_closed
+                            .fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        self.hand_over(&mut batch);
+        self.send(Work::Closed(self.peer));
+        self.counters.tcp_open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Queues the messages read so far, waiting while the queue is full: TCP's flow control
+    /// then slows this exporter down, and only this one.
+    fn hand_over(&self, batch: &mut Batch) {
+        if batch.datagrams.is_empty() {
+            return;
+        }
+        let bytes = batch.bytes.len();
+        while self.counters.queued_bytes.load(Ordering::Relaxed) + bytes > self.queue_bytes
+            && !self.stop.load(Ordering::Relaxed)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let queued = self
+            .counters
+            .queued_bytes
+            .fetch_add(bytes, Ordering::Relaxed)
+            + bytes;
+        self.counters
+            .queue_peak_bytes
+            .fetch_max(queued, Ordering::Relaxed);
+        let mut full = Batch::with_capacity(self.batch);
+        full.tcp = true;
+        core::mem::swap(batch, &mut full);
+        if !self.send(Work::Batch(full)) {
+            self.counters
+                .queued_bytes
+                .fetch_sub(bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// Sends to the decoder, waiting for room; false when the decoder has gone.
+    fn send(&self, work: Work) -> bool {
+        self.to.as_ref().is_some_and(|to| to.send(work).is_ok())
+    }
 }
 
 /// What the kernel dropped on the UDP sockets bound to `port` for want of receive buffer

@@ -39,6 +39,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// With a codec left out, parts of this module go unused.
+#![cfg_attr(
+    not(all(feature = "netflow", feature = "ipfix")),
+    allow(unused_variables, unused_mut, dead_code)
+)]
+
 #[cfg(feature = "serde")]
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;

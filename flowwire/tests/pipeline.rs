@@ -129,3 +129,72 @@ fn max_datagrams_stops_receiving_and_keeps_exactly_that_many() {
     assert_eq!(finished.stats.received, 5);
     assert_eq!(finished.stats.decoded, 5);
 }
+
+/// Whether a NetFlow v9 datagram holds a template FlowSet (id 0 or 1).
+fn has_templates(d: &[u8]) -> bool {
+    let mut at = 20;
+    while let Some(h) = d.get(at..at + 4) {
+        if u16::from_be_bytes([h[0], h[1]]) < 2 {
+            return true;
+        }
+        at += usize::from(u16::from_be_bytes([h[2], h[3]])).max(4);
+    }
+    false
+}
+
+#[test]
+fn a_snapshot_taken_while_running_lets_a_new_pipeline_decode_data_only_datagrams() {
+    let packets = datagrams(2_000);
+    let (with, without): (Vec<_>, Vec<_>) = packets.iter().partition(|p| has_templates(p));
+    assert!(!with.is_empty() && without.len() > 10);
+    let exporter = bound().0;
+    let config = || PipelineConfig {
+        decoders: 3,
+        ..PipelineConfig::default()
+    };
+
+    let (socket, addr) = bound();
+    let first = Pipeline::start(vec![socket], config(), |_| Count::default()).expect("start");
+    for p in &with {
+        exporter.send_to(p, addr).expect("send");
+    }
+    wait_for(|| first.stats().decoded >= with.len() as u64);
+    let state = first
+        .snapshot(Duration::from_secs(5))
+        .expect("the decoders answer");
+    assert!(state.template_count() > 0);
+    // The per-exporter counters are published while running, too.
+    wait_for(|| !first.exporter_stats().is_empty());
+    assert_eq!(first.exporter_stats()[0].2.datagrams, with.len() as u64);
+    let finished = first.stop();
+    assert_eq!(finished.state.template_count(), state.template_count());
+
+    let (socket, addr) = bound();
+    let restored = PipelineConfig {
+        restore: Some(std::sync::Arc::new(state)),
+        ..config()
+    };
+    let second = Pipeline::start(vec![socket], restored, |_| Count::default()).expect("start");
+    for p in &without {
+        exporter.send_to(p, addr).expect("send");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    wait_for(|| second.stats().decoded >= without.len() as u64);
+    let finished = second.stop();
+    let want: u64 = {
+        let mut c = flowwire::Collector::default();
+        let from = exporter.local_addr().unwrap();
+        let now = Timestamp::from_unix_secs(1_700_000_000);
+        for p in &with {
+            flowwire::Decoder::decode(&mut c, from, now, p, &mut |_: &FlowRecord| {});
+        }
+        without
+            .iter()
+            .map(|p| {
+                flowwire::Decoder::decode(&mut c, from, now, p, &mut |_: &FlowRecord| {}).flows
+                    as u64
+            })
+            .sum()
+    };
+    assert_eq!(finished.sinks.iter().map(|c| c.0).sum::<u64>(), want);
+}

@@ -24,7 +24,7 @@ use flowwire_ipfix::template::{DEFAULT_MAX_FIELDS, Template};
 use flowwire_ipfix::wire::data::DataRecord;
 use flowwire_ipfix::wire::message::MessageIter;
 use flowwire_ipfix::wire::set::SetKind;
-use flowwire_ipfix::wire::stream::StreamBuffer;
+use flowwire_ipfix::StreamBuffer;
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Default)]
@@ -160,7 +160,9 @@ fuzz_target!(|data: &[u8]| {
     let mid = data.len() / 2;
     let mut stream = StreamBuffer::new();
     for chunk in [&data[..mid], &data[mid..]] {
-        stream.push(chunk);
+        if stream.extend(chunk) < chunk.len() {
+            break;
+        }
         while let Some(m) = stream.next_message() {
             if black_box(m).is_err() {
                 break;

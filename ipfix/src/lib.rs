@@ -6,8 +6,7 @@
 //! - [`wire`]: zero-copy views over the bytes, one module per wire unit: the
 //!   [message](wire::message) header, [sets](wire::set), [template
 //!   records](wire::template) and their field specifiers, [data records](wire::data)
-//!   resolved against a [`Template`], [lists](wire::list), and [stream
-//!   framing](wire::stream). Views borrow the input and allocate nothing; iterators yield
+//!   resolved against a [`Template`] and [lists](wire::list). Views borrow the input and allocate nothing; iterators yield
 //!   `Result`s, report the absolute byte offset of what is wrong and stop there.
 //! - [`session`]: the collector's state. A [`Session`] holds templates per (exporter,
 //!   observation domain) in flowwire-record's bounded
@@ -149,9 +148,10 @@
 //! # Streams and files
 //!
 //! A datagram may hold several messages back to back, and so does an IPFIX file (RFC 5655):
-//! [`Decoder::decode`] decodes them all. For TCP, or a file read in chunks,
-//! [`wire::stream::StreamBuffer`] reassembles messages split across reads; hand each message
-//! to `decode`.
+//! [`Decoder::decode`] decodes them all. For TCP (RFC 7011 §10.4), or a file read in chunks,
+//! [`StreamBuffer`] reassembles messages split across reads in a fixed buffer; hand each
+//! message to `decode`, and over TCP forget the connection's templates when it closes
+//! ([`Session::remove_exporter`]): they live as long as their transport session.
 //!
 //! # Encoding
 //!
@@ -179,6 +179,7 @@ pub mod exporter;
 pub mod fuzzing;
 pub mod repr;
 pub mod session;
+pub mod stream;
 pub mod template;
 pub mod type_info;
 pub mod wire;
@@ -190,6 +191,7 @@ pub use flowwire_record::codec::{Decoder, Sink, Summary};
 pub use session::{
     Collect, DomainState, KeyPolicy, RecordContext, Session, SessionConfig, SessionStats, Visitor,
 };
+pub use stream::StreamBuffer;
 pub use template::Template;
 pub use wire::data::DataRecord;
 pub use wire::template::FieldSpec;

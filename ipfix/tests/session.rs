@@ -351,7 +351,7 @@ fn sequence_gaps_are_counted() {
 
 #[test]
 fn stream_split_anywhere_decodes_the_same() {
-    use flowwire_ipfix::wire::stream::StreamBuffer;
+    use flowwire_ipfix::StreamBuffer;
     let mut stream = msg(
         0,
         vec![templates(vec![t256()]), data(256, vec![r256(1, 1)])],
@@ -367,7 +367,7 @@ fn stream_split_anywhere_decodes_the_same() {
         let mut buf = StreamBuffer::new();
         let mut got = Collect::default();
         for c in stream.chunks(chunk) {
-            buf.push(c);
+            assert_eq!(buf.extend(c), c.len());
             while let Some(m) = buf.next_message() {
                 s.decode(exporter(), now(0), m.unwrap(), &mut got);
             }
@@ -823,7 +823,7 @@ fn session_and_exporter_are_send() {
     fn send<T: Send + 'static>() {}
     send::<Session>();
     send::<flowwire_ipfix::Exporter>();
-    send::<flowwire_ipfix::wire::stream::StreamBuffer>();
+    send::<flowwire_ipfix::StreamBuffer>();
 }
 
 #[test]

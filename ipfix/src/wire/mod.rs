@@ -9,7 +9,6 @@ pub mod data;
 pub mod list;
 pub mod message;
 pub mod set;
-pub mod stream;
 pub mod template;
 
 /// Big-endian u16 at `at`; 0 when out of range (callers check lengths first).
