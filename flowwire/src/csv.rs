@@ -1,7 +1,8 @@
 //! Flow records as CSV lines, formatted straight into bytes like [`crate::jsonl`]: one line per
 //! flow, the columns of [`FLOW_CSV_COLUMNS`] (the core fields of the JSON form), empty cells for
 //! absent fields, values as `Display` writes them (times RFC 3339), and `extra` as
-//! space-separated `name=value` pairs, quoted when it holds a comma, a quote or a newline.
+//! space-separated `name=value` pairs, quoted when it holds a comma, a quote or a newline;
+//! last, `renormalized` (`true`, or empty).
 //!
 //! ```
 //! use flowwire::FlowRecord;
@@ -14,7 +15,7 @@
 //! let mut out = FLOW_CSV_COLUMNS.join(",").into_bytes();
 //! out.push(b'\n');
 //! FlowCsv::new().write_line(&mut out, &flow);
-//! assert!(String::from_utf8(out)?.ends_with(",,,,,,,192.0.2.1,,,443,,,,,,,,,,,,,,,,,,,,\n"));
+//! assert!(String::from_utf8(out)?.ends_with(",,,,,,,192.0.2.1,,,443,,,,,,,,,,,,,,,,,,,,,\n"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -250,8 +250,11 @@ pub struct Finished<S> {
     pub sockets: Vec<UdpSocket>,
 }
 
+/// One exporter's counters, for one protocol.
+type PublishedStats = (SocketAddr, ProtocolKind, ExporterStats);
+
 /// Per-exporter counters as each decoder last published them.
-type Published = Arc<Mutex<Vec<Vec<(SocketAddr, ProtocolKind, ExporterStats)>>>>;
+type Published = Arc<Mutex<Vec<Vec<PublishedStats>>>>;
 
 /// A running receive → queue → decode pipeline; see the module docs.
 pub struct Pipeline<S> {
@@ -353,10 +356,7 @@ impl Monitor {
 
     /// Per exporter and protocol, summed over the decoders, as last published.
     pub fn exporter_stats(&self) -> Vec<(SocketAddr, ProtocolKind, ExporterStats)> {
-        let published = match self.published.lock() {
-            Ok(p) => p,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let published = lock(&self.published);
         merge(published.iter().flatten().map(|(a, k, s)| (*a, *k, s)))
     }
 }
@@ -656,14 +656,7 @@ impl Receive {
                         }
                     }
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) =>
-                {
+                Err(e) if is_quiet(&e) => {
                     // Quiet for a moment: what waits goes out now.
                     self.flush(&mut open);
                 }
@@ -749,6 +742,22 @@ impl Receive {
                 .queue_dropped
                 .fetch_add(count, Ordering::Relaxed);
         }
+    }
+}
+
+/// A read that timed out or was interrupted: nothing arrived for a moment.
+fn is_quiet(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
+/// The published counters, also after a thread panicked while holding them.
+fn lock(published: &Published) -> std::sync::MutexGuard<'_, Vec<Vec<PublishedStats>>> {
+    match published.lock() {
+        Ok(p) => p,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 
@@ -864,10 +873,7 @@ impl<S: Sink> Decode<S> {
             .chain(self.tcp.exporter_stats())
             .map(|(a, k, s)| (a, k, *s))
             .collect();
-        let mut published = match self.published.lock() {
-            Ok(p) => p,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut published = lock(&self.published);
         if let Some(slot) = published.get_mut(self.index) {
             *slot = stats;
         }
@@ -994,14 +1000,7 @@ impl Connection {
                     }
                     self.hand_over(&mut batch);
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) =>
-                {
+                Err(e) if is_quiet(&e) => {
                     if self.idle_timeout.is_some_and(|t| heard.elapsed() >= t) {
                         self.counters
                             .tcp_idle_closed
