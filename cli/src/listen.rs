@@ -14,6 +14,9 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use flowwire::kafka::{
+    KafkaCompression, KafkaConfig, KafkaFormat, KafkaKey, KafkaProducer, KafkaSink, KafkaStats,
+};
 use flowwire::metrics::{MetricsPage, MetricsServer};
 use flowwire::parquet::FlowParquetWriter;
 use flowwire::pipeline::{Inputs, Pipeline, PipelineConfig, TcpConfig, kernel_drops};
@@ -58,6 +61,8 @@ pub(crate) struct ListenArgs {
     metrics_max_exporters: usize,
     #[command(flatten)]
     renormalize: crate::renormalize::RenormalizeArgs,
+    #[command(flatten)]
+    kafka: KafkaArgs,
     /// Output format (default: table on a terminal, jsonl otherwise).
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -104,6 +109,137 @@ pub(crate) struct ListenArgs {
     /// 65,536 flows).
     #[arg(long)]
     rotate_mb: Option<usize>,
+}
+
+/// Publishing to Kafka instead of printing.
+#[derive(Debug, Args)]
+struct KafkaArgs {
+    /// Publish flows to Kafka instead of printing them: bootstrap brokers, comma-separated
+    /// host:port. Each flow is one record, its value the jsonl line, its key --kafka-key.
+    #[arg(long, value_name = "BROKERS", requires = "topic")]
+    kafka: Option<String>,
+    /// With --kafka: the topic of flows.
+    #[arg(long, requires = "kafka")]
+    topic: Option<String>,
+    /// With --kafka: the record key (exporter keeps an exporter's flows in one partition, in
+    /// order).
+    #[arg(long, value_enum, default_value = "exporter")]
+    kafka_key: KafkaKeyArg,
+    /// With --kafka: the value of each flow record: its jsonl line, or goflow2's protobuf
+    /// FlowMessage (length-delimited, as goflow2 writes it).
+    #[arg(long, value_enum, default_value = "json")]
+    kafka_format: KafkaFormatArg,
+    /// With --kafka: batch compression.
+    #[arg(long, value_enum, default_value = "zstd")]
+    kafka_compression: KafkaCompressionArg,
+    /// With --kafka: mebibytes of records held for the broker at most; beyond, records are
+    /// dropped and counted (receiving never waits for the broker).
+    #[arg(long, default_value_t = 64)]
+    kafka_buffer_mb: usize,
+    /// With --kafka: create missing topics with this many partitions.
+    #[arg(long, requires = "kafka")]
+    kafka_create_partitions: Option<i32>,
+    /// With --kafka: also publish sFlow counter samples (their jsonl form) to this topic.
+    #[arg(long, requires = "kafka")]
+    kafka_topic_counters: Option<String>,
+    /// With --kafka: also publish options data records to this topic.
+    #[arg(long, requires = "kafka")]
+    kafka_topic_options: Option<String>,
+    /// With --kafka: at exit, how long to wait for the broker to take what is buffered.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    kafka_stop_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum KafkaKeyArg {
+    /// The exporter's address.
+    Exporter,
+    /// The exporter's address and observation domain.
+    Domain,
+    /// No key (records spread over the partitions).
+    None,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum KafkaFormatArg {
+    /// The jsonl line of the flow.
+    Json,
+    /// goflow2's FlowMessage.
+    Protobuf,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum KafkaCompressionArg {
+    /// No compression.
+    None,
+    /// LZ4.
+    Lz4,
+    /// Zstandard.
+    Zstd,
+}
+
+impl KafkaArgs {
+    fn config(&self) -> Option<KafkaConfig> {
+        let brokers = self.kafka.as_ref()?;
+        Some(KafkaConfig {
+            brokers: brokers
+                .split(',')
+                .map(|b| b.trim().to_owned())
+                .filter(|b| !b.is_empty())
+                .collect(),
+            topic: self.topic.clone().unwrap_or_default(),
+            counters_topic: self.kafka_topic_counters.clone(),
+            options_topic: self.kafka_topic_options.clone(),
+            key: match self.kafka_key {
+                KafkaKeyArg::Exporter => KafkaKey::Exporter,
+                KafkaKeyArg::Domain => KafkaKey::Domain,
+                KafkaKeyArg::None => KafkaKey::None,
+            },
+            format: match self.kafka_format {
+                KafkaFormatArg::Json => KafkaFormat::Json,
+                KafkaFormatArg::Protobuf => KafkaFormat::Protobuf,
+            },
+            compression: match self.kafka_compression {
+                KafkaCompressionArg::None => KafkaCompression::None,
+                KafkaCompressionArg::Lz4 => KafkaCompression::Lz4,
+                KafkaCompressionArg::Zstd => KafkaCompression::Zstd,
+            },
+            buffer_bytes: self.kafka_buffer_mb.max(1) << 20,
+            create_partitions: self.kafka_create_partitions,
+            ..KafkaConfig::default()
+        })
+    }
+}
+
+/// A Kafka producer's counters as metrics.
+fn kafka_counters(k: &KafkaStats) -> [(&'static str, &'static str, u64); 5] {
+    [
+        (
+            "flowwire_kafka_queued_total",
+            "Records handed to the Kafka producer.",
+            k.queued,
+        ),
+        (
+            "flowwire_kafka_delivered_total",
+            "Records the Kafka broker acknowledged.",
+            k.delivered,
+        ),
+        (
+            "flowwire_kafka_dropped_total",
+            "Records dropped: the Kafka buffer was full.",
+            k.dropped,
+        ),
+        (
+            "flowwire_kafka_produce_errors_total",
+            "Kafka produce requests that failed.",
+            k.produce_errors,
+        ),
+        (
+            "flowwire_kafka_connections_total",
+            "Connections made to the Kafka cluster.",
+            k.connections,
+        ),
+    ]
 }
 
 /// `60`, `60s`, `5m`, `1h`.
@@ -367,6 +503,8 @@ struct ToWriter {
     printer: Printer<Vec<u8>>,
     /// With --format parquet, where the flows go instead.
     parquet: Option<Rotating>,
+    /// With --kafka, where every record goes instead.
+    kafka: Option<KafkaSink>,
     to_writer: SyncSender<Vec<u8>>,
     empty: Receiver<Vec<u8>>,
     errors: ErrorLines,
@@ -398,6 +536,10 @@ impl ToWriter {
 
 impl Sink for ToWriter {
     fn flow(&mut self, flow: &FlowRecord) {
+        if let Some(k) = &mut self.kafka {
+            k.flow(flow);
+            return;
+        }
         if let Some(p) = &mut self.parquet {
             p.write(flow);
             return;
@@ -406,10 +548,18 @@ impl Sink for ToWriter {
         self.keep(r);
     }
     fn counters(&mut self, counters: &CounterSample<'_>) {
+        if let Some(k) = &mut self.kafka {
+            k.counters(counters);
+            return;
+        }
         let r = self.printer.counters(counters);
         self.keep(r);
     }
     fn options(&mut self, options: &OptionsRecord) {
+        if let Some(k) = &mut self.kafka {
+            k.options(options);
+            return;
+        }
         let r = self.printer.options(options);
         self.keep(r);
     }
@@ -534,6 +684,12 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
         ..PipelineConfig::default()
     };
     let (types, quiet) = (args.types.clone(), args.quiet);
+    let kafka = match args.kafka.config() {
+        Some(config) => Some(Arc::new(
+            KafkaProducer::start(config).map_err(|e| UserError(e.to_string()))?,
+        )),
+        None => None,
+    };
     let inputs = Inputs {
         udp: sockets,
         tcp: listeners,
@@ -550,6 +706,7 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
             opened: 0,
             error: None,
         }),
+        kafka: kafka.as_ref().map(|k| k.sink()),
         to_writer: to_writer.clone(),
         empty: taken_back
             .get_mut(i)
@@ -567,17 +724,20 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
         Some(listener) => {
             let monitor = pipeline.monitor();
             let (ports, max_exporters) = (ports.clone(), args.metrics_max_exporters);
+            let producer = kafka.clone();
             let page = move || {
                 let exporters = monitor.exporter_stats();
                 let kernel = ports
                     .iter()
                     .filter_map(|&p| kernel_drops(p))
                     .reduce(|a, b| a + b);
+                let extra = producer.as_ref().map(|k| kafka_counters(&k.stats()));
                 flowwire::metrics::render(&MetricsPage {
                     pipeline: monitor.stats(),
                     exporters: &exporters,
                     kernel_drops: kernel,
                     max_exporters,
+                    extra_counters: extra.as_ref().map_or(&[], |e| &e[..]),
                 })
             };
             Some(
@@ -609,6 +769,17 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
     let (mut finished, error) = pipeline.finish();
     if let Some(m) = metrics {
         m.stop();
+    }
+    // The sinks and the metrics page held the other references to the producer.
+    for sink in &mut finished.sinks {
+        sink.kafka = None;
+    }
+    if let Some(k) = kafka.and_then(Arc::into_inner) {
+        let s = k.stop(args.kafka.kafka_stop_timeout);
+        eprintln!(
+            "flowwire: kafka: {} records delivered, {} dropped (buffer full), {} undelivered at stop, {} produce errors, {} connections",
+            s.delivered, s.dropped, s.undelivered_at_stop, s.produce_errors, s.connections
+        );
     }
     if let Some(path) = &args.state {
         save_state(path, &finished.state);

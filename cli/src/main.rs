@@ -29,7 +29,7 @@ enum Command {
     /// Decode captures (pcap, pcapng, raw IPFIX files) of NetFlow, IPFIX and sFlow.
     Decode(decode::DecodeArgs),
     /// Collect live: decode NetFlow, IPFIX and sFlow arriving on UDP sockets, and IPFIX over TCP.
-    Listen(listen::ListenArgs),
+    Listen(Box<listen::ListenArgs>),
     /// Export synthetic flows (NetFlow v5/v9, IPFIX, sFlow) to a collector or into a pcap.
     Generate(generate::GenerateArgs),
     /// Re-encode the flows of captures into another protocol.
@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode::run(args),
         Command::Ie(args) => ie::run(args).map(|()| ExitCode::SUCCESS),
         Command::Ovs(args) => Ok(ovs::run(args)),
-        Command::Listen(args) => listen::run(args),
+        Command::Listen(args) => listen::run(*args),
         Command::Generate(args) => generate::generate(args),
         Command::Convert(args) => generate::convert(args),
     };

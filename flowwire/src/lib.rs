@@ -91,10 +91,14 @@ pub mod csv;
 pub mod export;
 #[cfg(feature = "serde")]
 pub mod jsonl;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod metrics;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod pipeline;
+#[cfg(feature = "protobuf")]
+pub mod protobuf;
 pub mod state;
 pub mod synth;
 

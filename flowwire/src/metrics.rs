@@ -22,6 +22,7 @@
 //!     exporters: &exporters,
 //!     kernel_drops: None,
 //!     max_exporters: 1000,
+//!     extra_counters: &[],
 //! });
 //! assert!(text.contains(
 //!     "flowwire_exporter_flows_total{exporter=\"192.0.2.1:2055\",protocol=\"netflow9\"} 60\n"
@@ -56,6 +57,8 @@ pub struct MetricsPage<'a> {
     /// Exporters shown one by one (those with the most datagrams); the others are summed
     /// under `exporter="other"`.
     pub max_exporters: usize,
+    /// More process-wide counters: (name, help, value), e.g. a Kafka producer's.
+    pub extra_counters: &'a [(&'a str, &'a str, u64)],
 }
 
 /// A per-exporter counter family: name, help, and its value in the statistics.
@@ -297,6 +300,10 @@ pub fn render(page: &MetricsPage<'_>) -> String {
         if name == "flowwire_kernel_dropped_datagrams_total" && page.kernel_drops.is_none() {
             continue;
         }
+        family(&mut out, name, "counter", help);
+        sample(&mut out, name, value);
+    }
+    for &(name, help, value) in page.extra_counters {
         family(&mut out, name, "counter", help);
         sample(&mut out, name, value);
     }

@@ -44,6 +44,7 @@ fn page(max_exporters: usize) -> String {
         exporters: &exporters,
         kernel_drops: Some(7),
         max_exporters,
+        extra_counters: &[("flowwire_kafka_delivered_total", "Records delivered.", 9)],
     })
 }
 
@@ -70,6 +71,7 @@ fn the_busiest_exporters_by_name_the_rest_together() {
     ));
     assert!(text.contains("flowwire_kernel_dropped_datagrams_total 7\n"));
     assert!(text.contains("flowwire_datagrams_received_total 150\n"));
+    assert!(text.contains("flowwire_kafka_delivered_total 9\n"));
     // Every family once, each with its HELP and TYPE.
     let types: Vec<&str> = text.lines().filter(|l| l.starts_with("# TYPE")).collect();
     let mut names: Vec<&str> = types.iter().map(|l| l.split(' ').nth(2).unwrap()).collect();
