@@ -341,6 +341,23 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_record_round_trips_through_the_wire(layout in 0u64.., seed in 0u64..) {
+            let r = flowwire_record::testing::varied_record(layout, seed);
+            let m = FlowMessage::from_record(&r, Timestamp::from_unix_secs(1_700_000_000));
+            let mut framed = Vec::new();
+            m.encode_delimited(&mut framed).unwrap();
+            let back = FlowMessage::decode_length_delimited(&framed[..]).unwrap();
+            proptest::prop_assert_eq!(&back, &m);
+            proptest::prop_assert_eq!(back.bytes, r.octets().unwrap_or(0));
+            proptest::prop_assert_eq!(back.packets, r.packets().unwrap_or(0));
+            proptest::prop_assert_eq!(back.src_port, r.src_port().map_or(0, u32::from));
+            proptest::prop_assert_eq!(back.src_addr, address(r.src_addr()));
+            proptest::prop_assert_eq!(back.time_flow_end_ns, nanos(r.end()));
+        }
+    }
+
     #[test]
     fn carries_the_record() {
         let mut r = FlowRecord::default()
