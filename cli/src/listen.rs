@@ -211,6 +211,37 @@ impl KafkaArgs {
     }
 }
 
+/// Says on stderr when the Kafka producer stops delivering and why, and when it delivers
+/// again; a problem whose text keeps changing is repeated at most every 10 s.
+#[derive(Default)]
+struct KafkaReport {
+    problem: Option<String>,
+    said: Option<Instant>,
+}
+
+impl KafkaReport {
+    fn check(&mut self, producer: &KafkaProducer) {
+        let now = producer.problem();
+        if now == self.problem {
+            return;
+        }
+        let started = self.problem.is_none() || now.is_none();
+        if !started
+            && self
+                .said
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(10))
+        {
+            return;
+        }
+        match &now {
+            Some(p) => eprintln!("flowwire: kafka: {p}; buffering and retrying"),
+            None => eprintln!("flowwire: kafka: delivering again"),
+        }
+        self.said = Some(Instant::now());
+        self.problem = now;
+    }
+}
+
 /// A Kafka producer's counters as metrics.
 fn kafka_counters(k: &KafkaStats) -> [(&'static str, &'static str, u64); 5] {
     [
@@ -751,11 +782,15 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
         .duration
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     let mut state_due = Instant::now() + args.state_interval;
+    let mut kafka_report = KafkaReport::default();
     while !stop.load(Ordering::Relaxed)
         && deadline.is_none_or(|d| Instant::now() < d)
         && !pipeline.is_done()
     {
         std::thread::sleep(Duration::from_millis(10));
+        if let Some(k) = &kafka {
+            kafka_report.check(k);
+        }
         if let Some(path) = &args.state
             && Instant::now() >= state_due
         {

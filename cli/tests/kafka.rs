@@ -226,7 +226,7 @@ fn kafka_summary(out: &Output) -> (u64, u64, u64) {
     let err = String::from_utf8_lossy(&out.stderr);
     let line = err
         .lines()
-        .find(|l| l.starts_with("flowwire: kafka: "))
+        .find(|l| l.starts_with("flowwire: kafka: ") && l.contains(" records delivered, "))
         .unwrap_or_else(|| panic!("no kafka summary in: {err}"));
     let numbers: Vec<u64> = line
         .split(|c: char| !c.is_ascii_digit())
@@ -398,7 +398,11 @@ fn a_broker_that_goes_away_costs_only_what_the_buffer_cannot_hold() {
     std::thread::sleep(Duration::from_millis(1500));
     // Gone: receiving goes on, the 1 MiB buffer fills, the rest is dropped and counted.
     broker.kill();
+    let killed = Instant::now();
     generate("netflow9", 20_000, 2, &to, 2000);
+    // Away longer than the client's own retries (half the 10 s request timeout): the
+    // producer reports it.
+    std::thread::sleep(Duration::from_secs(7).saturating_sub(killed.elapsed()));
     // Back (empty: tansu keeps topics in memory): the producer reconnects, recreates the
     // topic and delivers what it kept.
     broker.restart();
@@ -407,6 +411,9 @@ fn a_broker_that_goes_away_costs_only_what_the_buffer_cannot_hold() {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     // listen received every flow while the broker was away.
     assert_eq!(flows_received(&err), 22_000, "{err}");
+    // It said when the broker went away and when delivery resumed.
+    assert!(err.contains("; buffering and retrying"), "{err}");
+    assert!(err.contains("flowwire: kafka: delivering again"), "{err}");
     let (delivered, dropped, undelivered) = kafka_summary(&out);
     assert_eq!(undelivered, 0, "{err}");
     assert!(

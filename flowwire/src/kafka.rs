@@ -193,9 +193,21 @@ struct Shared {
     undelivered_at_stop: AtomicU64,
     produce_errors: AtomicU64,
     connections: AtomicU64,
+    /// Why the last connection or produce request failed; `None` once a request succeeds.
+    problem: Mutex<Option<String>>,
 }
 
 impl Shared {
+    fn set_problem(&self, problem: Option<String>) {
+        let mut p = match self.problem.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if *p != problem {
+            *p = problem;
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Queue> {
         match self.queue.lock() {
             Ok(q) => q,
@@ -269,6 +281,7 @@ impl KafkaProducer {
             undelivered_at_stop: AtomicU64::new(0),
             produce_errors: AtomicU64::new(0),
             connections: AtomicU64::new(0),
+            problem: Mutex::new(None),
         });
         let thread = {
             let (shared, config) = (Arc::clone(&shared), config.clone());
@@ -308,6 +321,16 @@ impl KafkaProducer {
             produce_errors: s.produce_errors.load(Ordering::Relaxed),
             connections: s.connections.load(Ordering::Relaxed),
             buffered_bytes: s.lock().bytes as u64,
+        }
+    }
+
+    /// Why the producer is not delivering, while it is not: the last connection or produce
+    /// failure (the broker unreachable, a topic missing, a request refused), cleared by the
+    /// next request that succeeds. Records keep being buffered meanwhile.
+    pub fn problem(&self) -> Option<String> {
+        match self.shared.problem.lock() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
@@ -522,7 +545,14 @@ mod producer {
 
     async fn connect(config: &KafkaConfig, shared: &Shared) -> Result<Connected, String> {
         let client: Client = ClientBuilder::new(config.brokers.clone())
-            .backoff_config(Default::default())
+            // rskafka's own retries stay shorter than one attempt of ours, so that a failure
+            // comes back as its error (said in `problem`), not as our timeout.
+            .backoff_config(rskafka::BackoffConfig {
+                init_backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_secs(1),
+                base: 2.0,
+                deadline: Some(config.request_timeout / 2),
+            })
             .build()
             .await
             .map_err(|e| e.to_string())?;
@@ -630,8 +660,45 @@ mod producer {
         }
     }
 
+    /// One connection attempt; a failure is recorded as the producer's problem.
+    async fn try_connect(config: &KafkaConfig, shared: &Shared) -> Option<Connected> {
+        let attempt = tokio::time::timeout(config.request_timeout, connect(config, shared));
+        let result = tokio::select! {
+            r = attempt => r,
+            () = stopped(shared) => return None,
+        };
+        match result {
+            Ok(Ok(c)) => {
+                shared.set_problem(None);
+                Some(c)
+            }
+            Ok(Err(e)) => {
+                let brokers = config.brokers.join(",");
+                shared.set_problem(Some(format!("connecting to {brokers}: {e}")));
+                None
+            }
+            Err(_) => {
+                let brokers = config.brokers.join(",");
+                let waited = config.request_timeout;
+                shared.set_problem(Some(format!(
+                    "connecting to {brokers}: no answer within {waited:?}"
+                )));
+                None
+            }
+        }
+    }
+
+    /// Returns once `stop` says the producer must stop (its deadline passed): what is in
+    /// flight then is abandoned and counted as undelivered.
+    async fn stopped(shared: &Shared) {
+        while !shared.stop.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     async fn run_async(shared: &Shared, config: &KafkaConfig) {
-        let mut connected: Option<Connected> = None;
+        // Connecting before the first record says early when the brokers or topics are wrong.
+        let mut connected: Option<Connected> = try_connect(config, shared).await;
         let mut backoff = Duration::from_millis(100);
         let mut round_robin = 0usize;
         // Records taken from the queue but not acknowledged yet: sent again after a failure.
@@ -658,12 +725,12 @@ mod producer {
                 return;
             }
             if connected.is_none() {
-                match tokio::time::timeout(config.request_timeout, connect(config, shared)).await {
-                    Ok(Ok(c)) => {
+                match try_connect(config, shared).await {
+                    Some(c) => {
                         connected = Some(c);
                         backoff = Duration::from_millis(100);
                     }
-                    _ => {
+                    None => {
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(Duration::from_secs(5));
                         continue;
@@ -671,8 +738,33 @@ mod producer {
                 }
             }
             let Some(c) = &connected else { continue };
-            let sent = send(c, config, &batch, &mut round_robin).await;
-            if sent {
+            let sent = {
+                let request = send(c, config, &batch, &mut round_robin);
+                tokio::pin!(request);
+                // A broker that went away is often only seen as silence: say so while waiting.
+                let patience = config.request_timeout / 5;
+                let slow = tokio::time::sleep(patience);
+                tokio::pin!(slow);
+                let mut said_slow = false;
+                loop {
+                    tokio::select! {
+                        r = &mut request => break r,
+                        () = stopped(shared) => break Err("stopped before the broker answered".to_owned()),
+                        () = &mut slow, if !said_slow => {
+                            said_slow = true;
+                            let brokers = config.brokers.join(",");
+                            shared.set_problem(Some(format!(
+                                "no answer from {brokers} for {patience:?}"
+                            )));
+                        }
+                    }
+                }
+            };
+            if let Err(e) = &sent {
+                shared.set_problem(Some(e.clone()));
+            }
+            if sent.is_ok() {
+                shared.set_problem(None);
                 let n = batch.len() as u64;
                 batch.clear();
                 let mut q = shared.lock();
@@ -709,7 +801,7 @@ mod producer {
         config: &KafkaConfig,
         batch: &[Pending],
         round_robin: &mut usize,
-    ) -> bool {
+    ) -> Result<(), String> {
         let mut by_partition: BTreeMap<(usize, usize), Vec<Record>> = BTreeMap::new();
         let now = chrono::Utc::now();
         for r in batch {
@@ -737,7 +829,7 @@ mod producer {
         let mut requests = tokio::task::JoinSet::new();
         for ((topic, p), records) in by_partition {
             let Some(client) = c.topics.get(topic).and_then(|t| t.get(p)).cloned() else {
-                return false;
+                return Err(format!("no client for partition {p}"));
             };
             requests.spawn(async move {
                 // Requests of at most `limit` octets, one after the other: order kept.
@@ -749,19 +841,23 @@ mod producer {
                     if size >= limit {
                         let part = std::mem::take(&mut chunk);
                         size = 0;
-                        if !produce(&client, part, compression, timeout).await {
-                            return false;
-                        }
+                        produce(&client, part, compression, timeout).await?;
                     }
                 }
-                chunk.is_empty() || produce(&client, chunk, compression, timeout).await
+                if chunk.is_empty() {
+                    return Ok(());
+                }
+                produce(&client, chunk, compression, timeout).await
             });
         }
-        let mut ok = true;
+        let mut result = Ok(());
         while let Some(done) = requests.join_next().await {
-            ok &= matches!(done, Ok(true));
+            let done = done.unwrap_or_else(|e| Err(format!("producing: {e}")));
+            if result.is_ok() {
+                result = done;
+            }
         }
-        ok
+        result
     }
 
     async fn produce(
@@ -769,11 +865,20 @@ mod producer {
         records: Vec<Record>,
         compression: Compression,
         timeout: Duration,
-    ) -> bool {
-        matches!(
-            tokio::time::timeout(timeout, client.produce(records, compression)).await,
-            Ok(Ok(_))
-        )
+    ) -> Result<(), String> {
+        match tokio::time::timeout(timeout, client.produce(records, compression)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(format!(
+                "producing to {} partition {}: {e}",
+                client.topic(),
+                client.partition()
+            )),
+            Err(_) => Err(format!(
+                "producing to {} partition {}: no answer within {timeout:?}",
+                client.topic(),
+                client.partition()
+            )),
+        }
     }
 }
 
