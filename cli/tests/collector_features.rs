@@ -3,30 +3,13 @@
 //! (`--state`), IPFIX over TCP (`--tcp`, `generate --transport tcp`), and Prometheus metrics
 //! (`--metrics`, checked by `promtool` where the Debian package `prometheus` is installed).
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn flowwire() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_flowwire"))
-}
-
-fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::{flowwire, free_tcp_port, free_udp_port};
 
 fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("flowwire-cli-{}-{name}", std::process::id()))

