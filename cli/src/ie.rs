@@ -74,9 +74,9 @@ pub(crate) fn run(args: IeArgs) -> Result<(), UserError> {
         vec![row(&e)]
     };
     let format = Format::resolve(args.format);
-    if format == Format::Parquet {
+    if matches!(format, Format::Parquet | Format::Protobuf) {
         return Err(UserError(
-            "ie prints jsonl, csv or table; parquet is for decode --output FILE".into(),
+            "ie prints jsonl, csv or table; parquet and protobuf are for flows".into(),
         ));
     }
     let stdout = std::io::stdout();
@@ -104,7 +104,7 @@ pub(crate) fn run(args: IeArgs) -> Result<(), UserError> {
                 })
             })
         }
-        Format::Table | Format::Parquet => {
+        Format::Table | Format::Parquet | Format::Protobuf => {
             let name_w = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
             let head = writeln!(
                 out,

@@ -726,7 +726,7 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
         tcp: listeners,
     };
     let pipeline = Pipeline::start_with(inputs, config, |i| ToWriter {
-        printer: Printer::new(Vec::with_capacity(CHUNK + 4096), format, types.clone()),
+        printer: Printer::new(Vec::with_capacity(CHUNK + 4096), format, types.clone()).live(),
         parquet: parquet_dir.clone().map(|dir| Rotating {
             dir,
             every: args.rotate,

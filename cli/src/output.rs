@@ -4,8 +4,9 @@ use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 
 use clap::ValueEnum;
+use flowwire::protobuf::FlowMessage;
 use flowwire::record::FlowRecord;
-use flowwire::{CounterSample, Counters, OptionsRecord};
+use flowwire::{CounterSample, Counters, OptionsRecord, Timestamp};
 
 /// How records are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -16,8 +17,11 @@ pub(crate) enum Format {
     Jsonl,
     /// Comma-separated values with a header line.
     Csv,
-    /// Apache Parquet, one row per flow (`decode` only; needs --output FILE).
+    /// Apache Parquet, one row per flow (`decode --output FILE`, `listen --output DIR`).
     Parquet,
+    /// goflow2's protobuf FlowMessage per flow, each with its varint length first (what
+    /// goflow2 writes with -format=bin): binary, for goflow2's consumers.
+    Protobuf,
 }
 
 impl Format {
@@ -109,6 +113,8 @@ pub(crate) struct Printer<W: Write> {
     parquet: Option<flowwire::parquet::FlowParquetWriter<io::BufWriter<std::fs::File>>>,
     pub(crate) io_error: Option<io::Error>,
     wrote_header: bool,
+    /// Records arrive live (listen): received now, not at their export time (decode).
+    live: bool,
 }
 
 impl<W: Write> Printer<W> {
@@ -124,7 +130,14 @@ impl<W: Write> Printer<W> {
             parquet: None,
             io_error: None,
             wrote_header: false,
+            live: false,
         }
+    }
+
+    /// Records are received live: protobuf's `time_received_ns` is the time of printing.
+    pub(crate) fn live(mut self) -> Self {
+        self.live = true;
+        self
     }
 
     /// Flows go to this Parquet file (with [`Format::Parquet`]).
@@ -159,7 +172,7 @@ impl<W: Write> Printer<W> {
         match self.format {
             Format::Csv => writeln!(self.out, "{}", FLOW_CSV_COLUMNS.join(",")),
             Format::Table => writeln!(self.out, "{FLOW_TABLE_HEADER}"),
-            Format::Jsonl | Format::Parquet => Ok(()),
+            Format::Jsonl | Format::Parquet | Format::Protobuf => Ok(()),
         }
     }
 
@@ -194,6 +207,18 @@ impl<W: Write> Printer<W> {
                 Some(p) => p.write(f).map_err(io::Error::other),
                 None => Err(io::Error::other("parquet output needs a file")),
             },
+            Format::Protobuf => {
+                // A capture's flows were received around their export time; live ones now.
+                let received = match f.export_time() {
+                    Some(t) if !self.live => t,
+                    _ => Timestamp::now(),
+                };
+                self.scratch.clear();
+                FlowMessage::from_record(f, received)
+                    .encode_delimited(&mut self.scratch)
+                    .map_err(io::Error::other)?;
+                self.out.write_all(&self.scratch)
+            }
         }
     }
 

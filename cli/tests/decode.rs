@@ -332,3 +332,65 @@ fn sampling_overrides_what_the_exporter_says() {
         .unwrap();
     assert!(!refused.status.success());
 }
+
+#[test]
+fn protobuf_output_is_goflow2_flow_messages_matching_the_json() {
+    use flowwire::protobuf::FlowMessage;
+    use flowwire::protobuf::prost::Message as _;
+    let capture = testdata("sample.pcap");
+    let run = |format: &str| {
+        let out = flowwire()
+            .arg("decode")
+            .arg(&capture)
+            .args(["--format", format, "--type", "flow"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let json = jsonl(&run("jsonl"));
+    let bytes = run("protobuf");
+    let mut rest = &bytes[..];
+    let mut messages = Vec::new();
+    while !rest.is_empty() {
+        messages.push(FlowMessage::decode_length_delimited(&mut rest).expect("a framed message"));
+    }
+    assert_eq!(messages.len(), json.len());
+    assert!(!messages.is_empty());
+    let kinds = ["unknown", "sflow5", "netflow5", "netflow9", "ipfix"];
+    for (m, j) in messages.iter().zip(&json) {
+        assert_eq!(
+            kinds.get(m.r#type as usize).copied(),
+            j["kind"].as_str(),
+            "{j}"
+        );
+        assert_eq!(m.bytes, j["octets"].as_u64().unwrap_or(0), "{j}");
+        assert_eq!(m.packets, j["packets"].as_u64().unwrap_or(0), "{j}");
+        assert_eq!(
+            u64::from(m.src_port),
+            j["src_port"].as_u64().unwrap_or(0),
+            "{j}"
+        );
+        assert_eq!(
+            u64::from(m.dst_port),
+            j["dst_port"].as_u64().unwrap_or(0),
+            "{j}"
+        );
+        assert_eq!(
+            u64::from(m.proto),
+            j["protocol"].as_u64().unwrap_or(0),
+            "{j}"
+        );
+        let src: Option<std::net::IpAddr> = j["src_addr"].as_str().and_then(|a| a.parse().ok());
+        let want = match src {
+            Some(std::net::IpAddr::V4(a)) => a.octets().to_vec(),
+            Some(std::net::IpAddr::V6(a)) => a.octets().to_vec(),
+            None => Vec::new(),
+        };
+        assert_eq!(m.src_addr, want, "{j}");
+    }
+}

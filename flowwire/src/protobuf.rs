@@ -30,6 +30,10 @@
 
 use std::net::IpAddr;
 
+/// The protobuf runtime [`FlowMessage`] is built on, for `prost::Message`'s `decode` and
+/// `encode` without a direct dependency of your own.
+pub use prost;
+
 use flowwire_record::registry::{FieldId, ie};
 use flowwire_record::{FlowRecord, ProtocolKind, Timestamp};
 
