@@ -136,7 +136,8 @@ struct KafkaArgs {
     /// dropped and counted (receiving never waits for the broker).
     #[arg(long, default_value_t = 64)]
     kafka_buffer_mb: usize,
-    /// With --kafka: create missing topics with this many partitions.
+    /// With --kafka: create missing topics with this many partitions (replication factor 1;
+    /// for tests and small setups: production topics are usually made by their admins).
     #[arg(long, requires = "kafka")]
     kafka_create_partitions: Option<i32>,
     /// With --kafka: also publish sFlow counter samples (their jsonl form) to this topic.

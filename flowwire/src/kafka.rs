@@ -117,7 +117,8 @@ pub struct KafkaConfig {
     /// How long the producer waits for more records before it sends a batch that is not full
     /// (default 20 ms).
     pub linger: Duration,
-    /// Create missing topics with this many partitions (default: expect them to exist).
+    /// Create missing topics with this many partitions and a replication factor of 1
+    /// (default: expect them to exist, as production clusters usually want).
     pub create_partitions: Option<i32>,
     /// How long one attempt (connect, metadata, produce) may take before it counts as failed
     /// (default 10 s).
@@ -538,7 +539,8 @@ mod producer {
 
     use super::{KafkaCompression, KafkaConfig, Pending, Shared};
 
-    /// A connection to the cluster: a partition client per (topic, partition).
+    /// A connection to the cluster: a partition client per (topic, partition), the topics in
+    /// the order of [`slot`]: flows, then counters and options where they are published.
     struct Connected {
         topics: Vec<Vec<Arc<PartitionClient>>>,
     }
@@ -595,7 +597,6 @@ mod producer {
             }
             topics.push(clients);
         }
-        // Topics that were not asked for keep their slot so indexes line up.
         Ok(Connected { topics })
     }
 
@@ -617,11 +618,17 @@ mod producer {
     }
 
     pub(super) fn run(shared: &Shared, config: &KafkaConfig) {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-        else {
-            return;
+        {
+            Ok(r) => r,
+            Err(e) => {
+                // Nothing is delivered: records are dropped once the buffer is full, and
+                // `problem` says why.
+                shared.set_problem(Some(format!("starting the producer's runtime: {e}")));
+                return;
+            }
         };
         runtime.block_on(run_async(shared, config));
     }
