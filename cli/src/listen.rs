@@ -243,6 +243,22 @@ impl KafkaReport {
     }
 }
 
+/// A Kafka producer's state as gauges: whether it delivers, and how full its buffer is.
+fn kafka_gauges(k: &KafkaProducer) -> [(&'static str, &'static str, u64); 2] {
+    [
+        (
+            "flowwire_kafka_up",
+            "1 while the Kafka producer delivers, 0 while it cannot (see its log line).",
+            u64::from(k.problem().is_none()),
+        ),
+        (
+            "flowwire_kafka_buffered_bytes",
+            "Octets of records waiting for the Kafka broker.",
+            k.stats().buffered_bytes,
+        ),
+    ]
+}
+
 /// A Kafka producer's counters as metrics.
 fn kafka_counters(k: &KafkaStats) -> [(&'static str, &'static str, u64); 5] {
     [
@@ -764,12 +780,14 @@ pub(crate) fn run(args: ListenArgs) -> Result<std::process::ExitCode, UserError>
                     .filter_map(|&p| kernel_drops(p))
                     .reduce(|a, b| a + b);
                 let extra = producer.as_ref().map(|k| kafka_counters(&k.stats()));
+                let gauges = producer.as_ref().map(|k| kafka_gauges(k));
                 flowwire::metrics::render(&MetricsPage {
                     pipeline: monitor.stats(),
                     exporters: &exporters,
                     kernel_drops: kernel,
                     max_exporters,
                     extra_counters: extra.as_ref().map_or(&[], |e| &e[..]),
+                    extra_gauges: gauges.as_ref().map_or(&[], |g| &g[..]),
                 })
             };
             Some(

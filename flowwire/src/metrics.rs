@@ -23,6 +23,7 @@
 //!     kernel_drops: None,
 //!     max_exporters: 1000,
 //!     extra_counters: &[],
+//!     extra_gauges: &[],
 //! });
 //! assert!(text.contains(
 //!     "flowwire_exporter_flows_total{exporter=\"192.0.2.1:2055\",protocol=\"netflow9\"} 60\n"
@@ -59,6 +60,8 @@ pub struct MetricsPage<'a> {
     pub max_exporters: usize,
     /// More process-wide counters: (name, help, value), e.g. a Kafka producer's.
     pub extra_counters: &'a [(&'a str, &'a str, u64)],
+    /// More process-wide gauges: (name, help, value), e.g. a Kafka producer's buffer fill.
+    pub extra_gauges: &'a [(&'a str, &'a str, u64)],
 }
 
 /// A per-exporter counter family: name, help, and its value in the statistics.
@@ -305,6 +308,10 @@ pub fn render(page: &MetricsPage<'_>) -> String {
     }
     for &(name, help, value) in page.extra_counters {
         family(&mut out, name, "counter", help);
+        sample(&mut out, name, value);
+    }
+    for &(name, help, value) in page.extra_gauges {
+        family(&mut out, name, "gauge", help);
         sample(&mut out, name, value);
     }
     family(

@@ -45,6 +45,7 @@ fn page(max_exporters: usize) -> String {
         kernel_drops: Some(7),
         max_exporters,
         extra_counters: &[("flowwire_kafka_delivered_total", "Records delivered.", 9)],
+        extra_gauges: &[("flowwire_kafka_up", "Whether Kafka takes records.", 1)],
     })
 }
 
@@ -65,6 +66,7 @@ fn the_busiest_exporters_by_name_the_rest_together() {
         ]
     );
     assert!(text.contains("flowwire_flows_total 1500\n"));
+    assert!(text.contains("# TYPE flowwire_kafka_up gauge\nflowwire_kafka_up 1\n"));
     assert!(text.contains("flowwire_errors_total{kind=\"truncated\"} 15\n"));
     assert!(text.contains(
         "flowwire_exporter_errors_total{exporter=\"192.0.2.5:2055\",protocol=\"netflow9\",kind=\"truncated\"} 5\n"
