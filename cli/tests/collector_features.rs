@@ -9,7 +9,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{flowwire, free_tcp_port, free_udp_port};
+use common::{finish, flowwire, free_tcp_port, free_udp_port, generate};
 
 fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("flowwire-cli-{}-{name}", std::process::id()))
@@ -27,27 +27,6 @@ fn listen(args: &[&str]) -> Child {
         .unwrap();
     std::thread::sleep(Duration::from_millis(400));
     child
-}
-
-/// Runs `flowwire generate ARGS`; it must succeed.
-fn generate(args: &[&str]) {
-    let out = flowwire().arg("generate").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "generate {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Waits for a listen run to end (it has --duration) and checks it succeeded.
-fn finish(child: Child) -> Output {
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "listen: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn flows(out: &Output) -> usize {
@@ -150,40 +129,31 @@ fn ipfix_over_tcp_arrives_complete_from_concurrent_exporters() {
     let to = format!("127.0.0.1:{port}");
     let run = listen(&["--tcp", &to, "--duration", "6", "--stats"]);
     // Two exporters at once, each its own transport session with the same template ids.
-    let a = std::thread::spawn({
-        let to = to.clone();
-        move || {
-            generate(&[
-                "--protocol",
-                "ipfix",
-                "--flows",
-                "5000",
-                "--seed",
-                "3",
-                "--transport",
-                "tcp",
-                "--to",
-                &to,
-                "--rate",
-                "0",
-            ])
-        }
-    });
-    generate(&[
-        "--protocol",
-        "ipfix",
-        "--flows",
-        "5000",
-        "--seed",
-        "4",
-        "--transport",
-        "tcp",
-        "--to",
-        &to,
-        "--rate",
-        "0",
-    ]);
-    a.join().unwrap();
+    let exporters: Vec<_> = ["3", "4"]
+        .into_iter()
+        .map(|seed| {
+            let to = to.clone();
+            std::thread::spawn(move || {
+                generate(&[
+                    "--protocol",
+                    "ipfix",
+                    "--flows",
+                    "5000",
+                    "--seed",
+                    seed,
+                    "--transport",
+                    "tcp",
+                    "--to",
+                    &to,
+                    "--rate",
+                    "0",
+                ])
+            })
+        })
+        .collect();
+    for e in exporters {
+        e.join().unwrap();
+    }
     let out = finish(run);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(flows(&out), 10_000, "{err}");

@@ -266,12 +266,11 @@ fn raw_ipfix_file_decodes_like_the_capture() {
     }
 }
 
-/// The flows of a capture as JSON, with the given extra arguments.
-fn flows(capture: &str, args: &[&str]) -> Vec<serde_json::Value> {
+/// What `flowwire decode FILE ARGS` prints; it must succeed.
+fn decode_ok(file: &Path, args: &[&str]) -> Vec<u8> {
     let out = flowwire()
         .arg("decode")
-        .arg(testdata(&format!("captures/{capture}")))
-        .args(["--format", "jsonl", "--type", "flow", "-q"])
+        .arg(file)
         .args(args)
         .output()
         .unwrap();
@@ -280,7 +279,14 @@ fn flows(capture: &str, args: &[&str]) -> Vec<serde_json::Value> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    jsonl(&out.stdout)
+    out.stdout
+}
+
+/// The flows of a capture as JSON, with the given extra arguments.
+fn flows(capture: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let file = testdata(&format!("captures/{capture}"));
+    let common = ["--format", "jsonl", "--type", "flow", "-q"];
+    jsonl(&decode_ok(&file, &[&common[..], args].concat()))
 }
 
 #[test]
@@ -338,20 +344,7 @@ fn protobuf_output_is_goflow2_flow_messages_matching_the_json() {
     use flowwire::protobuf::FlowMessage;
     use flowwire::protobuf::prost::Message as _;
     let capture = testdata("sample.pcap");
-    let run = |format: &str| {
-        let out = flowwire()
-            .arg("decode")
-            .arg(&capture)
-            .args(["--format", format, "--type", "flow"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
+    let run = |format: &str| decode_ok(&capture, &["--format", format, "--type", "flow"]);
     let json = jsonl(&run("jsonl"));
     let bytes = run("protobuf");
     let mut rest = &bytes[..];

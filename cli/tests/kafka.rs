@@ -196,17 +196,19 @@ fn listen_kafka(broker: &Broker, topic: &str, extra: &[&str]) -> (String, Child)
 
 /// Sends flows with `flowwire generate`; it must succeed.
 fn generate(protocol: &str, flows: u64, seed: u64, to: &str, rate: u64) {
-    let out = flowwire()
-        .args(["generate", "--protocol", protocol, "--to", to])
-        .args(["--flows", &flows.to_string(), "--seed", &seed.to_string()])
-        .args(["--rate", &rate.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "generate: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (flows, seed, rate) = (flows.to_string(), seed.to_string(), rate.to_string());
+    common::generate(&[
+        "--protocol",
+        protocol,
+        "--to",
+        to,
+        "--flows",
+        &flows,
+        "--seed",
+        &seed,
+        "--rate",
+        &rate,
+    ]);
 }
 
 /// Stops a listen run with SIGTERM and checks it exits cleanly.
@@ -216,13 +218,7 @@ fn terminate(child: Child) -> Output {
         .status()
         .expect("running kill");
     assert!(status.success(), "kill -TERM failed: {status}");
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "listen: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    common::finish(child)
 }
 
 /// The producer's closing line: (delivered, dropped, undelivered at stop).

@@ -306,8 +306,7 @@ impl KafkaProducer {
             counters: self.config.counters_topic.is_some(),
             options: self.config.options_topic.is_some(),
             json: FlowJson::new(),
-            line: Vec::with_capacity(2048),
-            next: 0,
+            last_len: 512,
         }
     }
 
@@ -385,9 +384,9 @@ pub struct KafkaSink {
     counters: bool,
     options: bool,
     json: FlowJson,
-    line: Vec<u8>,
-    /// Round-robin partition hint for records without a key.
-    next: u32,
+    /// The length of the last value, to size the next one's buffer: each value is written
+    /// straight into the buffer the producer keeps.
+    last_len: usize,
 }
 
 impl std::fmt::Debug for KafkaSink {
@@ -402,50 +401,50 @@ const COUNTERS: u8 = 1;
 const OPTIONS: u8 = 2;
 
 impl KafkaSink {
-    fn key(&mut self, exporter: Option<SocketAddr>, domain: Option<u32>) -> Option<Vec<u8>> {
+    /// The record key; `None` (no key: the producer spreads such records over the
+    /// partitions in turn) with [`KafkaKey::None`] or when the exporter is unknown.
+    fn key(&self, exporter: Option<SocketAddr>, domain: Option<u32>) -> Option<Vec<u8>> {
         use std::io::Write as _;
+        let exporter = exporter.filter(|_| self.key != KafkaKey::None)?;
         let mut key = Vec::with_capacity(48);
-        match (self.key, exporter) {
-            (KafkaKey::None, _) | (_, None) => {
-                // Keyless records go round the partitions: the producer reads the hint.
-                self.next = self.next.wrapping_add(1);
-                return None;
-            }
-            (KafkaKey::Exporter, Some(e)) => {
-                let _ = write!(key, "{e}");
-            }
-            (KafkaKey::Domain, Some(e)) => {
-                let _ = write!(key, "{e}/{}", domain.unwrap_or(0));
-            }
-        }
+        let _ = match self.key {
+            KafkaKey::Domain => write!(key, "{exporter}/{}", domain.unwrap_or(0)),
+            _ => write!(key, "{exporter}"),
+        };
         Some(key)
     }
 
+    /// A buffer for the next value, as large as the last one was.
+    fn value_buffer(&self) -> Vec<u8> {
+        Vec::with_capacity(self.last_len + 64)
+    }
+
     fn json_line(&mut self, value: &impl serde::Serialize) -> Vec<u8> {
-        self.line.clear();
+        let mut line = self.value_buffer();
         // The JSON of records always serializes.
-        let _ = serde_json::to_writer(&mut self.line, value);
-        self.line.clone()
+        let _ = serde_json::to_writer(&mut line, value);
+        self.last_len = line.len();
+        line
     }
 }
 
 impl Sink for KafkaSink {
     fn flow(&mut self, flow: &FlowRecord) {
-        self.line.clear();
+        let mut value = self.value_buffer();
         match self.format {
             KafkaFormat::Json => {
-                self.json.write_line(&mut self.line, flow);
-                if self.line.last() == Some(&b'\n') {
-                    self.line.pop();
+                self.json.write_line(&mut value, flow);
+                if value.last() == Some(&b'\n') {
+                    value.pop();
                 }
             }
             KafkaFormat::Protobuf => {
                 let message = FlowMessage::from_record(flow, Timestamp::now());
                 // Encoding into a Vec only fails for want of space, which a Vec grows.
-                let _ = message.encode_delimited(&mut self.line);
+                let _ = message.encode_delimited(&mut value);
             }
         }
-        let value = self.line.clone();
+        self.last_len = value.len();
         let key = self.key(flow.exporter(), flow.domain());
         self.shared.push(Pending {
             topic: FLOWS,

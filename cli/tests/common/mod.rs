@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 use std::net::{TcpListener, UdpSocket};
-use std::process::Command;
+use std::process::{Child, Command, Output};
 
 /// The `flowwire` binary under test.
 pub(crate) fn flowwire() -> Command {
@@ -23,4 +23,29 @@ pub(crate) fn free_tcp_port() -> u16 {
         .and_then(|s| s.local_addr())
         .map(|a| a.port())
         .expect("a free TCP port")
+}
+
+/// Runs `flowwire generate ARGS`; it must succeed.
+pub(crate) fn generate(args: &[&str]) {
+    let out = flowwire()
+        .arg("generate")
+        .args(args)
+        .output()
+        .expect("running flowwire generate");
+    assert!(
+        out.status.success(),
+        "generate {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Waits for a `flowwire` run to end and checks it succeeded.
+pub(crate) fn finish(child: Child) -> Output {
+    let out = child.wait_with_output().expect("waiting for flowwire");
+    assert!(
+        out.status.success(),
+        "flowwire: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
